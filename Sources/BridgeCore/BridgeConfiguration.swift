@@ -1,0 +1,39 @@
+import BridgeProtocol
+import InfinityClient
+
+/// A client auth secret and the role it grants; the secret never prints.
+public struct AuthToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public var secret: String
+    public var role: ClientRole
+
+    public init(secret: String, role: ClientRole) {
+        self.secret = secret
+        self.role = role
+    }
+
+    public var description: String { "AuthToken(<redacted>, \(role.rawValue))" }
+    public var debugDescription: String { description }
+}
+
+/// How the core behaves.
+public struct BridgeConfiguration: Sendable {
+    /// Client secrets; any makes `auth_required` true.
+    public var authTokens: [AuthToken] = []
+    /// Accept `http://` nodes.
+    public var allowInsecureNodes = false
+    /// Wrong PINs in a row before a session is closed.
+    public var maxPINAttempts = 5
+    /// The embedded simulator, always allowed and reachable as node `simulator`.
+    public var embeddedNode: NodeAddress?
+    /// Shown in `hello.server`.
+    public var serverName = "pexbridge \(ProtocolInfo.bridgeVersion)"
+    /// Delay between a failed `auth` and closing the connection.
+    public var authFailureCloseDelay: Duration = .milliseconds(300)
+    /// Events kept per session for `subscribe` with `since_seq`.
+    public var replayDepth = 512
+
+    public init() {}
+
+    /// True when clients must authenticate.
+    public var authRequired: Bool { !authTokens.isEmpty }
+}

@@ -1,0 +1,20 @@
+import BridgeProtocol
+
+extension Capabilities {
+    /// What a session in `state` with `role` may do, given the conference's state.
+    public static func of(
+        state: SessionState, role: Role?, conference: ConferenceStatus?, chatEnabled: Bool = true
+    ) -> Capabilities {
+        switch state {
+        case .connecting, .pinRequired, .pinOptional:
+            return Capabilities(leave: true)
+        case .disconnected, .error:
+            return .none
+        case .connected:
+            guard role == .host else { return Capabilities(leave: true, chat: chatEnabled) }
+            return Capabilities(
+                leave: true, chat: chatEnabled, lock: true, muteGuests: true, mute: true, spotlight: true, admit: true,
+                disconnectParticipant: true, startConference: !(conference?.started ?? true), disconnectAll: true)
+        }
+    }
+}

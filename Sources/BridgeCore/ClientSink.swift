@@ -1,0 +1,10 @@
+/// A front-end connection's id, as the transport numbers them.
+public typealias ClientID = UInt64
+
+/// Where the core's frames go: the WebSocket transport, or a recorder in tests.
+public protocol ClientSink: Sendable {
+    /// Sends one encoded text frame to every listed client (encoded once, shared).
+    func send(_ frame: [UInt8], to clients: [ClientID])
+    /// Closes a client after the frames already sent to it.
+    func close(_ client: ClientID, code: UInt16, reason: String)
+}

@@ -1,0 +1,80 @@
+import BridgeProtocol
+import InfinityClient
+
+/// Someone waiting for a request's result.
+struct ReplyTarget: Sendable {
+    var client: ClientID
+    var id: RequestID
+}
+
+/// One conference session's mutable state, owned by `BridgeEngine`.
+final class SessionRecord {
+    let id: String
+    let node: NodeAddress
+    let nodeText: String
+    let alias: String
+    let displayName: String
+    var machine: SessionMachine
+    var seq = 0
+    var roster = Roster()
+    var conference: ConferenceStatus?
+    var chatEnabled = true
+    var selfUUID: String?
+    var grant: TokenGrant?
+    var link: (any UpstreamLink)?
+    var pendingReply: ReplyTarget?
+    var subscribers: Set<ClientID> = []
+    var capabilities = Capabilities.none
+    /// The last events' encoded frames, oldest first, for resuming clients.
+    var history: [(seq: Int, frame: [UInt8])] = []
+    var historyStart = 0
+    /// Cached fan-out list, valid while `recipientsVersion` matches the engine's.
+    var recipients: [ClientID] = []
+    var recipientsVersion = -1
+
+    init(id: String, node: NodeAddress, nodeText: String, alias: String, displayName: String, maxPINAttempts: Int) {
+        self.id = id
+        self.node = node
+        self.nodeText = nodeText
+        self.alias = alias
+        self.displayName = displayName
+        self.machine = SessionMachine(maxPINAttempts: maxPINAttempts)
+    }
+
+    /// The session as clients see it.
+    func snapshot() -> SessionSnapshot {
+        let error: ErrorBody? = switch machine.phase {
+        case .failed(let e): e
+        default: lastPINError
+        }
+        return SessionSnapshot(
+            id: id, seq: seq, state: machine.state, node: nodeText, alias: alias, displayName: displayName,
+            role: machine.role, pin: machine.pinRequirement, error: error, participants: roster.participants,
+            conference: conference, capabilities: capabilities,
+            pinAttemptsLeft: machine.pinRequirement == nil ? nil : machine.attemptsLeft)
+    }
+
+    /// The wrong-PIN error shown while the session waits for another PIN.
+    var lastPINError: ErrorBody?
+
+    /// Remembers an encoded event for replay, keeping at most `depth`.
+    func remember(seq: Int, frame: [UInt8], depth: Int) {
+        guard depth > 0 else { return }
+        history.append((seq, frame))
+        if history.count - historyStart > depth {
+            historyStart += 1
+            if historyStart > 64, historyStart * 2 > history.count {
+                history.removeFirst(historyStart)
+                historyStart = 0
+            }
+        }
+    }
+
+    /// The frames after `seq`, or nil when some of them are no longer kept.
+    func frames(after since: Int) -> [[UInt8]]? {
+        if since >= seq { return [] }
+        let kept = history[historyStart...]
+        guard let first = kept.first, first.seq <= since + 1 else { return nil }
+        return kept.filter { $0.seq > since }.map(\.frame)
+    }
+}

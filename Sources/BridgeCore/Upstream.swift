@@ -1,0 +1,52 @@
+import Logging
+import InfinityClient
+
+/// The conference node as the core sees it; a protocol so that core tests can use a fake.
+public protocol Upstream: Sendable {
+    /// Asks for a token (`request_token`), with the `pin` header when given.
+    func requestToken(node: NodeAddress, alias: String, displayName: String, pin: PINHeader?) async throws(InfinityError)
+        -> TokenRequestOutcome
+    /// Holds a granted token: refreshes it and follows the event stream.
+    func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
+}
+
+/// One held participant upstream.
+public protocol UpstreamLink: Sendable {
+    /// Events, health and the final `.ended`, in order.
+    var updates: AsyncStream<ConnectionUpdate> { get }
+    /// Starts refreshing and listening.
+    func start() async
+    /// A conference-level control.
+    func perform(_ command: ConferenceCommand) async throws(InfinityError)
+    /// A participant-level control.
+    func perform(_ command: ParticipantCommand, participant: String) async throws(InfinityError)
+    /// Stops and releases the token upstream.
+    func release() async
+    /// Stops without releasing (the node already ended it).
+    func close() async
+}
+
+/// The real node, through `InfinityClient`.
+public struct InfinityUpstream: Upstream {
+    let client: InfinityClient
+    let policy: ConnectionPolicy
+    let logger: Logger
+
+    public init(client: InfinityClient, policy: ConnectionPolicy = .init(), logger: Logger) {
+        self.client = client
+        self.policy = policy
+        self.logger = logger
+    }
+
+    public func requestToken(node: NodeAddress, alias: String, displayName: String, pin: PINHeader?)
+        async throws(InfinityError) -> TokenRequestOutcome
+    {
+        try await client.requestToken(node: node, alias: alias, displayName: displayName, pin: pin)
+    }
+
+    public func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink {
+        InfinityConnection(client: client, node: node, alias: alias, grant: grant, policy: policy, logger: logger)
+    }
+}
+
+extension InfinityConnection: UpstreamLink {}

@@ -1,0 +1,48 @@
+/// Stable machine-readable error codes used in `result` failures and `error` messages.
+public enum ErrorCode: String, Codable, Sendable, CaseIterable {
+    case badRequest = "bad_request"
+    case unknownType = "unknown_type"
+    case unauthorized
+    case forbidden
+    case unknownSession = "unknown_session"
+    case invalidState = "invalid_state"
+    case invalidPIN = "invalid_pin"
+    case pinRequired = "pin_required"
+    case tooManyPINAttempts = "too_many_pin_attempts"
+    case conferenceNotFound = "conference_not_found"
+    case insecureNode = "insecure_node"
+    case nodeUnreachable = "node_unreachable"
+    case upstreamError = "upstream_error"
+    case upstreamTimeout = "upstream_timeout"
+    case unsupportedFrame = "unsupported_frame"
+    case rateLimited = "rate_limited"
+    /// The session's role is guest and the action needs a host.
+    case notHost = "not_host"
+    /// The participant named in a control request is not in the session's roster.
+    case unknownParticipant = "unknown_participant"
+    /// The node asked for something the bridge cannot do (SSO, identity providers, virtual reception).
+    case unsupportedChallenge = "unsupported_challenge"
+    /// The node refused the request for a reason not covered by a more specific code.
+    case refused
+    /// The bridge is shutting down and takes no new work.
+    case shuttingDown = "shutting_down"
+}
+
+/// The `error` object of a failed result or an `error` message.
+public struct ErrorBody: Codable, Sendable, Equatable, Error {
+    public var code: ErrorCode
+    public var message: String
+    /// Wrong-PIN failures: how many attempts remain before the session is locked out.
+    public var attemptsLeft: Int?
+
+    public init(_ code: ErrorCode, _ message: String, attemptsLeft: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.attemptsLeft = attemptsLeft
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, message
+        case attemptsLeft = "attempts_left"
+    }
+}

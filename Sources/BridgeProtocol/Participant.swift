@@ -1,0 +1,114 @@
+/// One participant of a conference, normalised from the node's roster.
+public struct Participant: Codable, Sendable, Equatable {
+    public var uuid: String
+    public var displayName: String
+    public var role: Role
+    public var muted: Bool
+    public var presenting: Bool
+    public var spotlight: Bool
+    /// The node's service type: `conference`, `waiting_room`, `lecture`, `gateway`, `ivr`, `connecting`, ...
+    public var serviceType: String
+    /// True for the bridge's own participant.
+    public var isSelf: Bool
+    /// The participant's signalling protocol as the node reports it (`webrtc`, `sip`, `api`, ...).
+    public var callProtocol: String?
+
+    public init(
+        uuid: String, displayName: String, role: Role, muted: Bool = false, presenting: Bool = false,
+        spotlight: Bool = false, serviceType: String = "conference", isSelf: Bool = false, callProtocol: String? = nil
+    ) {
+        self.uuid = uuid
+        self.displayName = displayName
+        self.role = role
+        self.muted = muted
+        self.presenting = presenting
+        self.spotlight = spotlight
+        self.serviceType = serviceType
+        self.isSelf = isSelf
+        self.callProtocol = callProtocol
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uuid, role, muted, presenting, spotlight
+        case displayName = "display_name"
+        case serviceType = "service_type"
+        case isSelf = "self"
+        case callProtocol = "protocol"
+    }
+}
+
+/// The conference's own state.
+public struct ConferenceStatus: Codable, Sendable, Equatable {
+    public var locked: Bool
+    public var guestsMuted: Bool
+    public var started: Bool
+
+    public init(locked: Bool = false, guestsMuted: Bool = false, started: Bool = true) {
+        self.locked = locked
+        self.guestsMuted = guestsMuted
+        self.started = started
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case locked, started
+        case guestsMuted = "guests_muted"
+    }
+}
+
+/// What a session may do right now, so a front end can grey out a control before it is pressed.
+public struct Capabilities: Codable, Sendable, Equatable {
+    public var leave: Bool
+    public var chat: Bool
+    public var lock: Bool
+    public var muteGuests: Bool
+    public var mute: Bool
+    public var spotlight: Bool
+    public var admit: Bool
+    public var disconnectParticipant: Bool
+    public var startConference: Bool
+    public var disconnectAll: Bool
+
+    public init(
+        leave: Bool = false, chat: Bool = false, lock: Bool = false, muteGuests: Bool = false, mute: Bool = false,
+        spotlight: Bool = false, admit: Bool = false, disconnectParticipant: Bool = false,
+        startConference: Bool = false, disconnectAll: Bool = false
+    ) {
+        self.leave = leave
+        self.chat = chat
+        self.lock = lock
+        self.muteGuests = muteGuests
+        self.mute = mute
+        self.spotlight = spotlight
+        self.admit = admit
+        self.disconnectParticipant = disconnectParticipant
+        self.startConference = startConference
+        self.disconnectAll = disconnectAll
+    }
+
+    /// Nothing allowed: the session is final.
+    public static let none = Capabilities()
+
+    enum CodingKeys: String, CodingKey {
+        case leave, chat, lock, mute, spotlight, admit
+        case muteGuests = "mute_guests"
+        case disconnectParticipant = "disconnect_participant"
+        case startConference = "start_conference"
+        case disconnectAll = "disconnect_all"
+    }
+}
+
+/// The sender of a chat message.
+public struct MessageSender: Codable, Sendable, Equatable {
+    public var uuid: String
+    public var displayName: String
+
+    public init(uuid: String, displayName: String) {
+        self.uuid = uuid
+        self.displayName = displayName
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uuid
+        case displayName = "display_name"
+    }
+}

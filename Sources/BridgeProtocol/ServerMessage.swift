@@ -1,0 +1,174 @@
+/// A client's role, decided by its `auth` token.
+public enum ClientRole: String, Codable, Sendable, CaseIterable {
+    case controller
+    case observer
+}
+
+/// The first message on every connection.
+public struct Hello: Sendable, Equatable {
+    public var protocolVersion: Int
+    public var server: String
+    public var authRequired: Bool
+
+    public init(protocolVersion: Int = ProtocolInfo.version, server: String, authRequired: Bool) {
+        self.protocolVersion = protocolVersion
+        self.server = server
+        self.authRequired = authRequired
+    }
+}
+
+/// The `data` of a successful result.
+public enum ResultData: Sendable, Equatable {
+    /// `{}`: ping, leave, unsubscribe, host controls.
+    case empty
+    /// `{"role": ...}`: auth.
+    case role(ClientRole)
+    /// `{"session": <snapshot>}`: join, pin.
+    case session(SessionSnapshot)
+    /// `{"sessions": [...]}`: list, subscribe; `replayed` answers a `since_seq` resume.
+    case sessions([SessionSnapshot], replayed: Bool? = nil)
+}
+
+/// The health of a session's upstream connection, pushed as the `upstream` event.
+public struct UpstreamStatus: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case ok
+        case reconnecting
+        case tokenRefreshFailed = "token_refresh_failed"
+    }
+
+    public var status: Status
+    /// Which retry this is (reconnecting, token_refresh_failed).
+    public var attempt: Int?
+    /// Milliseconds until the next try (reconnecting).
+    public var delayMs: Int?
+
+    public init(status: Status, attempt: Int? = nil, delayMs: Int? = nil) {
+        self.status = status
+        self.attempt = attempt
+        self.delayMs = delayMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, attempt
+        case delayMs = "delay_ms"
+    }
+}
+
+/// A `state` event: the new state and the snapshot fields that changed with it.
+public struct StateChange: Sendable, Equatable {
+    public var state: SessionState
+    public var role: Role?
+    public var pin: PINRequirement?
+    public var error: ErrorBody?
+    public var reason: DisconnectReason?
+    /// The node's own words for a remote disconnect.
+    public var message: String?
+    public var capabilities: Capabilities?
+    public var pinAttemptsLeft: Int?
+    /// Set on a session's first event (`connecting`), so watchers of every session learn what it is.
+    public var node: String?
+    public var alias: String?
+    public var displayName: String?
+
+    public init(
+        state: SessionState, role: Role? = nil, pin: PINRequirement? = nil, error: ErrorBody? = nil,
+        reason: DisconnectReason? = nil, message: String? = nil, capabilities: Capabilities? = nil,
+        pinAttemptsLeft: Int? = nil, node: String? = nil, alias: String? = nil, displayName: String? = nil
+    ) {
+        self.node = node
+        self.alias = alias
+        self.displayName = displayName
+        self.state = state
+        self.role = role
+        self.pin = pin
+        self.error = error
+        self.reason = reason
+        self.message = message
+        self.capabilities = capabilities
+        self.pinAttemptsLeft = pinAttemptsLeft
+    }
+}
+
+/// A chat message received in the conference.
+public struct ChatMessage: Sendable, Equatable {
+    public var from: MessageSender
+    public var text: String
+
+    public init(from: MessageSender, text: String) {
+        self.from = from
+        self.text = text
+    }
+}
+
+/// What happened in a session.
+public enum EventPayload: Sendable, Equatable {
+    case state(StateChange)
+    case participantJoined(Participant)
+    case participantUpdated(Participant)
+    case participantLeft(uuid: String)
+    case conference(ConferenceStatus)
+    case message(ChatMessage)
+    case upstream(UpstreamStatus)
+
+    /// The wire `type` of this event.
+    public var type: ServerMessageType {
+        switch self {
+        case .state: .state
+        case .participantJoined: .participantJoined
+        case .participantUpdated: .participantUpdated
+        case .participantLeft: .participantLeft
+        case .conference: .conference
+        case .message: .message
+        case .upstream: .upstream
+        }
+    }
+}
+
+/// One event of one session, numbered by `seq`.
+public struct SessionEvent: Sendable, Equatable {
+    public var session: String
+    public var seq: Int
+    public var payload: EventPayload
+
+    public init(session: String, seq: Int, payload: EventPayload) {
+        self.session = session
+        self.seq = seq
+        self.payload = payload
+    }
+}
+
+/// The `type` of every message the bridge sends.
+public enum ServerMessageType: String, Sendable, CaseIterable, Codable {
+    case hello, result, error, state
+    case participantJoined = "participant_joined"
+    case participantUpdated = "participant_updated"
+    case participantLeft = "participant_left"
+    case conference, message, upstream
+
+    /// True for the types that are session events (carry `session` and `seq`).
+    public var isEvent: Bool {
+        switch self {
+        case .hello, .result, .error: false
+        default: true
+        }
+    }
+}
+
+/// Every message the bridge sends to a client.
+public enum ServerMessage: Sendable, Equatable {
+    case hello(Hello)
+    case result(id: RequestID, Result<ResultData, ErrorBody>)
+    case error(ErrorBody)
+    case event(SessionEvent)
+
+    /// The wire `type` of this message.
+    public var type: ServerMessageType {
+        switch self {
+        case .hello: .hello
+        case .result: .result
+        case .error: .error
+        case .event(let e): e.payload.type
+        }
+    }
+}

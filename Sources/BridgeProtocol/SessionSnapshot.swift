@@ -1,0 +1,61 @@
+/// Everything a client needs to draw one session; `seq` is that of the last event it includes.
+public struct SessionSnapshot: Codable, Sendable, Equatable {
+    public var id: String
+    public var seq: Int
+    public var state: SessionState
+    public var node: String
+    public var alias: String
+    public var displayName: String
+    public var role: Role?
+    public var pin: PINRequirement?
+    public var error: ErrorBody?
+    public var participants: [Participant]
+    public var conference: ConferenceStatus?
+    public var capabilities: Capabilities
+    /// While in a PIN state: how many wrong PINs remain before the lockout.
+    public var pinAttemptsLeft: Int?
+
+    public init(
+        id: String, seq: Int, state: SessionState, node: String, alias: String, displayName: String,
+        role: Role? = nil, pin: PINRequirement? = nil, error: ErrorBody? = nil, participants: [Participant] = [],
+        conference: ConferenceStatus? = nil, capabilities: Capabilities = .none, pinAttemptsLeft: Int? = nil
+    ) {
+        self.id = id
+        self.seq = seq
+        self.state = state
+        self.node = node
+        self.alias = alias
+        self.displayName = displayName
+        self.role = role
+        self.pin = pin
+        self.error = error
+        self.participants = participants
+        self.conference = conference
+        self.capabilities = capabilities
+        self.pinAttemptsLeft = pinAttemptsLeft
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, seq, state, node, alias, role, pin, error, participants, conference, capabilities
+        case displayName = "display_name"
+        case pinAttemptsLeft = "pin_attempts_left"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(state, forKey: .state)
+        try c.encode(node, forKey: .node)
+        try c.encode(alias, forKey: .alias)
+        try c.encode(displayName, forKey: .displayName)
+        // The contract spells absent values as explicit nulls.
+        try c.encode(role, forKey: .role)
+        try c.encode(pin, forKey: .pin)
+        try c.encode(error, forKey: .error)
+        try c.encode(participants, forKey: .participants)
+        try c.encode(conference, forKey: .conference)
+        try c.encode(capabilities, forKey: .capabilities)
+        try c.encodeIfPresent(pinAttemptsLeft, forKey: .pinAttemptsLeft)
+    }
+}

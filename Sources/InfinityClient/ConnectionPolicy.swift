@@ -1,0 +1,37 @@
+/// Timing rules for an `InfinityConnection`.
+public struct ConnectionPolicy: Sendable {
+    /// Refresh the token every `expires × refreshFraction`.
+    public var refreshFraction: Double = 1.0 / 3
+    /// First delay between failed refresh attempts (doubling, with jitter) until the token expires.
+    public var refreshRetryInitial: Duration = .milliseconds(200)
+    /// Longest delay between failed refresh attempts.
+    public var refreshRetryMax: Duration = .seconds(10)
+    /// First delay before reopening a lost event stream (doubling, with jitter).
+    public var reconnectInitial: Duration = .milliseconds(250)
+    /// Longest delay before reopening a lost event stream.
+    public var reconnectMax: Duration = .seconds(5)
+    /// Random spread applied to every delay: ±jitter × delay.
+    public var jitter: Double = 0.2
+    /// With no event stream for this long the connection ends with `.upstreamLost`.
+    public var giveUpAfter: Duration = .seconds(30)
+    /// Longest time `release()` waits for `release_token`.
+    public var releaseTimeout: Duration = .seconds(3)
+
+    public init() {}
+
+    public init(
+        refreshFraction: Double = 1.0 / 3, refreshRetryInitial: Duration = .milliseconds(200),
+        refreshRetryMax: Duration = .seconds(10), reconnectInitial: Duration = .milliseconds(250),
+        reconnectMax: Duration = .seconds(5), jitter: Double = 0.2, giveUpAfter: Duration = .seconds(30),
+        releaseTimeout: Duration = .seconds(3)
+    ) {
+        self.refreshFraction = refreshFraction
+        self.refreshRetryInitial = refreshRetryInitial
+        self.refreshRetryMax = refreshRetryMax
+        self.reconnectInitial = reconnectInitial
+        self.reconnectMax = reconnectMax
+        self.jitter = jitter
+        self.giveUpAfter = giveUpAfter
+        self.releaseTimeout = releaseTimeout
+    }
+}

@@ -1,0 +1,93 @@
+import AsyncHTTPClient
+import NIOCore
+
+/// Whether the event stream reader should go on after an event.
+enum EventDisposition: Sendable {
+    case proceed
+    case stop
+}
+
+extension InfinityClient {
+    /// Opens ONE event stream (token in the `token` header); it finishes when the node closes it and throws the first failure.
+    public func events(node: NodeAddress, alias: String, token: String) -> AsyncThrowingStream<InfinityEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do throws(InfinityError) {
+                    try await self.streamEvents(
+                        node: node, alias: alias, token: token, onOpen: {},
+                        onEvent: { event in
+                            continuation.yield(event)
+                            return .proceed
+                        })
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Reads one event stream until the node closes it, `onEvent` says stop, or the task is cancelled.
+    func streamEvents(
+        node: NodeAddress, alias: String, token: String,
+        onOpen: @escaping @Sendable () async -> Void,
+        onEvent: @escaping @Sendable (InfinityEvent) async -> EventDisposition
+    ) async throws(InfinityError) {
+        if let setupFailure { throw .unreachable(setupFailure) }
+        let call = Call(
+            method: .GET, node: node, alias: alias, path: "events", endpoint: "events", token: token, pin: nil,
+            body: nil, idempotent: true, timeout: nil)
+        var request = makeRequest(call, accept: "text/event-stream")
+        request.headers.add(name: "cache-control", value: "no-cache")
+        let logMetadata = metadata(call)
+        logger.trace("infinity request", metadata: logMetadata)
+
+        let http = self.http
+        let logger = self.logger
+        let limit = configuration.maxResponseBytes
+        let timeout = configuration.requestTimeout
+        let response: HTTPClientResponse
+        do {
+            response = try await withTimeout(timeout) {
+                try await http.execute(request, deadline: .distantFuture, logger: logger)
+            }
+        } catch {
+            let mapped = Self.map(error)
+            logger.debug("infinity request failed", metadata: logMetadata.merging(["infinity.error": "\(mapped)"]) { $1 })
+            throw mapped
+        }
+
+        let status = Int(response.status.code)
+        logger.debug("infinity response", metadata: logMetadata.merging(["infinity.status": "\(status)"]) { $1 })
+        guard status == 200 else {
+            let body = try? await withTimeout(timeout) { try await response.body.collect(upTo: 64 * 1024) }
+            let raw = RawResponse(
+                status: status, reason: response.status.reasonPhrase, body: body.map { Array(buffer: $0) } ?? [])
+            let message = Envelope.decode(raw.body)?.message ?? raw.reason
+            throw Self.error(status: status, message: message)
+        }
+
+        await onOpen()
+        var parser = SSEParser(maxEventBytes: limit)
+        do {
+            for try await buffer in response.body {
+                for message in try parser.feed(buffer.readableBytesView) {
+                    guard let event = InfinityEvent(message: message) else {
+                        logger.warning("infinity event with malformed payload skipped", metadata: ["infinity.event": "\(message.event)"])
+                        continue
+                    }
+                    logger.trace("infinity event", metadata: ["infinity.event": "\(message.event)"])
+                    if await onEvent(event) == .stop { return }
+                }
+            }
+            logger.debug("infinity event stream closed by the node", metadata: logMetadata)
+        } catch let error as SSEParserError {
+            throw .badResponse("event stream: \(error)")
+        } catch {
+            let mapped = Self.map(error)
+            logger.debug("infinity event stream failed", metadata: logMetadata.merging(["infinity.error": "\(mapped)"]) { $1 })
+            throw mapped
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Client for the Pexip Infinity Client REST API v2 (one per process; it pools connections per node).
+public final class InfinityClient: Sendable {
+    let configuration: InfinityClientConfiguration
+    let logger: Logger
+    let http: HTTPClient
+    /// Set when the configuration cannot be used (e.g. an unreadable trust-roots file); every call then fails.
+    let setupFailure: String?
+
+    /// Creates a client; call `shutdown()` before dropping it.
+    public init(configuration: InfinityClientConfiguration = .init(), logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+
+        var tls = TLSConfiguration.makeClientConfiguration()
+        var setupFailure: String?
+        if let path = configuration.trustRootsPEMFile {
+            do {
+                let certificates = try NIOSSLCertificate.fromPEMFile(path)
+                if certificates.isEmpty {
+                    setupFailure = "no certificate in trust roots file \(path)"
+                } else {
+                    tls.additionalTrustRoots = [.certificates(certificates)]
+                }
+            } catch {
+                setupFailure = "cannot read trust roots file \(path): \(error)"
+            }
+        }
+        if let setupFailure {
+            logger.error("infinity client misconfigured", metadata: ["infinity.error": "\(setupFailure)"])
+        }
+        self.setupFailure = setupFailure
+
+        var http = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: configuration.connectTimeout.timeAmount, read: nil)
+        )
+        http.httpVersion = .http1Only
+        http.connectionPool.retryConnectionEstablishment = false
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, configuration.maxConnectionsPerNode)
+        self.http = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: http,
+            backgroundActivityLogger: logger
+        )
+    }
+
+    /// Closes every pooled connection; the client cannot be used afterwards.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    // MARK: Requests
+
+    /// One API call, described without secrets except in `token` and `pin`.
+    struct Call: Sendable {
+        var method: HTTPMethod
+        var node: NodeAddress
+        var alias: String
+        /// Path below the conference, already percent-encoded (e.g. "participants/<uuid>/mute").
+        var path: String
+        /// Name used in logs (never includes ids that could be secret).
+        var endpoint: String
+        var token: String?
+        var pin: String?
+        var body: [UInt8]?
+        var idempotent: Bool
+        var timeout: Duration?
+    }
+
+    /// The raw answer of one call.
+    struct RawResponse: Sendable {
+        var status: Int
+        var reason: String
+        var body: [UInt8]
+    }
+
+    func url(_ node: NodeAddress, alias: String, path: String) -> String {
+        "\(node.baseURL)/api/client/v2/conferences/\(percentEncodedPathSegment(alias))/\(path)"
+    }
+
+    func makeRequest(_ call: Call, accept: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url(call.node, alias: call.alias, path: call.path))
+        request.method = call.method
+        request.headers.add(name: "user-agent", value: configuration.userAgent)
+        request.headers.add(name: "accept", value: accept)
+        if let token = call.token { request.headers.add(name: "token", value: token) }
+        if let pin = call.pin { request.headers.add(name: "pin", value: pin) }
+        if let body = call.body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        } else if call.method == .POST {
+            request.headers.add(name: "content-length", value: "0")
+        }
+        return request
+    }
+
+    func metadata(_ call: Call) -> Logger.Metadata {
+        var headers = ["user-agent", "accept"]
+        if call.token != nil { headers.append("token=<redacted>") }
+        if call.pin != nil { headers.append("pin=<redacted>") }
+        return [
+            "infinity.method": "\(call.method.rawValue)",
+            "infinity.endpoint": "\(call.endpoint)",
+            "infinity.node": "\(call.node)",
+            "infinity.alias": "\(call.alias)",
+            "infinity.headers": "\(headers.joined(separator: ","))",
+        ]
+    }
+
+    /// Sends a call, retrying 502/503/504 a bounded number of times when it is idempotent.
+    func send(_ call: Call) async throws(InfinityError) -> RawResponse {
+        let attempts = call.idempotent ? 1 + max(0, configuration.retriesForIdempotent) : 1
+        var attempt = 1
+        while true {
+            let response = try await sendOnce(call, attempt: attempt)
+            guard [502, 503, 504].contains(response.status), attempt < attempts else { return response }
+            let delay = configuration.retryBackoff * attempt
+            logger.debug(
+                "infinity retrying after upstream error",
+                metadata: metadata(call).merging(
+                    ["infinity.status": "\(response.status)", "infinity.attempt": "\(attempt)", "infinity.delay": "\(delay)"],
+                    uniquingKeysWith: { $1 })
+            )
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                throw .cancelled
+            }
+            attempt += 1
+        }
+    }
+
+    private func sendOnce(_ call: Call, attempt: Int) async throws(InfinityError) -> RawResponse {
+        if let setupFailure { throw .unreachable(setupFailure) }
+        let request = makeRequest(call, accept: "application/json")
+        var logMetadata = metadata(call)
+        logMetadata["infinity.attempt"] = "\(attempt)"
+        logger.trace("infinity request", metadata: logMetadata)
+        let started = ContinuousClock.now
+        let timeout = call.timeout ?? configuration.requestTimeout
+        let limit = configuration.maxResponseBytes
+        do {
+            let response = try await http.execute(request, timeout: timeout.timeAmount, logger: logger)
+            let body = try await response.body.collect(upTo: limit)
+            logMetadata["infinity.status"] = "\(response.status.code)"
+            logMetadata["infinity.elapsed"] = "\(ContinuousClock.now - started)"
+            logger.debug("infinity response", metadata: logMetadata)
+            return RawResponse(
+                status: Int(response.status.code), reason: response.status.reasonPhrase, body: Array(buffer: body))
+        } catch {
+            let mapped = Self.map(error)
+            logMetadata["infinity.error"] = "\(mapped)"
+            logMetadata["infinity.elapsed"] = "\(ContinuousClock.now - started)"
+            logger.debug("infinity request failed", metadata: logMetadata)
+            throw mapped
+        }
+    }
+
+    /// Maps a transport error to an `InfinityError`.
+    static func map(_ error: any Error) -> InfinityError {
+        if let error = error as? InfinityError { return error }
+        if error is CancellationError { return .cancelled }
+        if error is TimeoutReached { return .timeout }
+        if error is NIOTooManyBytesError { return .badResponse("response body too large") }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .cancelled: return .cancelled
+            case .deadlineExceeded, .readTimeout, .writeTimeout: return Task.isCancelled ? .cancelled : .timeout
+            case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
+                return .unreachable("connection to the node timed out")
+            case .remoteConnectionClosed: return .unreachable("the node closed the connection")
+            default: return .unreachable(error.shortDescription)
+            }
+        }
+        if Task.isCancelled { return .cancelled }
+        if error is NIOSSLError || error is BoringSSLError {
+            return .unreachable("TLS handshake failed: \(error)")
+        }
+        return .unreachable("\(error)")
+    }
+
+    // MARK: Response interpretation
+
+    /// The `result` of a successful response, or the `InfinityError` its status and message mean.
+    static func result(of response: RawResponse, endpoint: String) throws(InfinityError) -> JSONValue {
+        let envelope = Envelope.decode(response.body)
+        if (200..<300).contains(response.status) {
+            guard let envelope else {
+                if response.body.isEmpty { return .null }
+                throw .badResponse("\(endpoint): answer is not an Infinity JSON envelope")
+            }
+            if let status = envelope.status?.lowercased(), status == "failed" || status == "failure" {
+                throw .http(status: response.status, message: envelope.message ?? status)
+            }
+            return envelope.result
+        }
+        throw error(status: response.status, message: envelope?.message ?? response.reason)
+    }
+
+    /// The error an unsuccessful status and the node's message mean.
+    static func error(status: Int, message: String) -> InfinityError {
+        let normalized = message.trimmingWhitespace().lowercased()
+        if (400..<500).contains(status), normalized == "invalid token" { return .invalidToken }
+        if (400..<500).contains(status), normalized == "invalid role" { return .invalidRole }
+        if status == 404 { return .notFound(message) }
+        return .http(status: status, message: message)
+    }
+}

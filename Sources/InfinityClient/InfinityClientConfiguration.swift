@@ -1,0 +1,33 @@
+/// Settings for an `InfinityClient`.
+public struct InfinityClientConfiguration: Sendable {
+    /// Time allowed for one request, from sending to the last body byte (for the event stream: until the response head).
+    public var requestTimeout: Duration = .seconds(10)
+    /// Time allowed to open a TCP (and TLS) connection.
+    public var connectTimeout: Duration = .seconds(5)
+    /// Extra attempts on 502/503/504 for idempotent calls (GETs, request_token, refresh_token, release_token).
+    public var retriesForIdempotent: Int = 2
+    /// Linear backoff step between those attempts (attempt n waits n × this).
+    public var retryBackoff: Duration = .milliseconds(250)
+    /// PEM file with extra CA certificates for nodes on a private PKI. Verification always stays on for https.
+    public var trustRootsPEMFile: String? = nil
+    /// The User-Agent header.
+    public var userAgent: String = "pexbridge"
+    /// HTTP/1.1 connections allowed per node; each open event stream holds one for its lifetime.
+    public var maxConnectionsPerNode: Int = 1024
+    /// The largest response body accepted for a non-streaming call.
+    public var maxResponseBytes: Int = 4 << 20
+
+    public init() {}
+
+    public init(
+        requestTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(5), retriesForIdempotent: Int = 2,
+        retryBackoff: Duration = .milliseconds(250), trustRootsPEMFile: String? = nil, userAgent: String = "pexbridge"
+    ) {
+        self.requestTimeout = requestTimeout
+        self.connectTimeout = connectTimeout
+        self.retriesForIdempotent = retriesForIdempotent
+        self.retryBackoff = retryBackoff
+        self.trustRootsPEMFile = trustRootsPEMFile
+        self.userAgent = userAgent
+    }
+}

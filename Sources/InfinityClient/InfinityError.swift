@@ -1,0 +1,35 @@
+/// Why a call to a conference node failed. Messages never contain tokens or PINs.
+public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Connect refused, DNS failure, TLS handshake or certificate verification failure, connection lost.
+    case unreachable(String)
+    /// The request did not complete within the configured time.
+    case timeout
+    /// The node answered 403 "Invalid token".
+    case invalidToken
+    /// The node answered 403 "Invalid role" (the caller is not a host).
+    case invalidRole
+    /// The node answered 404 (usually "Neither conference nor gateway found").
+    case notFound(String)
+    /// Any other non-success status, with the node's message.
+    case http(status: Int, message: String)
+    /// The node's answer could not be understood.
+    case badResponse(String)
+    /// The calling task was cancelled.
+    case cancelled
+    /// The `InfinityConnection` has already ended, so it holds no usable token.
+    case connectionClosed
+
+    public var description: String {
+        switch self {
+        case .unreachable(let detail): "node unreachable: \(detail)"
+        case .timeout: "request timed out"
+        case .invalidToken: "Invalid token"
+        case .invalidRole: "Invalid role"
+        case .notFound(let message): "not found: \(message)"
+        case .http(let status, let message): "HTTP \(status): \(message)"
+        case .badResponse(let detail): "bad response: \(detail)"
+        case .cancelled: "cancelled"
+        case .connectionClosed: "connection closed"
+        }
+    }
+}

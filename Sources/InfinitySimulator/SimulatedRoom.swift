@@ -1,0 +1,63 @@
+/// One virtual meeting room the simulator serves.
+public struct SimulatedRoom: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Alias in the URL path (`/api/client/v2/conferences/<alias>/...`); matched case-insensitively.
+    public var alias: String
+    /// Conference name reported in `request_token` (`conference_name`, `service_name`).
+    public var name: String
+    /// Host PIN; nil means no PIN at all (an open room: everyone is HOST, 200 straight away).
+    public var hostPIN: String?
+    /// Guest PIN; only meaningful with a host PIN. nil with a host PIN: guests enter with `pin: none`.
+    public var guestPIN: String?
+    /// Conference `started` stays false until a host joins; guests sit in `waiting_room` meanwhile.
+    public var guestsWaitForHost: Bool
+    /// Room starts locked: a new participant who did not enter the host PIN (every guest, and
+    /// everyone in a room without PIN) lands in `waiting_room` until admitted or the room is unlocked.
+    public var locked: Bool
+    /// `chat_enabled` in the token answer; when false, `message` answers 403.
+    public var chatEnabled: Bool
+    /// Participants already in the room when the simulator starts.
+    public var initialParticipants: [ScriptedParticipant]
+
+    /// Creates a room.
+    public init(
+        alias: String,
+        name: String? = nil,
+        hostPIN: String? = nil,
+        guestPIN: String? = nil,
+        guestsWaitForHost: Bool = false,
+        locked: Bool = false,
+        chatEnabled: Bool = true,
+        initialParticipants: [ScriptedParticipant] = []
+    ) {
+        self.alias = alias
+        self.name = name ?? alias
+        self.hostPIN = hostPIN
+        self.guestPIN = guestPIN
+        self.guestsWaitForHost = guestsWaitForHost
+        self.locked = locked
+        self.chatEnabled = chatEnabled
+        self.initialParticipants = initialParticipants
+    }
+
+    /// Describes the room without its PINs.
+    public var description: String {
+        "SimulatedRoom(alias: \(alias), hostPIN: \(hostPIN == nil ? "none" : "<redacted>"), "
+            + "guestPIN: \(guestPIN == nil ? "none" : "<redacted>"), guestsWaitForHost: \(guestsWaitForHost), "
+            + "locked: \(locked), participants: \(initialParticipants.count))"
+    }
+
+    /// Same as `description`: PINs are never shown.
+    public var debugDescription: String { description }
+
+    /// A mirror that leaves the PINs out.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "alias": alias, "name": name, "hasHostPIN": hostPIN != nil, "hasGuestPIN": guestPIN != nil,
+                "guestsWaitForHost": guestsWaitForHost, "locked": locked, "chatEnabled": chatEnabled,
+                "initialParticipants": initialParticipants,
+            ]
+        )
+    }
+}
