@@ -7,14 +7,14 @@ extension BridgeEngine {
     // MARK: requests that act on sessions
 
     func resolveNode(_ text: String) -> Result<NodeAddress, ErrorBody> {
-        if text == "simulator", let embedded = configuration.embeddedNode { return .success(embedded) }
+        if text == "simulator", let embedded = embeddedNode { return .success(embedded) }
         let address: NodeAddress
         do {
             address = try NodeAddress(parsing: text)
         } catch {
             return .failure(ErrorBody(.badRequest, "join: field 'node' is not a host, host:port or http(s) URL"))
         }
-        if !address.isSecure && !configuration.allowInsecureNodes && address != configuration.embeddedNode {
+        if !address.isSecure && !configuration.allowInsecureNodes && address != embeddedNode {
             return .failure(ErrorBody(
                 .insecureNode, "plain-HTTP nodes are refused; use https or start the bridge with --allow-insecure-nodes"))
         }
@@ -157,6 +157,7 @@ extension BridgeEngine {
         if let releasing {
             // Results of `leave` (and shutdown) go out once the node has released the token.
             let sessionID = record.id
+            let answers = answers
             startTask {
                 await releasing.release()
                 await self.released(sessionID: sessionID)
@@ -275,7 +276,7 @@ extension BridgeEngine {
             apply(.roleChanged(role == .host ? .host : .guest), to: record, replyTo: nil)
         case .ended(let reason):
             switch reason {
-            case .released: return
+            case .released, .closed: return
             case .remoteDisconnect(let message):
                 apply(.upstreamEnded(.remoteDisconnect, message: message), to: record, replyTo: nil)
             case .tokenExpired:
@@ -309,7 +310,7 @@ extension BridgeEngine {
             return
         case .messageReceived(let message):
             publish(.message(ChatMessage(
-                from: MessageSender(uuid: message.uuid, displayName: message.origin), text: message.payload)), in: record)
+                from: MessageSender(uuid: message.senderUUID, displayName: message.origin), text: message.payload)), in: record)
             return
         case .disconnect, .refreshToken, .other:
             return

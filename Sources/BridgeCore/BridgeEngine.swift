@@ -26,12 +26,14 @@ public actor BridgeEngine {
     var tasks: [UInt64: Task<Void, Never>] = [:]
     var shuttingDown = false
     var counters = EngineCounters()
+    var embeddedNode: NodeAddress?
 
     public init(configuration: BridgeConfiguration, upstream: any Upstream, sink: any ClientSink, logger: Logger) {
         self.configuration = configuration
         self.upstream = upstream
         self.sink = sink
         self.logger = logger
+        self.embeddedNode = configuration.embeddedNode
     }
 
     // MARK: clients
@@ -214,7 +216,7 @@ public actor BridgeEngine {
         let taskID = nextTaskID
         tasks[taskID] = Task {
             await body()
-            await self.taskFinished(taskID)
+            self.taskFinished(taskID)
         }
     }
 
@@ -265,4 +267,11 @@ func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         difference |= x ^ y
     }
     return difference == 0
+}
+
+extension BridgeEngine {
+    /// Sets the embedded simulator's address once it is listening.
+    public func setEmbeddedNode(_ node: NodeAddress?) {
+        embeddedNode = node
+    }
 }

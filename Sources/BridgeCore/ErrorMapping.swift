@@ -15,6 +15,8 @@ extension ErrorBody {
                 : ErrorBody(.conferenceNotFound, "the conference node does not know this conference (\(why))")
         case .http(let status, let why): ErrorBody(.upstreamError, "the conference node answered \(status): \(why)")
         case .badResponse(let why): ErrorBody(.upstreamError, "unexpected answer from the conference node: \(why)")
+        case .cancelled: ErrorBody(.upstreamError, "the call to the conference node was cancelled")
+        case .connectionClosed: ErrorBody(.invalidState, "the session's connection to the node has ended")
         }
     }
 }

@@ -38,8 +38,9 @@ extension InfinityClient {
         let call = Call(
             method: .GET, node: node, alias: alias, path: "events", endpoint: "events", token: token, pin: nil,
             body: nil, idempotent: true, timeout: nil)
-        var request = makeRequest(call, accept: "text/event-stream")
-        request.headers.add(name: "cache-control", value: "no-cache")
+        var eventRequest = makeRequest(call, accept: "text/event-stream")
+        eventRequest.headers.add(name: "cache-control", value: "no-cache")
+        let request = eventRequest
         let logMetadata = metadata(call)
         logger.trace("infinity request", metadata: logMetadata)
 

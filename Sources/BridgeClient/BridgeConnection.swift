@@ -1,0 +1,315 @@
+import BridgeProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+import HTTPTypes
+import Synchronization
+import WSClient
+
+/// Why a bridge connection failed.
+public enum BridgeClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The WebSocket could not be opened.
+    case connectFailed(String)
+    /// The bridge closed the connection.
+    case closed(code: Int?, reason: String?)
+    /// No answer in time.
+    case timeout
+    /// The bridge sent something that is not a protocol message.
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let why): "cannot connect to the bridge: \(why)"
+        case .closed(let code, let reason):
+            "the bridge closed the connection (\(code.map(String.init) ?? "no close code")\(reason.map { ": \($0)" } ?? ""))"
+        case .timeout: "the bridge did not answer in time"
+        case .protocolViolation(let why): "unexpected message from the bridge: \(why)"
+        }
+    }
+}
+
+/// A WebSocket connection to a pexbridge, speaking the protocol of `BridgeProtocol`.
+public final class BridgeConnection: Sendable {
+    /// Something received after `hello`: a decoded message, a text frame that was not one, or a binary frame.
+    public enum Incoming: Sendable {
+        case message(ServerMessage)
+        case undecodable(String)
+        case binary(Int)
+    }
+
+    struct Waiter {
+        var continuation: CheckedContinuation<Result<ResultData, ErrorBody>, any Error>
+        var timer: Task<Void, Never>?
+    }
+
+    struct State {
+        var outbound: WebSocketOutboundWriter?
+        var hello: Hello?
+        var waiters: [RequestID: Waiter] = [:]
+        var nextID = 0
+        var closeCode: Int?
+        var closeReason: String?
+        var finished = false
+        var received: [String] = []
+        var opened: CheckedContinuation<Void, any Error>?
+        var openResult: Result<Void, BridgeClientError>?
+    }
+
+    /// The state shared by the connection and its socket task.
+    final class Shared: Sendable {
+        let mutex = Mutex(State())
+
+        func withLock<R: Sendable>(_ body: (inout State) -> R) -> R { mutex.withLock { body(&$0) } }
+    }
+
+    private let state: Shared
+    /// Every message the bridge sends after `hello`, in order (results included).
+    public let incoming: AsyncStream<Incoming>
+    /// The bridge's greeting.
+    public let hello: Hello
+    private let task: Task<Void, Never>
+
+    /// Connects, waits for `hello`, and authenticates when a token is given.
+    public static func connect(
+        url: String, token: String? = nil, origin: String? = nil, subprotocol: String? = nil,
+        tlsConfiguration: TLSConfiguration? = nil, maxFrameSize: Int = 1 << 20, timeout: Duration = .seconds(10),
+        logger: Logger = Logger(label: "pexbridge.client")
+    ) async throws -> BridgeConnection {
+        var headers = HTTPFields()
+        if let origin { headers[.origin] = origin }
+        if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
+        let configuration = WebSocketClientConfiguration(
+            maxFrameSize: maxFrameSize, additionalHeaders: headers, validateUTF8: true)
+        let (stream, continuation) = AsyncStream<Incoming>.makeStream()
+        let state = Shared()
+        let task = Task {
+            var failure: BridgeClientError?
+            do {
+                let closeFrame = try await WebSocketClient.connect(
+                    url: url, configuration: configuration, tlsConfiguration: tlsConfiguration, logger: logger
+                ) { inbound, outbound, _ in
+                    var first = true
+                    for try await message in inbound.messages(maxSize: maxFrameSize) {
+                        guard case .text(let text) = message else {
+                            if case .binary(let buffer) = message { continuation.yield(.binary(buffer.readableBytes)) }
+                            continue
+                        }
+                        state.withLock { $0.received.append(text) }
+                        let decoded = try? WireJSON.decodeServerMessage(Array(text.utf8))
+                        if first {
+                            first = false
+                            guard case .hello(let hello)? = decoded else {
+                                Self.opened(state, .failure(.protocolViolation("the first message was not hello")))
+                                return
+                            }
+                            state.withLock {
+                                $0.hello = hello
+                                $0.outbound = outbound
+                            }
+                            Self.opened(state, .success(()))
+                            continue
+                        }
+                        if let decoded {
+                            Self.route(decoded, state: state)
+                            continuation.yield(.message(decoded))
+                        } else {
+                            continuation.yield(.undecodable(text))
+                        }
+                    }
+                }
+                state.withLock {
+                    $0.closeCode = closeFrame.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) }
+                    $0.closeReason = closeFrame?.reason
+                }
+            } catch {
+                failure = .connectFailed("\(error)")
+            }
+            let (code, reason) = state.withLock { ($0.closeCode, $0.closeReason) }
+            Self.opened(state, .failure(failure ?? .closed(code: code, reason: reason)))
+            Self.finish(state: state, continuation: continuation)
+        }
+        do {
+            try await waitOpened(state, timeout: timeout)
+        } catch {
+            task.cancel()
+            throw error
+        }
+        let hello = state.withLock { $0.hello }!
+        let connection = BridgeConnection(hello: hello, state: state, incoming: stream, task: task)
+        if let token {
+            let result = try await connection.request(Request.auth(token: token), timeout: timeout)
+            if case .failure(let error) = result {
+                await connection.close()
+                throw BridgeClientError.closed(code: 1008, reason: error.message)
+            }
+        }
+        return connection
+    }
+
+    private init(hello: Hello, state: Shared, incoming: AsyncStream<Incoming>, task: Task<Void, Never>) {
+        self.hello = hello
+        self.state = state
+        self.incoming = incoming
+        self.task = task
+    }
+
+    private static func opened(_ state: Shared, _ result: Result<Void, BridgeClientError>) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+            guard s.openResult == nil else { return nil }
+            s.openResult = result
+            defer { s.opened = nil }
+            return s.opened
+        }
+        waiter?.resume(with: result.mapError { $0 as any Error })
+    }
+
+    private static func waitOpened(_ state: Shared, timeout: Duration) async throws {
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { opened(state, .failure(.timeout)) }
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let ready = state.withLock { s -> Result<Void, BridgeClientError>? in
+                if let result = s.openResult { return result }
+                s.opened = c
+                return nil
+            }
+            if let ready { c.resume(with: ready.mapError { $0 as any Error }) }
+        }
+    }
+
+    private static func route(_ message: ServerMessage, state: Shared) {
+        guard case .result(let id, let outcome) = message,
+            let waiter = state.withLock({ $0.waiters.removeValue(forKey: id) })
+        else { return }
+        waiter.timer?.cancel()
+        waiter.continuation.resume(returning: outcome)
+    }
+
+    private static func finish(state: Shared, continuation: AsyncStream<Incoming>.Continuation) {
+        let (waiters, code, reason) = state.withLock { s in
+            s.finished = true
+            s.outbound = nil
+            defer { s.waiters = [:] }
+            return (Array(s.waiters.values), s.closeCode, s.closeReason)
+        }
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(throwing: BridgeClientError.closed(code: code, reason: reason))
+        }
+        continuation.finish()
+    }
+
+    /// Sends a request with a fresh id and waits for its result.
+    public func request(_ request: Request, timeout: Duration = .seconds(30)) async throws
+        -> Result<ResultData, ErrorBody>
+    {
+        let id = state.withLock { s -> RequestID in
+            s.nextID += 1
+            return .int(s.nextID)
+        }
+        return try await self.request(RequestEnvelope(id: id, request: request), timeout: timeout)
+    }
+
+    /// Sends a request with the given id and waits for its result.
+    public func request(_ envelope: RequestEnvelope, timeout: Duration = .seconds(30)) async throws
+        -> Result<ResultData, ErrorBody>
+    {
+        let text = String(decoding: RequestCodec.encode(envelope), as: UTF8.self)
+        let id = envelope.id
+        return try await withCheckedThrowingContinuation { continuation in
+            let outbound = state.withLock { s -> WebSocketOutboundWriter? in
+                guard !s.finished, let outbound = s.outbound else { return nil }
+                let timer = Task {
+                    try? await Task.sleep(for: timeout)
+                    guard !Task.isCancelled else { return }
+                    self.fail(id, .timeout)
+                }
+                s.waiters[id] = Waiter(continuation: continuation, timer: timer)
+                return outbound
+            }
+            guard let outbound else {
+                continuation.resume(throwing: BridgeClientError.closed(code: closeCode, reason: closeReason))
+                return
+            }
+            Task {
+                do {
+                    try await outbound.write(.text(text))
+                } catch {
+                    self.fail(id, .closed(code: self.closeCode, reason: self.closeReason))
+                }
+            }
+        }
+    }
+
+    private func fail(_ id: RequestID, _ error: BridgeClientError) {
+        guard let waiter = state.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
+        waiter.timer?.cancel()
+        waiter.continuation.resume(throwing: error)
+    }
+
+    private func writer() throws -> WebSocketOutboundWriter {
+        guard let outbound = state.withLock({ $0.outbound }) else {
+            throw BridgeClientError.closed(code: closeCode, reason: closeReason)
+        }
+        return outbound
+    }
+
+    /// Sends a raw text frame (anything at all; for tests and tools).
+    public func sendText(_ text: String) async throws {
+        try await writer().write(.text(text))
+    }
+
+    /// Sends a raw binary frame.
+    public func sendBinary(_ bytes: [UInt8]) async throws {
+        try await writer().write(.binary(ByteBuffer(bytes: bytes)))
+    }
+
+    /// Sends a text message split into fragments of `fragmentSize` bytes.
+    public func sendFragmented(_ text: String, fragmentSize: Int) async throws {
+        let outbound = try writer()
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + max(1, fragmentSize))
+            let frame = WebSocketFrame(
+                fin: end == bytes.count, opcode: offset == 0 ? .text : .continuation,
+                data: ByteBuffer(bytes: bytes[offset..<end]))
+            try await outbound.write(.custom(frame))
+            offset = end
+        }
+    }
+
+    /// Every text frame received so far, raw, `hello` included.
+    public var receivedFrames: [String] { state.withLock { $0.received } }
+
+    /// The close code the bridge sent, once closed.
+    public var closeCode: Int? { state.withLock { $0.closeCode } }
+
+    /// The close reason the bridge sent, once closed.
+    public var closeReason: String? { state.withLock { $0.closeReason } }
+
+    /// True once the connection has ended.
+    public var isClosed: Bool { state.withLock { $0.finished } }
+
+    /// Waits until the connection has ended (bounded); true if it did.
+    public func waitUntilClosed(timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !isClosed && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return isClosed
+    }
+
+    /// Closes the connection normally.
+    public func close() async {
+        if let outbound = state.withLock({ $0.outbound }) {
+            try? await outbound.close(.normalClosure, reason: nil)
+        }
+        _ = await waitUntilClosed(timeout: .seconds(3))
+        task.cancel()
+    }
+}

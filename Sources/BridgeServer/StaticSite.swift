@@ -1,0 +1,60 @@
+import BridgeProtocol
+import Foundation
+import WebSocketTransport
+
+/// The bridge's plain-HTTP side: the web page, health, and the published schema.
+struct StaticSite: Sendable {
+    let files: [String: (type: String, body: [UInt8])]
+    let schema: [UInt8]
+    let health: [UInt8]
+
+    init(simulate: Bool) {
+        var files: [String: (type: String, body: [UInt8])] = [:]
+        if let root = Bundle.module.resourceURL?.appendingPathComponent("Web"),
+            let names = FileManager.default.enumerator(atPath: root.path)
+        {
+            for case let name as String in names {
+                let url = root.appendingPathComponent(name)
+                guard let data = try? Data(contentsOf: url), !url.hasDirectoryPath else { continue }
+                files["/" + name] = (Self.contentType(of: name), Array(data))
+            }
+        }
+        if let index = files["/index.html"] { files["/"] = index }
+        self.files = files
+        self.schema = Array(ProtocolSchema.document.renderedText().utf8)
+        self.health = Array(#"{"status":"ok","version":"\#(ProtocolInfo.bridgeVersion)","protocol":\#(ProtocolInfo.version),"simulate":\#(simulate)}"#.utf8)
+    }
+
+    static func contentType(of name: String) -> String {
+        switch (name as NSString).pathExtension {
+        case "html": "text/html; charset=utf-8"
+        case "js", "mjs": "text/javascript; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "json": "application/json"
+        case "svg": "image/svg+xml"
+        case "png": "image/png"
+        case "ico": "image/x-icon"
+        default: "application/octet-stream"
+        }
+    }
+
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return HTTPResponse(text: "method not allowed\n", status: 405)
+        }
+        let security: [(String, String)] = [
+            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+            ("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'"),
+            ("Cache-Control", "no-cache"),
+        ]
+        switch request.path {
+        case "/healthz":
+            return HTTPResponse(json: health, headers: [("Cache-Control", "no-store")])
+        case "/protocol/schema.json":
+            return HTTPResponse(json: schema)
+        default:
+            guard let file = files[request.path] else { return .notFound }
+            return HTTPResponse(status: 200, contentType: file.type, body: file.body, headers: security)
+        }
+    }
+}

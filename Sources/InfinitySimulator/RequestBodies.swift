@@ -1,0 +1,25 @@
+import Foundation
+
+/// The `request_token` body fields the simulator reads; unknown keys are ignored.
+struct TokenRequestBody: Decodable {
+    let display_name: String
+    let call_tag: String?
+}
+
+/// The `message` body.
+struct MessageBody: Decodable {
+    let type: String?
+    let payload: String
+}
+
+/// The `set_guests_can_unmute` body.
+struct SettingBody: Decodable {
+    let setting: Bool
+}
+
+extension JSONDecoder {
+    /// Decodes `type` from `bytes`, or nil when they do not hold one.
+    static func decodeIfValid<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+        try? JSONDecoder().decode(type, from: Data(bytes))
+    }
+}

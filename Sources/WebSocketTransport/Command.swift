@@ -1,0 +1,13 @@
+/// Work handed from any thread to the service thread.
+enum Command: Sendable {
+    /// Queue a frame for one connection.
+    case send(OutboundFrame, ConnectionID)
+    /// Queue one frame for many connections (one hand-off, one shared buffer).
+    case sendMany(OutboundFrame, [ConnectionID])
+    /// Close a connection after its queued frames.
+    case close(ConnectionID, code: UInt16, reason: String)
+    /// Refuse new upgrades and close every connection with 1001 after its queued frames.
+    case beginShutdown
+    /// Leave the service loop and destroy the context.
+    case stop
+}

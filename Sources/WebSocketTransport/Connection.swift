@@ -1,0 +1,36 @@
+/// Service-thread state of one open WebSocket connection.
+final class Connection {
+    /// How a connection is being closed.
+    struct PendingClose {
+        let code: UInt16
+        let reason: [UInt8]
+    }
+
+    let id: ConnectionID
+    /// The lws connection; valid until its CLOSED callback.
+    let wsi: OpaquePointer
+    let peerAddress: String
+    /// Connected to the test echo endpoint: no events, bigger limits.
+    let isEcho: Bool
+    let maxMessageBytes: Int
+    let outboxLimitBytes: Int
+
+    var outbox = Outbox()
+    /// Set once a close is decided; the close frame follows the queued frames.
+    var pendingClose: PendingClose?
+
+    /// The message being reassembled.
+    var incoming: [UInt8] = []
+    var incomingSize = 0
+    var incomingIsBinary = false
+
+    init(id: ConnectionID, wsi: OpaquePointer, peerAddress: String, isEcho: Bool,
+         maxMessageBytes: Int, outboxLimitBytes: Int) {
+        self.id = id
+        self.wsi = wsi
+        self.peerAddress = peerAddress
+        self.isEcho = isEcho
+        self.maxMessageBytes = maxMessageBytes
+        self.outboxLimitBytes = outboxLimitBytes
+    }
+}

@@ -1,0 +1,232 @@
+import CLibWebSockets
+
+extension ServiceLoop {
+    /// Decides on an upgrade before it happens: path, origin, subprotocol, limits. Non-zero refuses.
+    func confirmUpgrade(_ wsi: OpaquePointer, upgrade: UnsafeMutableRawPointer?) -> Int32 {
+        let kind = upgrade.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
+        guard kind.lowercased() == "websocket" else {
+            return refuseUpgrade(wsi, status: 400, message: "unsupported upgrade")
+        }
+        let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
+        guard path == configuration.webSocketPath || (configuration.echoPath.map { $0 == path } ?? false) else {
+            return refuseUpgrade(wsi, status: 404, message: "no WebSocket endpoint here")
+        }
+        guard !draining else {
+            return refuseUpgrade(wsi, status: 503, message: "shutting down")
+        }
+        if !configuration.allowedOrigins.isEmpty, let origin = header(wsi, WSI_TOKEN_ORIGIN),
+           !configuration.allowedOrigins.contains(origin) {
+            return refuseUpgrade(wsi, status: 403, message: "origin not allowed")
+        }
+        if let offered = header(wsi, WSI_TOKEN_PROTOCOL) {
+            let names = offered.split(separator: ",").map { $0.trimmingCharacters(in: " \t") }
+            guard names.contains(configuration.subprotocol) else {
+                return refuseUpgrade(wsi, status: 400, message: "unsupported subprotocol")
+            }
+        }
+        let peer = peerAddress(wsi)
+        guard connections.count < configuration.maxConnections,
+              connectionsPerAddress[peer, default: 0] < configuration.maxConnectionsPerAddress
+        else {
+            return refuseUpgrade(wsi, status: 503, message: "too many connections")
+        }
+        return 0
+    }
+
+    private func refuseUpgrade(_ wsi: OpaquePointer, status: Int, message: String) -> Int32 {
+        counters.upgradesRefused.add(1)
+        logger.debug("WebSocket upgrade refused", metadata: ["status": "\(status)", "reason": "\(message)"])
+        _ = writeSmallResponse(wsi, status: status, text: message + "\n")
+        return -1  // hang up after the response
+    }
+
+    /// A connection completed its upgrade.
+    func established(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?) -> Int32 {
+        guard let user else { return -1 }
+        let key = nextKey()
+        let isEcho = configuration.echoPath != nil && header(wsi, WSI_TOKEN_GET_URI) == configuration.echoPath
+        let peer = peerAddress(wsi)
+        let connection = Connection(
+            id: ConnectionID(rawValue: key),
+            wsi: wsi,
+            peerAddress: peer,
+            isEcho: isEcho,
+            maxMessageBytes: isEcho ? TransportConfiguration.echoMaxMessageBytes : configuration.maxMessageBytes,
+            outboxLimitBytes: isEcho
+                ? max(TransportConfiguration.echoOutboxLimitBytes, configuration.outboxLimitBytes)
+                : configuration.outboxLimitBytes
+        )
+        user.storeBytes(of: key, as: UInt64.self)
+        connections[key] = connection
+        connectionsPerAddress[peer, default: 0] += 1
+        if !isEcho {
+            let offered = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0
+            let info = ConnectionInfo(
+                peerAddress: peer,
+                origin: header(wsi, WSI_TOKEN_ORIGIN),
+                subprotocol: offered ? configuration.subprotocol : nil
+            )
+            counters.connections.add(1)
+            counters.connectionsOpened.add(1)
+            events.yield(.opened(connection.id, info))
+        }
+        return 0
+    }
+
+    /// A chunk of a message arrived; whole messages become events (or echoes).
+    func receive(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int) -> Int32 {
+        guard let connection = connection(for: user), connection.pendingClose == nil else { return 0 }
+        let isFirst = lws_is_first_fragment(wsi) != 0
+        let isFinal = lws_is_final_fragment(wsi) != 0
+        if isFirst {
+            connection.incomingIsBinary = lws_frame_is_binary(wsi) != 0
+            connection.incomingSize = 0
+            connection.incoming = []
+        }
+        connection.incomingSize += length
+        if connection.incomingSize > connection.maxMessageBytes {
+            counters.oversizeCloses.add(1)
+            connection.incoming = []
+            setCloseReason(wsi, code: CloseCode.messageTooBig, reason: Array("message too big".utf8))
+            connection.pendingClose = .init(code: CloseCode.messageTooBig, reason: [])
+            return -1
+        }
+        let chunk = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
+        let keepsBytes = !connection.incomingIsBinary || connection.isEcho
+        guard isFinal else {
+            if keepsBytes {
+                if isFirst { connection.incoming.reserveCapacity(length + lws_remaining_packet_payload(wsi)) }
+                connection.incoming.append(contentsOf: chunk)
+            }
+            return 0
+        }
+        counters.messagesReceived.add(1)
+        if isFirst {
+            deliver(connection, chunk)
+        } else {
+            if keepsBytes { connection.incoming.append(contentsOf: chunk) }
+            let message = connection.incoming
+            connection.incoming = []
+            message.withUnsafeBytes { deliver(connection, $0) }
+        }
+        return 0
+    }
+
+    private func deliver(_ connection: Connection, _ message: UnsafeRawBufferPointer) {
+        if connection.isEcho {
+            let frame = OutboundFrame(copying: message, binary: connection.incomingIsBinary)
+            enqueue(frame.owned(by: serverKey), to: connection)
+        } else if connection.incomingIsBinary {
+            events.yield(.binary(connection.id))
+        } else {
+            events.yield(.text(connection.id, Array(message)))
+        }
+    }
+
+    /// The socket can take data: write one frame, or the close once the outbox is empty.
+    func writeable(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?) -> Int32 {
+        guard let connection = connection(for: user) else { return 0 }
+        if let frame = connection.outbox.popFirst() {
+            counters.bytesQueued.add(-frame.count)
+            let written = lws_write(wsi, frame.payload, frame.count, frame.isBinary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT)
+            guard written >= frame.count else { return -1 }
+            counters.framesSent.add(1)
+            if !connection.outbox.isEmpty || connection.pendingClose != nil {
+                lws_callback_on_writable(wsi)
+            }
+            return 0
+        }
+        if let close = connection.pendingClose {
+            setCloseReason(wsi, code: close.code, reason: close.reason)
+            return -1
+        }
+        return 0
+    }
+
+    /// The connection is gone (CLOSED, or WSI_DESTROY as a safety net).
+    func connectionClosed(user: UnsafeMutableRawPointer?) {
+        guard let user else { return }
+        let key = user.load(as: UInt64.self)
+        guard key != 0, let connection = connections.removeValue(forKey: key) else { return }
+        user.storeBytes(of: 0, as: UInt64.self)
+        let dropped = connection.outbox.removeAll()
+        if dropped.frames > 0 {
+            counters.framesDropped.add(dropped.frames)
+            counters.bytesQueued.add(-dropped.bytes)
+        }
+        if let count = connectionsPerAddress[connection.peerAddress], count > 1 {
+            connectionsPerAddress[connection.peerAddress] = count - 1
+        } else {
+            connectionsPerAddress[connection.peerAddress] = nil
+        }
+        if !connection.isEcho {
+            counters.connections.add(-1)
+            events.yield(.closed(connection.id))
+        }
+        if draining && connections.isEmpty { drained.fire() }
+    }
+
+    /// Queues a frame, or closes the connection as a slow consumer when its outbox would pass the bound.
+    func enqueue(_ frame: OutboundFrame, to connection: Connection) {
+        guard connection.pendingClose == nil else {
+            counters.framesDropped.add(1)
+            return
+        }
+        guard connection.outbox.bytes + frame.count <= connection.outboxLimitBytes else {
+            let dropped = connection.outbox.removeAll()
+            counters.framesDropped.add(dropped.frames + 1)
+            counters.bytesQueued.add(-dropped.bytes)
+            counters.slowConsumerCloses.add(1)
+            logger.notice("closing slow consumer", metadata: [
+                "connection": "\(connection.id)", "peer": "\(connection.peerAddress)",
+            ])
+            beginClose(connection, code: CloseCode.policyViolation, reason: "slow consumer",
+                       graceSeconds: Self.slowConsumerGraceSeconds)
+            return
+        }
+        let wasEmpty = connection.outbox.isEmpty
+        connection.outbox.append(frame)
+        counters.bytesQueued.add(frame.count)
+        if wasEmpty { lws_callback_on_writable(connection.wsi) }
+    }
+
+    /// Closes after the queued frames; a peer that does not take them within `graceSeconds` is dropped.
+    func beginClose(_ connection: Connection, code: UInt16, reason: String, graceSeconds: Int32) {
+        connection.pendingClose = .init(code: code, reason: Self.closeReasonBytes(reason))
+        lws_set_timeout(connection.wsi, PENDING_TIMEOUT_USER_OK, graceSeconds)
+        lws_callback_on_writable(connection.wsi)
+    }
+
+    private func connection(for user: UnsafeMutableRawPointer?) -> Connection? {
+        guard let user else { return nil }
+        return connections[user.load(as: UInt64.self)]
+    }
+
+    private func setCloseReason(_ wsi: OpaquePointer, code: UInt16, reason: [UInt8]) {
+        var bytes = reason.isEmpty ? [0] : reason
+        let count = reason.count
+        bytes.withUnsafeMutableBufferPointer {
+            lws_close_reason(wsi, lws_close_status(rawValue: UInt32(code)), $0.baseAddress, count)
+        }
+    }
+
+    /// A close reason fits in a control frame: at most 123 bytes, cut at a character boundary.
+    static func closeReasonBytes(_ reason: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for scalar in reason.unicodeScalars {
+            let encoded = Array(String(scalar).utf8)
+            guard bytes.count + encoded.count <= 123 else { break }
+            bytes += encoded
+        }
+        return bytes
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var slice = self[...]
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

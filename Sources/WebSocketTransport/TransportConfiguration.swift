@@ -1,0 +1,92 @@
+/// Everything the transport needs to listen: address, paths, limits, TLS, keepalive.
+public struct TransportConfiguration: Sendable {
+    /// Bind address: an IPv4 or IPv6 literal ("127.0.0.1", "0.0.0.0", "::") or an interface name.
+    public var host: String
+    /// Listen port; 0 picks a free one (``WebSocketServer/start()`` returns it).
+    public var port: Int
+    /// The one path that upgrades to the bridge's WebSocket protocol.
+    public var webSocketPath: String
+    /// Subprotocol accepted and echoed when a client offers it; clients offering none are accepted too.
+    public var subprotocol: String
+    /// Largest (reassembled) incoming message; a bigger one closes the connection with 1009.
+    public var maxMessageBytes: Int
+    /// Largest amount of queued, unsent bytes per connection; more closes it with 1008 "slow consumer".
+    public var outboxLimitBytes: Int
+    /// When set, the port speaks only TLS (WSS and HTTPS).
+    public var tls: TLSFiles?
+    /// Origins allowed to upgrade; empty allows any. A present Origin header not listed gets HTTP 403.
+    public var allowedOrigins: [String]
+    /// Idle time after which the server pings a client; nil disables pings.
+    public var pingInterval: Duration?
+    /// Time without a pong (after a ping) after which a client is dropped; nil disables the check.
+    public var idleTimeout: Duration?
+    /// Most open WebSocket connections; further upgrades get HTTP 503.
+    public var maxConnections: Int
+    /// Most open WebSocket connections from one peer address; further upgrades get HTTP 503.
+    public var maxConnectionsPerAddress: Int
+    /// Test-only echo endpoint (for Autobahn): echoes text and binary messages up to 16 MiB, emits no events.
+    public var echoPath: String?
+
+    /// Creates a configuration; every parameter has the documented default.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        webSocketPath: String = "/ws",
+        subprotocol: String = "pexbridge.v1",
+        maxMessageBytes: Int = 64 * 1024,
+        outboxLimitBytes: Int = 1 << 20,
+        tls: TLSFiles? = nil,
+        allowedOrigins: [String] = [],
+        pingInterval: Duration? = .seconds(20),
+        idleTimeout: Duration? = .seconds(60),
+        maxConnections: Int = 20_000,
+        maxConnectionsPerAddress: Int = 20_000,
+        echoPath: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.webSocketPath = webSocketPath
+        self.subprotocol = subprotocol
+        self.maxMessageBytes = maxMessageBytes
+        self.outboxLimitBytes = outboxLimitBytes
+        self.tls = tls
+        self.allowedOrigins = allowedOrigins
+        self.pingInterval = pingInterval
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.echoPath = echoPath
+    }
+}
+
+extension TransportConfiguration {
+    /// Largest message the echo endpoint accepts.
+    static let echoMaxMessageBytes = 16 << 20
+    /// Outbox bound of an echo connection (Autobahn pushes many large messages at once).
+    static let echoOutboxLimitBytes = 64 << 20
+
+    /// Throws when a value cannot work.
+    func validate() throws(TransportError) {
+        guard (0...65_535).contains(port) else { throw .invalidConfiguration("port \(port) out of range") }
+        guard webSocketPath.hasPrefix("/") else { throw .invalidConfiguration("webSocketPath must start with /") }
+        if let echoPath {
+            guard echoPath.hasPrefix("/"), echoPath != webSocketPath else {
+                throw .invalidConfiguration("echoPath must start with / and differ from webSocketPath")
+            }
+        }
+        guard !subprotocol.isEmpty, subprotocol.utf8.count < 64,
+              subprotocol.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") })
+        else { throw .invalidConfiguration("subprotocol must be a short token") }
+        guard maxMessageBytes > 0 else { throw .invalidConfiguration("maxMessageBytes must be positive") }
+        guard outboxLimitBytes > 0 else { throw .invalidConfiguration("outboxLimitBytes must be positive") }
+        guard maxConnections > 0, maxConnectionsPerAddress > 0 else {
+            throw .invalidConfiguration("connection limits must be positive")
+        }
+        if let pingInterval, pingInterval < .seconds(1) {
+            throw .invalidConfiguration("pingInterval must be at least 1 s")
+        }
+        if let idleTimeout, idleTimeout < .seconds(1) {
+            throw .invalidConfiguration("idleTimeout must be at least 1 s")
+        }
+    }
+}

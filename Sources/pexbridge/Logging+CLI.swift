@@ -1,0 +1,16 @@
+import ArgumentParser
+import Logging
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Sets up swift-log for a command: to standard error, at `level`.
+func bootstrapLogging(level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "pexbridge")
+    logger.logLevel = level
+    return logger
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import BridgeProtocol
+
+@main
+struct PexbridgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pexbridge",
+        abstract: "Holds Pexip Infinity conference connections and serves them to front ends over WebSocket.",
+        version: ProtocolInfo.bridgeVersion,
+        subcommands: [ServeCommand.self, SimulateCommand.self, SchemaCommand.self],
+        defaultSubcommand: nil)
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import InfinitySimulator
+import Logging
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate", abstract: "Run only the conference-node simulator (plain HTTP), with its demo rooms.")
+
+    @Option(help: "Address to listen on (HOST:PORT).")
+    var listen = ListenAddress(host: "127.0.0.1", port: 8081)
+
+    @Option(help: "Seconds a token lives without refresh.")
+    var tokenExpiry = 120
+
+    @Flag(help: "Scripted participants join, leave, mute and chat in every room.")
+    var activity = false
+
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let logger = bootstrapLogging(level: logLevel)
+        var configuration = SimulatorConfiguration.demo(host: listen.host, port: listen.port)
+        configuration.tokenExpiry = .seconds(tokenExpiry)
+        configuration.demoActivity = activity
+        let simulator = InfinitySimulator(configuration: configuration, logger: logger)
+        let port = try await simulator.start()
+        print("simulator listening on \(ListenAddress.display(host: listen.host, port: port)); rooms:")
+        for room in configuration.rooms {
+            print("  \(room.alias.padding(toLength: 14, withPad: " ", startingAt: 0)) \(room.demoSummary)")
+        }
+        fflush(stdout)
+        _ = await SignalWaiter.wait()
+        await simulator.stop()
+    }
+}

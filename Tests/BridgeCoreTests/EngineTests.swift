@@ -1,0 +1,319 @@
+import BridgeProtocol
+import InfinityClient
+import Logging
+import Testing
+
+@testable import BridgeCore
+
+@Suite("Bridge engine (fake upstream, no sockets)")
+struct EngineTests {
+    let upstream = FakeUpstream(rooms: [
+        "open": .init(hostPIN: nil, guestPIN: nil),
+        "pin": .init(hostPIN: "1234", guestPIN: "5678"),
+        "hostpin": .init(hostPIN: "4321", guestPIN: nil),
+    ])
+    let sink = RecordingSink()
+
+    func engine(_ configure: (inout BridgeConfiguration) -> Void = { _ in }) -> BridgeEngine {
+        var configuration = BridgeConfiguration()
+        configuration.allowInsecureNodes = false
+        configure(&configuration)
+        return BridgeEngine(configuration: configuration, upstream: upstream, sink: sink, logger: Logger(label: "test"))
+    }
+
+    func join(_ e: BridgeEngine, _ client: ClientID, id: Int, alias: String, pin: String? = nil) async throws
+        -> Result<ResultData, ErrorBody>
+    {
+        let pinField = pin.map { #","pin":"\#($0)""# } ?? ""
+        await send(e, client, #"{"type":"join","id":\#(id),"node":"node.example.com","alias":"\#(alias)","display_name":"Bot"\#(pinField)}"#)
+        return try await sink.result(client, id: id)
+    }
+
+    func session(_ r: Result<ResultData, ErrorBody>) -> SessionSnapshot? {
+        if case .success(.session(let s)) = r { return s }
+        return nil
+    }
+
+    @Test func helloGreetsEveryClient() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "127.0.0.1")
+        #expect(sink.messages(1).first == .hello(Hello(server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: false)))
+    }
+
+    @Test func openRoomConnectsAndEventsAreNumbered() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        #expect(s.state == .connected)
+        #expect(s.role == .host)
+        let events = sink.events(1)
+        #expect(events.map(\.seq) == [1, 2])
+        #expect(s.seq == 2)
+        if case .state(let c) = events[0].payload { #expect(c.state == .connecting && c.alias == "open") }
+    }
+
+    @Test func pinFlowWithWrongThenRightPIN() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "pin")))
+        #expect(s.state == .pinRequired)
+        #expect(s.pin == PINRequirement(host: true, guest: true))
+        await send(e, 1, #"{"type":"pin","id":2,"session":"\#(s.id)","pin":"0000"}"#)
+        guard case .failure(let wrong) = try await sink.result(1, id: 2) else { Issue.record("accepted"); return }
+        #expect(wrong.code == .invalidPIN)
+        #expect(wrong.attemptsLeft == 4)
+        await send(e, 1, #"{"type":"pin","id":3,"session":"\#(s.id)","pin":"5678"}"#)
+        let ok = try #require(session(try await sink.result(1, id: 3)))
+        #expect(ok.state == .connected)
+        #expect(ok.role == .guest)
+        #expect(upstream.pinHeaders == [nil, "0000", "5678"])
+    }
+
+    @Test func optionalPINWithEmptyStringSendsNone() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "hostpin")))
+        #expect(s.state == .pinOptional)
+        await send(e, 1, #"{"type":"pin","id":2,"session":"\#(s.id)","pin":""}"#)
+        #expect(session(try await sink.result(1, id: 2))?.role == .guest)
+        #expect(upstream.pinHeaders == [nil, "none"])
+    }
+
+    @Test func wrongPINInJoinLeavesTheSessionInItsPINStateWithTheError() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "pin", pin: "1111")))
+        #expect(s.state == .pinRequired)
+        #expect(s.error?.code == .invalidPIN)
+        #expect(s.pinAttemptsLeft == 4)
+    }
+
+    @Test func fiveWrongPINsEndTheSession() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "pin")))
+        for i in 2...6 {
+            await send(e, 1, #"{"type":"pin","id":\#(i),"session":"\#(s.id)","pin":"9"}"#)
+            _ = try await sink.result(1, id: i)
+        }
+        guard case .failure(let error) = try await sink.result(1, id: 6) else { Issue.record("accepted"); return }
+        #expect(error.code == .tooManyPINAttempts)
+        #expect(await e.sessionCount == 0)
+    }
+
+    @Test func unknownConferenceFails() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        guard case .failure(let error) = try await join(e, 1, id: 1, alias: "nope") else { Issue.record("ok"); return }
+        #expect(error.code == .conferenceNotFound)
+        #expect(await e.sessionCount == 0)
+    }
+
+    @Test func unreachableNodeFails() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        upstream.failNext(.unreachable("connection refused"))
+        guard case .failure(let error) = try await join(e, 1, id: 1, alias: "open") else { Issue.record("ok"); return }
+        #expect(error.code == .nodeUnreachable)
+    }
+
+    @Test func plainHTTPNodesAreRefusedUnlessAllowed() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        await send(e, 1, #"{"type":"join","id":1,"node":"http://node.example.com","alias":"open","display_name":"B"}"#)
+        guard case .failure(let error) = try await sink.result(1, id: 1) else { Issue.record("ok"); return }
+        #expect(error.code == .insecureNode)
+        let allowed = engine { $0.allowInsecureNodes = true }
+        await allowed.clientConnected(2, peer: "p")
+        await send(allowed, 2, #"{"type":"join","id":1,"node":"http://node.example.com","alias":"open","display_name":"B"}"#)
+        #expect(session(try await sink.result(2, id: 1))?.state == .connected)
+    }
+
+    @Test func leaveReleasesUpstreamBeforeTheResult() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        await send(e, 1, #"{"type":"leave","id":2,"session":"\#(s.id)"}"#)
+        #expect(try await sink.result(1, id: 2) == .success(.empty))
+        #expect(upstream.links.first?.released == 1)
+        #expect(await e.sessionCount == 0)
+        let last = try #require(sink.events(1).last)
+        #expect(last.payload == .state(StateChange(state: .disconnected, reason: .left, capabilities: Capabilities.none)))
+    }
+
+    @Test func twoSubscribersSeeIdenticalEventFrames() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        await e.clientConnected(2, peer: "p")
+        await send(e, 2, #"{"type":"subscribe","id":1}"#)
+        _ = try await sink.result(2, id: 1)
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        let link = try #require(upstream.links.first)
+        link.push(.event(.participantSyncBegin))
+        link.push(.event(.participantCreate(InfinityParticipant.fake("a", name: "Alice"))))
+        link.push(.event(.participantSyncEnd))
+        link.push(.event(.participantUpdate(InfinityParticipant.fake("a", name: "Alice", muted: true))))
+        _ = try await sink.waitFor(2) { if case .event(let ev) = $0 { ev.seq == 4 } else { false } }
+        let one = sink.raw(1).filter { (try? WireJSON.decodeServerMessage($0))?.type.isEvent == true }
+        let two = sink.raw(2).filter { (try? WireJSON.decodeServerMessage($0))?.type.isEvent == true }
+        #expect(one == two)
+        #expect(sink.events(2).map(\.seq) == [1, 2, 3, 4])
+        #expect(sink.events(2).allSatisfy { $0.session == s.id })
+    }
+
+    @Test func sessionsOutliveTheClientThatCreatedThem() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        _ = try await join(e, 1, id: 1, alias: "open")
+        await e.clientDisconnected(1)
+        #expect(await e.sessionCount == 1)
+        await e.clientConnected(2, peer: "p")
+        await send(e, 2, #"{"type":"list","id":1}"#)
+        guard case .success(.sessions(let list, _)) = try await sink.result(2, id: 1) else { Issue.record("no list"); return }
+        #expect(list.map(\.state) == [.connected])
+    }
+
+    @Test(arguments: [
+        (#"not json"#, "bad_request"),
+        (#"[1,2]"#, "bad_request"),
+        (#"{"id":1}"#, "bad_request"),
+        (#"{"type":"ping"}"#, "bad_request"),
+        (#"{"type":"ping","id":true}"#, "bad_request"),
+        (#"{"type":5,"id":1}"#, "bad_request"),
+    ])
+    func unreadableFramesGetAnErrorMessage(frame: String, code: String) async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        await send(e, 1, frame)
+        let m = try await sink.waitFor(1) { $0.type == .error }
+        guard case .error(let error) = m else { return }
+        #expect(error.code.rawValue == code)
+        await send(e, 1, #"{"type":"ping","id":9}"#)
+        #expect(try await sink.result(1, id: 9) == .success(.empty))
+    }
+
+    @Test(arguments: [
+        (#"{"type":"fly","id":1}"#, "unknown_type"),
+        (#"{"type":"join","id":1,"node":"n"}"#, "bad_request"),
+        (#"{"type":"join","id":1,"node":"n","alias":3,"display_name":"x"}"#, "bad_request"),
+        (#"{"type":"pin","id":1,"session":"s"}"#, "bad_request"),
+        (#"{"type":"pin","id":1,"session":"nope","pin":"1"}"#, "unknown_session"),
+        (#"{"type":"leave","id":1,"session":"nope"}"#, "unknown_session"),
+        (#"{"type":"lock","id":1,"session":"nope"}"#, "unknown_session"),
+        (#"{"type":"join","id":1,"node":"::bad::","alias":"a","display_name":"x"}"#, "bad_request"),
+    ])
+    func badRequestsGetACodedResult(frame: String, code: String) async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        await send(e, 1, frame)
+        guard case .failure(let error) = try await sink.result(1, id: 1) else { Issue.record("accepted"); return }
+        #expect(error.code.rawValue == code)
+    }
+
+    @Test func binaryFramesAreRefused() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        await e.receiveBinary(1)
+        #expect(sink.messages(1).last == .error(ErrorBody(.unsupportedFrame, "binary frames are not supported; send JSON in text frames")))
+    }
+
+    @Test func authIsRequiredWhenTokensAreConfigured() async throws {
+        let e = engine { $0.authTokens = [AuthToken(secret: "ctl-secret", role: .controller), AuthToken(secret: "obs-secret", role: .observer)] }
+        await e.clientConnected(1, peer: "p")
+        #expect(sink.messages(1).first == .hello(Hello(server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: true)))
+        await send(e, 1, #"{"type":"list","id":1}"#)
+        guard case .failure(let e1) = try await sink.result(1, id: 1) else { Issue.record("ok"); return }
+        #expect(e1.code == .unauthorized)
+        await send(e, 1, #"{"type":"auth","id":2,"token":"obs-secret"}"#)
+        #expect(try await sink.result(1, id: 2) == .success(.role(.observer)))
+        await send(e, 1, #"{"type":"join","id":3,"node":"n.example.com","alias":"open","display_name":"x"}"#)
+        guard case .failure(let e3) = try await sink.result(1, id: 3) else { Issue.record("ok"); return }
+        #expect(e3.code == .forbidden)
+        await send(e, 1, #"{"type":"subscribe","id":4}"#)
+        #expect(try await sink.result(1, id: 4) == .success(.sessions([])))
+    }
+
+    @Test func failedAuthClosesTheConnection() async throws {
+        let e = engine { $0.authTokens = [AuthToken(secret: "s3cret", role: .controller)]; $0.authFailureCloseDelay = .milliseconds(10) }
+        await e.clientConnected(1, peer: "p")
+        await send(e, 1, #"{"type":"auth","id":1,"token":"wrong"}"#)
+        guard case .failure(let error) = try await sink.result(1, id: 1) else { Issue.record("ok"); return }
+        #expect(error.code == .unauthorized)
+        let deadline = ContinuousClock.now + .seconds(2)
+        while sink.closeCode(1) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(sink.closeCode(1) == 1008)
+    }
+
+    @Test func guestsCannotUseHostControls() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "hostpin")))
+        await send(e, 1, #"{"type":"pin","id":2,"session":"\#(s.id)","pin":""}"#)
+        _ = try await sink.result(1, id: 2)
+        await send(e, 1, #"{"type":"lock","id":3,"session":"\#(s.id)"}"#)
+        guard case .failure(let error) = try await sink.result(1, id: 3) else { Issue.record("ok"); return }
+        #expect(error.code == .notHost)
+        #expect(upstream.links.first?.commands == [])
+    }
+
+    @Test func hostControlsReachTheNodeAndAnswerAfterIt() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        await send(e, 1, #"{"type":"lock","id":2,"session":"\#(s.id)"}"#)
+        #expect(try await sink.result(1, id: 2) == .success(.empty))
+        #expect(upstream.links.first?.commands == ["lock"])
+    }
+
+    @Test func remoteDisconnectEndsTheSession() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        upstream.links.first?.push(.ended(.remoteDisconnect("Disconnected by an administrator")))
+        let m = try await sink.waitFor(1) {
+            if case .event(let ev) = $0, case .state(let c) = ev.payload { c.state == .disconnected } else { false }
+        }
+        guard case .event(let ev) = m, case .state(let change) = ev.payload else { return }
+        #expect(change.reason == .remoteDisconnect)
+        #expect(change.message == "Disconnected by an administrator")
+        #expect(ev.session == s.id)
+        #expect(await e.sessionCount == 0)
+    }
+
+    @Test func shutdownReleasesEverySessionAndTellsSubscribers() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        _ = try await join(e, 1, id: 1, alias: "open")
+        _ = try await join(e, 1, id: 2, alias: "pin")
+        await e.shutdown()
+        #expect(upstream.links.allSatisfy { $0.released == 1 })
+        let reasons = sink.events(1).compactMap { if case .state(let c) = $0.payload { c.reason } else { nil } }
+        #expect(reasons == [.bridgeShutdown, .bridgeShutdown])
+        #expect(await e.sessionCount == 0)
+        #expect(await e.runningTaskCount == 0)
+    }
+
+    @Test func resumeReplaysMissedEvents() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        let link = try #require(upstream.links.first)
+        link.push(.event(.participantCreate(.fake("a", name: "A"))))
+        link.push(.event(.participantCreate(.fake("b", name: "B"))))
+        _ = try await sink.waitFor(1) { if case .event(let ev) = $0 { ev.seq == 4 } else { false } }
+        await e.clientConnected(2, peer: "p")
+        await send(e, 2, #"{"type":"subscribe","id":1,"session":"\#(s.id)","since_seq":2}"#)
+        guard case .success(.sessions(_, let replayed)) = try await sink.result(2, id: 1) else { return }
+        #expect(replayed == true)
+        _ = try await sink.waitFor(2) { if case .event(let ev) = $0 { ev.seq == 4 } else { false } }
+        #expect(sink.events(2).map(\.seq) == [3, 4])
+    }
+}
+
+extension InfinityParticipant {
+    static func fake(_ uuid: String, name: String, muted: Bool = false) -> InfinityParticipant {
+        InfinityParticipant(
+            uuid: uuid, displayName: name, role: .guest, isMuted: muted, isPresenting: false, isSpotlight: false,
+            serviceType: "conference", protocolName: "webrtc")
+    }
+}

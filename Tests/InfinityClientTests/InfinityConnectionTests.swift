@@ -1,0 +1,382 @@
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import InfinityClient
+
+extension ConnectionPolicy {
+    /// Short delays so tests run in about a second.
+    static var fastTests: ConnectionPolicy {
+        ConnectionPolicy(
+            refreshRetryInitial: .milliseconds(100), refreshRetryMax: .milliseconds(400),
+            reconnectInitial: .milliseconds(50), reconnectMax: .milliseconds(200), jitter: 0.2,
+            giveUpAfter: .seconds(5), releaseTimeout: .seconds(1))
+    }
+}
+
+/// A started connection against a stub node, torn down afterwards.
+struct ConnectionHarness {
+    let client: InfinityClient
+    let connection: InfinityConnection
+    let recorder: UpdateRecorder
+    let initialToken: String
+
+    static func run(
+        node: NodeAddress, expires: Int = 120, role: InfinityRole = .host, policy: ConnectionPolicy = .fastTests,
+        logger: Logger = testLogger(), _ body: (ConnectionHarness) async throws -> Void
+    ) async throws {
+        let token = Fixture.newToken("initial")
+        try await withClient(.fastTests, logger: logger) { client in
+            let grant = TokenGrant(token: token, expires: expires, participantUUID: "me", role: role, displayName: "Bridge")
+            let connection = InfinityConnection(
+                client: client, node: node, alias: "meet", grant: grant, policy: policy, logger: logger)
+            let harness = ConnectionHarness(
+                client: client, connection: connection, recorder: UpdateRecorder(connection.updates), initialToken: token)
+            await connection.start()
+            do {
+                try await body(harness)
+            } catch {
+                await connection.close()
+                await connection.waitForTasksToFinish()
+                throw error
+            }
+            await connection.close()
+            await connection.waitForTasksToFinish()
+        }
+    }
+
+    /// Asserts that `.ended(reason)` is the single, last update and every task has finished.
+    func expectEnded(with reason: ConnectionEndReason, timeout: Duration = .seconds(10)) async throws {
+        let updates = try await recorder.waitForEnd(timeout: timeout)
+        #expect(updates.endReasons == [reason], "updates: \(updates)")
+        #expect(updates.last == .ended(reason))
+        #expect(await !connection.isRunning)
+        try await waitUntil("the connection's tasks to finish") { await connection.activeTaskCount == 0 }
+    }
+}
+
+import Logging
+
+@Suite struct InfinityConnectionTests {
+    private static func streamOpen(_ selfRole: String = "chair") -> StubResponse {
+        .events([StubChunk(Fixture.syncBurst(selfUUID: "me", selfRole: selfRole))], close: false)
+    }
+
+    @Test func reportsTheSyncBurstAfterOK() async throws {
+        try await withStub({ request, _ in
+            request.endpoint == "events" ? Self.streamOpen() : .json(200, Fixture.ok)
+        }) { server in
+            try await ConnectionHarness.run(node: server.node) { harness in
+                let updates = try await harness.recorder.wait("the sync burst") { $0.contains(.event(.participantSyncEnd)) }
+                #expect(updates.first == .health(.ok))
+                #expect(updates.count == 5)
+                #expect(updates[1] == .event(.participantSyncBegin))
+                guard case .event(.participantCreate(let me)) = updates[2] else {
+                    Issue.record("expected own participant_create, got \(updates[2])")
+                    return
+                }
+                #expect(me.uuid == "me")
+                #expect(server.requests(to: "events").first?.header("token") == harness.initialToken)
+                #expect(await harness.connection.isRunning)
+            }
+        }
+    }
+
+    @Test func refreshesAtAThirdOfExpiry() async throws {
+        try await withStub({ request, count in
+            switch request.endpoint {
+            case "events": Self.streamOpen()
+            case "refresh_token": .json(200, Fixture.refresh(token: "refreshed-\(count)", expires: "3"))
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            let started = ContinuousClock.now
+            try await ConnectionHarness.run(node: server.node, expires: 3) { harness in
+                try await waitUntil("the first refresh") { !server.requests(to: "refresh_token").isEmpty }
+                let firstAt = ContinuousClock.now - started
+                #expect(firstAt >= .milliseconds(900), "refreshed after \(firstAt), expected ~1 s")
+                try await waitUntil("the second refresh") { server.requests(to: "refresh_token").count >= 2 }
+                let refreshes = server.requests(to: "refresh_token")
+                #expect(refreshes[0].header("token") == harness.initialToken)
+                #expect(refreshes[1].header("token") == "refreshed-1")
+                #expect(harness.recorder.updates.endReasons.isEmpty)
+            }
+        }
+    }
+
+    @Test func refreshTokenEventTriggersAnImmediateRefresh() async throws {
+        try await withStub({ request, count in
+            switch request.endpoint {
+            case "events":
+                .events(
+                    [
+                        StubChunk(Fixture.syncBurst(selfUUID: "me")),
+                        StubChunk(after: .milliseconds(200), Fixture.sse("refresh_token")),
+                    ], close: false)
+            case "refresh_token": .json(200, Fixture.refresh(token: "pushed-\(count)", expires: "120"))
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, expires: 120) { harness in
+                try await waitUntil(timeout: .seconds(5), "the pushed refresh") {
+                    server.requests(to: "refresh_token").count == 1
+                }
+                #expect(harness.recorder.events.contains(.refreshToken))
+                try await harness.connection.perform(.lock)
+                try await waitUntil("the lock call") { !server.requests(to: "lock").isEmpty }
+                #expect(server.requests(to: "lock").first?.header("token") == "pushed-1")
+                #expect(server.requests(to: "refresh_token").count == 1)
+            }
+        }
+    }
+
+    @Test func disconnectEventEndsWithRemoteDisconnect() async throws {
+        try await withStub({ request, _ in
+            request.endpoint == "events"
+                ? .events(
+                    [
+                        StubChunk(Fixture.syncBurst(selfUUID: "me")),
+                        StubChunk(after: .milliseconds(50), Fixture.sse("disconnect", #"{"reason":"Conference host ended the conference"}"#)),
+                    ], close: false)
+                : .json(200, Fixture.ok)
+        }) { server in
+            try await ConnectionHarness.run(node: server.node) { harness in
+                try await harness.expectEnded(with: .remoteDisconnect("Conference host ended the conference"))
+                let updates = harness.recorder.updates
+                #expect(updates.dropLast().last == .event(.disconnect(reason: "Conference host ended the conference")))
+                #expect(server.requests(to: "release_token").isEmpty)
+                try await waitUntil("the stream connection to close") { server.openConnections == 0 }
+                await #expect(throws: InfinityError.connectionClosed) { try await harness.connection.perform(.lock) }
+            }
+        }
+    }
+
+    @Test func droppedStreamReconnectsWithHealthUpdates() async throws {
+        try await withStub({ request, count in
+            switch request.endpoint {
+            case "events":
+                count == 1
+                    ? .events([StubChunk(Fixture.syncBurst(selfUUID: "me"))], close: true)
+                    : Self.streamOpen()
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            try await ConnectionHarness.run(node: server.node) { harness in
+                let updates = try await harness.recorder.wait("a second sync burst") {
+                    $0.count(where: { $0 == .event(.participantSyncEnd) }) == 2
+                }
+                let health = updates.compactMap { update -> UpstreamHealth? in
+                    if case .health(let health) = update { return health } else { return nil }
+                }
+                #expect(health.count == 3, "\(health)")
+                #expect(health.first == .ok)
+                #expect(health.last == .ok)
+                guard case .reconnecting(let attempt, let delay) = health[1] else {
+                    Issue.record("expected reconnecting, got \(health[1])")
+                    return
+                }
+                #expect(attempt == 1)
+                #expect(delay >= .milliseconds(40) && delay <= .milliseconds(60))
+                #expect(updates.count(where: { $0 == .event(.participantSyncBegin) }) == 2)
+                let secondOK = try #require(updates.lastIndex(of: .health(.ok)))
+                #expect(updates[secondOK + 1] == .event(.participantSyncBegin))
+                #expect(server.requests(to: "events").count == 2)
+            }
+        }
+    }
+
+    @Test func refusedStreamsEndWithUpstreamLost() async throws {
+        let node = try NodeAddress(scheme: "http", host: "127.0.0.1", port: try await Self.closedPort())
+        var policy = ConnectionPolicy.fastTests
+        policy.giveUpAfter = .milliseconds(800)
+        let started = ContinuousClock.now
+        try await ConnectionHarness.run(node: node, policy: policy) { harness in
+            try await harness.expectEnded(with: .upstreamLost, timeout: .seconds(8))
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .milliseconds(800), "gave up after \(elapsed)")
+            let updates = harness.recorder.updates
+            #expect(!updates.contains(.health(.ok)))
+            let attempts = updates.compactMap { update -> Int? in
+                if case .health(.reconnecting(let attempt, _)) = update { return attempt } else { return nil }
+            }
+            #expect(attempts.count >= 3)
+            #expect(attempts == Array(1...attempts.count))
+        }
+    }
+
+    @Test func serverErrorsOnTheStreamAlsoEndWithUpstreamLost() async throws {
+        var policy = ConnectionPolicy.fastTests
+        policy.giveUpAfter = .milliseconds(600)
+        try await withStub({ request, _ in
+            request.endpoint == "events" ? .json(503, Fixture.failed("Out of resource")) : .json(200, Fixture.ok)
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, policy: policy) { harness in
+                try await harness.expectEnded(with: .upstreamLost, timeout: .seconds(8))
+                #expect(server.requests(to: "events").count >= 3)
+            }
+        }
+    }
+
+    @Test func invalidTokenOnTheStreamEndsWithoutRetrying() async throws {
+        try await withStub({ request, _ in
+            request.endpoint == "events" ? .json(403, Fixture.invalidToken) : .json(200, Fixture.ok)
+        }) { server in
+            try await ConnectionHarness.run(node: server.node) { harness in
+                try await harness.expectEnded(with: .remoteDisconnect("Invalid token"))
+                #expect(server.requests(to: "events").count == 1)
+            }
+        }
+    }
+
+    @Test func invalidTokenOnRefreshEnds() async throws {
+        try await withStub({ request, _ in
+            switch request.endpoint {
+            case "events": Self.streamOpen()
+            case "refresh_token": .json(403, Fixture.invalidToken)
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, expires: 1) { harness in
+                try await harness.expectEnded(with: .remoteDisconnect("Invalid token"))
+                #expect(server.requests(to: "refresh_token").count == 1)
+            }
+        }
+    }
+
+    @Test func failingRefreshEndsWithTokenExpired() async throws {
+        try await withStub({ request, _ in
+            switch request.endpoint {
+            case "events": Self.streamOpen()
+            case "refresh_token": .json(500, Fixture.failed("Out of resource"))
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            let started = ContinuousClock.now
+            try await ConnectionHarness.run(node: server.node, expires: 3) { harness in
+                try await harness.expectEnded(with: .tokenExpired, timeout: .seconds(10))
+                let elapsed = ContinuousClock.now - started
+                #expect(elapsed >= .milliseconds(2900), "expired after \(elapsed), expected ~3 s")
+                let failures = harness.recorder.updates.compactMap { update -> Int? in
+                    if case .health(.tokenRefreshFailed(let attempt)) = update { return attempt } else { return nil }
+                }
+                #expect(failures.count >= 2)
+                #expect(failures == Array(1...failures.count))
+                #expect(server.requests(to: "refresh_token").count == failures.count)
+            }
+        }
+    }
+
+    @Test func roleChangeFromARefreshIsReported() async throws {
+        try await withStub({ request, _ in
+            switch request.endpoint {
+            case "events": Self.streamOpen()
+            case "refresh_token": .json(200, Fixture.refresh(token: "n", expires: "120", role: "GUEST"))
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, expires: 1) { harness in
+                try await harness.recorder.wait("the role change") { $0.contains(.roleChanged(.guest)) }
+                #expect(await harness.connection.role == .guest)
+            }
+        }
+    }
+
+    @Test func roleChangeFromTheOwnRosterEntryIsReported() async throws {
+        try await withStub({ request, _ in
+            request.endpoint == "events"
+                ? .events(
+                    [
+                        StubChunk(Fixture.syncBurst(selfUUID: "me", selfRole: "guest")),
+                        StubChunk(after: .milliseconds(50), Fixture.sse("participant_update", Fixture.participant(uuid: "me", role: "chair"))),
+                    ], close: false)
+                : .json(200, Fixture.ok)
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, role: .guest) { harness in
+                let updates = try await harness.recorder.wait("the promotion") { $0.contains(.roleChanged(.host)) }
+                #expect(updates.count(where: { if case .roleChanged = $0 { true } else { false } }) == 1)
+                #expect(await harness.connection.role == .host)
+            }
+        }
+    }
+
+    @Test func releaseStopsEverythingAndReleasesTheCurrentToken() async throws {
+        try await withStub({ request, _ in
+            switch request.endpoint {
+            case "events": Self.streamOpen()
+            case "refresh_token": .json(200, Fixture.refresh(token: "after-refresh", expires: "120"))
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, expires: 1) { harness in
+                try await waitUntil("a refresh") { server.requests(to: "refresh_token").count == 1 }
+                try await harness.recorder.wait("the stream") { $0.contains(.health(.ok)) }
+                try await waitUntil("the refresh to apply") {
+                    try? await harness.connection.perform(.unlock)
+                    return server.requests(to: "unlock").last?.header("token") == "after-refresh"
+                }
+                await harness.connection.release()
+                #expect(await harness.connection.activeTaskCount == 0)
+                try await harness.expectEnded(with: .released)
+                #expect(server.requests(to: "release_token").map { $0.header("token") } == ["after-refresh"])
+                try await waitUntil("the stream connection to close") { server.openConnections == 0 }
+                await harness.connection.release()
+                #expect(harness.recorder.updates.endReasons == [.released])
+            }
+        }
+    }
+
+    @Test func releaseIsBoundedWhenTheNodeDoesNotAnswer() async throws {
+        var policy = ConnectionPolicy.fastTests
+        policy.releaseTimeout = .milliseconds(300)
+        try await withStub({ request, _ in
+            switch request.endpoint {
+            case "events": Self.streamOpen()
+            case "release_token": .hang
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, policy: policy) { harness in
+                try await harness.recorder.wait("the stream") { $0.contains(.health(.ok)) }
+                let started = ContinuousClock.now
+                await harness.connection.release()
+                #expect(ContinuousClock.now - started < .seconds(3))
+                try await harness.expectEnded(with: .released)
+                #expect(server.requests(to: "release_token").count == 1)
+            }
+        }
+    }
+
+    @Test func closeEndsWithoutReleasing() async throws {
+        try await withStub({ request, _ in
+            request.endpoint == "events" ? Self.streamOpen() : .json(200, Fixture.ok)
+        }) { server in
+            try await ConnectionHarness.run(node: server.node) { harness in
+                try await harness.recorder.wait("the stream") { $0.contains(.health(.ok)) }
+                await harness.connection.close()
+                try await harness.expectEnded(with: .closed)
+                #expect(server.requests(to: "release_token").isEmpty)
+                try await waitUntil("the stream connection to close") { server.openConnections == 0 }
+            }
+        }
+    }
+
+    @Test func participantCommandsUseTheConnectionsToken() async throws {
+        try await withStub({ request, _ in
+            request.endpoint == "events" ? Self.streamOpen() : .json(200, Fixture.ok)
+        }) { server in
+            try await ConnectionHarness.run(node: server.node) { harness in
+                try await harness.connection.perform(.admit, participant: "p-guest")
+                let request = try #require(server.requests(to: "participants/p-guest/unlock").first)
+                #expect(request.header("token") == harness.initialToken)
+            }
+        }
+    }
+
+    private static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
+    }
+}

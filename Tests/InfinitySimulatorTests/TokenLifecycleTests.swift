@@ -1,0 +1,107 @@
+import InfinitySimulator
+import Testing
+
+@Suite("refresh_token, release_token and expiry")
+struct TokenLifecycleTests {
+    static let rooms = [SimulatedRoom(alias: "room", hostPIN: "1234", guestPIN: "5678")]
+
+    @Test("refresh_token returns a new token that replaces the old one")
+    func refreshReplacesToken() async throws {
+        try await Harness.run(rooms: Self.rooms) { h in
+            let grant = try await h.join("room", pin: "5678")
+            let reply = try await h.call("POST", "room", "refresh_token", token: grant.token)
+            #expect(reply.status == 200)
+            #expect(reply.json?["status"] == .string("success"))
+            let fresh = try #require(reply.result?["token"]?.string)
+            #expect(fresh != grant.token)
+            #expect(reply.result?["expires"] == .string("120"))
+            #expect(reply.result?["role"] == .string("GUEST"))
+            #expect(try await h.call("GET", "room", "participants", token: fresh).status == 200)
+            let old = try await h.call("GET", "room", "participants", token: grant.token)
+            #expect(old.status == 403)
+            #expect(old.json == failed("Invalid token"))
+            let again = try await h.call("POST", "room", "refresh_token", token: grant.token)
+            #expect(again.json == failed("Invalid token"))
+            #expect(h.sim.refreshCount(alias: "room") == 1)
+            #expect(h.sim.liveTokenCount(alias: "room") == 1)
+        }
+    }
+
+    @Test("an unrefreshed token expires: the participant leaves and the token is invalid")
+    func expiryRemovesParticipant() async throws {
+        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(1))
+        try await Harness.run(configuration) { h in
+            let watcher = try await h.join("room", name: "Watcher", pin: "1234")
+            let leaver = try await h.join("room", name: "Leaver", pin: "5678")
+            #expect(leaver.result["expires"] == .string("1"))
+            let stream = try await h.syncedEvents("room", token: watcher.token)
+            // The watcher keeps refreshing while the leaver's token runs out.
+            var watcherToken = watcher.token
+            let leaverID = leaver.uuid
+            _ = try await eventually("the leaver's participant_delete", timeout: .seconds(6)) { () -> SSEEvent? in
+                let reply = try await h.call("POST", "room", "refresh_token", token: watcherToken)
+                watcherToken = reply.result?["token"]?.string ?? watcherToken
+                return await stream.log.take { $0.name == "participant_delete" && $0.json?["uuid"]?.string == leaverID }
+            }
+            #expect(!h.sim.participants(alias: "room").contains { $0.uuid == leaver.uuid })
+            #expect(h.sim.participants(alias: "room").contains { $0.uuid == watcher.uuid })
+            #expect(try await h.call("GET", "room", "participants", token: leaver.token).status == 403)
+            stream.close()
+        }
+    }
+
+    @Test("refreshing in time keeps a participant past the token lifetime")
+    func refreshKeepsParticipant() async throws {
+        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(1))
+        try await Harness.run(configuration) { h in
+            let grant = try await h.join("room", pin: "1234")
+            var token = grant.token
+            let until = ContinuousClock.now + .milliseconds(2500)
+            while ContinuousClock.now < until {
+                try await Task.sleep(for: .milliseconds(250))
+                let reply = try await h.call("POST", "room", "refresh_token", token: token)
+                #expect(reply.status == 200)
+                token = try #require(reply.result?["token"]?.string)
+            }
+            #expect(h.sim.participants(alias: "room").contains { $0.uuid == grant.uuid })
+            #expect(h.sim.refreshCount(alias: "room") >= 5)
+        }
+    }
+
+    @Test("release_token with the token header removes the participant")
+    func releaseByHeader() async throws {
+        try await Harness.run(rooms: Self.rooms) { h in
+            let grant = try await h.join("room", pin: "1234")
+            let reply = try await h.call("POST", "room", "release_token", token: grant.token)
+            #expect(reply.status == 200)
+            #expect(reply.json == .object(["status": .string("success"), "result": .bool(true)]))
+            #expect(h.sim.participants(alias: "room").isEmpty)
+            #expect(h.sim.liveTokenCount(alias: "room") == 0)
+            let again = try await h.call("POST", "room", "release_token", token: grant.token)
+            #expect(again.status == 403)
+            #expect(again.json == failed("Invalid token"))
+        }
+    }
+
+    @Test("release_token with ?token= (sendBeacon) removes the participant")
+    func releaseByQuery() async throws {
+        try await Harness.run(rooms: Self.rooms) { h in
+            let grant = try await h.join("room", pin: "1234")
+            let reply = try await h.call("POST", "room", "release_token", token: grant.token, tokenInQuery: true)
+            #expect(reply.status == 200)
+            #expect(reply.result == .bool(true))
+            #expect(h.sim.participants(alias: "room").isEmpty)
+            let call = try #require(h.sim.calls(alias: "room").last)
+            #expect(call.endpoint == "release_token" && call.hadToken && call.status == 200)
+        }
+    }
+
+    @Test("release_token without a valid token answers 403 Invalid token")
+    func releaseUnknown() async throws {
+        try await Harness.run(rooms: Self.rooms) { h in
+            let reply = try await h.call("POST", "room", "release_token", token: "not-a-token")
+            #expect(reply.status == 403)
+            #expect(reply.json == failed("Invalid token"))
+        }
+    }
+}

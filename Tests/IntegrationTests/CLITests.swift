@@ -1,0 +1,119 @@
+import BridgeClient
+import BridgeProtocol
+import Foundation
+import Testing
+
+/// The built `pexbridge` executable, next to the test bundle.
+func pexbridgeExecutable() throws -> URL {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("pexbridge")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    throw CocoaError(.fileNoSuchFile)
+}
+
+/// A `pexbridge` child process with its output captured.
+final class ChildProcess: @unchecked Sendable {
+    // Safe: `process` and the pipes are set up in init and only read afterwards; `output` is guarded by `lock`.
+    let process = Process()
+    private let lock = NSLock()
+    private var stdoutText = ""
+    private var stderrText = ""
+
+    init(arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = try pexbridgeExecutable()
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        out.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self, !d.isEmpty else { return }
+            self.lock.withLock { self.stdoutText += String(decoding: d, as: UTF8.self) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self, !d.isEmpty else { return }
+            self.lock.withLock { self.stderrText += String(decoding: d, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    var stdout: String { lock.withLock { stdoutText } }
+    var stderr: String { lock.withLock { stderrText } }
+
+    /// Waits for a stdout line starting with `prefix`.
+    func line(startingWith prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) { return String(line) }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("no line starting with \(prefix); stdout: \(stdout) stderr: \(stderr.suffix(2000))")
+        throw CancellationError()
+    }
+
+    /// Waits for exit (bounded) and returns the status, or nil if still running.
+    func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+@Suite("The pexbridge command")
+struct CLITests {
+    @Test func serveWithSimulatePrintsItsAddressAndDemoRoomsAndShutsDownCleanlyOnSIGTERM() async throws {
+        let child = try ChildProcess(arguments: ["serve", "--listen", "127.0.0.1:0", "--simulate", "--log-level", "trace"])
+        defer { child.stop() }
+        let listening = try await child.line(startingWith: "listening on ")
+        let address = listening.dropFirst("listening on ".count)
+        #expect(address.hasPrefix("127.0.0.1:"))
+        let port = try #require(Int(address.split(separator: ":").last ?? ""))
+        #expect(port > 0)
+        _ = try await child.line(startingWith: "web page: ")
+        #expect(child.stdout.contains("meet.pin"))
+
+        let connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws")
+        let joined = try await connection.request(.join(JoinParameters(node: "simulator", alias: "meet.pin", displayName: "CLI test")))
+        guard case .success(.session(let s)) = joined else { Issue.record("\(joined)"); return }
+        #expect(s.state == .pinRequired)
+        let pinned = try await connection.request(.pin(session: s.id, pin: "5678"))
+        guard case .success(.session(let connected)) = pinned else { Issue.record("\(pinned)"); return }
+        #expect(connected.role == .guest)
+
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(await child.waitForExit() == 0)
+        #expect(await connection.waitUntilClosed())
+        let frames = connection.receivedFrames
+        #expect(frames.contains { $0.contains(#""reason":"bridge_shutdown""#) })
+        // The demo PINs are printed on stdout by design; they must never reach the log (stderr) or a frame.
+        #expect(!child.stderr.contains("5678"))
+        #expect(!frames.contains { $0.contains("5678") })
+        #expect(child.stderr.contains("session transition"))
+    }
+
+    @Test func refusesANetworkAddressWithoutTokens() async throws {
+        let child = try ChildProcess(arguments: ["serve", "--listen", "0.0.0.0:0"])
+        defer { child.stop() }
+        #expect(await child.waitForExit() == 2)
+        #expect(child.stderr.contains("--token"))
+    }
+
+    @Test func schemaCommandPrintsTheSchema() async throws {
+        let child = try ChildProcess(arguments: ["schema"])
+        #expect(await child.waitForExit() == 0)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(child.stdout == ProtocolSchema.document.renderedText())
+    }
+}

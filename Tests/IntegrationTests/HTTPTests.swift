@@ -1,0 +1,70 @@
+import BridgeProtocol
+import Foundation
+import Testing
+
+@Suite("Plain HTTP on the WebSocket port")
+struct HTTPTests {
+    @Test func healthSchemaAndPageAreServed() async throws {
+        let bridge = try await TestBridge.start()
+        let health = try await httpGet(port: bridge.port, path: "/healthz")
+        #expect(health.status == 200)
+        #expect(health.body.contains(#""status":"ok""#))
+        let schema = try await httpGet(port: bridge.port, path: "/protocol/schema.json")
+        #expect(schema.status == 200)
+        #expect(schema.body == ProtocolSchema.document.renderedText())
+        let page = try await httpGet(port: bridge.port, path: "/")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<html") || page.body.contains("<!doctype html"))
+        #expect(try await httpGet(port: bridge.port, path: "/nope").status == 404)
+        await bridge.stop()
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket (no client library between the test and the server).
+func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
+    try await Task.detached {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        guard let headerEnd = text.range(of: "\r\n\r\n") else { throw POSIXError(.EBADMSG) }
+        let statusLine = text[..<headerEnd.lowerBound].split(separator: "\r\n").first ?? ""
+        let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var body = String(text[headerEnd.upperBound...])
+        if text[..<headerEnd.lowerBound].lowercased().contains("transfer-encoding: chunked") {
+            body = dechunk(body)
+        }
+        return (status, body)
+    }.value
+}
+
+private func dechunk(_ text: String) -> String {
+    var rest = Substring(text)
+    var out = ""
+    while let lineEnd = rest.range(of: "\r\n"), let size = Int(rest[..<lineEnd.lowerBound], radix: 16), size > 0 {
+        let start = lineEnd.upperBound
+        let utf8 = rest[start...].utf8
+        let end = utf8.index(utf8.startIndex, offsetBy: size)
+        out += String(rest[start..<end])
+        rest = rest[end...].dropFirst(2)
+    }
+    return out
+}

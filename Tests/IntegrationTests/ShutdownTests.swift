@@ -1,0 +1,30 @@
+import BridgeProtocol
+import Foundation
+import Testing
+
+@Suite("Shutdown")
+struct ShutdownTests {
+    @Test func shutdownReleasesEverySessionAndTellsEveryClient() async throws {
+        let bridge = try await TestBridge.start()
+        let client = try await bridge.client()
+        let watcher = try await bridge.client()
+        _ = try await watcher.request(.subscribe(session: nil, sinceSeq: nil))
+        let a = try await client.join("t.open")
+        let b = try await client.join("t.pin", pin: TestPINs.guest)
+        let c = try await client.join("t.hostpin")
+        #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 1)
+        #expect(bridge.simulator.liveTokenCount(alias: "t.pin") == 1)
+        await bridge.stop()
+        #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 0)
+        #expect(bridge.simulator.liveTokenCount(alias: "t.pin") == 0)
+        for session in [a.id, b.id, c.id] {
+            for observer in [client, watcher] {
+                let change = try await observer.waitForState(session, .disconnected)
+                #expect(change.reason == .bridgeShutdown)
+            }
+        }
+        #expect(await client.connection.waitUntilClosed())
+        #expect(client.connection.closeCode == 1001)
+        #expect(await bridge.bridge.engine.sessionCount == 0)
+    }
+}
