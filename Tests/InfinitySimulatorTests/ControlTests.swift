@@ -73,7 +73,7 @@ struct ControlTests {
             let guestID = guest.uuid
             let update = try await stream.next("participant_update") { $0.json?["uuid"]?.string == guestID }
             #expect(update.json?["is_muted"] == .string("YES"))
-            #expect(h.sim.participants(alias: "room").filter { $0.role == .guest }.allSatisfy(\.isMuted))
+            #expect(h.sim.participants(alias: "room").filter { $0.role == .guest }.allSatisfy { $0.isMuted })
             #expect(h.sim.participants(alias: "room").first { $0.uuid == host.uuid }?.isMuted == false)
             #expect(try await h.call("POST", "room", "unmuteguests", token: host.token).json == Self.ok)
             #expect(try await stream.next("conference_update").json?["guests_muted"] == .bool(false))

@@ -150,8 +150,10 @@ struct RequestTokenTests {
 
     @Test("aliases match case-insensitively and may be percent-encoded")
     func aliasMatching() async throws {
-        try await Harness.run(rooms: [SimulatedRoom(alias: "Board Room")]) { h in
-            #expect(try await h.requestToken("board room").status == 200)
+        let rooms = [SimulatedRoom(alias: "Board Room")]
+        try await Harness.run(rooms: rooms) { h in
+            let reply = try await h.requestToken("board room")
+            #expect(reply.status == 200)
             #expect(h.sim.participants(alias: "Board Room").count == 1)
         }
     }
