@@ -16,6 +16,16 @@ extension InfinitySimulator {
         calls(alias: alias).filter { $0.endpoint == "request_token" }.map(\.pinHeader)
     }
 
+    /// Every token the room has ever issued, live or not (tests search the client's output for them).
+    public func issuedTokens(alias: String) -> [String] {
+        engine.readRoom(alias) { room, _ in room.issuedTokens } ?? []
+    }
+
+    /// Every token any room has ever issued.
+    public func issuedTokens() -> [String] {
+        configuration.rooms.flatMap { issuedTokens(alias: $0.alias) }
+    }
+
     /// The room's roster in joining order (empty for an unknown room).
     public func participants(alias: String) -> [ParticipantInfo] {
         engine.readRoom(alias) { room, _ in room.roster.map(\.info) } ?? []

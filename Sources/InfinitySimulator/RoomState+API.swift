@@ -1,11 +1,5 @@
 import Foundation
 
-/// What `request_token` decided about a PIN.
-enum PINCheck {
-    case granted(SimulatedRole)
-    case refused(APIAnswer)
-}
-
 /// The parts of the REST answers that belong to one room.
 extension RoomState {
     /// Upper bound on display names whose wrong PINs are counted.

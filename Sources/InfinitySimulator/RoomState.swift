@@ -13,6 +13,8 @@ struct RoomState: Sendable {
     private(set) var streams: [Int: EventStreamRecord] = [:]
     private var nextEventID = 1
     var refreshCount = 0
+    /// Every token ever issued in this room, for tests that check the client never leaks one.
+    var issuedTokens: [String] = []
     var wrongPINCounts: [String: Int] = [:]
     var refusingEventStreams = false
     /// Streams to finish once the engine's lock is released.
@@ -279,6 +281,7 @@ struct RoomState: Sendable {
     mutating func issueToken(for uuid: String, now: ContinuousClock.Instant, lifetime: Duration) -> String {
         let token = TokenGenerator.token()
         tokens[token] = TokenRecord(participantUUID: uuid, expiresAt: now + lifetime)
+        issuedTokens.append(token)
         return token
     }
 

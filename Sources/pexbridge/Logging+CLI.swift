@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Logging
 
@@ -13,4 +14,9 @@ func bootstrapLogging(level: Logger.Level) -> Logger {
     var logger = Logger(label: "pexbridge")
     logger.logLevel = level
     return logger
+}
+
+/// Writes a line to standard output at once (unbuffered), for the lines scripts wait for.
+func printLine(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

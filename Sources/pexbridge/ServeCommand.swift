@@ -92,8 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let scheme = configuration.tls == nil ? "http" : "https"
         lines.append("web page: \(scheme)://\(ListenAddress.display(host: listen.host, port: port))/")
-        print(lines.joined(separator: "\n"))
-        fflush(stdout)
+        printLine(lines.joined(separator: "\n"))
 
         let signal = await SignalWaiter.wait()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])

@@ -26,11 +26,11 @@ struct SimulateCommand: AsyncParsableCommand {
         configuration.demoActivity = activity
         let simulator = InfinitySimulator(configuration: configuration, logger: logger)
         let port = try await simulator.start()
-        print("simulator listening on \(ListenAddress.display(host: listen.host, port: port)); rooms:")
+        var lines = ["simulator listening on \(ListenAddress.display(host: listen.host, port: port)); rooms:"]
         for room in configuration.rooms {
-            print("  \(room.alias.padding(toLength: 14, withPad: " ", startingAt: 0)) \(room.demoSummary)")
+            lines.append("  \(room.alias.padding(toLength: 14, withPad: " ", startingAt: 0)) \(room.demoSummary)")
         }
-        fflush(stdout)
+        printLine(lines.joined(separator: "\n"))
         _ = await SignalWaiter.wait()
         await simulator.stop()
     }

@@ -24,7 +24,7 @@ struct LifecycleTests {
         await #expect(throws: (any Error).self) {
             _ = try await HTTPClient.shared.execute(
                 HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/client/v2/conferences/room/events"),
-                timeout: .seconds(5))
+                timeout: .seconds(1))
         }
     }
 

@@ -93,8 +93,12 @@ struct TestBridge {
 
 /// A WebSocket client that remembers everything it received.
 final class TestClient: Sendable {
+    final class Received: Sendable {
+        let messages = Mutex<[ServerMessage]>([])
+    }
+
     let connection: BridgeConnection
-    private let received = Mutex<[ServerMessage]>([])
+    private let received = Received()
     private let pump: Task<Void, Never>
 
     init(_ connection: BridgeConnection) {
@@ -102,12 +106,12 @@ final class TestClient: Sendable {
         let received = self.received
         pump = Task {
             for await incoming in connection.incoming {
-                if case .message(let m) = incoming { received.withLock { $0.append(m) } }
+                if case .message(let m) = incoming { received.messages.withLock { $0.append(m) } }
             }
         }
     }
 
-    var messages: [ServerMessage] { received.withLock { $0 } }
+    var messages: [ServerMessage] { received.messages.withLock { $0 } }
 
     var events: [SessionEvent] { messages.compactMap { if case .event(let e) = $0 { e } else { nil } } }
 

@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -139,10 +139,11 @@ final class RawClient: Sendable {
     }
 }
 
-/// Runs blocking work on a Dispatch thread instead of a cooperative one.
+/// Runs blocking work on a thread of its own, never on a cooperative one. (Dispatch's global queue
+/// is no good here: on Linux it has one thread per core, and a few blocked readers starve it.)
 func background<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             continuation.resume(with: Result { try body() })
         }
     }

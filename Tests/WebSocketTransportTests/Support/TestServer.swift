@@ -28,7 +28,7 @@ final class EventLog: Sendable {
     private let ended = Mutex(false)
 
     init(_ stream: AsyncStream<TransportEvent>) {
-        Task { [events, ended] in
+        Task { [self] in
             for await event in stream {
                 events.withLock { $0.append(event) }
             }

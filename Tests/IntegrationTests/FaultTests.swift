@@ -1,0 +1,118 @@
+import BridgeClient
+import BridgeProtocol
+import BridgeServer
+import Foundation
+import InfinityClient
+import InfinitySimulator
+import Testing
+
+/// Short bounds so every fault ends quickly.
+func quickFaults(_ c: inout ServerConfiguration) {
+    c.connectionPolicy.reconnectInitial = .milliseconds(100)
+    c.connectionPolicy.reconnectMax = .milliseconds(400)
+    c.connectionPolicy.giveUpAfter = .seconds(2)
+    c.connectionPolicy.refreshRetryInitial = .milliseconds(100)
+    c.connectionPolicy.refreshRetryMax = .milliseconds(400)
+    c.infinity.requestTimeout = .seconds(1)
+}
+
+@Suite("Upstream faults end in a stated session state")
+struct FaultTests {
+    /// Nothing of the session is left: no session, no task, no stream, no token.
+    func expectNothingLeft(_ room: HostedRoom, alias: String = "t.open") async {
+        #expect(await eventually { await room.bridge.bridge.engine.sessionCount == 0 })
+        #expect(await eventually { await room.bridge.bridge.engine.runningTaskCount == 0 })
+        #expect(await eventually { room.simulator.openEventStreams(alias: alias) == 0 })
+    }
+
+    @Test func aDroppedEventStreamReconnectsAndResyncsWithoutDuplicateJoins() async throws {
+        let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
+        _ = try room.simulator.addParticipant(alias: "t.open", displayName: "Stays", role: .guest, muted: false)
+        try await room.bothSee { if case .participantJoined(let p) = $0 { p.displayName == "Stays" } else { false } }
+        let joinsBefore = room.host.events.filter { if case .participantJoined = $0.payload { true } else { false } }.count
+        try room.simulator.dropEventStreams(alias: "t.open")
+        try await room.bothSee { if case .upstream(let u) = $0 { u.status == .reconnecting } else { false } }
+        try await room.bothSee { if case .upstream(let u) = $0 { u.status == .ok } else { false } }
+        // A change after the resync arrives exactly once; nothing already known is joined again.
+        _ = try room.simulator.addParticipant(alias: "t.open", displayName: "Arrives", role: .guest, muted: false)
+        try await room.bothSee { if case .participantJoined(let p) = $0 { p.displayName == "Arrives" } else { false } }
+        let joins = room.host.events.compactMap { if case .participantJoined(let p) = $0.payload { p.uuid } else { nil } }
+        #expect(joins.count == joinsBefore + 1)
+        #expect(Set(joins).count == joins.count)
+        await room.close()
+    }
+
+    @Test func anEventStreamThatStaysDownEndsTheSessionAsUpstreamLost() async throws {
+        let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
+        try room.simulator.refuseEventStreams(alias: "t.open", true)
+        try room.simulator.dropEventStreams(alias: "t.open")
+        let started = ContinuousClock.now
+        let change = try await room.host.waitForState(room.session.id, .disconnected, timeout: .seconds(10))
+        #expect(change.reason == .upstreamLost)
+        #expect(ContinuousClock.now - started < .seconds(8))
+        await expectNothingLeft(room)
+        await room.close()
+    }
+
+    @Test func aRefreshThatKeepsFailingEndsTheSessionAsTokenExpired() async throws {
+        let room = try await HostedRoom.open("t.open", pin: nil) {
+            quickFaults(&$0)
+            $0.simulator.tokenExpiry = .seconds(3)
+        }
+        room.simulator.failNext(endpoint: "refresh_token", status: 503, count: 1000, alias: "t.open")
+        try await room.bothSee { if case .upstream(let u) = $0 { u.status == .tokenRefreshFailed } else { false } }
+        let change = try await room.host.waitForState(room.session.id, .disconnected, timeout: .seconds(10))
+        #expect(change.reason == .tokenExpired)
+        await expectNothingLeft(room)
+        await room.close()
+    }
+
+    @Test func aRefreshTokenEventFromTheNodeRefreshesAtOnce() async throws {
+        let room = try await HostedRoom.open()
+        #expect(room.simulator.refreshCount(alias: "t.open") == 0)
+        try room.simulator.requestRefresh(alias: "t.open")
+        #expect(await eventually(timeout: .seconds(3)) { room.simulator.refreshCount(alias: "t.open") == 1 })
+        await room.close()
+    }
+
+    @Test func transientServerErrorsAreRetriedForIdempotentCalls() async throws {
+        let bridge = try await TestBridge.start(quickFaults)
+        let client = try await bridge.client()
+        bridge.simulator.failNext(endpoint: "request_token", status: 502, count: 1, alias: "t.open")
+        #expect(try await client.join("t.open").state == .connected)
+        bridge.simulator.failNext(endpoint: "request_token", status: 503, count: 50, alias: "t.open")
+        let error = try await client.failure(.join(JoinParameters(node: "simulator", alias: "t.open", displayName: "x")))
+        #expect(error.code == .upstreamError)
+        await client.close()
+        await bridge.stop()
+    }
+
+    @Test func aSlowNodeGivesUpstreamTimeout() async throws {
+        let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
+        room.simulator.delayNext(endpoint: "lock", by: .seconds(3), count: 1, alias: "t.open")
+        let started = ContinuousClock.now
+        #expect(try await room.host.failure(.control(session: room.session.id, .lock)).code == .upstreamTimeout)
+        #expect(ContinuousClock.now - started < .seconds(3))
+        await room.close()
+    }
+
+    @Test func theNodeDisconnectingTheParticipantEndsTheSessionWithItsReason() async throws {
+        let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
+        let me = try #require(room.simulator.participants(alias: "t.open").first { $0.isAPI })
+        try room.simulator.disconnectParticipant(alias: "t.open", uuid: me.uuid, reason: "Disconnected by an operator")
+        let change = try await room.host.waitForState(room.session.id, .disconnected)
+        #expect(change.reason == .remoteDisconnect)
+        #expect(change.message == "Disconnected by an operator")
+        await expectNothingLeft(room)
+        await room.close()
+    }
+
+    @Test func aTokenTheNodeNoLongerAcceptsEndsTheSession() async throws {
+        let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
+        try room.simulator.expireTokens(alias: "t.open")
+        let change = try await room.host.waitForState(room.session.id, .disconnected, timeout: .seconds(10))
+        #expect(change.reason == .remoteDisconnect || change.reason == .tokenExpired)
+        await expectNothingLeft(room)
+        await room.close()
+    }
+}

@@ -1,0 +1,178 @@
+import Synchronization
+import Testing
+import WebSocketTransport
+
+/// Counts what a raw client's background reader has seen.
+final class ReaderState: Sendable {
+    private let state = Mutex<(texts: [String], close: RawFrame?, error: String?)>(([], nil, nil))
+
+    var texts: [String] { state.withLock { $0.texts } }
+    var closeFrame: RawFrame? { state.withLock { $0.close } }
+
+    /// Reads frames on a background thread until a close frame (which it acknowledges) or an error.
+    func startReading(_ client: RawClient) {
+        Task {
+            try? await background { [self] in
+                do {
+                    while true {
+                        let frame = try client.readMessageFrame()
+                        if frame.opcode == RawFrame.close {
+                            state.withLock { $0.close = frame }
+                            try? client.sendFrame(RawFrame.close, Array(frame.payload.prefix(2)))
+                            return
+                        }
+                        state.withLock { $0.texts.append(frame.text) }
+                    }
+                } catch {
+                    state.withLock { $0.error = "\(error)" }
+                }
+            }
+        }
+    }
+}
+
+@Suite struct CloseTests {
+    @Test func closeDeliversItsCodeAfterTheQueuedFrames() async throws {
+        let server = try TestServer.start()
+        let client = try await server.rawWebSocket()
+        let (id, _) = try await server.log.opened()
+        for index in 1...3 {
+            server.server.send(OutboundFrame("frame \(index)"), to: id)
+        }
+        server.server.close(id, code: 4000, reason: "bye now")
+        server.server.send(OutboundFrame("after close"), to: id)
+        let frames = try await background {
+            try (0..<4).map { _ in try client.readMessageFrame() }
+        }
+        #expect(frames.prefix(3).map(\.text) == ["frame 1", "frame 2", "frame 3"])
+        #expect(frames[3].closeCode == 4000)
+        #expect(frames[3].closeReason == "bye now")
+        try await background { try client.sendFrame(RawFrame.close, Array(frames[3].payload.prefix(2))) }
+        try await server.log.closed(id)
+        let stats = server.server.stats()
+        #expect(stats.framesSent == 3)
+        #expect(stats.framesDropped == 1)
+        await server.stop()
+    }
+
+    @Test func clientThatNeverReadsIsClosedAsSlowConsumerWhileOthersKeepReceiving() async throws {
+        let server = try TestServer.start { $0.outboxLimitBytes = 256 * 1024 }
+        let stalled = try await server.rawWebSocket(receiveBuffer: 4096)
+        let (stalledID, _) = try await server.log.opened(0)
+        let reader = try await server.rawWebSocket()
+        let (readerID, _) = try await server.log.opened(1)
+        let readerState = ReaderState()
+        readerState.startReading(reader)
+
+        let chunk = String(repeating: "s", count: 16 * 1024)
+        var sent = 0
+        while server.server.stats().slowConsumerCloses == 0 {
+            #expect(sent < 2_000, "the stalled client was never closed")
+            guard sent < 2_000 else { break }
+            sent += 1
+            server.server.send(OutboundFrame("\(sent):" + chunk), to: [stalledID, readerID])
+            try await eventually("reader got frame \(sent)") { readerState.texts.count == sent }
+        }
+        let stats = server.server.stats()
+        #expect(stats.slowConsumerCloses == 1)
+        #expect(stats.bytesQueued <= 256 * 1024)
+
+        // The reader is unaffected and keeps receiving.
+        server.server.send(OutboundFrame("still there"), to: readerID)
+        try await eventually("reader got the last frame") { readerState.texts.last == "still there" }
+        #expect(readerState.closeFrame == nil)
+
+        // The stalled client, once it reads, finds its frames cut short by a 1008 close.
+        let (closeFrame, received) = try await background {
+            var received = 0
+            while true {
+                let frame = try stalled.readMessageFrame()
+                if frame.opcode == RawFrame.close { return (frame, received) }
+                received += 1
+            }
+        }
+        #expect(closeFrame.closeCode == 1008)
+        #expect(closeFrame.closeReason == "slow consumer")
+        #expect(received < sent)
+        try await server.log.closed(stalledID)
+        await server.stop()
+    }
+
+    @Test func clientDisconnectDeliversClosed() async throws {
+        let server = try TestServer.start()
+        let client = try await server.rawWebSocket()
+        let (id, _) = try await server.log.opened()
+        client.shutdownWrite()
+        try await server.log.closed(id)
+        #expect(server.server.stats().connections == 0)
+        await server.stop()
+    }
+
+    @Test func closedArrivesExactlyOncePerOpened() async throws {
+        let server = try TestServer.start()
+        for _ in 0..<5 {
+            let client = try await server.rawWebSocket()
+            try await background {
+                try client.sendFrame(RawFrame.close, [0x03, 0xE8])
+                _ = try client.waitForPeerClose()
+            }
+        }
+        await server.stop()
+        let opened = server.log.all.compactMap { if case .opened(let id, _) = $0 { id } else { nil } }
+        let closed = server.log.all.compactMap { if case .closed(let id) = $0 { id } else { nil } }
+        #expect(opened.count == 5)
+        #expect(closed.sorted() == opened.sorted())
+    }
+
+    @Test func clientIgnoringPingsIsDroppedAfterTheIdleTimeout() async throws {
+        let server = try TestServer.start {
+            $0.pingInterval = .seconds(1)
+            $0.idleTimeout = .seconds(2)
+        }
+        let client = try await server.rawWebSocket()
+        let (id, _) = try await server.log.opened()
+        let (ping, peerClosed) = try await background {
+            let ping = try client.readFrame()  // not answered
+            return (ping, try client.waitForPeerClose())
+        }
+        #expect(ping.opcode == RawFrame.ping)
+        #expect(peerClosed)
+        try await server.log.closed(id)
+        await server.stop()
+    }
+
+    @Test func clientAnsweringPingsStaysConnected() async throws {
+        let server = try TestServer.start {
+            $0.pingInterval = .seconds(1)
+            $0.idleTimeout = .seconds(2)
+        }
+        let client = try await server.rawWebSocket()
+        let (id, _) = try await server.log.opened()
+        // Answer pings for longer than the idle timeout; then a frame must still arrive.
+        let pings = try await background {
+            var pings = 0
+            while pings < 3 {
+                let frame = try client.readFrame()
+                if frame.opcode == RawFrame.ping {
+                    pings += 1
+                    try client.sendFrame(RawFrame.pong, frame.payload)
+                }
+            }
+            return pings
+        }
+        #expect(pings == 3)
+        server.server.send(OutboundFrame("alive"), to: id)
+        let frame = try await background { try client.readMessageFrame() }
+        #expect(frame.text == "alive")
+        await server.stop()
+    }
+
+    @Test func sendToAnUnknownConnectionIsCountedAsDropped() async throws {
+        let server = try TestServer.start()
+        server.server.send(OutboundFrame("nobody"), to: ConnectionID(rawValue: 999))
+        server.server.send(OutboundFrame("nobody"), to: [ConnectionID(rawValue: 998), ConnectionID(rawValue: 997)])
+        server.server.close(ConnectionID(rawValue: 999), code: 1000, reason: "")
+        try await eventually("drops counted") { server.server.stats().framesDropped == 3 }
+        await server.stop()
+    }
+}

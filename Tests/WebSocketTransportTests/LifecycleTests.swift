@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import WSClient
+import WebSocketTransport
+
+@Suite struct LifecycleTests {
+    @Test func shutdownFlushesQueuedFramesThenSends1001AndFreesThePort() async throws {
+        let server = try TestServer.start()
+        let client = try await server.rawWebSocket()
+        let (id, _) = try await server.log.opened()
+        for index in 1...5 {
+            server.server.send(OutboundFrame("queued \(index)"), to: id)
+        }
+        let reader = ReaderState()
+        reader.startReading(client)
+        await server.stop()
+
+        #expect(reader.texts == (1...5).map { "queued \($0)" })
+        #expect(reader.closeFrame?.closeCode == 1001)
+        try await server.log.closed(id)
+        try await eventually("event stream finished") { server.log.hasEnded }
+
+        var again = TransportConfiguration(port: server.port)
+        again.host = "127.0.0.1"
+        let second = WebSocketServer(configuration: again, logger: testLogger, httpHandler: { _ in .notFound })
+        #expect(try second.start() == server.port)
+        await second.shutdown()
+    }
+
+    @Test func shutdownClosesWSClientWithGoingAway() async throws {
+        let server = try TestServer.start()
+        let port = server.port
+        let client = Task {
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, _, _ in
+                for try await _ in inbound {}
+            }
+        }
+        _ = try await server.log.opened()
+        await server.stop()
+        let closeFrame = try await client.value
+        #expect(closeFrame?.closeCode == .goingAway)
+    }
+
+    @Test func shutdownIsBoundedWhenClientsNeverAnswer() async throws {
+        let server = try TestServer.start()
+        let stalled = try await server.rawWebSocket(receiveBuffer: 4096)
+        let (id, _) = try await server.log.opened()
+        let started = ContinuousClock.now
+        await server.stop()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        try await server.log.closed(id)
+        withExtendedLifetime(stalled) {}
+    }
+
+    @Test func shutdownIsIdempotentAndConcurrentCallsAllReturn() async throws {
+        let server = try TestServer.start()
+        async let first: Void = server.server.shutdown()
+        async let second: Void = server.server.shutdown()
+        _ = await (first, second)
+        await server.server.shutdown()
+        try await eventually("event stream finished") { server.log.hasEnded }
+    }
+
+    @Test func shutdownWithoutStartFinishesTheEvents() async throws {
+        let server = WebSocketServer(configuration: .init(port: 0), logger: testLogger, httpHandler: { _ in .notFound })
+        let log = EventLog(server.events)
+        await server.shutdown()
+        try await eventually("event stream finished") { log.hasEnded }
+    }
+
+    @Test func startTwiceThrowsAlreadyStarted() async throws {
+        let server = try TestServer.start()
+        #expect(throws: TransportError.alreadyStarted) { try server.server.start() }
+        await server.stop()
+    }
+
+    @Test func portInUseThrowsBindFailed() async throws {
+        let first = try TestServer.start()
+        let second = WebSocketServer(
+            configuration: .init(port: first.port), logger: testLogger, httpHandler: { _ in .notFound }
+        )
+        #expect(throws: TransportError.bindFailed(host: "127.0.0.1", port: first.port, errno: EADDRINUSE)) {
+            try second.start()
+        }
+        await second.shutdown()
+        await first.stop()
+    }
+
+    @Test func unreadableTLSFileThrows() async throws {
+        var configuration = TransportConfiguration(port: 0)
+        configuration.tls = TLSFiles(certificatePath: "/nonexistent/cert.pem", privateKeyPath: "/nonexistent/key.pem")
+        let server = WebSocketServer(configuration: configuration, logger: testLogger, httpHandler: { _ in .notFound })
+        #expect(throws: TransportError.tlsFileUnreadable(path: "/nonexistent/cert.pem")) { try server.start() }
+        await server.shutdown()
+    }
+
+    @Test func invalidConfigurationThrows() async throws {
+        let server = WebSocketServer(
+            configuration: .init(port: 70_000), logger: testLogger, httpHandler: { _ in .notFound }
+        )
+        #expect(throws: TransportError.self) { try server.start() }
+        await server.shutdown()
+    }
+
+    @Test func manyServersStartAndStopInOneProcess() async throws {
+        for round in 0..<20 {
+            let server = try TestServer.start()
+            let client = try await server.rawWebSocket()
+            let (id, _) = try await server.log.opened()
+            server.server.send(OutboundFrame("round \(round)"), to: id)
+            let frame = try await background { try client.readMessageFrame() }
+            #expect(frame.text == "round \(round)")
+            let reader = ReaderState()
+            reader.startReading(client)
+            await server.stop()
+            #expect(server.log.hasEnded || server.log.all.contains { if case .closed(id) = $0 { true } else { false } })
+        }
+    }
+
+    @Test func ipv6AnyAddressAcceptsIPv4Clients() async throws {
+        let server = try TestServer.start { $0.host = "::" }
+        let (head, body) = try await httpExchange(port: server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(head.status == 404)
+        #expect(body == "not found\n")
+        await server.stop()
+    }
+}

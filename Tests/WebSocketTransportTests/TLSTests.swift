@@ -1,0 +1,97 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+import Testing
+import WSClient
+import WebSocketTransport
+
+@Suite struct TLSTests {
+    private func clientTLS(trusting certificate: SelfSignedCertificate) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate.certificatePath))
+        return tls
+    }
+
+    @Test func secureWebSocketRoundTripWithSelfSignedCertificate() async throws {
+        let certificate = try SelfSignedCertificate()
+        defer { certificate.remove() }
+        let server = try TestServer.start {
+            $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
+        }
+        let core = Task {
+            let (id, _) = try await server.log.opened()
+            let text = try await server.log.text(from: id)
+            server.server.send(OutboundFrame("secure " + text), to: id)
+        }
+        let received = Mutex<String?>(nil)
+        try await WebSocketClient.connect(
+            url: "wss://127.0.0.1:\(server.port)/ws",
+            configuration: .init(sniHostname: "localhost"),
+            tlsConfiguration: try clientTLS(trusting: certificate),
+            logger: testLogger
+        ) { inbound, outbound, _ in
+            try await outbound.write(.text("hello"))
+            for try await message in inbound.messages(maxSize: 1 << 16) {
+                if case .text(let text) = message {
+                    received.withLock { $0 = text }
+                    return
+                }
+            }
+        }
+        try await core.value
+        #expect(received.withLock { $0 } == "secure hello")
+        await server.stop()
+    }
+
+    @Test func httpsRequestOnTheSamePort() async throws {
+        let certificate = try SelfSignedCertificate()
+        defer { certificate.remove() }
+        let server = try TestServer.start({
+            $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
+        }, httpHandler: { request in HTTPResponse(text: "secure \(request.path)") })
+        let tls = try clientTLS(trusting: certificate)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let context = try NIOSSLContext(configuration: tls)
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: context, serverHostname: "localhost")
+                    )
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        var response = ByteBuffer()
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: "GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                for try await chunk in inbound {
+                    response.writeImmutableBuffer(chunk)
+                }
+            }
+        } catch let error as NIOSSLError where error == .uncleanShutdown {
+            // The server may close TCP without close_notify after "Connection: close"; the bytes are in.
+        }
+        let text = String(buffer: response)
+        #expect(text.hasPrefix("HTTP/1.1 200"))
+        #expect(text.hasSuffix("secure /page"))
+        await server.stop()
+    }
+
+    @Test func plainWebSocketOnTheTLSPortFails() async throws {
+        let certificate = try SelfSignedCertificate()
+        defer { certificate.remove() }
+        let server = try TestServer.start {
+            $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
+        }
+        await #expect(throws: (any Error).self) {
+            try await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(server.port)/ws",
+                configuration: .init(closeTimeout: .seconds(2)),
+                logger: testLogger
+            ) { _, _, _ in }
+        }
+        #expect(server.server.stats().connectionsOpened == 0)
+        await server.stop()
+    }
+}

@@ -1,0 +1,122 @@
+import Testing
+import WSClient
+import WebSocketTransport
+
+@Suite struct UpgradeTests {
+    @Test func upgradeOnTheWebSocketPathEchoesTheSubprotocol() async throws {
+        let server = try TestServer.start()
+        let port = server.port
+        let head = try await background {
+            let client = try RawClient(port: port)
+            return try client.upgrade(port: port, extraHeaders: ["Sec-WebSocket-Protocol": "other.v0, pexbridge.v1"])
+        }
+        #expect(head.status == 101)
+        #expect(head.headers["sec-websocket-protocol"] == "pexbridge.v1")
+        let (_, info) = try await server.log.opened()
+        #expect(info.subprotocol == "pexbridge.v1")
+        #expect(info.peerAddress == "127.0.0.1")
+        await server.stop()
+    }
+
+    @Test func upgradeWithoutSubprotocolIsAccepted() async throws {
+        let server = try TestServer.start()
+        let port = server.port
+        let head = try await background {
+            try RawClient(port: port).upgrade(port: port)
+        }
+        #expect(head.status == 101)
+        #expect(head.headers["sec-websocket-protocol"] == nil)
+        let (_, info) = try await server.log.opened()
+        #expect(info.subprotocol == nil)
+        await server.stop()
+    }
+
+    @Test func upgradeOfferingOnlyOtherSubprotocolsIsRefused() async throws {
+        let server = try TestServer.start()
+        let port = server.port
+        let head = try await background {
+            try RawClient(port: port).upgrade(port: port, extraHeaders: ["Sec-WebSocket-Protocol": "chat"])
+        }
+        #expect(head.status == 400)
+        #expect(server.server.stats().upgradesRefused == 1)
+        await server.stop()
+    }
+
+    @Test func upgradeOnAnotherPathFails() async throws {
+        let server = try TestServer.start()
+        let port = server.port
+        let head = try await background {
+            try RawClient(port: port).upgrade(path: "/elsewhere", port: port)
+        }
+        #expect(head.status == 404)
+        await #expect(throws: (any Error).self) {
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/elsewhere", logger: testLogger) { _, _, _ in }
+        }
+        #expect(server.server.stats().connectionsOpened == 0)
+        #expect(server.log.all.isEmpty)
+        await server.stop()
+    }
+
+    @Test func disallowedOriginIsRefusedBeforeUpgrade() async throws {
+        let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
+        let port = server.port
+        let head = try await background {
+            try RawClient(port: port).upgrade(port: port, extraHeaders: ["Origin": "https://evil.example"])
+        }
+        #expect(head.status == 403)
+        #expect(server.server.stats().upgradesRefused == 1)
+        #expect(server.log.all.isEmpty)
+        await server.stop()
+    }
+
+    @Test func allowedOriginIsAccepted() async throws {
+        let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
+        let port = server.port
+        let head = try await background {
+            try RawClient(port: port).upgrade(port: port, extraHeaders: ["Origin": "https://ui.example"])
+        }
+        #expect(head.status == 101)
+        let (_, info) = try await server.log.opened()
+        #expect(info.origin == "https://ui.example")
+        await server.stop()
+    }
+
+    @Test func missingOriginIsAccepted() async throws {
+        let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
+        let port = server.port
+        let head = try await background { try RawClient(port: port).upgrade(port: port) }
+        #expect(head.status == 101)
+        let (_, info) = try await server.log.opened()
+        #expect(info.origin == nil)
+        await server.stop()
+    }
+
+    @Test func connectionsPerAddressOverTheLimitGet503() async throws {
+        let server = try TestServer.start { $0.maxConnectionsPerAddress = 2 }
+        let first = try await server.rawWebSocket()
+        let second = try await server.rawWebSocket()
+        let port = server.port
+        let head = try await background { try RawClient(port: port).upgrade(port: port) }
+        #expect(head.status == 503)
+        #expect(server.server.stats().connections == 2)
+
+        // A slot frees when a client leaves.
+        first.shutdownWrite()
+        let (firstID, _) = try await server.log.opened(0)
+        try await server.log.closed(firstID)
+        let again = try await background { try RawClient(port: port).upgrade(port: port) }
+        #expect(again.status == 101)
+        withExtendedLifetime(second) {}
+        await server.stop()
+    }
+
+    @Test func connectionsOverTheServerLimitGet503() async throws {
+        let server = try TestServer.start { $0.maxConnections = 1 }
+        let first = try await server.rawWebSocket()
+        let port = server.port
+        let head = try await background { try RawClient(port: port).upgrade(port: port) }
+        #expect(head.status == 503)
+        withExtendedLifetime(first) {}
+        await server.stop()
+    }
+}
