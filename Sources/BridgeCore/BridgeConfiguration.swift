@@ -31,6 +31,15 @@ public struct BridgeConfiguration: Sendable {
     public var authFailureCloseDelay: Duration = .milliseconds(300)
     /// Events kept per session for `subscribe` with `since_seq`.
     public var replayDepth = 512
+    /// Requests per second each connection may send on average, and its burst.
+    public var requestRate: Double = 20
+    public var requestBurst: Double = 60
+    /// Failed `auth` attempts per address within `authFailureWindow` before the address is held back.
+    public var authFailureLimit = 5
+    public var authFailureWindow: Duration = .seconds(60)
+    /// Wrong PINs per conference (from any client, any session) within the window before PINs for it are throttled.
+    public var conferencePINFailureLimit = 10
+    public var conferencePINFailureWindow: Duration = .seconds(300)
 
     public init() {}
 

@@ -28,6 +28,9 @@ extension BridgeEngine {
         case .success(let address): node = address
         case .failure(let error): return reply(target, .failure(error))
         }
+        if parameters.pin != nil, let held = pinHeldBack(node: node, alias: parameters.alias) {
+            return reply(target, .failure(held))
+        }
         let id = newSessionID()
         let record = SessionRecord(
             id: id, node: node, nodeText: parameters.node, alias: parameters.alias,
@@ -49,7 +52,23 @@ extension BridgeEngine {
         guard let record = sessions[session] else {
             return reply(target, .failure(ErrorBody(.unknownSession, "no live session with that id")))
         }
+        if case .awaitingPIN = record.machine.phase, let held = pinHeldBack(node: record.node, alias: record.alias) {
+            return reply(target, .failure(held))
+        }
         apply(.pinSubmitted(pin.trimmingCharacters(in: .whitespaces)), to: record, replyTo: target)
+    }
+
+    /// The brute-force guard: one conference's wrong PINs, from any client and session, are throttled.
+    func pinGuardKey(node: NodeAddress, alias: String) -> String {
+        "\(node.baseURL)|\(alias.lowercased())"
+    }
+
+    private func pinHeldBack(node: NodeAddress, alias: String) -> ErrorBody? {
+        guard let wait = pinFailures.holdBack(pinGuardKey(node: node, alias: alias)) else { return nil }
+        counters.rateLimited += 1
+        logger.notice("PIN attempt throttled", metadata: ["node": "\(node)", "alias": "\(alias)"])
+        return ErrorBody(
+            .rateLimited, "too many wrong PINs for this conference; try again in \(wait.components.seconds + 1) s")
     }
 
     func leave(_ session: String, _ target: ReplyTarget) {
@@ -235,11 +254,17 @@ extension BridgeEngine {
         let state = record.machine.state
         if state == .pinRequired || state == .pinOptional {
             record.lastPINError = change.error
-            if change.error?.code == .invalidPIN { counters.pinFailures += 1 }
+            if change.error?.code == .invalidPIN {
+                counters.pinFailures += 1
+                pinFailures.record(pinGuardKey(node: record.node, alias: record.alias))
+            }
         } else {
             record.lastPINError = nil
         }
-        if change.error?.code == .tooManyPINAttempts { counters.pinFailures += 1 }
+        if change.error?.code == .tooManyPINAttempts {
+            counters.pinFailures += 1
+            pinFailures.record(pinGuardKey(node: record.node, alias: record.alias))
+        }
         if state == .connected { change.role = record.machine.role }
         let capabilities = Capabilities.of(
             state: state, role: record.machine.role, conference: record.conference, chatEnabled: record.chatEnabled)

@@ -7,6 +7,7 @@ import Logging
 public actor BridgeEngine {
     struct ClientRecord {
         var peer: String
+        var bucket: TokenBucket
         var role: ClientRole?
         var subscribedToAll = false
         var sessions: Set<String> = []
@@ -27,6 +28,8 @@ public actor BridgeEngine {
     var shuttingDown = false
     var counters = EngineCounters()
     var embeddedNode: NodeAddress?
+    var authFailures: FailureWindow
+    var pinFailures: FailureWindow
 
     public init(configuration: BridgeConfiguration, upstream: any Upstream, sink: any ClientSink, logger: Logger) {
         self.configuration = configuration
@@ -34,13 +37,18 @@ public actor BridgeEngine {
         self.sink = sink
         self.logger = logger
         self.embeddedNode = configuration.embeddedNode
+        self.authFailures = FailureWindow(limit: configuration.authFailureLimit, window: configuration.authFailureWindow)
+        self.pinFailures = FailureWindow(
+            limit: configuration.conferencePINFailureLimit, window: configuration.conferencePINFailureWindow)
     }
 
     // MARK: clients
 
     /// A front end connected: greet it.
     public func clientConnected(_ client: ClientID, peer: String) {
-        clients[client] = ClientRecord(peer: peer, role: configuration.authRequired ? nil : .controller)
+        clients[client] = ClientRecord(
+            peer: peer, bucket: TokenBucket(rate: configuration.requestRate, burst: configuration.requestBurst),
+            role: configuration.authRequired ? nil : .controller)
         counters.clientsConnected += 1
         logger.debug("client connected", metadata: ["client": "\(client)", "peer": "\(peer)"])
         send(.hello(Hello(server: configuration.serverName, authRequired: configuration.authRequired)), to: client)
@@ -63,7 +71,19 @@ public actor BridgeEngine {
     /// A text frame arrived from a client.
     public func receive(_ client: ClientID, text: [UInt8]) {
         guard let record = clients[client], !record.closing else { return }
-        switch RequestCodec.decode(text) {
+        let decoded = RequestCodec.decode(text)
+        guard clients[client]!.bucket.take() else {
+            counters.rateLimited += 1
+            let error = ErrorBody(.rateLimited, "too many requests; slow down")
+            switch decoded {
+            case .success(let envelope): reply(ReplyTarget(client: client, id: envelope.id), .failure(error))
+            case .failure(.unknownType(let id, _)), .failure(.invalidFields(let id, _, _)):
+                reply(ReplyTarget(client: client, id: id), .failure(error))
+            case .failure(.unreadable): send(.error(error), to: client)
+            }
+            return
+        }
+        switch decoded {
         case .failure(.unreadable(let why)):
             send(.error(ErrorBody(.badRequest, why)), to: client)
         case .failure(.unknownType(let id, let type)):
@@ -103,6 +123,14 @@ public actor BridgeEngine {
 
     private func authenticate(_ token: String, _ target: ReplyTarget) {
         guard configuration.authRequired else { return reply(target, .success(.role(.controller))) }
+        let peer = clients[target.client]?.peer ?? "?"
+        if let wait = authFailures.holdBack(peer) {
+            counters.authFailures += 1
+            logger.notice("auth attempt held back", metadata: ["client": "\(target.client)", "peer": "\(peer)"])
+            reply(target, .failure(ErrorBody(
+                .rateLimited, "too many failed attempts from this address; try again in \(wait.components.seconds + 1) s")))
+            return closeAfterDelay(target.client, reason: "authentication held back")
+        }
         let secret = Array(token.utf8)
         // Compare against every token, in constant time per token, so timing reveals nothing.
         var granted: ClientRole?
@@ -115,16 +143,20 @@ public actor BridgeEngine {
             return reply(target, .success(.role(granted)))
         }
         counters.authFailures += 1
-        logger.notice("client failed to authenticate", metadata: [
-            "client": "\(target.client)", "peer": "\(clients[target.client]?.peer ?? "?")",
-        ])
+        authFailures.record(peer)
+        logger.notice("client failed to authenticate", metadata: ["client": "\(target.client)", "peer": "\(peer)"])
         reply(target, .failure(ErrorBody(.unauthorized, "unknown token")))
-        clients[target.client]?.closing = true
+        closeAfterDelay(target.client, reason: "authentication failed")
+    }
+
+    /// Closes a client with 1008 after the configured delay; it is ignored meanwhile.
+    private func closeAfterDelay(_ client: ClientID, reason: String) {
+        clients[client]?.closing = true
         let delay = configuration.authFailureCloseDelay
         let sink = self.sink
         Task {
             try? await Task.sleep(for: delay)
-            sink.close(target.client, code: 1008, reason: "authentication failed")
+            sink.close(client, code: 1008, reason: reason)
         }
     }
 
@@ -252,6 +284,7 @@ public struct EngineCounters: Sendable {
     public var eventsPublished = 0
     public var eventDeliveries = 0
     public var pinFailures = 0
+    public var rateLimited = 0
     public var requestFailures: [ErrorCode: Int] = [:]
     public var sessionsByState: [SessionState: Int] = [:]
     public var clientsByRole: [String: Int] = [:]

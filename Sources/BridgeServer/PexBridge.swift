@@ -51,7 +51,9 @@ public final class PexBridge: Sendable {
             idleTimeout: configuration.idleTimeout, maxConnections: configuration.maxConnections,
             maxConnectionsPerAddress: configuration.maxConnectionsPerAddress,
             echoPath: configuration.echoEndpoint ? "/echo" : nil)
-        let site = StaticSite(simulate: configuration.simulate)
+        let site = StaticSite(
+            simulate: configuration.simulate, authRequired: configuration.core.authRequired,
+            demoRooms: configuration.simulator.rooms, webRoot: configuration.webRoot)
         self.server = WebSocketServer(configuration: transport, logger: logger) { request in site.respond(to: request) }
         self.engine = BridgeEngine(
             configuration: configuration.core,

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var maxConnectionsPerAddress = 20_000
     /// Serve the test-only echo endpoint `/echo` (WebSocket conformance runs).
     public var echoEndpoint = false
+    /// Development: serve the web page from this directory instead of the built-in copy.
+    public var webRoot: String?
 
     public init() {}
 

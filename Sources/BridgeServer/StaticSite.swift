@@ -1,5 +1,6 @@
 import BridgeProtocol
 import Foundation
+import InfinitySimulator
 import WebSocketTransport
 
 /// The bridge's plain-HTTP side: the web page, health, and the published schema.
@@ -7,8 +8,12 @@ struct StaticSite: Sendable {
     let files: [String: (type: String, body: [UInt8])]
     let schema: [UInt8]
     let health: [UInt8]
+    let info: [UInt8]
+    /// Development: serve the page's files from this directory, read on every request.
+    let webRoot: String?
 
-    init(simulate: Bool) {
+    init(simulate: Bool, authRequired: Bool, demoRooms: [SimulatedRoom], webRoot: String? = nil) {
+        self.webRoot = webRoot
         var files: [String: (type: String, body: [UInt8])] = [:]
         if let root = Bundle.module.resourceURL?.appendingPathComponent("Web"),
             let names = FileManager.default.enumerator(atPath: root.path)
@@ -23,6 +28,18 @@ struct StaticSite: Sendable {
         self.files = files
         self.schema = Array(ProtocolSchema.document.renderedText().utf8)
         self.health = Array(#"{"status":"ok","version":"\#(ProtocolInfo.bridgeVersion)","protocol":\#(ProtocolInfo.version),"simulate":\#(simulate)}"#.utf8)
+        let rooms: [JSONValue] = simulate ? demoRooms.map { room in
+            .object([
+                "alias": .string(room.alias), "name": .string(room.name),
+                "access": .string(room.hostPIN == nil ? "open" : room.guestPIN == nil ? "pin_optional" : "pin_required"),
+            ])
+        } : []
+        let document: JSONValue = .object([
+            "version": .string(ProtocolInfo.bridgeVersion), "protocol": .int(ProtocolInfo.version),
+            "auth_required": .bool(authRequired), "simulate": .bool(simulate),
+            "websocket_path": .string("/ws"), "demo_rooms": .array(rooms),
+        ])
+        self.info = Array((try? WireJSON.encoder.encode(document)) ?? Data("{}".utf8))
     }
 
     static func contentType(of name: String) -> String {
@@ -50,11 +67,22 @@ struct StaticSite: Sendable {
         switch request.path {
         case "/healthz":
             return HTTPResponse(json: health, headers: [("Cache-Control", "no-store")])
+        case "/bridge.json":
+            return HTTPResponse(json: info, headers: [("Cache-Control", "no-store")])
         case "/protocol/schema.json":
             return HTTPResponse(json: schema)
         default:
+            if let webRoot { return fromDisk(webRoot, request.path, headers: security) }
             guard let file = files[request.path] else { return .notFound }
             return HTTPResponse(status: 200, contentType: file.type, body: file.body, headers: security)
         }
+    }
+
+    private func fromDisk(_ root: String, _ path: String, headers: [(String, String)]) -> HTTPResponse {
+        let relative = path == "/" ? "index.html" : String(path.dropFirst())
+        guard !relative.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix(".") }),
+            let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(relative))
+        else { return .notFound }
+        return HTTPResponse(status: 200, contentType: Self.contentType(of: relative), body: Array(data), headers: headers)
     }
 }

@@ -52,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve a WebSocket echo endpoint at /echo (for conformance test runs only).")
     var echoEndpoint = false
 
+    @Option(help: ArgumentHelp("Development: serve the web page from this directory.", visibility: .hidden))
+    var webRoot: String?
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if maxMessageBytes < 1024 { throw ValidationError("--max-message-bytes must be at least 1024") }
@@ -71,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowedOrigins = allowedOrigins
         configuration.maxMessageBytes = maxMessageBytes
         configuration.echoEndpoint = echoEndpoint
+        configuration.webRoot = webRoot
         configuration.infinity.trustRootsPEMFile = nodeCaFile
         if let tlsCert, let tlsKey { configuration.tls = TLSFiles(certificatePath: tlsCert, privateKeyPath: tlsKey) }
 

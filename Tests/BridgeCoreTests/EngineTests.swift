@@ -308,6 +308,67 @@ struct EngineTests {
         _ = try await sink.waitFor(2) { if case .event(let ev) = $0 { ev.seq == 4 } else { false } }
         #expect(sink.events(2).map(\.seq) == [3, 4])
     }
+
+    @Test func aFloodOfRequestsIsRateLimitedPerConnection() async throws {
+        let e = engine { $0.requestRate = 1; $0.requestBurst = 5 }
+        await e.clientConnected(1, peer: "p")
+        await e.clientConnected(2, peer: "p")
+        for i in 1...20 { await send(e, 1, #"{"type":"ping","id":\#(i)}"#) }
+        let results = sink.messages(1).compactMap { if case .result(_, let r) = $0 { r } else { nil } }
+        #expect(results.count == 20)
+        #expect(results.prefix(5).allSatisfy { $0 == .success(.empty) })
+        #expect(results.suffix(15).allSatisfy { if case .failure(let e) = $0 { e.code == .rateLimited } else { false } })
+        await send(e, 2, #"{"type":"ping","id":1}"#)
+        #expect(try await sink.result(2, id: 1) == .success(.empty))
+    }
+
+    @Test func repeatedAuthFailuresFromOneAddressAreHeldBack() async throws {
+        let e = engine {
+            $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
+            $0.authFailureLimit = 3
+            $0.authFailureCloseDelay = .milliseconds(1)
+        }
+        for client in ClientID(1)...3 {
+            await e.clientConnected(client, peer: "198.51.100.7")
+            await send(e, client, #"{"type":"auth","id":1,"token":"wrong"}"#)
+            if case .failure(let error) = try await sink.result(client, id: 1) { #expect(error.code == .unauthorized) }
+        }
+        await e.clientConnected(4, peer: "198.51.100.7")
+        await send(e, 4, #"{"type":"auth","id":1,"token":"right-secret"}"#)
+        guard case .failure(let held) = try await sink.result(4, id: 1) else { Issue.record("accepted"); return }
+        #expect(held.code == .rateLimited)
+        await e.clientConnected(5, peer: "203.0.113.9")
+        await send(e, 5, #"{"type":"auth","id":1,"token":"right-secret"}"#)
+        #expect(try await sink.result(5, id: 1) == .success(.role(.controller)))
+    }
+
+    @Test func wrongPINsForOneConferenceAreThrottledAcrossSessions() async throws {
+        let e = engine { $0.conferencePINFailureLimit = 3; $0.maxPINAttempts = 5 }
+        await e.clientConnected(1, peer: "p")
+        var id = 0
+        func nextID() -> Int { id += 1; return id }
+        let first = try #require(session(try await join(e, 1, id: nextID(), alias: "pin")))
+        for _ in 0..<2 {
+            let i = nextID()
+            await send(e, 1, #"{"type":"pin","id":\#(i),"session":"\#(first.id)","pin":"9"}"#)
+            _ = try await sink.result(1, id: i)
+        }
+        let second = try #require(session(try await join(e, 1, id: nextID(), alias: "pin")))
+        var i = nextID()
+        await send(e, 1, #"{"type":"pin","id":\#(i),"session":"\#(second.id)","pin":"8"}"#)
+        _ = try await sink.result(1, id: i)
+        let headersBefore = upstream.pinHeaders.count
+        i = nextID()
+        await send(e, 1, #"{"type":"pin","id":\#(i),"session":"\#(second.id)","pin":"5678"}"#)
+        guard case .failure(let error) = try await sink.result(1, id: i) else { Issue.record("accepted"); return }
+        #expect(error.code == .rateLimited)
+        #expect(upstream.pinHeaders.count == headersBefore)
+        // Another conference is not affected.
+        let other = try #require(session(try await join(e, 1, id: nextID(), alias: "hostpin")))
+        i = nextID()
+        await send(e, 1, #"{"type":"pin","id":\#(i),"session":"\#(other.id)","pin":"4321"}"#)
+        #expect(session(try await sink.result(1, id: i))?.state == .connected)
+    }
 }
 
 extension InfinityParticipant {

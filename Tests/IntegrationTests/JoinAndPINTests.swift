@@ -184,6 +184,8 @@ struct JoinAndPINTests {
         let b = try await bridge.client()
         _ = try await b.request(.subscribe(session: nil, sinceSeq: nil))
         let s = try await a.join("t.open")
+        // Chat is not replayed by the node: wait until the session follows the event stream (its roster synced).
+        try await a.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.isSelf } else { false } }
         let uuid = try bridge.simulator.addParticipant(alias: "t.open", displayName: "Zoe", role: .guest, muted: false)
         try bridge.simulator.setMuted(alias: "t.open", uuid: uuid, true)
         try bridge.simulator.sendChat(alias: "t.open", fromUUID: uuid, text: "hello all")
