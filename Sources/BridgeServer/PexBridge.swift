@@ -30,6 +30,8 @@ public final class PexBridge: Sendable {
     let server: WebSocketServer
     let client: InfinityClient
     let logger: Logger
+    let metrics = BridgeMetrics()
+    private let poller: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let boundPort: Mutex<Int?> = Mutex(nil)
     private let stopped = Mutex(false)
@@ -53,7 +55,7 @@ public final class PexBridge: Sendable {
             echoPath: configuration.echoEndpoint ? "/echo" : nil)
         let site = StaticSite(
             simulate: configuration.simulate, authRequired: configuration.core.authRequired,
-            demoRooms: configuration.simulator.rooms, webRoot: configuration.webRoot)
+            demoRooms: configuration.simulator.rooms, webRoot: configuration.webRoot, metrics: metrics)
         self.server = WebSocketServer(configuration: transport, logger: logger) { request in site.respond(to: request) }
         self.engine = BridgeEngine(
             configuration: configuration.core,
@@ -96,6 +98,16 @@ public final class PexBridge: Sendable {
                 }
             }
         }
+        let metrics = self.metrics
+        let server = self.server
+        poller.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    metrics.update(engine: await engine.statistics, transport: server.stats())
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
         logger.info("bridge listening", metadata: [
             "host": "\(configuration.host)", "port": "\(port)", "auth_required": "\(configuration.core.authRequired)",
             "tls": "\(configuration.tls != nil)",
@@ -112,6 +124,7 @@ public final class PexBridge: Sendable {
     /// Releases every session upstream, tells clients `bridge_shutdown`, closes every socket and stops.
     public func shutdown() async {
         guard stopped.withLock({ s in defer { s = true }; return !s }) else { return }
+        poller.withLock { $0 }?.cancel()
         await engine.shutdown()
         await server.shutdown()
         pump.withLock { $0 }?.cancel()

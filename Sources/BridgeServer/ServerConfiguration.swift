@@ -31,7 +31,7 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration? = .seconds(60)
     /// Connection limits.
     public var maxConnections = 20_000
-    public var maxConnectionsPerAddress = 20_000
+    public var maxConnectionsPerAddress = 1000
     /// Serve the test-only echo endpoint `/echo` (WebSocket conformance runs).
     public var echoEndpoint = false
     /// Development: serve the web page from this directory instead of the built-in copy.

@@ -11,9 +11,14 @@ struct StaticSite: Sendable {
     let info: [UInt8]
     /// Development: serve the page's files from this directory, read on every request.
     let webRoot: String?
+    let metrics: BridgeMetrics?
 
-    init(simulate: Bool, authRequired: Bool, demoRooms: [SimulatedRoom], webRoot: String? = nil) {
+    init(
+        simulate: Bool, authRequired: Bool, demoRooms: [SimulatedRoom], webRoot: String? = nil,
+        metrics: BridgeMetrics? = nil
+    ) {
         self.webRoot = webRoot
+        self.metrics = metrics
         var files: [String: (type: String, body: [UInt8])] = [:]
         if let root = Bundle.module.resourceURL?.appendingPathComponent("Web"),
             let names = FileManager.default.enumerator(atPath: root.path)
@@ -67,6 +72,11 @@ struct StaticSite: Sendable {
         switch request.path {
         case "/healthz":
             return HTTPResponse(json: health, headers: [("Cache-Control", "no-store")])
+        case "/metrics":
+            guard let metrics else { return .notFound }
+            return HTTPResponse(
+                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render(),
+                headers: [("Cache-Control", "no-store")])
         case "/bridge.json":
             return HTTPResponse(json: info, headers: [("Cache-Control", "no-store")])
         case "/protocol/schema.json":
