@@ -72,16 +72,21 @@ public final class BridgeConnection: Sendable {
     private let task: Task<Void, Never>
 
     /// Connects, waits for `hello`, and authenticates when a token is given.
+    ///
+    /// For `wss://` URLs whose host is an IP address, pass `serverName`: the name the bridge's certificate
+    /// carries, which is then verified and sent as SNI.
     public static func connect(
         url: String, token: String? = nil, origin: String? = nil, subprotocol: String? = nil,
-        tlsConfiguration: TLSConfiguration? = nil, maxFrameSize: Int = 1 << 20, timeout: Duration = .seconds(10),
+        tlsConfiguration: TLSConfiguration? = nil, serverName: String? = nil, maxFrameSize: Int = 1 << 20, timeout: Duration = .seconds(10),
         logger: Logger = Logger(label: "pexbridge.client")
     ) async throws -> BridgeConnection {
         var headers = HTTPFields()
         if let origin { headers[.origin] = origin }
         if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
-        let configuration = WebSocketClientConfiguration(
+        var configuration = WebSocketClientConfiguration(
             maxFrameSize: maxFrameSize, additionalHeaders: headers, validateUTF8: true)
+        // TLS names the server it expects; an IP address cannot be sent as SNI, so a URL with one needs `serverName`.
+        configuration.sniHostname = serverName
         let (stream, continuation) = AsyncStream<Incoming>.makeStream()
         let state = Shared()
         let task = Task {

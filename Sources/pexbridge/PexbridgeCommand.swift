@@ -7,6 +7,10 @@ struct PexbridgeCommand: AsyncParsableCommand {
         commandName: "pexbridge",
         abstract: "Holds Pexip Infinity conference connections and serves them to front ends over WebSocket.",
         version: ProtocolInfo.bridgeVersion,
-        subcommands: [ServeCommand.self, SimulateCommand.self, SchemaCommand.self],
+        subcommands: [
+            ServeCommand.self, SimulateCommand.self, SchemaCommand.self,
+            JoinCommand.self, PINCommand.self, LeaveCommand.self, ListCommand.self, WatchCommand.self,
+            ControlCommand.self, SayCommand.self,
+        ],
         defaultSubcommand: nil)
 }

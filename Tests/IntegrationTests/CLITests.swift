@@ -22,9 +22,15 @@ final class ChildProcess: @unchecked Sendable {
     private var stdoutText = ""
     private var stderrText = ""
 
-    init(arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = try pexbridgeExecutable()
-        process.arguments = arguments
+    /// Runs `pexbridge ARGUMENTS`, or `launcher` (a full command line) when given.
+    init(arguments: [String], environment: [String: String] = [:], launcher: [String]? = nil) throws {
+        if let launcher {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher
+        } else {
+            process.executableURL = try pexbridgeExecutable()
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()

@@ -1,0 +1,139 @@
+import BridgeClient
+import BridgeProtocol
+import BridgeServer
+import Foundation
+import NIOSSL
+import Testing
+
+@Suite("Access control and limits")
+struct SecurityTests {
+    static let controller = "controller-secret-31415"
+    static let observer = "observer-secret-27182"
+
+    func secured(_ more: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestBridge {
+        try await TestBridge.start {
+            $0.core.authTokens = [.init(secret: Self.controller, role: .controller), .init(secret: Self.observer, role: .observer)]
+            $0.core.authFailureCloseDelay = .milliseconds(50)
+            more(&$0)
+        }
+    }
+
+    @Test func observersMayWatchButNotDrive() async throws {
+        let bridge = try await secured()
+        let controller = try await bridge.client(token: Self.controller)
+        let s = try await controller.join("t.open")
+        let observer = try await bridge.client(token: Self.observer)
+        #expect(observer.connection.hello.authRequired)
+        guard case .success(.sessions(let list, _)) = try await observer.request(.subscribe(session: nil, sinceSeq: nil)) else {
+            Issue.record("subscribe refused"); return
+        }
+        #expect(list.map(\.id) == [s.id])
+        let forbidden: [Request] = [
+            .join(JoinParameters(node: "simulator", alias: "t.open", displayName: "x")), .pin(session: s.id, pin: "1"),
+            .leave(session: s.id), .control(session: s.id, .lock), .control(session: s.id, .sendMessage(text: "hi")),
+        ]
+        for request in forbidden {
+            #expect(try await observer.failure(request).code == .forbidden, "\(request.type)")
+        }
+        #expect(try await observer.request(.ping) == .success(.empty))
+        _ = try bridge.simulator.addParticipant(alias: "t.open", displayName: "Seen", role: .guest, muted: false)
+        try await observer.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.displayName == "Seen" } else { false } }
+        await observer.close()
+        await controller.close()
+        await bridge.stop()
+    }
+
+    @Test func requestsBeforeAuthAreUnauthorizedAndAWrongTokenCloses() async throws {
+        let bridge = try await secured()
+        let anonymous = try await bridge.client()
+        #expect(try await anonymous.failure(.list).code == .unauthorized)
+        #expect(try await anonymous.failure(.auth(token: "not-the-token")).code == .unauthorized)
+        #expect(await anonymous.connection.waitUntilClosed(timeout: .seconds(3)))
+        #expect(anonymous.connection.closeCode == 1008)
+        await bridge.stop()
+    }
+
+    @Test func aDisallowedOriginIsRefusedBeforeAnyMessage() async throws {
+        let bridge = try await TestBridge.start { $0.allowedOrigins = ["https://console.example.com"] }
+        await #expect(throws: BridgeClientError.self) {
+            _ = try await BridgeConnection.connect(url: bridge.url, origin: "https://evil.example.net", timeout: .seconds(3))
+        }
+        let good = try await BridgeConnection.connect(url: bridge.url, origin: "https://console.example.com")
+        #expect(try await good.request(.ping) == .success(.empty))
+        await good.close()
+        let scripted = try await BridgeConnection.connect(url: bridge.url)
+        #expect(try await scripted.request(.ping) == .success(.empty))
+        await scripted.close()
+        await bridge.stop()
+    }
+
+    @Test func connectionsPerAddressAreLimited() async throws {
+        let bridge = try await TestBridge.start { $0.maxConnectionsPerAddress = 3 }
+        var open: [TestClient] = []
+        for _ in 0..<3 { open.append(try await bridge.client()) }
+        await #expect(throws: BridgeClientError.self) {
+            _ = try await BridgeConnection.connect(url: bridge.url, timeout: .seconds(3))
+        }
+        await open[0].close()
+        #expect(await eventually { (try? await BridgeConnection.connect(url: bridge.url, timeout: .seconds(2))) != nil })
+        for client in open { await client.close() }
+        await bridge.stop()
+    }
+
+    @Test func aFloodIsRateLimitedAndTheConnectionSurvives() async throws {
+        let bridge = try await TestBridge.start { $0.core.requestRate = 5; $0.core.requestBurst = 10 }
+        let flooder = try await bridge.client()
+        let bystander = try await bridge.client()
+        for i in 0..<100 { try await flooder.connection.sendText(#"{"type":"ping","id":"f\#(i)"}"#) }
+        try await flooder.waitFor { if case .result(.string("f99"), _) = $0 { true } else { false } }
+        let limited = flooder.messages.filter { if case .result(_, .failure(let e)) = $0 { e.code == .rateLimited } else { false } }
+        #expect(limited.count >= 80)
+        #expect(try await bystander.request(.ping) == .success(.empty))
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await flooder.request(.ping) == .success(.empty))
+        await flooder.close()
+        await bystander.close()
+        await bridge.stop()
+    }
+
+    @Test func wrongPINsForAConferenceAreThrottledAcrossSessionsAndClients() async throws {
+        let bridge = try await TestBridge.start { $0.core.conferencePINFailureLimit = 4 }
+        let a = try await bridge.client()
+        let b = try await bridge.client()
+        let s1 = try await a.join("t.pin")
+        let s2 = try await b.join("t.pin")
+        for _ in 0..<2 { _ = try await a.request(.pin(session: s1.id, pin: TestPINs.wrong)) }
+        for _ in 0..<2 { _ = try await b.request(.pin(session: s2.id, pin: TestPINs.wrong)) }
+        let before = bridge.simulator.pinHeadersReceived(alias: "t.pin").count
+        #expect(try await a.failure(.pin(session: s1.id, pin: TestPINs.guest)).code == .rateLimited)
+        #expect(bridge.simulator.pinHeadersReceived(alias: "t.pin").count == before)
+        // Other conferences are unaffected.
+        let other = try await b.join("t.hostpin")
+        #expect(try await b.session(.pin(session: other.id, pin: TestPINs.optionalHost)).role == .host)
+        await a.close()
+        await b.close()
+        await bridge.stop()
+    }
+
+    @Test func metricsAreServedAndCarryNoSecrets() async throws {
+        let bridge = try await secured()
+        let client = try await bridge.client(token: Self.controller)
+        let s = try await client.join("t.pin", pin: TestPINs.wrong)
+        _ = try await client.request(.pin(session: s.id, pin: TestPINs.host))
+        _ = try? await BridgeConnection.connect(url: bridge.url, token: "bad-token-value-123")
+        var text = ""
+        #expect(await eventually {
+            text = (try? await httpGet(port: bridge.port, path: "/metrics").body) ?? ""
+            return text.contains("pexbridge_pin_failures_total 1") && text.contains(#"pexbridge_sessions{state="connected"} 1.0"#)
+        })
+        #expect(text.contains("pexbridge_upstream_requests_total"))
+        #expect(text.contains("pexbridge_upstream_request_duration_seconds_bucket"))
+        #expect(text.contains(#"pexbridge_clients{role="controller"}"#))
+        #expect(text.contains("pexbridge_event_deliveries_total"))
+        for secret in [TestPINs.wrong, TestPINs.host, Self.controller, "bad-token-value-123"] + bridge.simulator.issuedTokens() {
+            #expect(!text.contains(secret))
+        }
+        await client.close()
+        await bridge.stop()
+    }
+}

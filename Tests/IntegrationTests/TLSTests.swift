@@ -1,0 +1,34 @@
+import BridgeClient
+import BridgeProtocol
+import BridgeServer
+import Foundation
+import WebSocketTransport
+import Testing
+
+@Suite("WSS and HTTPS on the bridge's port")
+struct TLSTests {
+    @Test func aTLSBridgeSpeaksWSSToAClientThatTrustsItsCertificate() async throws {
+        let certificate = try TestCertificate()
+        defer { certificate.remove() }
+        let bridge = try await TestBridge.start {
+            $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.keyPath)
+        }
+        let connection = try await BridgeConnection.connect(
+            url: "wss://127.0.0.1:\(bridge.port)/ws", tlsConfiguration: try certificate.clientConfiguration(),
+            serverName: "localhost")
+        let joined = try await connection.request(.join(JoinParameters(node: "simulator", alias: "t.open", displayName: "TLS")))
+        guard case .success(.session(let s)) = joined else { Issue.record("\(joined)"); return }
+        #expect(s.state == .connected)
+        await connection.close()
+        // A client that does not trust the certificate is refused.
+        await #expect(throws: BridgeClientError.self) {
+            _ = try await BridgeConnection.connect(
+                url: "wss://127.0.0.1:\(bridge.port)/ws", serverName: "localhost", timeout: .seconds(3))
+        }
+        // Plain ws:// on a TLS port does not work either.
+        await #expect(throws: BridgeClientError.self) {
+            _ = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(bridge.port)/ws", timeout: .seconds(3))
+        }
+        await bridge.stop()
+    }
+}
