@@ -146,14 +146,20 @@ public final class InfinityClient: Sendable {
         let started = ContinuousClock.now
         let timeout = call.timeout ?? configuration.requestTimeout
         let limit = configuration.maxResponseBytes
+        let http = self.http
+        let logger = self.logger
         do {
-            let response = try await http.execute(request, timeout: timeout.timeAmount, logger: logger)
-            let body = try await response.body.collect(upTo: limit)
-            logMetadata["infinity.status"] = "\(response.status.code)"
+            // AHC's deadline does not bound the body, so the whole exchange runs under one timeout.
+            let response = try await withTimeout(timeout) {
+                let response = try await http.execute(request, timeout: timeout.timeAmount, logger: logger)
+                let body = try await response.body.collect(upTo: limit)
+                return RawResponse(
+                    status: Int(response.status.code), reason: response.status.reasonPhrase, body: Array(buffer: body))
+            }
+            logMetadata["infinity.status"] = "\(response.status)"
             logMetadata["infinity.elapsed"] = "\(ContinuousClock.now - started)"
             logger.debug("infinity response", metadata: logMetadata)
-            return RawResponse(
-                status: Int(response.status.code), reason: response.status.reasonPhrase, body: Array(buffer: body))
+            return response
         } catch {
             let mapped = Self.map(error)
             logMetadata["infinity.error"] = "\(mapped)"

@@ -56,7 +56,7 @@ public final class InfinitySimulator: Sendable {
         let (started, startedContinuation) = AsyncStream<Result<Int, SimulatorError>>.makeStream()
         let (done, doneContinuation) = AsyncStream<Void>.makeStream()
         let app = Application(
-            responder: SimulatorResponder(engine: engine),
+            responder: SimulatorResponder(engine: engine, admin: configuration.adminAPI ? SimulatorAdmin(simulator: self) : nil),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
@@ -127,6 +127,17 @@ public final class InfinitySimulator: Sendable {
         }
         for task in tasks { await task.value }
         logger.info("Infinity simulator stopped")
+    }
+
+    /// Keeps a task started while running, so `stop()` ends it; cancels it when not running.
+    func adoptBackgroundTask(_ task: Task<Void, Never>) {
+        let adopted = lifecycle.withLock { lifecycle -> Bool in
+            guard case .running = lifecycle.phase else { return false }
+            lifecycle.backgroundTasks.removeAll { $0.isCancelled }
+            lifecycle.backgroundTasks.append(task)
+            return true
+        }
+        if !adopted { task.cancel() }
     }
 
     /// The bound port while running.

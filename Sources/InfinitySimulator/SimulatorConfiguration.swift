@@ -18,6 +18,9 @@ public struct SimulatorConfiguration: Sendable {
     public var demoActivityInterval: Duration
     /// A comment line is written to an event stream idle for this long; nil = never.
     public var keepaliveInterval: Duration?
+    /// Serve the control API under `/_simulator/` (inject participants, chat and faults by hand; emit stamped
+    /// chat for benchmarks). Off by default; `demo()` turns it on. The simulator listens on loopback.
+    public var adminAPI = false
 
     /// Creates a configuration.
     public init(
@@ -44,6 +47,9 @@ public struct SimulatorConfiguration: Sendable {
 
     /// The demo rooms (`InfinitySimulator.demoRooms`) with demo activity on.
     public static func demo(host: String = "127.0.0.1", port: Int = 0) -> SimulatorConfiguration {
-        SimulatorConfiguration(host: host, port: port, rooms: InfinitySimulator.demoRooms, demoActivity: true)
+        var configuration = SimulatorConfiguration(
+            host: host, port: port, rooms: InfinitySimulator.demoRooms, demoActivity: true)
+        configuration.adminAPI = true
+        return configuration
     }
 }

@@ -5,11 +5,21 @@ struct SimulatorResponder: HTTPResponder {
     typealias Context = BasicRequestContext
 
     let engine: SimulatorEngine
+    let admin: SimulatorAdmin?
 
     /// Largest request body read.
     static let maxBodySize = 1 << 20
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        if let admin, request.uri.path.hasPrefix(SimulatorAdmin.prefix) {
+            var request = request
+            let body = request.method == .post
+                ? Array(try await request.collectBody(upTo: Self.maxBodySize).readableBytesView) : []
+            let (status, json) = admin.handle(method: request.method.rawValue, path: request.uri.path, body: body)
+            return Response(
+                status: .init(code: status, reasonPhrase: HTTPReasonPhrase.phrase(for: status)),
+                headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+        }
         guard let (alias, target) = InboundCall.parse(path: request.uri.path) else {
             return Self.response(for: .failed(404, HTTPReasonPhrase.phrase(for: 404)), request: request)
         }

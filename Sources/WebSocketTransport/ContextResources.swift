@@ -8,8 +8,6 @@ import Darwin
 /// C memory that libwebsockets keeps pointers to for the whole life of a context: the protocol
 /// table, the keepalive policy and every string in the creation info. Freed after the context.
 final class ContextResources {
-    /// Bytes lws stores per connection: the key of its Swift state.
-    static let sessionDataSize = MemoryLayout<UInt64>.size
     /// Largest WebSocket payload chunk per RECEIVE callback (as in the plain-C broadcaster).
     static let receiveChunkBytes = 4096
 
@@ -24,7 +22,7 @@ final class ContextResources {
         retryPolicy.initialize(to: Self.keepalivePolicy(configuration))
         protocols[0].name = cString(configuration.subprotocol)
         protocols[0].callback = libWebSocketsCallback
-        protocols[0].per_session_data_size = Self.sessionDataSize
+        protocols[0].per_session_data_size = SessionData.size
         protocols[0].rx_buffer_size = Self.receiveChunkBytes
     }
 

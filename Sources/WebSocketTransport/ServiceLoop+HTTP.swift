@@ -35,7 +35,7 @@ extension ServiceLoop {
             return -1
         }
         let key = nextKey()
-        user.storeBytes(of: key, as: UInt64.self)
+        SessionData.setKey(user, key)
         let exchange = HTTPExchange(request: request, expectedBodyBytes: expectedBody)
         exchanges[key] = exchange
         if expectedBody > 0 {
@@ -101,9 +101,9 @@ extension ServiceLoop {
     /// Forgets an exchange (response done, connection closed or upgraded).
     func dropExchange(user: UnsafeMutableRawPointer?) {
         guard let user else { return }
-        let key = user.load(as: UInt64.self)
+        let key = SessionData.key(user)
         guard key != 0, exchanges.removeValue(forKey: key) != nil else { return }
-        user.storeBytes(of: 0, as: UInt64.self)
+        SessionData.setKey(user, 0)
     }
 
     private func completeTransaction(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer) -> Int32 {
@@ -113,7 +113,7 @@ extension ServiceLoop {
 
     private func exchange(for user: UnsafeMutableRawPointer?) -> HTTPExchange? {
         guard let user else { return nil }
-        return exchanges[user.load(as: UInt64.self)]
+        return exchanges[SessionData.key(user)]
     }
 
     /// Writes a status line and headers (nothing else); false when they do not fit or the write fails.

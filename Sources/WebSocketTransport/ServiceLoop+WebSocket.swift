@@ -56,8 +56,9 @@ extension ServiceLoop {
                 ? max(TransportConfiguration.echoOutboxLimitBytes, configuration.outboxLimitBytes)
                 : configuration.outboxLimitBytes
         )
-        user.storeBytes(of: key, as: UInt64.self)
         connections[key] = connection
+        SessionData.setKey(user, key)
+        SessionData.setConnection(user, connection)
         connectionsPerAddress[peer, default: 0] += 1
         if !isEcho {
             let offered = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0
@@ -146,9 +147,10 @@ extension ServiceLoop {
     /// The connection is gone (CLOSED, or WSI_DESTROY as a safety net).
     func connectionClosed(user: UnsafeMutableRawPointer?) {
         guard let user else { return }
-        let key = user.load(as: UInt64.self)
+        let key = SessionData.key(user)
         guard key != 0, let connection = connections.removeValue(forKey: key) else { return }
-        user.storeBytes(of: 0, as: UInt64.self)
+        SessionData.setKey(user, 0)
+        SessionData.setConnection(user, nil)
         let dropped = connection.outbox.removeAll()
         if dropped.frames > 0 {
             counters.framesDropped.add(dropped.frames)
@@ -199,7 +201,7 @@ extension ServiceLoop {
 
     private func connection(for user: UnsafeMutableRawPointer?) -> Connection? {
         guard let user else { return nil }
-        return connections[user.load(as: UInt64.self)]
+        return SessionData.connection(user)
     }
 
     private func setCloseReason(_ wsi: OpaquePointer, code: UInt16, reason: [UInt8]) {

@@ -100,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         let address = ListenAddress.display(host: settings.host, port: port)
         var lines = ["listening on \(address)"]
         if let url = bridge.simulatorURL {
-            lines.append("simulator: node \"simulator\" (\(url)); demo rooms:")
+            lines.append("simulator: node \"simulator\" (\(url)); control API: \(url)/_simulator/rooms; demo rooms:")
             for room in settings.simulator.rooms {
                 lines.append("  \(room.alias.padding(toLength: 14, withPad: " ", startingAt: 0)) \(room.demoSummary)")
             }

@@ -77,9 +77,9 @@ import Testing
                 let consumer = Task {
                     for try await _ in client.events(node: server.node, alias: "meet", token: "t") {}
                 }
-                try await waitUntil("the stream to open") { server.openConnections == 1 }
+                try await waitUntil("the stream to open") { server.openConnections(serving: "events") == 1 }
                 consumer.cancel()
-                try await waitUntil("the connection to close") { server.openConnections == 0 }
+                try await waitUntil("the connection to close") { server.openConnections(serving: "events") == 0 }
             }
         }
     }

@@ -33,7 +33,10 @@ import Testing
                     client: client, node: server.node, alias: "meet", grant: grant, policy: .fastTests, logger: logger)
                 let recorder = UpdateRecorder(connection.updates)
                 await connection.start()
-                try await waitUntil("a refresh") { !server.requests(to: "refresh_token").isEmpty }
+                try await waitUntil("calls to use the refreshed token") {
+                    try? await connection.perform(.unlock)
+                    return server.requests(to: "unlock").last?.header("token") == refreshed
+                }
                 await #expect(throws: InfinityError.invalidRole) { try await connection.perform(.lock) }
                 await connection.release()
                 try await recorder.waitForEnd()

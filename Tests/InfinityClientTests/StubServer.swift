@@ -109,6 +109,9 @@ final class StubServer: Sendable {
     /// How many connections are open now.
     var openConnections: Int { state.openCount }
 
+    /// How many open connections last served `endpoint` (e.g. "events").
+    func openConnections(serving endpoint: String) -> Int { state.openCount(serving: endpoint) }
+
     /// Closes the listener and every open connection.
     func stop() async {
         try? await serverChannel.close()
@@ -118,14 +121,19 @@ final class StubServer: Sendable {
 
 private final class StubState: Sendable {
     let responder: StubServer.Responder
-    private let storage = Mutex<(requests: [RecordedRequest], counts: [String: Int], channels: [ObjectIdentifier: any Channel])>(
-        ([], [:], [:]))
+    private let storage = Mutex<
+        (
+            requests: [RecordedRequest], counts: [String: Int], channels: [ObjectIdentifier: any Channel],
+            serving: [ObjectIdentifier: String]
+        )
+    >(([], [:], [:], [:]))
 
     init(responder: @escaping StubServer.Responder) { self.responder = responder }
 
-    func record(_ request: RecordedRequest) -> Int {
+    func record(_ request: RecordedRequest, on channel: ObjectIdentifier) -> Int {
         storage.withLock { storage in
             storage.requests.append(request)
+            storage.serving[channel] = request.endpoint
             storage.counts[request.endpoint, default: 0] += 1
             return storage.counts[request.endpoint]!
         }
@@ -135,11 +143,18 @@ private final class StubState: Sendable {
     var openChannels: [any Channel] { storage.withLock { Array($0.channels.values) } }
     var openCount: Int { storage.withLock { $0.channels.count } }
 
+    func openCount(serving endpoint: String) -> Int {
+        storage.withLock { storage in storage.channels.keys.filter { storage.serving[$0] == endpoint }.count }
+    }
+
     func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         storage.withLock { $0.channels[id] = channel }
         channel.closeFuture.whenComplete { [self] _ in
-            _ = storage.withLock { $0.channels.removeValue(forKey: id) }
+            storage.withLock { storage in
+                storage.channels[id] = nil
+                storage.serving[id] = nil
+            }
         }
     }
 }
@@ -165,7 +180,7 @@ private final class StubHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             let request = RecordedRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
-            let count = state.record(request)
+            let count = state.record(request, on: ObjectIdentifier(context.channel))
             respond(state.responder(request, count), keepAlive: head.isKeepAlive, context: context)
         }
     }

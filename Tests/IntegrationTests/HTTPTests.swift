@@ -18,10 +18,36 @@ struct HTTPTests {
         #expect(try await httpGet(port: bridge.port, path: "/nope").status == 404)
         await bridge.stop()
     }
+
+    @Test func theSimulatorsControlAPIInjectsByHand() async throws {
+        let bridge = try await TestBridge.start { $0.simulator.adminAPI = true }
+        let client = try await bridge.client()
+        let s = try await client.join("t.open")
+        try await client.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.isSelf } else { false } }
+        let simPort = try #require(bridge.simulator.port)
+        let added = try await httpRequest(
+            port: simPort, method: "POST", path: "/_simulator/rooms/t.open/participants", body: #"{"display_name":"By hand"}"#)
+        #expect(added.status == 200)
+        try await client.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.displayName == "By hand" } else { false } }
+        #expect(try await httpRequest(port: simPort, method: "POST", path: "/_simulator/rooms/t.open/bench",
+                                      body: #"{"count":2,"interval_ms":10,"size":100}"#).status == 200)
+        try await client.waitFor { if case .event(let e) = $0, case .message(let m) = e.payload { m.text.hasPrefix("t_send_ns=") } else { false } }
+        let rooms = try await httpGet(port: simPort, path: "/_simulator/rooms")
+        #expect(rooms.body.contains("By hand"))
+        #expect(try await httpRequest(port: simPort, method: "POST", path: "/_simulator/rooms/t.open/drop-streams").status == 200)
+        try await client.waitFor { if case .event(let e) = $0, e.session == s.id, case .upstream(let u) = e.payload { u.status == .ok } else { false } }
+        await client.close()
+        await bridge.stop()
+    }
 }
 
 /// A minimal HTTP/1.1 GET over a raw socket (no client library between the test and the server).
 func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
+    try await httpRequest(port: port, method: "GET", path: path)
+}
+
+/// A minimal HTTP/1.1 request over a raw socket.
+func httpRequest(port: Int, method: String, path: String, body: String = "") async throws -> (status: Int, body: String) {
     try await Task.detached {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -35,7 +61,8 @@ func httpGet(port: Int, path: String) async throws -> (status: Int, body: String
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65536)

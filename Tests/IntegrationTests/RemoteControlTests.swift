@@ -8,10 +8,29 @@ import Synchronization
 import Testing
 import WebSocketTransport
 
+/// A one-way channel (a socket pair used in one direction) whose ends are close-on-exec from the moment
+/// they exist, so that no other child process started at the same time (tests run in parallel) inherits an
+/// end and holds it open; the one child it is meant for gets its end by dup2 onto 0, 1 or 2, which clears
+/// the flag. (Foundation's `Pipe` is not close-on-exec, and glibc's `pipe2` is not visible to Swift.)
+struct ExclusivePipe {
+    let reading: FileHandle
+    let writing: FileHandle
+
+    init() throws {
+        var fds: [Int32] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EMFILE)
+        }
+        reading = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+        writing = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
+    }
+}
+
 /// A `pexbridge` remote-control child process: arguments, a standard input to feed, output captured.
 final class RemoteChild: @unchecked Sendable {
-    // Safe: `process` and the pipes are set up in init and only read afterwards; the captured text and
-    // end-of-file flags live in `output`, a Mutex.
+    // Safe: `process` and the pipes are set up in init and only read afterwards (FileHandle.close is
+    // thread-safe); the captured text and end-of-file flags live in `output`, behind a Mutex.
     private struct Output {
         var stdout = ""
         var stderr = ""
@@ -19,11 +38,18 @@ final class RemoteChild: @unchecked Sendable {
         var stderrClosed = false
     }
 
-    let process = Process()
-    private let output = Mutex(Output())
-    private let input = Pipe()
+    private final class OutputBox: Sendable {
+        let state = Mutex(Output())
 
-    /// Starts `pexbridge arguments…`; `stdin` (when given) is written and closed at once.
+        func withLock<R>(_ body: (inout Output) -> R) -> R { state.withLock { body(&$0) } }
+    }
+
+    let process = Process()
+    private let output = OutputBox()
+    private let input: ExclusivePipe
+
+    /// Starts `pexbridge arguments…`; `stdin` (when given) is written and closed at once, otherwise standard
+    /// input stays open and empty until the child ends (a read from it blocks).
     /// The environment is the test's, without any PEXBRIDGE_TOKEN, plus `environment`.
     init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = try pexbridgeExecutable()
@@ -31,19 +57,20 @@ final class RemoteChild: @unchecked Sendable {
         var merged = ProcessInfo.processInfo.environment
         merged["PEXBRIDGE_TOKEN"] = nil
         process.environment = merged.merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        out.fileHandleForReading.readabilityHandler = { [output] handle in
+        input = try ExclusivePipe()
+        let out = try ExclusivePipe()
+        let err = try ExclusivePipe()
+        process.standardOutput = out.writing
+        process.standardError = err.writing
+        process.standardInput = input.reading
+        out.reading.readabilityHandler = { [output] handle in
             let data = handle.availableData
             output.withLock {
                 if data.isEmpty { $0.stdoutClosed = true } else { $0.stdout += String(decoding: data, as: UTF8.self) }
             }
             if data.isEmpty { handle.readabilityHandler = nil }
         }
-        err.fileHandleForReading.readabilityHandler = { [output] handle in
+        err.reading.readabilityHandler = { [output] handle in
             let data = handle.availableData
             output.withLock {
                 if data.isEmpty { $0.stderrClosed = true } else { $0.stderr += String(decoding: data, as: UTF8.self) }
@@ -51,8 +78,14 @@ final class RemoteChild: @unchecked Sendable {
             if data.isEmpty { handle.readabilityHandler = nil }
         }
         try process.run()
-        if let stdin { try input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
-        if stdin != nil { try input.fileHandleForWriting.close() }
+        // The child has its copies now; ours must go, or the output pipes never reach end of file.
+        try out.writing.close()
+        try err.writing.close()
+        try input.reading.close()
+        if let stdin {
+            try input.writing.write(contentsOf: Data(stdin.utf8))
+            try input.writing.close()
+        }
     }
 
     var stdout: String { output.withLock { $0.stdout } }
@@ -108,40 +141,20 @@ func runPexbridge(
     return RemoteRun(status: status, stdout: child.stdout, stderr: child.stderr)
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on (bound, read, released).
-func closedLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.EBADF) }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-            guard bind(fd, pointer, length) == 0 else { return -1 }
-            return getsockname(fd, pointer, &length)
-        }
-    }
-    guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// A loopback socket that accepts TCP connections (in the kernel's backlog) and never answers.
 final class SilentListener: Sendable {
     let fd: Int32
     let port: Int
 
     init() throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EBADF) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { [fd] pointer -> Bool in
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
                 bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
@@ -149,37 +162,11 @@ final class SilentListener: Sendable {
             close(fd)
             throw POSIXError(.EADDRINUSE)
         }
+        self.fd = fd
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func close() { _ = Glibc.close(fd) }
-}
-
-/// A self-signed certificate for 127.0.0.1, made with the openssl command.
-struct LoopbackCertificate {
-    let directory: URL
-    var certificatePath: String { directory.appendingPathComponent("cert.pem").path }
-    var keyPath: String { directory.appendingPathComponent("key.pem").path }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("remote-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", directory.appendingPathComponent("key.pem").path,
-            "-out", directory.appendingPathComponent("cert.pem").path,
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
-    }
-
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    func release() { _ = Glibc.close(fd) }
 }
 
 /// Writes `text` to a fresh temporary file and returns its path.
@@ -415,13 +402,13 @@ struct RemoteControlTests {
     }
 
     @Test func connectionFailuresTimeoutsAndUsageErrorsHaveTheirOwnExitCodes() async throws {
-        let closed = try closedLoopbackPort()
+        let closed = try closedPort()
         let refused = try await runPexbridge(["list", "--url", "ws://127.0.0.1:\(closed)/ws"])
         #expect(refused.status == 3)
         #expect(refused.stderr.hasPrefix("error: cannot connect to the bridge"))
 
         let silent = try SilentListener()
-        defer { silent.close() }
+        defer { silent.release() }
         let started = ContinuousClock.now
         let timedOut = try await runPexbridge(["list", "--url", "ws://127.0.0.1:\(silent.port)/ws", "--timeout", "1"])
         #expect(timedOut.status == 5)
@@ -469,9 +456,15 @@ struct RemoteControlTests {
 
     @Test func watchExitsThreeWhenTheBridgeGoesAway() async throws {
         let bridge = try await TestBridge.start()
-        let watch = try RemoteChild(["watch", "--url", bridge.url])
+        let watch: RemoteChild
+        do {
+            watch = try RemoteChild(["watch", "--url", bridge.url])
+            try await watch.waitFor("watching all sessions", inStderr: true)
+        } catch {
+            await bridge.stop()
+            throw error
+        }
         defer { watch.stop() }
-        try await watch.waitFor("watching all sessions", inStderr: true)
         await bridge.stop()
         #expect(await watch.finish() == 3)
         #expect(watch.stderr.contains("error: connection lost"))
@@ -498,20 +491,41 @@ struct RemoteControlTests {
     }
 
     @Test func wssWithAPrivateCAFile() async throws {
-        let certificate = try LoopbackCertificate()
+        // Only a DNS name: NIOSSL would also accept an IP SAN matching the peer's address, whatever the name.
+        let certificate = try TestCertificate(ipAddresses: [], dnsNames: ["localhost"])
         defer { certificate.remove() }
         try await withRemoteBridge({
             $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.keyPath)
         }) { bridge in
             let url = "wss://127.0.0.1:\(bridge.port)/ws"
+            let name = ["--server-name", "localhost"]
 
-            let trusted = try await runPexbridge(["list", "--url", url, "--ca-file", certificate.certificatePath])
+            let trusted = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.open", "--name", "TLS", "--url", url,
+                 "--ca-file", certificate.certificatePath] + name)
             #expect(trusted.status == 0, "\(trusted.stderr)")
+            #expect(trusted.stdout.hasPrefix("s-"))
+
+            // The certificate names localhost, so the name in the URL works as well.
+            let byName = try await runPexbridge(
+                ["list", "--url", "wss://localhost:\(bridge.port)/ws", "--ca-file", certificate.certificatePath])
+            #expect(byName.status == 0, "\(byName.stderr)")
+            #expect(byName.stdout.contains("t.open"))
 
             // Without the CA the system's trust store decides, and it does not know this certificate.
-            let untrusted = try await runPexbridge(["list", "--url", url])
+            let untrusted = try await runPexbridge(["list", "--url", url] + name)
             #expect(untrusted.status == 3)
             #expect(untrusted.stderr.hasPrefix("error: cannot connect to the bridge"))
+
+            // A name the certificate does not carry fails verification.
+            let wrongName = try await runPexbridge(
+                ["list", "--url", url, "--ca-file", certificate.certificatePath, "--server-name", "bridge.example"])
+            #expect(wrongName.status == 3)
+
+            // TLS cannot send an IP address as the server name: the command says what to do instead.
+            let noName = try await runPexbridge(["list", "--url", url, "--ca-file", certificate.certificatePath])
+            #expect(noName.status == 64)
+            #expect(noName.stderr.contains("--server-name"))
         }
     }
 

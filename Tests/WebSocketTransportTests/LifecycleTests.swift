@@ -31,11 +31,15 @@ import WebSocketTransport
         let server = try TestServer.start()
         let port = server.port
         let client = Task {
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, _, _ in
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, outbound, _ in
+                try await outbound.write(.text("ready"))
                 for try await _ in inbound {}
             }
         }
-        _ = try await server.log.opened()
+        // Stop only once the client runs its handler: WSClient 1.6.2 can miss a close that arrives
+        // while it is still installing its WebSocket handler right after the upgrade.
+        let (id, _) = try await server.log.opened()
+        _ = try await server.log.text(from: id)
         await server.stop()
         let closeFrame = try await client.value
         #expect(closeFrame?.closeCode == .goingAway)

@@ -19,7 +19,8 @@ struct RemoteClient: Sendable {
         let connection: BridgeConnection
         do {
             connection = try await BridgeConnection.connect(
-                url: options.url, subprotocol: ProtocolInfo.subprotocol, tlsConfiguration: tls, timeout: timeout,
+                url: options.url, subprotocol: ProtocolInfo.subprotocol, tlsConfiguration: tls, serverName: options.serverName,
+                timeout: timeout,
                 logger: quiet)
         } catch let error as BridgeClientError {
             throw RemoteFailure(error)

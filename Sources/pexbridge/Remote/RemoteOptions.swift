@@ -18,6 +18,11 @@ struct RemoteOptions: ParsableArguments {
     var caFile: String?
 
     @Option(help: ArgumentHelp(
+        "The name in the bridge's certificate, verified and sent as SNI; needed when a wss:// URL names an IP address.",
+        valueName: "NAME"))
+    var serverName: String?
+
+    @Option(help: ArgumentHelp(
         "A file whose first line (blank lines and # comments skipped) is the client token. Preferred, like PEXBRIDGE_TOKEN.",
         valueName: "FILE"))
     var tokenFile: String?
@@ -35,8 +40,22 @@ struct RemoteOptions: ParsableArguments {
             throw ValidationError("--url must start with ws:// or wss://")
         }
         if caFile != nil && !lower.hasPrefix("wss://") { throw ValidationError("--ca-file needs a wss:// URL") }
+        if serverName != nil && !lower.hasPrefix("wss://") { throw ValidationError("--server-name needs a wss:// URL") }
+        if lower.hasPrefix("wss://") && serverName == nil, let host = URL(string: url)?.host, Self.isIPAddress(host) {
+            throw ValidationError(
+                "a wss:// URL with an IP address needs --server-name (the name in the bridge's certificate), or use that name in the URL")
+        }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
         guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+    }
+
+    /// True for an IPv4 or IPv6 literal (brackets allowed), which TLS cannot send as a server name.
+    static func isIPAddress(_ host: String) -> Bool {
+        var text = host
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
     /// `--timeout` as a duration.

@@ -1,0 +1,249 @@
+// The page's model of the bridge's sessions, rebuilt from snapshots and kept current by events.
+// `seq` decides what applies: an event at seq + 1 applies, an older one is already included, a
+// newer one reveals a gap (the caller re-subscribes and replaces the session from the snapshot).
+// Chat messages are not part of snapshots, so they are kept across replacements, once per seq.
+//
+// Events (CustomEvent, detail): added {session}, changed {session}, removed {session, info}.
+
+const FINAL_STATES = new Set(['disconnected', 'error']);
+const MAX_MESSAGES = 300;
+
+/** One conference session held by the bridge, as this page knows it. */
+export class Session {
+  id;
+  seq = 0;
+  state = 'connecting';
+  node = '';
+  alias = '';
+  display_name = '';
+  role = null;
+  pin = null;
+  error = null;
+  pinAttemptsLeft = null;
+  conference = null;
+  capabilities = {};
+  /** uuid → participant, in roster order. */
+  participants = new Map();
+  /** Chat messages, oldest first: {key, seq, order, from, text, at, own, local}. */
+  messages = [];
+  /** The node-side connection: {status, attempt, delay_ms} from `upstream` events. */
+  upstream = null;
+  /** True while a re-subscribe is under way after a gap. */
+  resyncing = false;
+  #messageSeqs = new Set();
+  #localCount = 0;
+
+  constructor(id) {
+    this.id = id;
+  }
+
+  /** The bridge's own participant (`self: true`), if the roster has it. */
+  get self() {
+    for (const participant of this.participants.values()) if (participant.self) return participant;
+    return null;
+  }
+
+  /** Whether the capability is granted now. */
+  can(name) {
+    return Boolean(this.capabilities?.[name]);
+  }
+
+  /** Replaces everything the snapshot describes (chat history stays). */
+  applySnapshot(snapshot) {
+    this.seq = snapshot.seq ?? 0;
+    this.state = snapshot.state ?? this.state;
+    this.node = snapshot.node ?? this.node;
+    this.alias = snapshot.alias ?? this.alias;
+    this.display_name = snapshot.display_name ?? this.display_name;
+    this.role = snapshot.role ?? null;
+    this.pin = snapshot.pin ?? null;
+    this.error = snapshot.error ?? null;
+    this.pinAttemptsLeft = snapshot.pin_attempts_left ?? null;
+    this.conference = snapshot.conference ?? null;
+    this.capabilities = snapshot.capabilities ?? {};
+    this.participants = new Map((snapshot.participants ?? []).map((participant) => [participant.uuid, participant]));
+    this.resyncing = false;
+  }
+
+  /** Applies one event whose seq is exactly the next one. */
+  applyEvent(event) {
+    this.seq = event.seq;
+    switch (event.type) {
+      case 'state':
+        this.state = event.state;
+        for (const key of ['node', 'alias', 'display_name']) if (typeof event[key] === 'string') this[key] = event[key];
+        if ('role' in event) this.role = event.role;
+        if ('pin' in event) this.pin = event.pin;
+        else if (event.state === 'connected') this.pin = null;
+        if ('pin_attempts_left' in event) this.pinAttemptsLeft = event.pin_attempts_left;
+        else if (event.state === 'connected') this.pinAttemptsLeft = null;
+        if ('capabilities' in event) this.capabilities = event.capabilities ?? {};
+        this.error = event.error ?? null;
+        break;
+      case 'participant_joined':
+      case 'participant_updated':
+        if (event.participant?.uuid) this.participants.set(event.participant.uuid, event.participant);
+        break;
+      case 'participant_left':
+        this.participants.delete(event.uuid);
+        break;
+      case 'conference':
+        this.conference = { locked: Boolean(event.locked), guests_muted: Boolean(event.guests_muted), started: event.started !== false };
+        break;
+      case 'message':
+        this.addMessage(event);
+        break;
+      case 'upstream':
+        this.upstream = { status: event.status, attempt: event.attempt ?? null, delay_ms: event.delay_ms ?? null };
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Adds a chat message event once (by seq); returns whether it was new. */
+  addMessage(event) {
+    if (this.#messageSeqs.has(event.seq)) return false;
+    this.#messageSeqs.add(event.seq);
+    const selfUuid = this.self?.uuid;
+    const own = Boolean(selfUuid) && event.from?.uuid === selfUuid;
+    // Should the bridge echo a message this page sent, it replaces the local copy.
+    const echo = own && this.messages.find((message) => message.local && message.text === event.text);
+    if (echo) {
+      Object.assign(echo, { seq: event.seq, order: event.seq, local: false });
+    } else {
+      this.messages.push({
+        key: `m${event.seq}`, seq: event.seq, order: event.seq, from: event.from ?? {}, text: String(event.text ?? ''),
+        at: new Date(), own, local: false,
+      });
+    }
+    this.#sortAndTrim();
+    return true;
+  }
+
+  /** Adds a message this page sent (the bridge does not echo it back). */
+  addLocalMessage(text) {
+    this.#localCount += 1;
+    const self = this.self;
+    this.messages.push({
+      key: `l${this.#localCount}`, seq: null, order: this.seq + 0.5, text, at: new Date(), own: true, local: true,
+      from: { uuid: self?.uuid ?? null, display_name: self?.display_name ?? this.display_name },
+    });
+    this.#sortAndTrim();
+  }
+
+  #sortAndTrim() {
+    this.messages.sort((a, b) => a.order - b.order);
+    if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES);
+  }
+}
+
+export class SessionStore extends EventTarget {
+  /** id → Session, in the order they became known. */
+  sessions = new Map();
+  #ended = new Set();
+
+  get(id) {
+    return this.sessions.get(id) ?? null;
+  }
+
+  list() {
+    return [...this.sessions.values()];
+  }
+
+  #emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  /**
+   * Takes a snapshot: creates the session or replaces it (when the snapshot is not older than what
+   * the page has, or always with `force`). A final snapshot removes the session.
+   */
+  upsertSnapshot(snapshot, { force = false } = {}) {
+    if (!snapshot?.id || this.#ended.has(snapshot.id)) return null;
+    if (FINAL_STATES.has(snapshot.state)) {
+      this.remove(snapshot.id, snapshot);
+      return null;
+    }
+    let session = this.sessions.get(snapshot.id);
+    if (session && !force && (snapshot.seq ?? 0) < session.seq) return session;
+    const added = !session;
+    if (added) {
+      session = new Session(snapshot.id);
+      this.sessions.set(snapshot.id, session);
+    }
+    session.applySnapshot(snapshot);
+    this.#emit(added ? 'added' : 'changed', { session });
+    return session;
+  }
+
+  /** The full list after (re)subscribing: sessions not in it are gone, the others are replaced. */
+  reconcile(snapshots) {
+    const present = new Set(snapshots.map((snapshot) => snapshot.id));
+    for (const id of [...this.sessions.keys()]) {
+      if (!present.has(id)) this.remove(id, { reason: 'gone' });
+    }
+    for (const snapshot of snapshots) this.upsertSnapshot(snapshot, { force: true });
+  }
+
+  /**
+   * Applies an event. Returns 'applied', 'stale' (already included), 'gap' (missed events:
+   * re-subscribe), 'unknown' (a session the page has no snapshot of: subscribe to it) or 'ended'.
+   */
+  applyEvent(event) {
+    let session = this.sessions.get(event.session);
+    if (!session) {
+      if (this.#ended.has(event.session)) return 'stale';
+      if (event.type === 'state' && event.seq === 1 && !FINAL_STATES.has(event.state)) {
+        session = new Session(event.session);
+        session.applyEvent(event);
+        this.sessions.set(event.session, session);
+        this.#emit('added', { session });
+        return 'applied';
+      }
+      return 'unknown';
+    }
+    const isMessage = event.type === 'message';
+    if (session.resyncing || event.seq <= session.seq) {
+      // The snapshot holds the roster, but never chat: keep every message exactly once.
+      if (isMessage && session.addMessage(event)) this.#emit('changed', { session });
+      return 'stale';
+    }
+    if (event.seq > session.seq + 1) {
+      if (isMessage && session.addMessage(event)) this.#emit('changed', { session });
+      return 'gap';
+    }
+    session.applyEvent(event);
+    if (event.type === 'state' && FINAL_STATES.has(event.state)) {
+      this.remove(session.id, event);
+      return 'ended';
+    }
+    this.#emit('changed', { session });
+    return 'applied';
+  }
+
+  /** Marks a session as waiting for its re-subscribe result. */
+  markResyncing(id, value = true) {
+    const session = this.sessions.get(id);
+    if (session) session.resyncing = value;
+  }
+
+  /** Removes a session for good; `info` says why (a final state event or snapshot, or {reason}). */
+  remove(id, info = {}) {
+    this.#ended.add(id);
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    this.#emit('removed', { session, info });
+  }
+
+  /** Notes a session that never got listed, so late events and snapshots of it are ignored. */
+  forget(id) {
+    this.#ended.add(id);
+  }
+
+  /** Drops everything (a different bridge answered after a reconnect is handled by reconcile). */
+  clear() {
+    for (const id of [...this.sessions.keys()]) this.remove(id, { reason: 'gone' });
+  }
+}
