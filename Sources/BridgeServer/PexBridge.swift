@@ -42,7 +42,12 @@ public final class PexBridge: Sendable {
         }
         self.configuration = configuration
         self.logger = logger
-        self.client = InfinityClient(configuration: configuration.infinity, logger: logger)
+        var infinity = configuration.infinity
+        let metrics = self.metrics
+        infinity.requestObserver = { record in
+            metrics.recordUpstream(endpoint: record.endpoint, outcome: record.outcome, duration: record.duration)
+        }
+        self.client = InfinityClient(configuration: infinity, logger: logger)
         self.simulator = configuration.simulate
             ? InfinitySimulator(configuration: configuration.simulator, logger: logger) : nil
         let transport = TransportConfiguration(

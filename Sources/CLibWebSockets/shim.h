@@ -28,7 +28,4 @@ static inline int pb_lws_log_errors_and_warnings(void) { return LLL_ERR | LLL_WA
 /// Log level bit for errors (the rest of the routed lines are warnings).
 static inline int pb_lws_log_level_error(void) { return LLL_ERR; }
 
-/// lws_set_timeout value that kills the connection at the next service pass.
-static inline int pb_lws_kill_async(void) { return LWS_TO_KILL_ASYNC; }
-
 #endif

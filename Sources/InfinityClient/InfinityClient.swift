@@ -156,15 +156,22 @@ public final class InfinityClient: Sendable {
                 return RawResponse(
                     status: Int(response.status.code), reason: response.status.reasonPhrase, body: Array(buffer: body))
             }
+            let elapsed = ContinuousClock.now - started
             logMetadata["infinity.status"] = "\(response.status)"
-            logMetadata["infinity.elapsed"] = "\(ContinuousClock.now - started)"
+            logMetadata["infinity.elapsed"] = "\(elapsed)"
             logger.debug("infinity response", metadata: logMetadata)
+            configuration.requestObserver?(UpstreamRequestRecord(
+                endpoint: call.endpoint,
+                outcome: (200..<300).contains(response.status) ? "ok" : "http_\(response.status)", duration: elapsed))
             return response
         } catch {
             let mapped = Self.map(error)
+            let elapsed = ContinuousClock.now - started
             logMetadata["infinity.error"] = "\(mapped)"
-            logMetadata["infinity.elapsed"] = "\(ContinuousClock.now - started)"
+            logMetadata["infinity.elapsed"] = "\(elapsed)"
             logger.debug("infinity request failed", metadata: logMetadata)
+            configuration.requestObserver?(UpstreamRequestRecord(
+                endpoint: call.endpoint, outcome: mapped.outcomeName, duration: elapsed))
             throw mapped
         }
     }

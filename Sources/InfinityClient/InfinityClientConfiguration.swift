@@ -16,6 +16,8 @@ public struct InfinityClientConfiguration: Sendable {
     public var maxConnectionsPerNode: Int = 1024
     /// The largest response body accepted for a non-streaming call.
     public var maxResponseBytes: Int = 4 << 20
+    /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.
+    public var requestObserver: (@Sendable (UpstreamRequestRecord) -> Void)?
 
     public init() {}
 
@@ -30,4 +32,13 @@ public struct InfinityClientConfiguration: Sendable {
         self.trustRootsPEMFile = trustRootsPEMFile
         self.userAgent = userAgent
     }
+}
+
+/// One finished request to a node, as `requestObserver` sees it; never carries tokens or PINs.
+public struct UpstreamRequestRecord: Sendable {
+    /// `request_token`, `refresh_token`, `lock`, `participants/mute`, ...
+    public var endpoint: String
+    /// `ok` (2xx), `http_<status>`, or the failure: `timeout`, `unreachable`, `cancelled`, `bad_response`.
+    public var outcome: String
+    public var duration: Duration
 }

@@ -27,6 +27,8 @@ public actor InfinityConnection {
     private var expires: Int
     private var currentRole: InfinityRole
     private var tokenExpiry: ContinuousClock.Instant
+    /// True from a failed refresh until the next successful one.
+    private var refreshFailing = false
     private var phase: Phase = .idle
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var nextTaskID = 0
@@ -214,12 +216,13 @@ public actor InfinityConnection {
                 let refresh = try await client.refreshToken(node: node, alias: alias, token: token)
                 guard phase == .running, !Task.isCancelled else { return false }
                 apply(refresh, issuedAt: started)
+                refreshFailing = false
                 return true
             } catch {
                 guard phase == .running, !Task.isCancelled, error != .cancelled else { return false }
                 switch error {
                 case .invalidToken:
-                    finish(.remoteDisconnect("Invalid token"))
+                    finish(invalidTokenReason())
                     return false
                 case .notFound(let message):
                     finish(.remoteDisconnect(message))
@@ -230,6 +233,7 @@ public actor InfinityConnection {
                 logger.warning(
                     "infinity token refresh failed",
                     metadata: ["infinity.attempt": "\(attempt)", "infinity.error": "\(error)"])
+                refreshFailing = true
                 emit(.health(.tokenRefreshFailed(attempt: attempt)))
                 let now = ContinuousClock.now
                 guard now < tokenExpiry else {
@@ -248,6 +252,12 @@ public actor InfinityConnection {
                 }
             }
         }
+    }
+
+    /// Why the node stopped accepting the token: it expired (refreshes were failing or its time is up),
+    /// or the node ended it.
+    private func invalidTokenReason() -> ConnectionEndReason {
+        refreshFailing || ContinuousClock.now >= tokenExpiry ? .tokenExpired : .remoteDisconnect("Invalid token")
     }
 
     private func apply(_ refresh: TokenRefresh, issuedAt: ContinuousClock.Instant) {
@@ -284,7 +294,7 @@ public actor InfinityConnection {
             guard phase == .running, !Task.isCancelled else { return }
             switch failure {
             case .invalidToken?:
-                finish(.remoteDisconnect("Invalid token"))
+                finish(invalidTokenReason())
                 return
             case .notFound(let message)?:
                 finish(.remoteDisconnect(message))

@@ -33,3 +33,20 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension InfinityError {
+    /// A short stable name for metrics.
+    var outcomeName: String {
+        switch self {
+        case .unreachable: "unreachable"
+        case .timeout: "timeout"
+        case .invalidToken: "invalid_token"
+        case .invalidRole: "invalid_role"
+        case .notFound: "not_found"
+        case .http(let status, _): "http_\(status)"
+        case .badResponse: "bad_response"
+        case .cancelled: "cancelled"
+        case .connectionClosed: "connection_closed"
+        }
+    }
+}

@@ -19,7 +19,7 @@ extension ServiceLoop {
             return refuseUpgrade(wsi, status: 403, message: "origin not allowed")
         }
         if let offered = header(wsi, WSI_TOKEN_PROTOCOL) {
-            let names = offered.split(separator: ",").map { $0.trimmingCharacters(in: " \t") }
+            let names = offered.split(separator: ",").map { $0.filter { $0 != " " && $0 != "\t" } }
             guard names.contains(configuration.subprotocol) else {
                 return refuseUpgrade(wsi, status: 400, message: "unsupported subprotocol")
             }
@@ -85,18 +85,21 @@ extension ServiceLoop {
             connection.incoming = []
         }
         connection.incomingSize += length
-        if connection.incomingSize > connection.maxMessageBytes {
+        // What arrived plus what the current frame header still announces: a too-big frame is refused
+        // at its first chunk, before its bytes are read.
+        let announced = connection.incomingSize + lws_remaining_packet_payload(wsi)
+        if announced > connection.maxMessageBytes {
             counters.oversizeCloses.add(1)
             connection.incoming = []
             setCloseReason(wsi, code: CloseCode.messageTooBig, reason: Array("message too big".utf8))
-            connection.pendingClose = .init(code: CloseCode.messageTooBig, reason: [])
-            return -1
+            connection.pendingClose = .init(code: CloseCode.messageTooBig, reason: [])  // no more sends
+            return -1  // lws sends the close frame with the reason set above
         }
         let chunk = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
         let keepsBytes = !connection.incomingIsBinary || connection.isEcho
         guard isFinal else {
             if keepsBytes {
-                if isFirst { connection.incoming.reserveCapacity(length + lws_remaining_packet_payload(wsi)) }
+                if isFirst { connection.incoming.reserveCapacity(announced) }
                 connection.incoming.append(contentsOf: chunk)
             }
             return 0
@@ -221,14 +224,5 @@ extension ServiceLoop {
             bytes += encoded
         }
         return bytes
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        var slice = self[...]
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }

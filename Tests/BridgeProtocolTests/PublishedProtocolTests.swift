@@ -65,7 +65,7 @@ struct PublishedProtocolTests {
         }
     }
 
-    @Test func theSchemaIsValidForAStandardValidatorToo() throws {
+    @Test func theSchemaIsValidForAStandardValidatorToo() async throws {
         // Cross-check with an independent JSON Schema implementation (Python's jsonschema, installed by .ci/run).
         let script = """
             import json, sys, glob, os
@@ -79,15 +79,18 @@ struct PublishedProtocolTests {
                     bad += 1; print(os.path.basename(path), e.message)
             sys.exit(1 if bad else 0)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, Repository.schema.path, Repository.examples.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "python jsonschema: \(text)")
+        let (status, text) = try await offThePool { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script, Repository.schema.path, Repository.examples.path]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        #expect(status == 0, "python jsonschema: \(text)")
     }
 }

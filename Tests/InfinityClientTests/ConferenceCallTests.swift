@@ -202,4 +202,17 @@ import Testing
             }
         }
     }
+
+    @Test func redirectsAreNotFollowed() async throws {
+        try await withStub({ request, _ in
+            request.endpoint == "participants" ? .redirect(location: "/elsewhere") : .json(200, Fixture.ok)
+        }) { server in
+            try await withClient { client in
+                await #expect(throws: InfinityError.http(status: 302, message: "Found")) {
+                    _ = try await client.participants(node: server.node, alias: "meet", token: "t")
+                }
+                #expect(server.requests.map(\.uri) == ["/api/client/v2/conferences/meet/participants"])
+            }
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+import Logging
 import NIOCore
 import NIOPosix
 import Testing
@@ -54,8 +56,6 @@ struct ConnectionHarness {
         try await waitUntil("the connection's tasks to finish") { await connection.activeTaskCount == 0 }
     }
 }
-
-import Logging
 
 @Suite struct InfinityConnectionTests {
     private static func streamOpen(_ selfRole: String = "chair") -> StubResponse {
@@ -241,9 +241,29 @@ import Logging
             default: .json(200, Fixture.ok)
             }
         }) { server in
-            try await ConnectionHarness.run(node: server.node, expires: 1) { harness in
+            // Expiry 3 s: the refresh at 1 s is refused well before the token's time is up.
+            try await ConnectionHarness.run(node: server.node, expires: 3) { harness in
                 try await harness.expectEnded(with: .remoteDisconnect("Invalid token"))
                 #expect(server.requests(to: "refresh_token").count == 1)
+            }
+        }
+    }
+
+    @Test func invalidTokenAfterFailedRefreshesMeansTheTokenExpired() async throws {
+        let refreshes = Counter()
+        try await withStub({ request, _ in
+            switch request.endpoint {
+            case "events": Self.streamOpen()
+            case "refresh_token":
+                // The node fails the first refresh, then no longer knows the token: it ran out meanwhile.
+                // (1 + retriesForIdempotent answers make one failed refresh.)
+                refreshes.next() <= 1 + InfinityClientConfiguration.fastTests.retriesForIdempotent
+                    ? .json(503, Fixture.failed("Service Unavailable")) : .json(403, Fixture.invalidToken)
+            default: .json(200, Fixture.ok)
+            }
+        }) { server in
+            try await ConnectionHarness.run(node: server.node, expires: 3) { harness in
+                try await harness.expectEnded(with: .tokenExpired)
             }
         }
     }
@@ -384,5 +404,18 @@ import Logging
         let port = channel.localAddress!.port!
         try await channel.close()
         return port
+    }
+}
+
+/// A thread-safe call counter for stub handlers.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+
+    /// Counts one more and returns the new count.
+    func next() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
     }
 }

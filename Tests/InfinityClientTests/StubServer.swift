@@ -51,6 +51,8 @@ enum StubResponse: Sendable {
     case raw(Int, contentType: String, body: String)
     /// An event stream: chunks in order, then end and close the connection if `close`, else stay open.
     case events([StubChunk], close: Bool)
+    /// A 302 to `location`.
+    case redirect(location: String)
     /// Never answer.
     case hang
     /// Send a 200 head with a content length, then never send the body.
@@ -197,6 +199,10 @@ private final class StubHandler: ChannelInboundHandler {
             sendComplete(status: status, contentType: "application/json", body: text, keepAlive: keepAlive, context: context)
         case .raw(let status, let contentType, let text):
             sendComplete(status: status, contentType: contentType, body: text, keepAlive: keepAlive, context: context)
+        case .redirect(let location):
+            sendComplete(
+                status: 302, contentType: "text/plain", body: "", extraHeaders: [("location", location)],
+                keepAlive: keepAlive, context: context)
         case .hang:
             break
         case .headThenHang:
@@ -238,9 +244,10 @@ private final class StubHandler: ChannelInboundHandler {
     }
 
     private func sendComplete(
-        status: Int, contentType: String, body text: String, keepAlive: Bool, context: ChannelHandlerContext
+        status: Int, contentType: String, body text: String, extraHeaders: [(String, String)] = [], keepAlive: Bool,
+        context: ChannelHandlerContext
     ) {
-        var headers = HTTPHeaders()
+        var headers = HTTPHeaders(extraHeaders)
         headers.add(name: "content-type", value: contentType)
         headers.add(name: "content-length", value: "\(text.utf8.count)")
         if !keepAlive { headers.add(name: "connection", value: "close") }

@@ -21,6 +21,7 @@ final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var stdoutText = ""
     private var stderrText = ""
+    private var openStreams = 2
 
     /// Runs `pexbridge ARGUMENTS`, or `launcher` (a full command line) when given.
     init(arguments: [String], environment: [String: String] = [:], launcher: [String]? = nil) throws {
@@ -39,13 +40,27 @@ final class ChildProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         out.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
-            guard let self, !d.isEmpty else { return }
-            self.lock.withLock { self.stdoutText += String(decoding: d, as: UTF8.self) }
+            guard let self else { return }
+            self.lock.withLock {
+                if d.isEmpty {
+                    h.readabilityHandler = nil
+                    self.openStreams -= 1
+                } else {
+                    self.stdoutText += String(decoding: d, as: UTF8.self)
+                }
+            }
         }
         err.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
-            guard let self, !d.isEmpty else { return }
-            self.lock.withLock { self.stderrText += String(decoding: d, as: UTF8.self) }
+            guard let self else { return }
+            self.lock.withLock {
+                if d.isEmpty {
+                    h.readabilityHandler = nil
+                    self.openStreams -= 1
+                } else {
+                    self.stderrText += String(decoding: d, as: UTF8.self)
+                }
+            }
         }
         try process.run()
     }
@@ -65,10 +80,13 @@ final class ChildProcess: @unchecked Sendable {
         throw CancellationError()
     }
 
-    /// Waits for exit (bounded) and returns the status, or nil if still running.
+    /// Waits for exit and for all its output (bounded); returns the status, or nil if still running.
     func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        while lock.withLock({ openStreams > 0 }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return process.isRunning ? nil : process.terminationStatus
     }
 
@@ -119,7 +137,6 @@ struct CLITests {
     @Test func schemaCommandPrintsTheSchema() async throws {
         let child = try ChildProcess(arguments: ["schema"])
         #expect(await child.waitForExit() == 0)
-        try await Task.sleep(for: .milliseconds(100))
         #expect(child.stdout == ProtocolSchema.document.renderedText())
     }
 }

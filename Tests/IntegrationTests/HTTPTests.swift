@@ -48,7 +48,7 @@ func httpGet(port: Int, path: String) async throws -> (status: Int, body: String
 
 /// A minimal HTTP/1.1 request over a raw socket.
 func httpRequest(port: Int, method: String, path: String, body: String = "") async throws -> (status: Int, body: String) {
-    try await Task.detached {
+    try await offThePool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -80,7 +80,7 @@ func httpRequest(port: Int, method: String, path: String, body: String = "") asy
             body = dechunk(body)
         }
         return (status, body)
-    }.value
+    }
 }
 
 private func dechunk(_ text: String) -> String {

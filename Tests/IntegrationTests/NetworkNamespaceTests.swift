@@ -48,7 +48,7 @@ struct NetworkNamespaceTests {
         defer { try? FileManager.default.removeItem(at: hostsDirectory) }
         try "127.0.0.1 localhost\n\(bridgeIP) bridge.test\n".write(
             to: hostsDirectory.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
-        let certificate = try TestCertificate(ipAddresses: [bridgeIP], dnsNames: ["bridge.test"])
+        let certificate = try await TestCertificate.make(ipAddresses: [bridgeIP], dnsNames: ["bridge.test"])
         defer { certificate.remove() }
         let controllerToken = "ns-controller-\(tag)-secret"
         let observerToken = "ns-observer-\(tag)-secret"

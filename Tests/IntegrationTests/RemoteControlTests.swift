@@ -32,8 +32,8 @@ final class RemoteChild: @unchecked Sendable {
     // Safe: `process` and the pipes are set up in init and only read afterwards (FileHandle.close is
     // thread-safe); the captured text and end-of-file flags live in `output`, behind a Mutex.
     private struct Output {
-        var stdout = ""
-        var stderr = ""
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
         var stdoutClosed = false
         var stderrClosed = false
     }
@@ -63,33 +63,39 @@ final class RemoteChild: @unchecked Sendable {
         process.standardOutput = out.writing
         process.standardError = err.writing
         process.standardInput = input.reading
-        out.reading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            output.withLock {
-                if data.isEmpty { $0.stdoutClosed = true } else { $0.stdout += String(decoding: data, as: UTF8.self) }
-            }
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
-        err.reading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            output.withLock {
-                if data.isEmpty { $0.stderrClosed = true } else { $0.stderr += String(decoding: data, as: UTF8.self) }
-            }
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
         try process.run()
         // The child has its copies now; ours must go, or the output pipes never reach end of file.
         try out.writing.close()
         try err.writing.close()
         try input.reading.close()
+        Self.drain(out.reading, into: output, isStandardError: false)
+        Self.drain(err.reading, into: output, isStandardError: true)
         if let stdin {
             try input.writing.write(contentsOf: Data(stdin.utf8))
             try input.writing.close()
         }
     }
 
-    var stdout: String { output.withLock { $0.stdout } }
-    var stderr: String { output.withLock { $0.stderr } }
+    /// Reads on a thread of its own until end of file (FileHandle's readabilityHandler never reports the
+    /// end of file of a socket), then closes the handle.
+    private static func drain(_ handle: FileHandle, into output: OutputBox, isStandardError: Bool) {
+        let descriptor = handle.fileDescriptor
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                let bytes = buffer[..<count]
+                output.withLock { if isStandardError { $0.stderr += bytes } else { $0.stdout += bytes } }
+            }
+            output.withLock { if isStandardError { $0.stderrClosed = true } else { $0.stdoutClosed = true } }
+            try? handle.close()
+        }.start()
+    }
+
+    var stdout: String { String(decoding: output.withLock { $0.stdout }, as: UTF8.self) }
+    var stderr: String { String(decoding: output.withLock { $0.stderr }, as: UTF8.self) }
     var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
 
     /// Waits (bounded) for the exit and for both output pipes to reach end of file; nil if still running.

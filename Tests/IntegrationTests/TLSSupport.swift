@@ -20,6 +20,11 @@ struct TestCertificate {
         guard status == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
+    /// Makes one off the cooperative thread pool (openssl runs as a child process).
+    static func make(ipAddresses: [String] = ["127.0.0.1"], dnsNames: [String] = ["localhost"]) async throws -> TestCertificate {
+        try await offThePool { try TestCertificate(ipAddresses: ipAddresses, dnsNames: dnsNames) }
+    }
+
     /// A client TLS configuration that trusts only this certificate.
     func clientConfiguration() throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -32,7 +37,7 @@ struct TestCertificate {
     }
 }
 
-/// Runs a program to completion and returns its exit status (output discarded).
+/// Runs a program to completion and returns its exit status (output discarded); blocks the calling thread.
 @discardableResult
 func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
     let process = Process()

@@ -8,7 +8,7 @@ import Testing
 @Suite("WSS and HTTPS on the bridge's port")
 struct TLSTests {
     @Test func aTLSBridgeSpeaksWSSToAClientThatTrustsItsCertificate() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         defer { certificate.remove() }
         let bridge = try await TestBridge.start {
             $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.keyPath)

@@ -9,12 +9,12 @@ import WebSocketTransport
         let server = try TestServer.start()
         let port = server.port
         let received = Locked<[String]>([])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<clientCount {
-                group.addTask {
-                    try await WebSocketClient.connect(
-                        url: "ws://127.0.0.1:\(port)/ws", logger: testLogger
-                    ) { inbound, _, _ in
+        let failures = Locked<[String]>([])
+        let clients = (0..<clientCount).map { _ in
+            Task {
+                do {
+                    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, outbound, _ in
+                        try await outbound.write(.text("ready"))
                         for try await message in inbound.messages(maxSize: 1 << 16) {
                             if case .text(let text) = message {
                                 received.mutate { $0.append(text) }
@@ -22,17 +22,23 @@ import WebSocketTransport
                             }
                         }
                     }
+                } catch {
+                    failures.mutate { $0.append("\(error)") }
                 }
             }
-            try await eventually("\(clientCount) clients open") {
-                server.server.stats().connections == clientCount
-            }
-            let ids = server.log.all.compactMap { if case .opened(let id, _) = $0 { id } else { nil } }
-            #expect(ids.count == clientCount)
-            server.server.send(OutboundFrame(#"{"type":"state","seq":1}"#), to: ids)
-            try await group.waitForAll()
         }
-        #expect(received.value.count == clientCount)
+        defer { for client in clients { client.cancel() } }
+        // A client has started its handler once its "ready" has arrived.
+        try await eventually("\(clientCount) clients ready", timeout: .seconds(30)) {
+            server.log.count { if case .text = $0 { true } else { false } } == clientCount || !failures.value.isEmpty
+        }
+        #expect(failures.value.isEmpty)
+        let ids = server.log.all.compactMap { if case .opened(let id, _) = $0 { id } else { nil } }
+        #expect(ids.count == clientCount)
+        server.server.send(OutboundFrame(#"{"type":"state","seq":1}"#), to: ids)
+        try await eventually("\(clientCount) clients received", timeout: .seconds(30)) {
+            received.value.count == clientCount
+        }
         #expect(Set(received.value) == [#"{"type":"state","seq":1}"#])
         #expect(server.server.stats().framesSent == clientCount)
         await server.stop()

@@ -60,6 +60,21 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
         await server.stop()
     }
 
+    @Test func headGetsHeadersWithoutBody() async throws {
+        let server = try TestServer.start(httpHandler: { _ in HTTPResponse(text: "twelve bytes") })
+        let port = server.port
+        let (head, rest) = try await background {
+            let client = try RawClient(port: port)
+            try client.send("HEAD /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let head = try HTTPHead(client.read(through: Array("\r\n\r\n".utf8)))
+            return (head, try client.readToEnd())
+        }
+        #expect(head.status == 200)
+        #expect(head.headers["content-length"] == "12")
+        #expect(rest.isEmpty)
+        await server.stop()
+    }
+
     @Test func largeBodyArrivesWhole() async throws {
         let big = (0..<200_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
         let server = try TestServer.start(httpHandler: { _ in

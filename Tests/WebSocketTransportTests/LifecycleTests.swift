@@ -15,6 +15,7 @@ import WebSocketTransport
         reader.startReading(client)
         await server.stop()
 
+        try await eventually("client read the close frame") { reader.closeFrame != nil }
         #expect(reader.texts == (1...5).map { "queued \($0)" })
         #expect(reader.closeFrame?.closeCode == 1001)
         try await server.log.closed(id)
@@ -41,7 +42,7 @@ import WebSocketTransport
         let (id, _) = try await server.log.opened()
         _ = try await server.log.text(from: id)
         await server.stop()
-        let closeFrame = try await client.value
+        let closeFrame = try await withDeadline("client sees the close") { try await client.value }
         #expect(closeFrame?.closeCode == .goingAway)
     }
 
@@ -117,7 +118,8 @@ import WebSocketTransport
             let reader = ReaderState()
             reader.startReading(client)
             await server.stop()
-            #expect(server.log.hasEnded || server.log.all.contains { if case .closed(id) = $0 { true } else { false } })
+            try await server.log.closed(id)
+            try await eventually("event stream of round \(round) finished") { server.log.hasEnded }
         }
     }
 

@@ -12,20 +12,21 @@ import WebSocketTransport
             server.server.send(OutboundFrame("echo: " + text), to: id)
             return id
         }
-        let received = Mutex<String?>(nil)
-        let closeFrame = try await WebSocketClient.connect(
-            url: "ws://127.0.0.1:\(server.port)/ws", logger: testLogger
-        ) { inbound, outbound, _ in
-            try await outbound.write(.text("héllo"))
-            for try await message in inbound.messages(maxSize: 1 << 20) {
-                if case .text(let text) = message {
-                    received.withLock { $0 = text }
-                    break
+        let received = Locked<String?>(nil)
+        let port = server.port
+        let closeFrame = try await withDeadline("client round trip") {
+            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, outbound, _ in
+                try await outbound.write(.text("héllo"))
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message {
+                        received.mutate { $0 = text }
+                        break
+                    }
                 }
             }
         }
         let id = try await core.value
-        #expect(received.withLock { $0 } == "echo: héllo")
+        #expect(received.value == "echo: héllo")
         #expect(closeFrame?.closeCode == .normalClosure)
         try await server.log.closed(id)
         #expect(server.server.stats().framesSent == 1)
@@ -70,6 +71,21 @@ import WebSocketTransport
         let (id, _) = try await server.log.opened()
         try await server.log.closed(id)
         #expect(server.log.count { if case .text = $0 { true } else { false } } == 0)
+        #expect(server.server.stats().oversizeCloses == 1)
+        await server.stop()
+    }
+
+    @Test func frameAnnouncingAHugeLengthIsRefusedAtOnce() async throws {
+        let server = try TestServer.start()
+        let client = try await server.rawWebSocket()
+        let frame = try await background {
+            // Text frame header announcing 2^40 bytes, followed by just a few of them.
+            var bytes: [UInt8] = [0x81, 0x80 | 127, 0, 0, 1, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78]
+            bytes += [UInt8](repeating: 0x41 ^ 0x12, count: 16)
+            try client.send(bytes)
+            return try client.readMessageFrame()
+        }
+        #expect(frame.closeCode == 1009)
         #expect(server.server.stats().oversizeCloses == 1)
         await server.stop()
     }

@@ -24,23 +24,27 @@ import WebSocketTransport
             let text = try await server.log.text(from: id)
             server.server.send(OutboundFrame("secure " + text), to: id)
         }
-        let received = Mutex<String?>(nil)
-        try await WebSocketClient.connect(
-            url: "wss://127.0.0.1:\(server.port)/ws",
-            configuration: .init(sniHostname: "localhost"),
-            tlsConfiguration: try clientTLS(trusting: certificate),
-            logger: testLogger
-        ) { inbound, outbound, _ in
-            try await outbound.write(.text("hello"))
-            for try await message in inbound.messages(maxSize: 1 << 16) {
-                if case .text(let text) = message {
-                    received.withLock { $0 = text }
-                    return
+        let received = Locked<String?>(nil)
+        let port = server.port
+        let tls = try clientTLS(trusting: certificate)
+        _ = try await withDeadline("secure round trip") {
+            try await WebSocketClient.connect(
+                url: "wss://127.0.0.1:\(port)/ws",
+                configuration: .init(sniHostname: "localhost"),
+                tlsConfiguration: tls,
+                logger: testLogger
+            ) { inbound, outbound, _ in
+                try await outbound.write(.text("hello"))
+                for try await message in inbound.messages(maxSize: 1 << 16) {
+                    if case .text(let text) = message {
+                        received.mutate { $0 = text }
+                        return
+                    }
                 }
             }
         }
         try await core.value
-        #expect(received.withLock { $0 } == "secure hello")
+        #expect(received.value == "secure hello")
         await server.stop()
     }
 
@@ -84,12 +88,15 @@ import WebSocketTransport
         let server = try TestServer.start {
             $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
         }
+        let port = server.port
         await #expect(throws: (any Error).self) {
-            try await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(server.port)/ws",
-                configuration: .init(closeTimeout: .seconds(2)),
-                logger: testLogger
-            ) { _, _, _ in }
+            try await withDeadline("plain client on TLS port") {
+                try await WebSocketClient.connect(
+                    url: "ws://127.0.0.1:\(port)/ws",
+                    configuration: .init(closeTimeout: .seconds(2)),
+                    logger: testLogger
+                ) { _, _, _ in }
+            }
         }
         #expect(server.server.stats().connectionsOpened == 0)
         await server.stop()

@@ -50,7 +50,9 @@ import WebSocketTransport
         }
         #expect(head.status == 404)
         await #expect(throws: (any Error).self) {
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/elsewhere", logger: testLogger) { _, _, _ in }
+            try await withDeadline("client on a wrong path") {
+                try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/elsewhere", logger: testLogger) { _, _, _ in }
+            }
         }
         #expect(server.server.stats().connectionsOpened == 0)
         #expect(server.log.all.isEmpty)

@@ -63,6 +63,7 @@ class App {
     $('#retry-now').addEventListener('click', () => this.#client.retryNow());
     $('#sign-out').addEventListener('click', () => {
       storeToken(null);
+      this.#store.clear();
       this.#client.forgetToken();
     });
     $('#auth-form').addEventListener('submit', (event) => {
@@ -132,6 +133,7 @@ class App {
   #onAuthRequired({ failed, error }) {
     this.#authNeeded = true;
     storeToken(null);
+    show($('#identity'), false);
     const submit = $('#auth-submit');
     submit.disabled = false;
     setText(submit, 'Sign in');
@@ -201,7 +203,7 @@ class App {
     const seen = new Map([...this.#store.sessions].map(([id, session]) => [id, session.seq]));
     const result = await this.#client.request('subscribe');
     if (!result.ok) {
-      if (result.error.code !== 'connection_lost') this.#notice(`Could not follow the bridge's sessions: ${errorText(result.error)}`, 'error');
+      if (!['connection_lost', 'offline'].includes(result.error.code)) this.#notice(`Could not follow the bridge's sessions: ${errorText(result.error)}`, 'error');
       return;
     }
     const snapshots = result.data?.sessions ?? [];
@@ -283,7 +285,7 @@ class App {
     this.#views.delete(session.id);
     this.#list.remove(session.id);
     const failedOwnJoin = info.state === 'error' && this.#pendingJoins > 0 && session.participants.size === 0;
-    if (!failedOwnJoin) {
+    if (!failedOwnJoin && info.reason !== 'signed_out') {
       const quiet = info.reason === 'left' || info.reason === 'gone' || info.reason === 'bridge_shutdown';
       this.#notice(`${session.alias || session.id}: ${endedText(info)}`, quiet ? 'info' : 'error');
     }
@@ -343,7 +345,7 @@ class App {
   // Notices: short-lived, announced politely, dismissible.
   #notice(text, kind = 'info') {
     const close = h('button', { type: 'button', class: 'notice-close', 'aria-label': 'Dismiss' }, icon('x'));
-    const item = h('div', { class: `notice notice-${kind}` }, icon(kind === 'error' ? 'alert' : 'check'), h('p', { text }), close);
+    const item = h('div', { class: `notice notice-${kind}` }, icon(kind === 'error' ? 'alert' : 'info'), h('p', { text }), close);
     const remove = () => item.remove();
     close.addEventListener('click', remove);
     $('#notices').append(item);

@@ -125,3 +125,28 @@ let testLogger: Logger = {
     logger.logLevel = .warning
     return logger
 }()
+
+/// Runs `operation` in its own task and waits at most `timeout` for it, so a client that never
+/// finishes fails the test instead of hanging it (the task is cancelled and left behind).
+func withDeadline<T: Sendable>(
+    _ what: String,
+    timeout: Duration = .seconds(15),
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let outcome = Locked<Result<T, any Error>?>(nil)
+    let task = Task {
+        do {
+            let value = try await operation()
+            outcome.mutate { $0 = .success(value) }
+        } catch {
+            outcome.mutate { $0 = .failure(error) }
+        }
+    }
+    do {
+        try await eventually(what, timeout: timeout) { outcome.value != nil }
+    } catch {
+        task.cancel()
+        throw error
+    }
+    return try outcome.value!.get()
+}

@@ -23,7 +23,7 @@ export class ChatView {
   constructor({ onSend }) {
     this.#onSend = onSend;
     const id = uid('chat');
-    this.#log = h('ol', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': `${id}-title`, tabindex: '0' });
+    this.#log = h('ol', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': `${id}-title` });
     this.#empty = h('p', { class: 'empty', text: 'No messages yet.' });
     this.#input = h('input', {
       id: `${id}-input`, type: 'text', name: 'message', autocomplete: 'off', maxlength: 2000,
@@ -40,7 +40,8 @@ export class ChatView {
     });
     this.element = h('section', { class: 'card chat', 'aria-labelledby': `${id}-title` },
       h('div', { class: 'card-head' }, h('h3', { id: `${id}-title` }, icon('chat'), ' Chat')),
-      h('div', { class: 'chat-scroll' }, this.#empty, this.#log),
+      // The scroller takes the focus, so the history can be scrolled with the keyboard.
+      h('div', { class: 'chat-scroll', tabindex: '0', role: 'region', 'aria-label': 'Chat history' }, this.#empty, this.#log),
       this.#form, this.#error, this.#note);
   }
 
@@ -52,6 +53,7 @@ export class ChatView {
     this.#input.disabled = !canChat || !ctx.online;
     this.#send.disabled = !canChat || !ctx.online || this.#busy;
     attr(this.#form, 'aria-busy', this.#busy ? 'true' : null);
+    show(this.#form, !ctx.watchOnly);
     const note = ctx.watchOnly ? 'Watch only: observers cannot send messages.' : !session.can('chat') ? 'Chat is not available in this session right now.' : '';
     setText(this.#note, note);
     show(this.#note, Boolean(note));

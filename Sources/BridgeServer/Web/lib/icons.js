@@ -29,6 +29,7 @@ const ICONS = {
   send: [['path', { d: 'M22 2L11 13M22 2l-7 20-4-9-9-4z' }]],
   x: [['path', { d: 'M18 6L6 18M6 6l12 12' }]],
   xCircle: [['circle', { cx: 12, cy: 12, r: 10 }], ['path', { d: 'M15 9l-6 6M9 9l6 6' }]],
+  info: [['circle', { cx: 12, cy: 12, r: 10 }], ['path', { d: 'M12 16v-4M12 8h.01' }]],
   alert: [['circle', { cx: 12, cy: 12, r: 10 }], ['path', { d: 'M12 8v4M12 16h.01' }]],
   play: [['circle', { cx: 12, cy: 12, r: 10 }], ['path', { d: 'M10 8l6 4-6 4z' }]],
   refresh: [['path', { d: 'M23 4v6h-6M1 20v-6h6' }], ['path', { d: 'M3.5 9a9 9 0 0 1 14.9-3.4L23 10M1 14l4.6 4.4A9 9 0 0 0 20.5 15' }]],

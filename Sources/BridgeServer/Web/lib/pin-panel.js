@@ -74,7 +74,8 @@ export class PinPanel {
     this.#guest.disabled = disabled;
     this.#input.readOnly = this.#busy;
     attr(this.#form, 'aria-busy', this.#busy ? 'true' : null);
-    const error = this.#localError ?? (session.error?.code === 'invalid_pin' ? session.error : null);
+    // While a PIN is being checked the previous attempt's message is stale: show none.
+    const error = this.#busy ? null : this.#localError ?? (session.error?.code === 'invalid_pin' ? session.error : null);
     setText(this.#message, error ? errorText(error) : '');
     attr(this.#input, 'aria-invalid', error ? 'true' : null);
   }

@@ -146,8 +146,8 @@ export class RosterView {
         h('h3', { id: `${id}-title` }, icon('users'), ' Participants'), this.#count),
       this.#waitingGroup,
       this.#inTitle,
-      this.#inList,
-      this.#empty);
+      this.#empty,
+      this.#inList);
   }
 
   update(session, ctx) {
@@ -172,7 +172,8 @@ export class RosterView {
     setText(this.#waitingCount, String(waiting.length));
     show(this.#waitingGroup, waiting.length > 0);
     show(this.#inTitle, waiting.length > 0);
-    show(this.#empty, ordered.length === 0);
+    setText(this.#empty, waiting.length > 0 ? 'No one in the conference yet.' : 'No participants yet.');
+    show(this.#empty, inside.length === 0);
   }
 
   #place(list, participants, session, ctx) {

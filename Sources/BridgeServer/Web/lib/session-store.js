@@ -228,9 +228,12 @@ export class SessionStore extends EventTarget {
     if (session) session.resyncing = value;
   }
 
-  /** Removes a session for good; `info` says why (a final state event or snapshot, or {reason}). */
-  remove(id, info = {}) {
-    this.#ended.add(id);
+  /**
+   * Removes a session; `info` says why (a final state event or snapshot, or {reason}). A session
+   * removed for good (the default) never comes back, not even from a late snapshot.
+   */
+  remove(id, info = {}, { forGood = true } = {}) {
+    if (forGood) this.#ended.add(id);
     const session = this.sessions.get(id);
     if (!session) return;
     this.sessions.delete(id);
@@ -242,8 +245,8 @@ export class SessionStore extends EventTarget {
     this.#ended.add(id);
   }
 
-  /** Drops everything (a different bridge answered after a reconnect is handled by reconcile). */
-  clear() {
-    for (const id of [...this.sessions.keys()]) this.remove(id, { reason: 'gone' });
+  /** Forgets every session without ending them (sign-out: they may come back after sign-in). */
+  clear(info = { reason: 'signed_out' }) {
+    for (const id of [...this.sessions.keys()]) this.remove(id, info, { forGood: false });
   }
 }

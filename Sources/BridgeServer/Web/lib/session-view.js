@@ -23,6 +23,7 @@ export class SessionView {
   #stateBadge;
   #roleBadge;
   #leave;
+  #leaveLabel;
   #alert;
   #offline;
   #upstream;
@@ -34,6 +35,7 @@ export class SessionView {
   #startedChip;
   #selfWaiting;
   #controls = {};
+  #controlsGroup;
   #controlsNote;
   #roster;
   #chat;
@@ -50,7 +52,8 @@ export class SessionView {
     this.#sub = h('p', { class: 'session-sub' });
     this.#stateBadge = h('span', { class: 'badge state-badge' });
     this.#roleBadge = h('span', { class: 'badge role-badge' });
-    this.#leave = h('button', { type: 'button', class: 'secondary leave' }, icon('leave'), h('span', { text: 'Leave' }));
+    this.#leaveLabel = h('span', { text: 'Leave' });
+    this.#leave = h('button', { type: 'button', class: 'secondary leave' }, icon('leave'), this.#leaveLabel);
     this.#leave.addEventListener('click', () => this.#run('leave', 'leave'));
     this.#alert = h('p', { class: 'banner banner-error session-alert', role: 'alert' });
     this.#offline = h('p', { class: 'banner banner-warn' }, icon('alert'),
@@ -71,7 +74,7 @@ export class SessionView {
       return el;
     };
     this.#controlsNote = h('p', { class: 'controls-note' });
-    const controlsGroup = h('div', { class: 'host-controls', role: 'group', 'aria-label': 'Host controls' },
+    this.#controlsGroup = h('div', { class: 'host-controls', role: 'group', 'aria-label': 'Host controls' },
       control('lock', 'secondary ctl-lock'),
       control('mute_guests', 'secondary ctl-mute-guests'),
       control('start_conference', 'primary ctl-start'),
@@ -107,7 +110,7 @@ export class SessionView {
       this.#selfWaiting,
       h('section', { class: 'card conf-bar', 'aria-label': 'Conference' },
         h('ul', { class: 'conf-status', 'aria-label': 'Conference status' }, this.#lockChip, this.#guestsChip, this.#startedChip),
-        h('div', { class: 'conf-controls' }, controlsGroup, this.#controlsNote)),
+        h('div', { class: 'conf-controls' }, this.#controlsGroup, this.#controlsNote)),
       h('div', { class: 'session-columns' }, this.#roster.element, this.#chat.element));
 
     this.element = h('section', { class: 'session-panel', 'aria-labelledby': `${id}-title`, dataset: { session: session.id } },
@@ -139,6 +142,8 @@ export class SessionView {
     this.#roleBadge.dataset.role = session.role ?? '';
     this.#leave.disabled = !ctx.online || ctx.watchOnly || !session.can('leave') || this.#busy.has('leave');
     show(this.#leave, !ctx.watchOnly);
+    // Before the conference lets us in, leaving is cancelling the join.
+    setText(this.#leaveLabel, state === 'connected' ? 'Leave' : 'Cancel');
     show(this.#offline, !ctx.online);
     show(this.#alert, Boolean(this.#alert.textContent));
 
@@ -188,6 +193,8 @@ export class SessionView {
       : !hostly ? 'Host controls need the host role (join with the host PIN).' : '';
     setText(this.#controlsNote, note);
     show(this.#controlsNote, Boolean(note));
+    // A guest has no use for a row of dead buttons; an observer sees what a controller could do.
+    show(this.#controlsGroup, hostly || ctx.watchOnly);
 
     this.#roster.update(session, ctx);
     this.#chat.update(session, ctx);

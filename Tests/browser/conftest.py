@@ -1,0 +1,44 @@
+"""Fixtures for the real-browser tests (helpers live in pagekit.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import pytest
+from selenium.common.exceptions import WebDriverException
+
+from pagekit import ARTIFACTS, Bridge, start_chromium
+
+
+@pytest.fixture(scope="session")
+def bridge_url():
+    """The shared bridge: the one the script started, or one started here."""
+    url = os.environ.get("PEXBRIDGE_URL")
+    if url:
+        yield url.rstrip("/")
+        return
+    with Bridge("shared") as bridge:
+        yield bridge.url
+
+
+@pytest.fixture
+def driver(request):
+    driver = start_chromium()
+    yield driver
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(WebDriverException):
+            driver.save_screenshot(str(ARTIFACTS / f"FAILED-{request.node.name}.png"))
+            logs = driver.get_log("browser")
+            (ARTIFACTS / f"FAILED-{request.node.name}.console.txt").write_text(
+                "\n".join(f"{entry['level']} {entry['message']}" for entry in logs))
+    driver.quit()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,388 @@
+"""Helpers for the real-browser tests of pexbridge's web page: bridges, a protocol client, a
+cuttable TCP relay, Chromium, and the page with explicit waits and screenshots.
+
+A bridge (`pexbridge serve --simulate`) is started by scripts/browser-test.sh and named by
+PEXBRIDGE_URL; without it, the session fixture starts one from PEXBRIDGE_BIN itself. Tests that
+need their own bridge (auth tokens, a restart on a fixed port) start it with `Bridge`.
+Chromium runs headless through chromedriver (Debian's `chromium` and `chromium-driver`); when it
+cannot start, the test fails: it is never skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from websockets.sync.client import connect as ws_connect
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("PEXBRIDGE_ARTIFACTS", REPO / "artifacts" / "browser"))
+DOCS = REPO / "docs" / "screenshots"
+UPDATE_DOCS = os.environ.get("PEXBRIDGE_UPDATE_DOCS") == "1"
+WAIT = 15
+DESKTOP = (1280, 800)
+PHONE = (420, 900)
+
+
+def bridge_binary() -> str:
+    path = os.environ.get("PEXBRIDGE_BIN") or str(REPO / ".build" / "debug" / "pexbridge")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"no bridge binary at {path}: build it (swift build) or set PEXBRIDGE_BIN", pytrace=False)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Bridge:
+    """One `pexbridge serve --simulate` process; its address comes from its `listening on` line."""
+
+    def __init__(self, name: str, *, port: int = 0, tokens: str | None = None):
+        self.name = name
+        self.port = port
+        self.tokens = tokens
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self, timeout: float = 30) -> "Bridge":
+        args = [bridge_binary(), "serve", "--simulate", "--listen", f"127.0.0.1:{self.port}"]
+        if os.environ.get("PEXBRIDGE_WEB_ROOT"):
+            args += ["--web-root", os.environ["PEXBRIDGE_WEB_ROOT"]]
+        env = dict(os.environ)
+        env.pop("PEXBRIDGE_TOKENS", None)
+        if self.tokens:
+            env["PEXBRIDGE_TOKENS"] = self.tokens  # tokens stay out of the process list
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            log = open(ARTIFACTS / f"bridge-{self.name}.log", "ab")
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
+            log.close()
+            lines: queue.Queue[str | None] = queue.Queue()
+            threading.Thread(target=self._drain, args=(self.process, lines), daemon=True).start()
+            address = self._await_address(lines, deadline)
+            if address:
+                self.url = f"http://{address}"
+                self.port = int(address.rsplit(":", 1)[1])
+                return self
+            # A fixed port may still be held by the previous process for a moment: try again.
+            self.process.wait(timeout=5)
+            time.sleep(0.2)
+            if time.monotonic() > deadline:
+                pytest.fail(f"bridge {self.name} did not start; see {ARTIFACTS}/bridge-{self.name}.log", pytrace=False)
+
+    @staticmethod
+    def _drain(process: subprocess.Popen, lines: "queue.Queue[str | None]") -> None:
+        for line in process.stdout:
+            lines.put(line.strip())
+        lines.put(None)
+
+    def _await_address(self, lines: "queue.Queue[str | None]", deadline: float) -> str | None:
+        while True:
+            try:
+                line = lines.get(timeout=max(0.05, deadline - time.monotonic()))
+            except queue.Empty:
+                self.stop(signal.SIGKILL)
+                pytest.fail(f"bridge {self.name} printed no address in time", pytrace=False)
+            if line is None:
+                return None
+            if line.startswith("listening on "):
+                return line.removeprefix("listening on ").strip()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stops the process (SIGTERM: graceful; SIGKILL: a crash) and waits for it."""
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def __enter__(self) -> "Bridge":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class WsClient:
+    """A second front end speaking the protocol directly (Python `websockets`, synchronous)."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        self._stack = contextlib.ExitStack()
+        ws_url = "ws" + base_url.removeprefix("http") + "/ws"
+        self.ws = self._stack.enter_context(ws_connect(ws_url, open_timeout=10, max_size=2**22))
+        self.events: list[dict] = []
+        self._next_id = 1
+        hello = json.loads(self.ws.recv(timeout=10))
+        assert hello["type"] == "hello", hello
+        if token:
+            result = self.request("auth", token=token)
+            assert result["ok"], result
+
+    def request(self, type_: str, timeout: float = 30, **fields) -> dict:
+        request_id = self._next_id
+        self._next_id += 1
+        self.ws.send(json.dumps({"type": type_, "id": request_id, **fields}))
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._recv(deadline, f"result of {type_}")
+            if message.get("type") == "result" and message.get("id") == request_id:
+                return message
+            self.events.append(message)
+
+    def wait_event(self, predicate, timeout: float = WAIT, what: str = "event") -> dict:
+        for message in self.events:
+            if predicate(message):
+                return message
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._recv(deadline, what)
+            self.events.append(message)
+            if predicate(message):
+                return message
+
+    def _recv(self, deadline: float, what: str) -> dict:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"timed out waiting for {what}")
+        try:
+            return json.loads(self.ws.recv(timeout=remaining))
+        except TimeoutError:
+            raise AssertionError(f"timed out waiting for {what}") from None
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> "WsClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class TcpProxy:
+    """A TCP relay in front of the bridge whose connections the test can cut (a network drop
+    without a bridge restart) and refuse until restored."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.port = self.server.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.up = True
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                self._shut(sock)
+
+    def _shut(self, sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            sock.close()
+        with self._lock:
+            self._sockets.discard(sock)
+
+    def cut(self) -> None:
+        """Drops every relayed connection and refuses new ones."""
+        self.up = False
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        with contextlib.suppress(OSError):
+            self.server.close()
+
+    def __enter__(self) -> "TcpProxy":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def set_viewport(driver, size: tuple[int, int], mobile: bool = False) -> None:
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
+def start_chromium():
+    chromium = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.fail("chromium and chromedriver are needed (apt-get install chromium chromium-driver)", pytrace=False)
+    options = Options()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,800", "--lang=en-US", "--no-first-run", "--disable-extensions",
+                     "--password-store=basic"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    except WebDriverException as error:
+        pytest.fail(f"Chromium did not start ({chromium}, {driver_path}): {error.msg}", pytrace=False)
+    set_viewport(driver, DESKTOP)
+    return driver
+
+
+class Page:
+    """The page under test, with explicit waits and numbered screenshots."""
+
+    def __init__(self, driver, base_url: str):
+        self.d = driver
+        self.base_url = base_url
+        self.console: list[dict] = []
+
+    def open(self, base_url: str | None = None) -> None:
+        if base_url:
+            self.base_url = base_url
+        self.d.get(self.base_url + "/")
+
+    def wait(self, condition, what: str, timeout: float = WAIT):
+        """Waits until condition(driver) is truthy; fails naming `what`."""
+        return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(condition, f"timed out waiting for {what}")
+
+    def js(self, script: str, *args):
+        return self.d.execute_script(script, *args)
+
+    def el(self, selector: str, root=None):
+        return (root or self.d).find_element(By.CSS_SELECTOR, selector)
+
+    def els(self, selector: str, root=None):
+        return (root or self.d).find_elements(By.CSS_SELECTOR, selector)
+
+    def status(self) -> dict:
+        return self.js("""const s = document.getElementById('bridge-status');
+            return {state: s.dataset.state, reconnected: s.dataset.reconnected || '',
+                    text: document.getElementById('bridge-status-text').textContent};""")
+
+    def wait_online(self, timeout: float = WAIT, reconnected: bool = False) -> None:
+        def online(_):
+            status = self.status()
+            return status["state"] == "online" and (not reconnected or status["reconnected"] == "true")
+        self.wait(online, "the page to be connected to the bridge", timeout)
+
+    def displayed(self, selector: str) -> bool:
+        found = self.els(selector)
+        return bool(found) and found[0].is_displayed()
+
+    def panel(self):
+        """The selected session's panel (the one on screen)."""
+        return self.wait(lambda d: next((p for p in d.find_elements(By.CSS_SELECTOR, ".session-panel") if p.is_displayed()), None),
+                         "a session panel on screen")
+
+    def wait_panel_state(self, state: str, timeout: float = WAIT):
+        return self.wait(lambda _: (p := self.panel()).get_attribute("data-state") == state and p,
+                         f"the session panel in state {state}", timeout)
+
+    def roster_names(self, session_id: str) -> list[str]:
+        return self.js("""return [...document.querySelectorAll(`.session-panel[data-session="${arguments[0]}"] li.person .person-name`)]
+                          .map(e => e.textContent);""", session_id)
+
+    def wait_roster_count(self, session_id: str, name: str, count: int, timeout: float = WAIT) -> None:
+        self.wait(lambda _: self.roster_names(session_id).count(name) == count,
+                  f"{name!r} {count} time(s) in the roster", timeout)
+
+    def session_tabs(self) -> list[dict]:
+        return self.js("""return [...document.querySelectorAll('button.session-tab')]
+                          .map(b => ({id: b.dataset.session, title: b.querySelector('.tab-title').textContent,
+                                      sub: b.querySelector('.tab-sub').textContent}));""")
+
+    def notices(self) -> list[str]:
+        return [e.text for e in self.els("#notices .notice p")]
+
+    def join_from_form(self, alias: str, display_name: str):
+        """Fills the join form (picking the demo room) and submits it; returns the panel shown."""
+        self.wait(lambda _: self.displayed("#join-panel"), "the join form")
+        self.d.find_element(By.XPATH, f"//input[@name='demo-room'][@value='{alias}']/ancestor::label").click()
+        self.wait(lambda _: self.el("#join-alias").get_attribute("value") == alias, f"alias {alias} in the form")
+        name = self.el("#join-name")
+        name.clear()
+        name.send_keys(display_name)
+        self.wait(lambda _: self.el("#join-submit").is_enabled(), "the Join button to be enabled")
+        self.el("#join-submit").click()
+        return self.wait(lambda _: (p := self.panel()).get_attribute("data-state") != "connecting" and p,
+                         f"the session for {alias}")
+
+    def shot(self, name: str, doc: str | None = None) -> Path:
+        """Saves artifacts/browser/<name>.png; with PEXBRIDGE_UPDATE_DOCS=1 also docs/screenshots/<doc>."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        # The pointer rests where the last click was; move it off the content so no hover shows.
+        self.d.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 0, "y": 0})
+        self.d.save_screenshot(str(path))
+        if doc and UPDATE_DOCS:
+            DOCS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, DOCS / doc)
+        return path
+
+    def collect_console(self) -> list[dict]:
+        self.console += self.d.get_log("browser")
+        return self.console
+
+    def assert_clean_console(self, allowed: tuple[str, ...] = ()) -> None:
+        """No script errors and no CSP violations in the browser console."""
+        bad = [entry["message"] for entry in self.collect_console()
+               if entry["level"] == "SEVERE" and not any(pattern in entry["message"] for pattern in allowed)]
+        assert not bad, "browser console errors:\n" + "\n".join(bad)
