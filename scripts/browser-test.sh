@@ -49,13 +49,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 VENV=${PEXBRIDGE_BROWSER_VENV:-/tmp/pexbridge-browser-venv}
-if ! "$VENV/bin/python" -c 'import selenium, pytest, websockets' >/dev/null 2>&1; then
-  echo "browser-test: installing selenium, pytest and websockets in $VENV"
+if ! "$VENV/bin/python" -c 'import selenium, pytest, websockets, axe_playwright_python' >/dev/null 2>&1; then
+  echo "browser-test: installing selenium, pytest, websockets and axe-core in $VENV"
   if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
     apt_install python3-venv   # Debian's python3 ships venv support separately
     python3 -m venv "$VENV"
   fi
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check selenium pytest websockets
+  # Only for the axe-core script it ships (the accessibility audit); Playwright itself is not used.
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps axe-playwright-python==0.1.8
 fi
 
 ARTIFACTS=${PEXBRIDGE_ARTIFACTS:-$ROOT/artifacts/browser}

@@ -15,7 +15,7 @@ extension ServiceLoop {
             return refuseUpgrade(wsi, status: 503, message: "shutting down")
         }
         if !configuration.allowedOrigins.isEmpty, let origin = header(wsi, WSI_TOKEN_ORIGIN),
-           !configuration.allowedOrigins.contains(origin) {
+           !Self.isNonBrowserOrigin(origin), !configuration.allowedOrigins.contains(origin) {
             return refuseUpgrade(wsi, status: 403, message: "origin not allowed")
         }
         if let offered = header(wsi, WSI_TOKEN_PROTOCOL) {
@@ -224,5 +224,12 @@ extension ServiceLoop {
             bytes += encoded
         }
         return bytes
+    }
+
+    /// Browsers send the page's origin (`http(s)://…` or `null`); a `ws://`/`wss://` Origin comes from a
+    /// non-browser client library (which could send any header it likes), so the browser check does not apply.
+    static func isNonBrowserOrigin(_ origin: String) -> Bool {
+        let lower = origin.lowercased()
+        return lower.hasPrefix("ws://") || lower.hasPrefix("wss://")
     }
 }

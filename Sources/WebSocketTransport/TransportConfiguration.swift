@@ -14,7 +14,8 @@ public struct TransportConfiguration: Sendable {
     public var outboxLimitBytes: Int
     /// When set, the port speaks only TLS (WSS and HTTPS).
     public var tls: TLSFiles?
-    /// Origins allowed to upgrade; empty allows any. A present Origin header not listed gets HTTP 403.
+    /// Origins allowed to upgrade; empty allows any. A present browser Origin header (http/https/null)
+    /// that is not listed gets HTTP 403; non-browser clients (no Origin, or a ws/wss one) are not checked.
     public var allowedOrigins: [String]
     /// Idle time after which the server pings a client; nil disables pings.
     public var pingInterval: Duration?

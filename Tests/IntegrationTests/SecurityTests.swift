@@ -53,14 +53,13 @@ struct SecurityTests {
         await bridge.stop()
     }
 
-    @Test func aDisallowedOriginIsRefusedBeforeAnyMessage() async throws {
+    @Test func aDisallowedBrowserOriginIsRefusedBeforeAnyMessage() async throws {
         let bridge = try await TestBridge.start { $0.allowedOrigins = ["https://console.example.com"] }
-        await #expect(throws: BridgeClientError.self) {
-            _ = try await BridgeConnection.connect(url: bridge.url, origin: "https://evil.example.net", timeout: .seconds(3))
-        }
-        let good = try await BridgeConnection.connect(url: bridge.url, origin: "https://console.example.com")
-        #expect(try await good.request(.ping) == .success(.empty))
-        await good.close()
+        #expect(try await upgradeStatus(port: bridge.port, origin: "https://evil.example.net") == 403)
+        #expect(try await upgradeStatus(port: bridge.port, origin: "null") == 403)
+        #expect(try await upgradeStatus(port: bridge.port, origin: "https://console.example.com") == 101)
+        #expect(try await upgradeStatus(port: bridge.port, origin: nil) == 101)
+        // Scripts and remote controls (no browser Origin) still get in.
         let scripted = try await BridgeConnection.connect(url: bridge.url)
         #expect(try await scripted.request(.ping) == .success(.empty))
         await scripted.close()

@@ -11,6 +11,7 @@ cannot start, the test fails: it is never skipped.
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import json
 import os
 import queue
@@ -86,9 +87,10 @@ class Bridge:
                 return self
             # A fixed port may still be held by the previous process for a moment: try again.
             self.process.wait(timeout=5)
+            if self.port == 0 or time.monotonic() > deadline:
+                tail = (ARTIFACTS / f"bridge-{self.name}.log").read_text(errors="replace").strip().splitlines()[-3:]
+                pytest.fail(f"bridge {self.name} did not start: {' / '.join(tail)}", pytrace=False)
             time.sleep(0.2)
-            if time.monotonic() > deadline:
-                pytest.fail(f"bridge {self.name} did not start; see {ARTIFACTS}/bridge-{self.name}.log", pytrace=False)
 
     @staticmethod
     def _drain(process: subprocess.Popen, lines: "queue.Queue[str | None]") -> None:
@@ -376,6 +378,17 @@ class Page:
             DOCS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, DOCS / doc)
         return path
+
+    def axe_violations(self) -> list[str]:
+        """Runs axe-core (the copy shipped in the axe-playwright-python wheel) on the page as it is."""
+        source = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
+        self.d.set_script_timeout(60)
+        self.js(source)
+        found = self.d.execute_async_script("""const done = arguments[0];
+            axe.run(document, {resultTypes: ['violations']})
+              .then(r => done(r.violations.map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')})`)))
+              .catch(e => done([`axe failed: ${e}`]));""")
+        return found
 
     def collect_console(self) -> list[dict]:
         self.console += self.d.get_log("browser")

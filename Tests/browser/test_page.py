@@ -416,3 +416,37 @@ def test_session_store_rules_in_browser(bridge_url, driver):
     assert len(results) >= 18, results
     failed = [name for name, ok in results if not ok]
     assert not failed, f"store rules failed: {failed}"
+
+
+def test_accessibility_axe(bridge_url, driver):
+    """axe-core finds nothing on the join form, the PIN panel with its error, and the connected view
+    (light, dark, phone): labels, roles, names, contrast, landmarks."""
+    # Reduced motion: no colour transition is caught half-way by the contrast check.
+    calm = {"name": "prefers-reduced-motion", "value": "reduce"}
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [calm]})
+    page = Page(driver, bridge_url)
+    page.open()
+    page.wait_online()
+    page.wait(lambda _: len(page.els("#demo-room-list input[type=radio]")) == 5, "the demo rooms")
+    audits = {"join form": page.axe_violations()}
+    panel = page.join_from_form("meet.pin", "Audit Desk")
+    panel = page.wait_panel_state("pin_required")
+    session_id = panel.get_attribute("data-session")
+    page.el(".pin-input", panel).send_keys("0000" + Keys.ENTER)
+    page.wait(lambda _: "Wrong PIN" in page.el(".pin-error", panel).text, "the wrong-PIN message")
+    audits["PIN panel"] = page.axe_violations()
+    page.el(".pin-input", panel).send_keys("5678" + Keys.ENTER)
+    panel = page.wait_panel_state("connected")
+    page.wait_roster_count(session_id, "Audit Desk", 1)
+    page.el(".chat-input", panel).send_keys("Accessibility check" + Keys.ENTER)
+    page.wait(lambda _: page.els(".chat-log .msg.own", panel), "the chat message")
+    audits["connected"] = page.axe_violations()
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [calm, {"name": "prefers-color-scheme", "value": "dark"}]})
+    audits["connected, dark"] = page.axe_violations()
+    set_viewport(driver, PHONE, mobile=True)
+    audits["connected, dark, phone"] = page.axe_violations()
+    page.el(".leave", panel).click()
+    page.wait(lambda _: not page.els(f'[data-session="{session_id}"]'), "the session to go")
+    found = {view: violations for view, violations in audits.items() if violations}
+    assert not found, "accessibility violations:\n" + "\n".join(f"{view}: {v}" for view, vs in found.items() for v in vs)

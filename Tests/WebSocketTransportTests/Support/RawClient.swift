@@ -118,7 +118,7 @@ final class RawClient: Sendable {
         }
     }
 
-    /// Whether the peer has closed (EOF or reset) within `timeout` seconds, discarding data meanwhile.
+    /// Whether the peer has closed (EOF or reset), discarding data meanwhile; throws on the read timeout.
     func waitForPeerClose() throws -> Bool {
         do {
             _ = try readToEnd()

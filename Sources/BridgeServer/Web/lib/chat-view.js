@@ -23,7 +23,7 @@ export class ChatView {
   constructor({ onSend }) {
     this.#onSend = onSend;
     const id = uid('chat');
-    this.#log = h('ol', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': `${id}-title` });
+    this.#log = h('ol', { class: 'chat-log' });
     this.#empty = h('p', { class: 'empty', text: 'No messages yet.' });
     this.#input = h('input', {
       id: `${id}-input`, type: 'text', name: 'message', autocomplete: 'off', maxlength: 2000,
@@ -40,8 +40,9 @@ export class ChatView {
     });
     this.element = h('section', { class: 'card chat', 'aria-labelledby': `${id}-title` },
       h('div', { class: 'card-head' }, h('h3', { id: `${id}-title` }, icon('chat'), ' Chat')),
-      // The scroller takes the focus, so the history can be scrolled with the keyboard.
-      h('div', { class: 'chat-scroll', tabindex: '0', role: 'region', 'aria-label': 'Chat history' }, this.#empty, this.#log),
+      // The scroller is the live log and takes the focus, so the history scrolls with the keyboard.
+      h('div', { class: 'chat-scroll', tabindex: '0', role: 'log', 'aria-live': 'polite', 'aria-labelledby': `${id}-title` },
+        this.#empty, this.#log),
       this.#form, this.#error, this.#note);
   }
 
