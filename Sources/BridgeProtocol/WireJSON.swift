@@ -1,11 +1,12 @@
 import Foundation
 
-/// The JSON encoding rules of the wire protocol: UTF-8, snake_case keys (spelled by each type), no escaped slashes.
+/// The JSON encoding rules of the wire protocol: UTF-8, snake_case keys (spelled by each type), keys sorted so
+/// the same message always has the same bytes, no escaped slashes.
 public enum WireJSON {
     /// An encoder configured for the wire.
     public static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return encoder
     }
 

@@ -126,8 +126,12 @@ private struct TerminalGuard {
             source.setEventHandler {
                 var restore = original
                 tcsetattr(descriptor, TCSAFLUSH, &restore)
+                // Die of the signal as if it had not been caught. Not raise(): it targets this dispatch thread,
+                // which blocks signals, so the signal would stay pending. _exit if it is somehow still alive.
                 signal(number, SIG_DFL)
-                raise(number)
+                kill(getpid(), number)
+                usleep(200_000)
+                _exit(128 + number)
             }
             source.resume()
             sources.append(source)
