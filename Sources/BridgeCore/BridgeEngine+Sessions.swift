@@ -103,11 +103,19 @@ extension BridgeEngine {
                 case .conference(let command): try await link.perform(command)
                 case .participant(let command, let uuid): try await link.perform(command, participant: uuid)
                 }
+                if case .sendMessage(let text) = control { await self.echoOwnMessage(text, session: sessionID) }
                 await self.reply(target, .success(.empty))
             } catch {
                 await self.reply(target, .failure(.upstream(error, participantCall: control.participant != nil)))
             }
         }
+    }
+
+    /// The node does not send a participant its own chat; subscribers still see what this session said.
+    private func echoOwnMessage(_ text: String, session: String) {
+        guard let record = sessions[session], case .connected = record.machine.phase else { return }
+        let name = record.selfUUID.flatMap { record.roster[$0]?.displayName } ?? record.displayName
+        publish(.message(ChatMessage(from: MessageSender(uuid: record.selfUUID ?? "", displayName: name), text: text)), in: record)
     }
 
     private func newSessionID() -> String {
@@ -267,7 +275,8 @@ extension BridgeEngine {
         }
         if state == .connected { change.role = record.machine.role }
         let capabilities = Capabilities.of(
-            state: state, role: record.machine.role, conference: record.conference, chatEnabled: record.chatEnabled)
+            state: state, role: record.machine.role, conference: record.conference, chatEnabled: record.chatEnabled,
+            waiting: record.isWaiting)
         record.capabilities = capabilities
         change.capabilities = capabilities
         if before != state {
@@ -347,12 +356,13 @@ extension BridgeEngine {
             case .left(let uuid): publish(.participantLeft(uuid: uuid), in: record)
             }
         }
+        if !changes.isEmpty { refreshCapabilities(record) }
     }
 
     private func refreshCapabilities(_ record: SessionRecord) {
         let capabilities = Capabilities.of(
             state: record.machine.state, role: record.machine.role, conference: record.conference,
-            chatEnabled: record.chatEnabled)
+            chatEnabled: record.chatEnabled, waiting: record.isWaiting)
         guard capabilities != record.capabilities else { return }
         record.capabilities = capabilities
         publish(.state(StateChange(state: record.machine.state, role: record.machine.role, capabilities: capabilities)),

@@ -54,6 +54,12 @@ final class SessionRecord {
             pinAttemptsLeft: machine.pinRequirement == nil ? nil : machine.attemptsLeft)
     }
 
+    /// True while the node holds the bridge's own participant in the waiting room.
+    var isWaiting: Bool {
+        guard let selfUUID, let me = roster[selfUUID] else { return false }
+        return me.serviceType == "waiting_room"
+    }
+
     /// The wrong-PIN error shown while the session waits for another PIN.
     var lastPINError: ErrorBody?
 

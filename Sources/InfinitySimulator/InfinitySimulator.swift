@@ -55,6 +55,9 @@ public final class InfinitySimulator: Sendable {
         }
         let (started, startedContinuation) = AsyncStream<Result<Int, SimulatorError>>.makeStream()
         let (done, doneContinuation) = AsyncStream<Void>.makeStream()
+        // The HTTP server's own log: `stop()` cancels it, which it reports as an error; keep only critical lines.
+        var serverLogger = logger
+        serverLogger.logLevel = .critical
         let app = Application(
             responder: SimulatorResponder(engine: engine, admin: configuration.adminAPI ? SimulatorAdmin(simulator: self) : nil),
             configuration: ApplicationConfiguration(
@@ -62,7 +65,7 @@ public final class InfinitySimulator: Sendable {
             onServerRunning: { channel in
                 startedContinuation.yield(.success(channel.localAddress?.port ?? 0))
             },
-            logger: logger)
+            logger: serverLogger)
         let serverTask = Task {
             do {
                 try await app.run()

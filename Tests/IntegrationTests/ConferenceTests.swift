@@ -165,7 +165,35 @@ struct ConferenceTests {
         }
         guard case .event(let e) = m, case .message(let chat) = e.payload else { return }
         #expect(chat.from.displayName == "Bridge bot")
+        // The node does not echo a participant's own chat; the bridge tells the sender's subscribers itself.
+        let own = try await room.watcher.waitFor { m in
+            if case .event(let e) = m, e.session == room.session.id, case .message(let c) = e.payload {
+                c.text == "hello from the bridge"
+            } else { false }
+        }
+        guard case .event(let ownEvent) = own, case .message(let ownChat) = ownEvent.payload else { return }
+        let me = try #require(room.simulator.participants(alias: "t.open").first { $0.isAPI && $0.displayName == "Bridge bot" })
+        #expect(ownChat.from.uuid == me.uuid)
         await room.close()
+    }
+
+    @Test func aSessionHeldInTheWaitingRoomMayOnlyLeaveUntilAdmitted() async throws {
+        let bridge = try await TestBridge.start()
+        let client = try await bridge.client()
+        let s = try await client.join("t.locked")
+        try await client.waitFor { m in
+            if case .event(let e) = m, case .participantJoined(let p) = e.payload { p.isSelf && p.serviceType == "waiting_room" } else { false }
+        }
+        guard case .success(.sessions(let held, _)) = try await client.request(.list) else { return }
+        #expect(held.first?.capabilities == Capabilities(leave: true))
+        let me = try #require(bridge.simulator.participants(alias: "t.locked").first { $0.isAPI })
+        try bridge.simulator.admit(alias: "t.locked", uuid: me.uuid)
+        let change = try await client.waitFor { m in
+            if case .event(let e) = m, e.session == s.id, case .state(let c) = e.payload { c.capabilities?.lock == true } else { false }
+        }
+        #expect(change.type == .state)
+        await client.close()
+        await bridge.stop()
     }
 
     @Test func disconnectAllEndsEveryoneIncludingTheBridge() async throws {

@@ -48,12 +48,19 @@ final class RemoteChild: @unchecked Sendable {
     private let output = OutputBox()
     private let input: ExclusivePipe
 
-    /// Starts `pexbridge arguments…`; `stdin` (when given) is written and closed at once, otherwise standard
-    /// input stays open and empty until the child ends (a read from it blocks).
+    /// Starts `pexbridge arguments…` (or `launcher`, a whole command line, when given); `stdin` (when given)
+    /// is written and closed at once, otherwise standard input stays open for `send` until the child ends.
     /// The environment is the test's, without any PEXBRIDGE_TOKEN, plus `environment`.
-    init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws {
-        process.executableURL = try pexbridgeExecutable()
-        process.arguments = arguments
+    init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], launcher: [String]? = nil)
+        throws
+    {
+        if let launcher {
+            process.executableURL = URL(fileURLWithPath: launcher[0])
+            process.arguments = Array(launcher.dropFirst())
+        } else {
+            process.executableURL = try pexbridgeExecutable()
+            process.arguments = arguments
+        }
         var merged = ProcessInfo.processInfo.environment
         merged["PEXBRIDGE_TOKEN"] = nil
         process.environment = merged.merging(environment) { $1 }
@@ -92,6 +99,11 @@ final class RemoteChild: @unchecked Sendable {
             output.withLock { if isStandardError { $0.stderrClosed = true } else { $0.stdoutClosed = true } }
             try? handle.close()
         }.start()
+    }
+
+    /// Writes to the child's standard input (when it was not given at start).
+    func send(_ text: String) throws {
+        try input.writing.write(contentsOf: Data(text.utf8))
     }
 
     var stdout: String { String(decoding: output.withLock { $0.stdout }, as: UTF8.self) }
@@ -329,6 +341,38 @@ struct RemoteControlTests {
             #expect(open.stderr.contains("connected"))
 
             for text in [guest.stdout, guest.stderr, noPIN.stdout, noPIN.stderr] { #expect(free(ofPINs: text)) }
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func onATerminalThePINIsPromptedForWithoutEcho() async throws {
+        try await withRemoteBridge { bridge in
+            let executable = try pexbridgeExecutable().path
+            let url = ["--url", bridge.url]
+            // `script` runs the command on a pseudo-terminal and copies everything the terminal shows to its
+            // standard output, so an echoed PIN would be seen there.
+            func onTerminal(_ arguments: [String]) throws -> RemoteChild {
+                let command = ([executable] + arguments).map { "'\($0)'" }.joined(separator: " ")
+                return try RemoteChild([], launcher: ["/usr/bin/script", "-qfec", command, "/dev/null"])
+            }
+
+            let join = try onTerminal(["join", "--node", "simulator", "--alias", "t.pin", "--name", "Tty", "--pin-prompt"] + url)
+            defer { join.stop() }
+            try await join.waitFor("PIN for t.pin: ")
+            try join.send(TestPINs.guest + "\n")
+            #expect(await join.finish() == 0)
+            #expect(join.stdout.contains("role guest"), "\(join.stdout)")
+
+            let waiting = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.pin", "--name", "Tty 2"] + url)
+            let id = try #require(waiting.stdout.split(separator: "\n").first.map(String.init))
+            let pin = try onTerminal(["pin", id] + url)
+            defer { pin.stop() }
+            try await pin.waitFor("PIN for \(id) (empty for none): ")
+            try pin.send(TestPINs.host + "\n")
+            #expect(await pin.finish() == 0)
+            #expect(pin.stdout.contains("role host"), "\(pin.stdout)")
+
+            for text in [join.stdout, join.stderr, pin.stdout, pin.stderr] { #expect(free(ofPINs: text)) }
         }
     }
 
