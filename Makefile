@@ -1,14 +1,25 @@
 # pexbridge: the two commands of the README, and a few more.
-.PHONY: run test deps test-deps build release schema clean
+.PHONY: run test test-swift test-browser test-autobahn deps test-deps build release schema bench clean
 
 # Run the bridge with the embedded simulator and the web page on http://127.0.0.1:8080/
 run: deps
 	swift run pexbridge serve --simulate
 
-# Run every test (unit, real-socket integration, CLI).
-test: test-deps
+# Run every test: Swift (unit, real-socket integration, command line), the web page in a real
+# browser, and WebSocket conformance (Autobahn cases 1-7, when Python 2.7 is available).
+test: test-swift test-browser test-autobahn
+
+test-swift: test-deps
 	swift build --build-tests
 	swift test --skip-build
+
+test-browser: test-deps
+	swift build --product pexbridge
+	PEXBRIDGE_BIN=.build/debug/pexbridge ./scripts/browser-test.sh
+
+test-autobahn: test-deps
+	swift build --product pexbridge
+	PEXBRIDGE_BIN=.build/debug/pexbridge ./scripts/autobahn.sh 1-7
 
 deps:
 	@./scripts/install-deps.sh
@@ -25,6 +36,10 @@ release: deps
 # Regenerate protocol/schema.json from the BridgeProtocol module.
 schema: deps
 	swift run pexbridge schema --output protocol/schema.json
+
+# Fan-out, memory, sessions and join-latency figures (release build; takes several minutes).
+bench: deps
+	./scripts/bench.sh
 
 clean:
 	rm -rf .build
