@@ -74,10 +74,11 @@ public final class BridgeConnection: Sendable {
     /// Connects, waits for `hello`, and authenticates when a token is given.
     ///
     /// For `wss://` URLs whose host is an IP address, pass `serverName`: the name the bridge's certificate
-    /// carries, which is then verified and sent as SNI.
+    /// carries, which is then verified and sent as SNI. `recordFrames` keeps every raw frame (for tests and
+    /// tools that inspect the wire; a long-lived connection should leave it off).
     public static func connect(
         url: String, token: String? = nil, origin: String? = nil, subprotocol: String? = nil,
-        tlsConfiguration: TLSConfiguration? = nil, serverName: String? = nil, maxFrameSize: Int = 1 << 20, timeout: Duration = .seconds(10),
+        tlsConfiguration: TLSConfiguration? = nil, serverName: String? = nil, recordFrames: Bool = false, maxFrameSize: Int = 1 << 20, timeout: Duration = .seconds(10),
         logger: Logger = Logger(label: "pexbridge.client")
     ) async throws -> BridgeConnection {
         var headers = HTTPFields()
@@ -101,7 +102,7 @@ public final class BridgeConnection: Sendable {
                             if case .binary(let buffer) = message { continuation.yield(.binary(buffer.readableBytes)) }
                             continue
                         }
-                        state.withLock { $0.received.append(text) }
+                        if recordFrames { state.withLock { $0.received.append(text) } }
                         let decoded = try? WireJSON.decodeServerMessage(Array(text.utf8))
                         if first {
                             first = false
@@ -288,7 +289,7 @@ public final class BridgeConnection: Sendable {
         }
     }
 
-    /// Every text frame received so far, raw, `hello` included.
+    /// Every text frame received so far, raw, `hello` included (only when connected with `recordFrames`).
     public var receivedFrames: [String] { state.withLock { $0.received } }
 
     /// The close code the bridge sent, once closed.

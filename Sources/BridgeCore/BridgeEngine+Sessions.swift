@@ -259,7 +259,11 @@ extension BridgeEngine {
     /// Publishes a state change with what changed alongside it, and retires the session when final.
     private func emit(_ change: StateChange, in record: SessionRecord, from before: SessionState) {
         var change = change
-        let state = record.machine.state
+        // One copy of the machine: reading `record.machine.role` twice here crashes the Swift 6.3.1
+        // optimizer (CopyPropagation ownership verifier) in release builds.
+        let machine = record.machine
+        let state = machine.state
+        let role = machine.role
         if state == .pinRequired || state == .pinOptional {
             record.lastPINError = change.error
             if change.error?.code == .invalidPIN {
@@ -273,9 +277,9 @@ extension BridgeEngine {
             counters.pinFailures += 1
             pinFailures.record(pinGuardKey(node: record.node, alias: record.alias))
         }
-        if state == .connected { change.role = record.machine.role }
+        if state == .connected { change.role = role }
         let capabilities = Capabilities.of(
-            state: state, role: record.machine.role, conference: record.conference, chatEnabled: record.chatEnabled,
+            state: state, role: role, conference: record.conference, chatEnabled: record.chatEnabled,
             waiting: record.isWaiting)
         record.capabilities = capabilities
         change.capabilities = capabilities

@@ -84,7 +84,10 @@ final class ChildProcess: @unchecked Sendable {
     func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        while lock.withLock({ openStreams > 0 }) && ContinuousClock.now < deadline {
+        // Another child started at the same moment may have inherited the pipes and hold them open:
+        // wait for end-of-file only briefly after the exit.
+        let outputDeadline = min(deadline, ContinuousClock.now + .seconds(3))
+        while lock.withLock({ openStreams > 0 }) && ContinuousClock.now < outputDeadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return process.isRunning ? nil : process.terminationStatus
@@ -108,7 +111,7 @@ struct CLITests {
         _ = try await child.line(startingWith: "web page: ")
         #expect(child.stdout.contains("meet.pin"))
 
-        let connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws")
+        let connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws", recordFrames: true)
         let joined = try await connection.request(.join(JoinParameters(node: "simulator", alias: "meet.pin", displayName: "CLI test")))
         guard case .success(.session(let s)) = joined else { Issue.record("\(joined)"); return }
         #expect(s.state == .pinRequired)

@@ -238,12 +238,16 @@ struct RemoteControlTests {
             #expect(pin.stderr.contains("connected"))
             #expect(pin.stderr.contains("role host"))
 
-            // list: one line with id, state, alias, role and the participant count (the bridge itself).
-            let list = try await runPexbridge(["list"] + url)
-            outputs += [list.stdout, list.stderr]
-            #expect(list.status == 0)
-            let row = list.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-            #expect(row == [[id, "connected", "t.pin", "host", "1"]])
+            // list: one line with id, state, alias, role and the participant count; once the node's roster has
+            // arrived (it follows the connection), the count includes the bridge's own participant.
+            var row: [[String]] = []
+            let listed = try await eventually {
+                let list = try await runPexbridge(["list"] + url)
+                outputs += [list.stdout, list.stderr]
+                row = list.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+                return list.status == 0 && row == [[id, "connected", "t.pin", "host", "1"]]
+            }
+            #expect(listed, "\(row)")
 
             let listJSON = try await runPexbridge(["list", "--json"] + url)
             outputs += [listJSON.stdout, listJSON.stderr]

@@ -83,7 +83,7 @@ struct TestBridge {
     }
 
     func client(token: String? = nil) async throws -> TestClient {
-        TestClient(try await BridgeConnection.connect(url: url, token: token))
+        TestClient(try await BridgeConnection.connect(url: url, token: token, recordFrames: true))
     }
 
     func stop() async {

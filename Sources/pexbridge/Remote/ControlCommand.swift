@@ -16,7 +16,7 @@ struct ControlCommand: AsyncParsableCommand {
     @Argument(help: "The session id.")
     var session: String
 
-    @Argument(help: ArgumentHelp("What to do.", valueName: "ACTION"))
+    @Argument(help: "What to do.")
     var action: ControlAction
 
     @Argument(help: "The participant (uuid or display name), for the actions on one participant.")

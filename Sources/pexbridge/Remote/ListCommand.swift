@@ -25,6 +25,7 @@ struct ListCommand: AsyncParsableCommand {
         try await RemoteRunner(options: remote).run { client throws(RemoteFailure) in
             let sessions = try await client.list()
             if json {
+                // Snapshots hold only strings, numbers, booleans, arrays and objects: encoding cannot fail.
                 let data = (try? WireJSON.encoder.encode(sessions)) ?? Data("[]".utf8)
                 printLine(String(decoding: data, as: UTF8.self))
                 return

@@ -39,13 +39,12 @@ enum RemoteExitCode: Int32, CaseIterable, Sendable {
     static let helpText = """
         Exit status:
           0   ok
-          1   the bridge refused the request (ok:false); stderr says "error: <code>: <message>"
-          3   cannot connect to the bridge, the connection was lost, or the bridge is shutting down
-          4   authentication failed (missing or wrong token, unauthorized, forbidden)
-          5   timed out waiting for the bridge (also the bridge's upstream_timeout)
-          64  usage error: bad arguments, or no PIN could be read
+          1   the bridge refused the request: "error: <code>: <message>" on stderr
+          3   cannot connect, connection lost, or the bridge is shutting down
+          4   authentication failed (no or wrong token, unauthorized, forbidden)
+          5   timed out (no answer within --timeout, or the node's upstream_timeout)
+          64  usage error (bad arguments), or no PIN could be read
 
-        The token is read from --token-file FILE or the environment variable PEXBRIDGE_TOKEN; --token
-        works too but shows the secret in ps. A PIN is never taken from the command line.
+        The token comes from --token-file FILE or the environment variable PEXBRIDGE_TOKEN; --token works too but shows the secret in ps. A PIN is never taken from the command line.
         """
 }

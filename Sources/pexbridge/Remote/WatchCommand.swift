@@ -92,9 +92,11 @@ struct WatchCommand: AsyncParsableCommand {
         if let since, replayed == false {
             printError("events after #\(since) are no longer held; the state above is where the session stands now")
         }
-        printError(session == nil
-            ? "watching all sessions (\(snapshots.count) live); Ctrl-C to stop"
-            : "watching \(session!); Ctrl-C to stop")
+        if let session {
+            printError("watching \(session); Ctrl-C to stop")
+        } else {
+            printError("watching all sessions (\(snapshots.count) live); Ctrl-C to stop")
+        }
         var formatter = EventFormatter()
         formatter.learn(snapshots)
         for await incoming in client.connection.incoming {
