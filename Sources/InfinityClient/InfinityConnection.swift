@@ -118,7 +118,7 @@ public actor InfinityConnection {
             try await withTimeout(timeout) {
                 try await client.releaseToken(node: node, alias: alias, token: token, timeout: timeout)
             }
-            logger.debug("infinity token released")
+            logger.debug("infinity release_token answered")
         } catch {
             logger.info("infinity release_token failed", metadata: ["infinity.error": "\(InfinityClient.map(error))"])
         }

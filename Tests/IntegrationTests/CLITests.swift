@@ -38,31 +38,25 @@ final class ChildProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        out.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            guard let self else { return }
-            self.lock.withLock {
-                if d.isEmpty {
-                    h.readabilityHandler = nil
-                    self.openStreams -= 1
-                } else {
-                    self.stdoutText += String(decoding: d, as: UTF8.self)
-                }
-            }
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            guard let self else { return }
-            self.lock.withLock {
-                if d.isEmpty {
-                    h.readabilityHandler = nil
-                    self.openStreams -= 1
-                } else {
-                    self.stderrText += String(decoding: d, as: UTF8.self)
-                }
-            }
-        }
+        collect(out) { $0.stdoutText += $1 }
+        collect(err) { $0.stderrText += $1 }
         try process.run()
+    }
+
+    /// Appends what the pipe delivers to one of the texts, and counts its end-of-file.
+    private func collect(_ pipe: Pipe, append: @escaping @Sendable (ChildProcess, String) -> Void) {
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self else { return }
+            self.lock.withLock {
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                    self.openStreams -= 1
+                } else {
+                    append(self, String(decoding: data, as: UTF8.self))
+                }
+            }
+        }
     }
 
     var stdout: String { lock.withLock { stdoutText } }

@@ -12,17 +12,7 @@ final class StalledReader: Sendable {
 
     init(port: Int) async throws {
         (fd, head) = try await offThePool {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var size: Int32 = 4096
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+            let fd = try loopbackSocket(port: port, receiveTimeout: 5, receiveBuffer: 4096)
             let request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
             _ = request.withCString { send(fd, $0, strlen($0), 0) }
@@ -42,8 +32,6 @@ final class StalledReader: Sendable {
     func drainCloseCode() async throws -> Int? {
         let (fd, head) = (self.fd, self.head)
         return try await offThePool {
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var data = head
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
