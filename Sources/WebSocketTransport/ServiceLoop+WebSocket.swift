@@ -147,6 +147,16 @@ extension ServiceLoop {
         return 0
     }
 
+    /// The peer sent a close frame; lws answers it unless this returns non-zero.
+    ///
+    /// A close body is empty or starts with a 2-byte code, so a 1-byte body is a protocol error. lws 4.1.6
+    /// would echo those bytes back as its own (equally malformed) close frame; returning -1 instead fails
+    /// the connection, which RFC 6455 (7.1.7) does by closing TCP. No close reason is set here, so lws
+    /// sends no close frame and does not wait for an acknowledgement the peer will never send.
+    func peerInitiatedClose(length: Int) -> Int32 {
+        length == 1 ? -1 : 0
+    }
+
     /// The connection is gone (CLOSED, or WSI_DESTROY as a safety net).
     func connectionClosed(user: UnsafeMutableRawPointer?) {
         guard let user else { return }

@@ -5,7 +5,14 @@ import WebSocketTransport
 
 @Suite struct LifecycleTests {
     @Test func shutdownFlushesQueuedFramesThenSends1001AndFreesThePort() async throws {
-        let server = try TestServer.start()
+        // A port outside the kernel's ephemeral range, so that no parallel test's port-0 bind can take it
+        // between this server's shutdown and the rebind below.
+        var server: TestServer?
+        for _ in 0..<50 where server == nil {
+            let port = Int.random(in: 20_000..<30_000)
+            server = try? TestServer.start { $0.port = port }
+        }
+        let server = try #require(server)
         let client = try await server.rawWebSocket()
         let (id, _) = try await server.log.opened()
         for index in 1...5 {

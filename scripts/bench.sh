@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmarks of the release build: fan-out to 1,000 / 5,000 / 10,000 observers beside the plain-C
+# libwebsockets broadcaster, RSS per idle observer, 1,000 sessions, join latency. One command:
+#
+#   scripts/bench.sh [--only fanout,sessions,join] [--sizes 1000,5000,10000] [--repeat N] ...
+#
+# (every option goes to bench/bench.py; `scripts/bench.sh --help` lists them). Needs the measuring
+# sticks (fanout_probe.py, lws_broadcast_server.c) in ${PEXBRIDGE_BENCH_DIR:-../shared/bench}, gcc
+# and libwebsockets-dev. Runs for about 10 minutes on 2 cores; figures are printed and kept in
+# artifacts/bench/results.json. Load matters: run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench_dir=${PEXBRIDGE_BENCH_DIR:-../shared/bench}
+for f in fanout_probe.py lws_broadcast_server.c; do
+  if [ ! -f "$bench_dir/$f" ]; then
+    echo "bench: $bench_dir/$f not found (set PEXBRIDGE_BENCH_DIR)" >&2
+    exit 2
+  fi
+done
+bench_dir=$(cd "$bench_dir" && pwd)
+./scripts/install-deps.sh
+
+# 10,000 observers need 10,000 descriptors in the bridge (the probe spreads its clients over 2 processes).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
+  echo "bench: the open-file limit is $(ulimit -n); 10,000 observers need about 10,100 (raise ulimit -n)" >&2
+fi
+
+echo "bench: building the release binary (.build-release)"
+swift build -c release --scratch-path .build-release --product pexbridge
+bin="$(swift build -c release --scratch-path .build-release --show-bin-path)/pexbridge"
+c_server=.build-release/lws_broadcast_server
+gcc -O2 -o "$c_server" "$bench_dir/lws_broadcast_server.c" $(pkg-config --cflags --libs libwebsockets)
+
+# The probe uses uvloop when the interpreter has it (as the bench README does); stdlib otherwise.
+py=${PEXBRIDGE_BENCH_PYTHON:-}
+if [ -z "$py" ]; then
+  if [ ! -x .venv-bench/bin/python ]; then
+    python3 -m venv .venv-bench >/dev/null 2>&1 &&
+      .venv-bench/bin/pip install -q --disable-pip-version-check uvloop >/dev/null 2>&1 || true
+  fi
+  py=python3
+  [ -x .venv-bench/bin/python ] && py=.venv-bench/bin/python
+fi
+exec "$py" bench/bench.py all --bin "$bin" --c-server "$c_server" --bench-dir "$bench_dir" "$@"
