@@ -7,12 +7,12 @@ import WebSocketTransport
     @Test func shutdownFlushesQueuedFramesThenSends1001AndFreesThePort() async throws {
         // A port outside the kernel's ephemeral range, so that no parallel test's port-0 bind can take it
         // between this server's shutdown and the rebind below.
-        var server: TestServer?
-        for _ in 0..<50 where server == nil {
+        var started: TestServer?
+        for _ in 0..<50 where started == nil {
             let port = Int.random(in: 20_000..<30_000)
-            server = try? TestServer.start { $0.port = port }
+            started = try? TestServer.start { $0.port = port }
         }
-        let server = try #require(server)
+        let server = try #require(started)
         let client = try await server.rawWebSocket()
         let (id, _) = try await server.log.opened()
         for index in 1...5 {
