@@ -131,9 +131,12 @@ struct CLITests {
         #expect(child.stderr.contains("--token"))
     }
 
-    @Test func schemaCommandPrintsTheSchema() async throws {
-        let child = try ChildProcess(arguments: ["schema"])
+    @Test func schemaCommandWritesTheSchema() async throws {
+        // Through --output: a file, unlike a pipe, cannot be held open by a sibling child process.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let child = try ChildProcess(arguments: ["schema", "--output", path])
         #expect(await child.waitForExit() == 0)
-        #expect(child.stdout == ProtocolSchema.document.renderedText())
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == ProtocolSchema.document.renderedText())
     }
 }
