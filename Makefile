@@ -11,7 +11,8 @@ test: test-swift test-browser test-autobahn
 
 test-swift: test-deps
 	swift build --build-tests
-	swift test --skip-build
+	# The suite runs many bridges and sockets at once: lift the soft open-file limit (often 1,024) to the hard one.
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; swift test --skip-build
 
 test-browser: test-deps
 	swift build --product pexbridge

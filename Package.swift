@@ -126,6 +126,7 @@ let package = Package(
             name: "InfinityClientTests",
             dependencies: [
                 "InfinityClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

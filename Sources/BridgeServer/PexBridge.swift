@@ -68,9 +68,19 @@ public final class PexBridge: Sendable {
             sink: TransportSink(server: server), logger: logger)
     }
 
-    /// Starts everything; returns the bound port.
+    /// Starts everything; returns the bound port. When a part cannot start, whatever did start is stopped
+    /// (and the upstream client shut down) before the error is thrown, so a failed bridge holds nothing.
     @discardableResult
     public func start() async throws(BridgeStartError) -> Int {
+        do {
+            return try await startParts()
+        } catch {
+            await shutdown()
+            throw error
+        }
+    }
+
+    private func startParts() async throws(BridgeStartError) -> Int {
         if let simulator {
             let port: Int
             do {

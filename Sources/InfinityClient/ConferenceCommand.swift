@@ -23,6 +23,15 @@ public enum ConferenceCommand: Sendable, Equatable {
         }
     }
 
+    /// Whether sending it twice leaves the conference as sending it once does (so a 502/503/504 may be retried).
+    /// Chat, start and disconnect are sent at most once.
+    var repeatable: Bool {
+        switch self {
+        case .lock, .unlock, .muteGuests, .unmuteGuests: true
+        case .startConference, .disconnectAll, .message: false
+        }
+    }
+
     var body: [UInt8]? {
         if case .message(let text) = self { return encodeJSON(ChatBody(type: "text/plain", payload: text)) }
         return nil

@@ -42,7 +42,7 @@ extension InfinityClient {
         let response = try await send(
             Call(
                 method: .POST, node: node, alias: alias, path: command.path, endpoint: command.path,
-                token: token, pin: nil, body: command.body, idempotent: false, timeout: nil))
+                token: token, pin: nil, body: command.body, idempotent: command.repeatable, timeout: nil))
         _ = try Self.result(of: response, endpoint: command.path)
     }
 
@@ -55,7 +55,7 @@ extension InfinityClient {
             Call(
                 method: .POST, node: node, alias: alias,
                 path: "participants/\(percentEncodedPathSegment(uuid))/\(command.path)", endpoint: endpoint,
-                token: token, pin: nil, body: nil, idempotent: false, timeout: nil))
+                token: token, pin: nil, body: nil, idempotent: command.repeatable, timeout: nil))
         _ = try Self.result(of: response, endpoint: endpoint)
     }
 }

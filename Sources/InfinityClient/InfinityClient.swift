@@ -114,13 +114,17 @@ public final class InfinityClient: Sendable {
         ]
     }
 
-    /// Sends a call, retrying 502/503/504 a bounded number of times when it is idempotent.
+    /// Statuses that say "the node (or its proxy) could not take this now": retried for idempotent calls.
+    /// 529 is Infinity's "overloaded" answer (infinity-api.md §3).
+    static let transientStatuses: Set<Int> = [502, 503, 504, 529]
+
+    /// Sends a call, retrying 502/503/504/529 a bounded number of times when it is idempotent.
     func send(_ call: Call) async throws(InfinityError) -> RawResponse {
         let attempts = call.idempotent ? 1 + max(0, configuration.retriesForIdempotent) : 1
         var attempt = 1
         while true {
             let response = try await sendOnce(call, attempt: attempt)
-            guard [502, 503, 504].contains(response.status), attempt < attempts else { return response }
+            guard Self.transientStatuses.contains(response.status), attempt < attempts else { return response }
             let delay = configuration.retryBackoff * attempt
             logger.debug(
                 "infinity retrying after upstream error",
@@ -138,7 +142,46 @@ public final class InfinityClient: Sendable {
     }
 
     private func sendOnce(_ call: Call, attempt: Int) async throws(InfinityError) -> RawResponse {
-        if let setupFailure { throw .unreachable(setupFailure) }
+        do {
+            return try await exchange(call, attempt: attempt)
+        } catch let failure as StaleConnection {
+            // A pooled keep-alive connection the node (or a proxy) had just closed: when nothing reached the node,
+            // or the call only reads (GET), one more try on a fresh connection is safe and is what a browser does.
+            // A POST that may have reached the node is not repeated: a second request_token would create a second
+            // participant, a second refresh_token would present a token the first one already replaced.
+            guard failure.nothingSent || call.method == .GET else { throw failure.mapped }
+            logger.debug("infinity retrying on a fresh connection", metadata: metadata(call))
+            do {
+                return try await exchange(call, attempt: attempt)
+            } catch {
+                throw (error as? StaleConnection)?.mapped ?? Self.map(error)
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// A request that failed on a connection closed under it (see `isStaleConnection`).
+    struct StaleConnection: Error {
+        var mapped: InfinityError
+        /// True when the request could not even be written, so the node never saw it.
+        var nothingSent: Bool
+    }
+
+    /// Whether `error` is what AsyncHTTPClient reports when a pooled connection turns out to be closed.
+    static func staleConnection(_ error: any Error) -> StaleConnection? {
+        if let channel = error as? ChannelError, channel == .ioOnClosedChannel {
+            return StaleConnection(mapped: map(error), nothingSent: true)
+        }
+        if let client = error as? HTTPClientError, client == .remoteConnectionClosed {
+            return StaleConnection(mapped: map(error), nothingSent: false)
+        }
+        return nil
+    }
+
+    /// One exchange; throws `StaleConnection` or an `InfinityError`.
+    private func exchange(_ call: Call, attempt: Int) async throws -> RawResponse {
+        if let setupFailure { throw InfinityError.unreachable(setupFailure) }
         let request = makeRequest(call, accept: "application/json")
         var logMetadata = metadata(call)
         logMetadata["infinity.attempt"] = "\(attempt)"
@@ -172,7 +215,7 @@ public final class InfinityClient: Sendable {
             logger.debug("infinity request failed", metadata: logMetadata)
             configuration.requestObserver?(UpstreamRequestRecord(
                 endpoint: call.endpoint, outcome: mapped.outcomeName, duration: elapsed))
-            throw mapped
+            throw Self.staleConnection(error) ?? mapped
         }
     }
 

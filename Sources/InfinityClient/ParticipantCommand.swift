@@ -19,4 +19,12 @@ public enum ParticipantCommand: Sendable, Equatable {
         case .disconnect: "disconnect"
         }
     }
+
+    /// Whether sending it twice leaves the participant as sending it once does (so a 502/503/504 may be retried).
+    var repeatable: Bool {
+        switch self {
+        case .mute, .unmute, .spotlightOn, .spotlightOff, .admit: true
+        case .disconnect: false
+        }
+    }
 }

@@ -55,9 +55,11 @@ struct SimulatorResponder: HTTPResponder {
                 headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized)))
         case .eventStream(let stream, let continuation):
+            // Watching for the client's close (below) makes Hummingbird close the connection when the stream
+            // ends, so say so: a client must not return this connection to its keep-alive pool.
             return Response(
                 status: .ok,
-                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"],
                 body: ResponseBody { writer in
                     // The client going away closes the inbound side: end the stream then.
                     try await request.body.consumeWithInboundCloseHandler { _ in

@@ -88,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
         let level = logLevel ?? file.log_level.flatMap(Logger.Level.init(rawValue:)) ?? .info
         let logger = bootstrapLogging(level: level)
         let settings = try settings(file)
+        FileLimit.prepare(forConnections: settings.maxConnections, logger: logger)
         let bridge: PexBridge
         let port: Int
         do {

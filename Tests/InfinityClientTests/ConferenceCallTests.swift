@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 
 @testable import InfinityClient
@@ -156,13 +158,69 @@ import Testing
         }
     }
 
-    @Test func commandsAreNotRetried() async throws {
-        try await withStub({ _, _ in .json(502, Fixture.failed("Bad Gateway")) }) { server in
+    @Test func aConnectionClosedUnderAReadIsRetriedOnAFreshOne() async throws {
+        try await withStub({ _, count in
+            count == 1 ? .hangUp : .json(200, #"{"status":"success","result":\#(Fixture.conferenceUpdate)}"#)
+        }) { server in
             try await withClient { client in
-                await #expect(throws: InfinityError.http(status: 502, message: "Bad Gateway")) {
+                let status = try await client.conferenceStatus(node: server.node, alias: "meet", token: "t")
+                #expect(status.started)
+                #expect(server.requests(to: "conference_status").count == 2)
+            }
+        }
+    }
+
+    @Test func aConnectionClosedUnderARefreshIsNotRepeatedAsTheNodeMayHaveReplacedTheToken() async throws {
+        try await withStub({ _, count in
+            count == 1 ? .hangUp : .json(200, Fixture.refresh(token: "n"))
+        }) { server in
+            try await withClient { client in
+                await #expect(throws: InfinityError.unreachable("the node closed the connection")) {
+                    try await client.refreshToken(node: server.node, alias: "meet", token: "o")
+                }
+                #expect(server.requests(to: "refresh_token").count == 1)
+            }
+        }
+    }
+
+    @Test func aConnectionClosedUnderACommandIsNotRetriedAsTheNodeMayHaveActed() async throws {
+        try await withStub({ _, _ in .hangUp }) { server in
+            try await withClient { client in
+                await #expect(throws: InfinityError.unreachable("the node closed the connection")) {
                     try await client.perform(.lock, node: server.node, alias: "meet", token: "t")
                 }
                 #expect(server.requests.count == 1)
+            }
+        }
+    }
+
+    @Test func aWriteOnAClosedPooledConnectionCountsAsNothingSent() {
+        #expect(InfinityClient.staleConnection(ChannelError.ioOnClosedChannel)?.nothingSent == true)
+        #expect(InfinityClient.staleConnection(HTTPClientError.remoteConnectionClosed)?.nothingSent == false)
+        #expect(InfinityClient.staleConnection(HTTPClientError.readTimeout) == nil)
+    }
+
+    @Test func commandsThatActOnceAreNotRetried() async throws {
+        try await withStub({ _, _ in .json(502, Fixture.failed("Bad Gateway")) }) { server in
+            try await withClient { client in
+                await #expect(throws: InfinityError.http(status: 502, message: "Bad Gateway")) {
+                    try await client.perform(.message("hi"), node: server.node, alias: "meet", token: "t")
+                }
+                await #expect(throws: InfinityError.http(status: 502, message: "Bad Gateway")) {
+                    try await client.perform(.disconnect, participant: "p", node: server.node, alias: "meet", token: "t")
+                }
+                #expect(server.requests.count == 2)
+            }
+        }
+    }
+
+    @Test func repeatableCommandsAreRetriedOnTransientErrors() async throws {
+        try await withStub({ _, count in
+            count <= 2 ? .json(count == 1 ? 503 : 529, Fixture.failed("Busy")) : .json(200, Fixture.ok)
+        }) { server in
+            try await withClient { client in
+                try await client.perform(.lock, node: server.node, alias: "meet", token: "t")
+                #expect(server.requests(to: "lock").count == 3)
             }
         }
     }

@@ -169,19 +169,28 @@ struct ConnectionHarness {
                 let health = updates.compactMap { update -> UpstreamHealth? in
                     if case .health(let health) = update { return health } else { return nil }
                 }
-                #expect(health.count == 3, "\(health)")
+                // ok, then one or more reconnect attempts (on a loaded machine the first can fail, e.g. on a pooled
+                // connection the stub has just closed), then ok again.
+                #expect(health.count >= 3, "\(health)")
                 #expect(health.first == .ok)
                 #expect(health.last == .ok)
-                guard case .reconnecting(let attempt, let delay) = health[1] else {
-                    Issue.record("expected reconnecting, got \(health[1])")
+                let attempts = health.dropFirst().dropLast()
+                for (index, update) in zip(1..., attempts) {
+                    guard case .reconnecting(let attempt, _) = update else {
+                        Issue.record("expected reconnecting, got \(update) in \(health)")
+                        return
+                    }
+                    #expect(attempt == index, "\(health)")
+                }
+                guard let first = attempts.first, case .reconnecting(_, let delay) = first else {
+                    Issue.record("no reconnect reported in \(health)")
                     return
                 }
-                #expect(attempt == 1)
                 #expect(delay >= .milliseconds(40) && delay <= .milliseconds(60))
                 #expect(updates.count(where: { $0 == .event(.participantSyncBegin) }) == 2)
                 let secondOK = try #require(updates.lastIndex(of: .health(.ok)))
                 #expect(updates[secondOK + 1] == .event(.participantSyncBegin))
-                #expect(server.requests(to: "events").count == 2)
+                #expect(server.requests(to: "events").count >= 2)
             }
         }
     }

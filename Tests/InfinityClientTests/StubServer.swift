@@ -55,6 +55,8 @@ enum StubResponse: Sendable {
     case redirect(location: String)
     /// Never answer.
     case hang
+    /// Close the connection without answering (a keep-alive connection closed under the request).
+    case hangUp
     /// Send a 200 head with a content length, then never send the body.
     case headThenHang
 }
@@ -205,6 +207,8 @@ private final class StubHandler: ChannelInboundHandler {
                 keepAlive: keepAlive, context: context)
         case .hang:
             break
+        case .hangUp:
+            context.close(promise: nil)
         case .headThenHang:
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/json")

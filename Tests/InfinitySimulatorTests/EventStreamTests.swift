@@ -21,6 +21,7 @@ struct EventStreamTests {
             let stream = try await h.events("room", token: me.token)
             #expect(stream.status == 200)
             #expect(stream.contentType?.hasPrefix("text/event-stream") == true)
+            #expect(stream.connectionHeader == "close")
             let burst = try await stream.firstEvents(6)
             #expect(burst.map(\.name) == [
                 "participant_sync_begin", "participant_create", "participant_create", "participant_create",

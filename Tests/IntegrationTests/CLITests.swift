@@ -131,6 +131,30 @@ struct CLITests {
         #expect(child.stderr.contains("--token"))
     }
 
+    @Test func serveLiftsTheSoftOpenFileLimitToTheHardOne() async throws {
+        let hard = try #require(Self.hardOpenFileLimit())
+        try #require(hard > 512, "the hard limit (\(hard)) leaves nothing to lift")
+        // A shell lowers the soft limit (the usual default is 1,024) and then becomes the bridge.
+        let executable = try pexbridgeExecutable().path
+        let child = try ChildProcess(arguments: [], launcher: [
+            "sh", "-c", "ulimit -Sn 512 && exec \"$0\" serve --listen 127.0.0.1:0 --log-level warning", executable,
+        ])
+        defer { child.stop() }
+        _ = try await child.line(startingWith: "listening on ")
+        let limits = try String(contentsOfFile: "/proc/\(child.process.processIdentifier)/limits", encoding: .utf8)
+        let row = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
+        let numbers = row.split(separator: " ").compactMap { UInt64($0) }
+        #expect(numbers == [hard, hard], "\(row)")
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(await child.waitForExit() == 0)
+    }
+
+    static func hardOpenFileLimit() -> UInt64? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_max != rlim_t.max else { return nil }
+        return UInt64(limit.rlim_max)
+    }
+
     @Test func schemaCommandWritesTheSchema() async throws {
         // Through --output: a file, unlike a pipe, cannot be held open by a sibling child process.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString).json").path

@@ -1,4 +1,5 @@
 import BridgeProtocol
+import BridgeServer
 import Foundation
 import Testing
 
@@ -26,5 +27,23 @@ struct ShutdownTests {
         #expect(await client.connection.waitUntilClosed())
         #expect(client.connection.closeCode == 1001)
         #expect(await bridge.bridge.engine.sessionCount == 0)
+    }
+
+    @Test func aBridgeThatCannotStartStopsWhatItStartedAndCanBeDropped() async throws {
+        let first = try await TestBridge.start()
+        // Same port: the simulator starts, the transport cannot bind. The simulator is stopped again and the
+        // upstream client shut down (dropping a client that is still live traps in its deinit).
+        var configuration = ServerConfiguration()
+        configuration.port = first.port
+        configuration.simulate = true
+        var bridge: PexBridge? = try PexBridge(configuration: configuration, logger: LogCapture().logger())
+        await #expect(throws: BridgeStartError.self) { try await bridge?.start() }
+        let simulatorURL = try #require(bridge?.simulatorURL)
+        let simulatorPort = try #require(simulatorURL.split(separator: ":").last.flatMap { Int($0) })
+        bridge = nil
+        await #expect(throws: (any Error).self) {
+            try await httpRequest(port: simulatorPort, method: "GET", path: "/_simulator/rooms")
+        }
+        await first.stop()
     }
 }

@@ -84,6 +84,8 @@ actor SSELog {
 final class SSEConnection: Sendable {
     let status: Int
     let contentType: String?
+    /// The response's `connection` header.
+    let connectionHeader: String?
     /// The body of a non-200 answer.
     let errorBody: String?
     let log = SSELog()
@@ -93,6 +95,7 @@ final class SSEConnection: Sendable {
         self.status = status
         self.contentType = contentType
         self.errorBody = errorBody
+        self.connectionHeader = response?.headers.first(name: "connection")
         if let response {
             let log = log
             reader = Task {
