@@ -58,13 +58,15 @@ extension BridgeEngine {
         apply(.pinSubmitted(pin.trimmingCharacters(in: .whitespaces)), to: record, replyTo: target)
     }
 
-    /// The brute-force guard: one conference's wrong PINs, from any client and session, are throttled.
+    /// The brute-force guard: one conference's wrong PINs, from any client and session, are throttled. The key is
+    /// the alias alone (case-folded): a cluster's nodes, a node's other names and ports all reach the same room.
     func pinGuardKey(node: NodeAddress, alias: String) -> String {
-        "\(node.baseURL)|\(alias.lowercased())"
+        alias.lowercased()
     }
 
     private func pinHeldBack(node: NodeAddress, alias: String) -> ErrorBody? {
-        guard let wait = pinFailures.holdBack(pinGuardKey(node: node, alias: alias)) else { return nil }
+        let key = pinGuardKey(node: node, alias: alias)
+        guard let wait = pinFailures.holdBack(key, pending: pinsInFlight[key] ?? 0) else { return nil }
         counters.rateLimited += 1
         logger.notice("PIN attempt throttled", metadata: ["node": "\(node)", "alias": "\(alias)"])
         return ErrorBody(
@@ -207,6 +209,10 @@ extension BridgeEngine {
         case .digits(let digits)?: .pin(digits)
         case nil: nil
         }
+        // A PIN in flight counts against the conference's brute-force budget until the node has answered, so
+        // PINs sent at once through many sessions cannot all slip past the guard before the first one fails.
+        let guardKey: String? = if case .digits? = pin { pinGuardKey(node: node, alias: alias) } else { nil }
+        if let guardKey { pinsInFlight[guardKey, default: 0] += 1 }
         startTask {
             let result: Result<TokenRequestOutcome, InfinityError>
             do throws(InfinityError) {
@@ -214,13 +220,18 @@ extension BridgeEngine {
             } catch {
                 result = .failure(error)
             }
-            await self.tokenOutcome(session: id, node: node, alias: alias, result)
+            await self.tokenOutcome(session: id, node: node, alias: alias, pinGuardKey: guardKey, result)
         }
     }
 
     private func tokenOutcome(
-        session: String, node: NodeAddress, alias: String, _ result: Result<TokenRequestOutcome, InfinityError>
+        session: String, node: NodeAddress, alias: String, pinGuardKey: String?,
+        _ result: Result<TokenRequestOutcome, InfinityError>
     ) {
+        if let pinGuardKey {
+            let left = (pinsInFlight[pinGuardKey] ?? 1) - 1
+            pinsInFlight[pinGuardKey] = left > 0 ? left : nil
+        }
         guard let record = sessions[session] else {
             if case .success(.granted(let grant)) = result {
                 // The session ended while the node was granting: give the token straight back.

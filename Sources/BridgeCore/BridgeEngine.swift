@@ -30,6 +30,8 @@ public actor BridgeEngine {
     var embeddedNode: NodeAddress?
     var authFailures: FailureWindow
     var pinFailures: FailureWindow
+    /// PINs sent upstream and not yet answered, per brute-force guard key.
+    var pinsInFlight: [String: Int] = [:]
 
     public init(configuration: BridgeConfiguration, upstream: any Upstream, sink: any ClientSink, logger: Logger) {
         self.configuration = configuration
@@ -290,14 +292,14 @@ public struct EngineCounters: Sendable {
     public var clientsByRole: [String: Int] = [:]
 }
 
-/// Compares two byte strings in time that depends only on their lengths.
+/// Compares two byte strings in time that depends only on their lengths (every byte of the longer is read).
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+    var difference = a.count == b.count ? 0 : 1
     let n = max(a.count, b.count)
     for i in 0..<n {
         let x = i < a.count ? a[i] : 0
         let y = i < b.count ? b[i] : 0
-        difference |= x ^ y
+        difference |= Int(x ^ y)
     }
     return difference == 0
 }

@@ -76,9 +76,11 @@ final class SessionRecord {
         }
     }
 
-    /// The frames after `seq`, or nil when some of them are no longer kept.
+    /// The frames after `seq`, or nil when some of them are no longer kept, or `since` is not a seq this session
+    /// has reached (a client that confuses sessions, or a session id reused by a restarted bridge).
     func frames(after since: Int) -> [[UInt8]]? {
-        if since >= seq { return [] }
+        if since > seq || since < 0 { return nil }
+        if since == seq { return [] }
         let kept = history[historyStart...]
         guard let first = kept.first, first.seq <= since + 1 else { return nil }
         return kept.filter { $0.seq > since }.map(\.frame)

@@ -50,9 +50,12 @@ public struct FailureWindow: Sendable {
     }
 
     /// How long `key` must wait before its next attempt; nil when it may go ahead.
-    public func holdBack(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
+    /// `pending` attempts whose outcome is not known yet count as failures.
+    public func holdBack(_ key: String, pending: Int = 0, now: ContinuousClock.Instant = .now) -> Duration? {
         let recent = (failures[key] ?? []).filter { now - $0 < window }
-        guard recent.count >= limit, let oldest = recent.first else { return nil }
+        guard recent.count + pending >= limit else { return nil }
+        // Held back by attempts still in flight: they are answered within a request timeout.
+        guard let oldest = recent.first, recent.count >= limit else { return .seconds(1) }
         return window - (now - oldest)
     }
 

@@ -41,8 +41,7 @@ public struct ServerConfiguration: Sendable {
 
     /// True when the listen address is reachable only from this machine.
     public var isLoopback: Bool {
-        let h = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+        OriginPolicy.isLoopbackName(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased())
     }
 }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import Synchronization
 
 /// Whether the event stream reader should go on after an event.
 enum EventDisposition: Sendable {
@@ -70,25 +71,68 @@ extension InfinityClient {
         }
 
         await onOpen()
-        var parser = SSEParser(maxEventBytes: limit)
+        let idleTimeout = configuration.eventStreamIdleTimeout
+        let activity = StreamActivity()
         do {
-            for try await buffer in response.body {
-                for message in try parser.feed(buffer.readableBytesView) {
-                    guard let event = InfinityEvent(message: message) else {
-                        logger.warning("infinity event with malformed payload skipped", metadata: ["infinity.event": "\(message.event)"])
-                        continue
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var parser = SSEParser(maxEventBytes: limit)
+                    for try await buffer in response.body {
+                        activity.touch()
+                        for message in try parser.feed(buffer.readableBytesView) {
+                            guard let event = InfinityEvent(message: message) else {
+                                logger.warning(
+                                    "infinity event with malformed payload skipped",
+                                    metadata: ["infinity.event": "\(message.event)"])
+                                continue
+                            }
+                            logger.trace("infinity event", metadata: ["infinity.event": "\(message.event)"])
+                            if await onEvent(event) == .stop { return }
+                        }
                     }
-                    logger.trace("infinity event", metadata: ["infinity.event": "\(message.event)"])
-                    if await onEvent(event) == .stop { return }
+                    logger.debug("infinity event stream closed by the node", metadata: logMetadata)
                 }
+                if let idleTimeout {
+                    group.addTask { try await activity.watch(idleTimeout: idleTimeout) }
+                }
+                // The reader ends the group (closed, stopped, failed); the watchdog only by throwing.
+                defer { group.cancelAll() }
+                try await group.next()
             }
-            logger.debug("infinity event stream closed by the node", metadata: logMetadata)
         } catch let error as SSEParserError {
             throw .badResponse("event stream: \(error)")
+        } catch let idle as StreamIdle {
+            logger.info(
+                "infinity event stream silent; reopening",
+                metadata: logMetadata.merging(["infinity.idle": "\(idle.silence)"]) { $1 })
+            throw .timeout
         } catch {
             let mapped = Self.map(error)
             logger.debug("infinity event stream failed", metadata: logMetadata.merging(["infinity.error": "\(mapped)"]) { $1 })
             throw mapped
+        }
+    }
+}
+
+/// The event stream was silent for longer than the idle timeout.
+struct StreamIdle: Error {
+    var silence: Duration
+}
+
+/// When an event stream last delivered bytes; the reader touches it, the watchdog reads it.
+final class StreamActivity: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+
+    func touch() {
+        last.withLock { $0 = .now }
+    }
+
+    /// Returns never; throws `StreamIdle` once nothing arrived for `idleTimeout` (or CancellationError).
+    func watch(idleTimeout: Duration) async throws {
+        while true {
+            let silence = ContinuousClock.now - last.withLock { $0 }
+            if silence >= idleTimeout { throw StreamIdle(silence: silence) }
+            try await Task.sleep(for: idleTimeout - silence)
         }
     }
 }

@@ -14,6 +14,11 @@ public struct InfinityClientConfiguration: Sendable {
     public var userAgent: String = "pexbridge"
     /// HTTP/1.1 connections allowed per node; each open event stream holds one for its lifetime.
     public var maxConnectionsPerNode: Int = 1024
+    /// An open event stream that delivers nothing (no event, no keepalive comment) for this long is taken for a
+    /// dead connection (a half-open socket, a proxy that stopped forwarding) and reopened; nil waits forever.
+    /// Nodes write a keepalive comment well within this (the simulator every 15 s); a quiet node that writes none
+    /// costs one resync (which emits no roster change) per interval.
+    public var eventStreamIdleTimeout: Duration? = .seconds(120)
     /// The largest response body accepted for a non-streaming call.
     public var maxResponseBytes: Int = 4 << 20
     /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.

@@ -34,7 +34,9 @@ public actor InfinityConnection {
     private var nextTaskID = 0
     private var refreshTaskID: Int?
     private var refreshInFlight = false
-    private var streamOpened = false
+    /// Set when the current event stream delivered a whole roster sync: only such a stream counts as healthy and
+    /// resets the reconnect backoff (a node that accepts the stream and closes it at once still runs out of time).
+    private var streamSynced = false
 
     /// Wraps a granted token; nothing happens until `start()`.
     public init(
@@ -281,7 +283,7 @@ public actor InfinityConnection {
         var attempt = 0
         var lostSince = ContinuousClock.now
         while phase == .running, !Task.isCancelled {
-            streamOpened = false
+            streamSynced = false
             var failure: InfinityError?
             do {
                 try await client.streamEvents(
@@ -304,7 +306,7 @@ public actor InfinityConnection {
             default:
                 break
             }
-            if streamOpened {
+            if streamSynced {
                 attempt = 0
                 lostSince = .now
             }
@@ -312,6 +314,7 @@ public actor InfinityConnection {
             let remaining = lostSince + policy.giveUpAfter - .now
             guard remaining > .zero else {
                 logger.warning("infinity event stream could not be reopened; giving up")
+                await releaseAbandonedToken()
                 finish(.upstreamLost)
                 return
             }
@@ -331,8 +334,26 @@ public actor InfinityConnection {
         }
     }
 
+    /// Giving up on a participant whose token may still be valid: release it (best effort, bounded), so the node
+    /// does not keep a ghost participant in its roster until the token expires.
+    private func releaseAbandonedToken() async {
+        if let refreshTaskID { tasks[refreshTaskID]?.cancel() }
+        let client = self.client
+        let node = self.node
+        let alias = self.alias
+        let token = self.token
+        let timeout = policy.releaseTimeout
+        do {
+            try await withTimeout(timeout) {
+                try await client.releaseToken(node: node, alias: alias, token: token, timeout: timeout)
+            }
+            logger.debug("infinity abandoned token released")
+        } catch {
+            logger.info("infinity abandoned token not released", metadata: ["infinity.error": "\(InfinityClient.map(error))"])
+        }
+    }
+
     private func streamDidOpen() {
-        streamOpened = true
         emit(.health(.ok))
     }
 
@@ -340,6 +361,8 @@ public actor InfinityConnection {
         guard phase == .running else { return .stop }
         emit(.event(event))
         switch event {
+        case .participantSyncEnd:
+            streamSynced = true
         case .refreshToken:
             refreshNow()
         case .disconnect(let reason):

@@ -6,4 +6,7 @@ struct EventStreamRecord: Sendable {
     let continuation: AsyncStream<String>.Continuation
     /// When something was last written (for keepalives).
     var lastWrite: ContinuousClock.Instant
+    /// A stalled stream stays open and writes nothing, not even keepalives (a half-open connection, a proxy that
+    /// stopped forwarding).
+    var stalled = false
 }

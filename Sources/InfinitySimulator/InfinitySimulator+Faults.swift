@@ -5,6 +5,12 @@ extension InfinitySimulator {
         try engine.mutateRoom(alias) { room, _ in room.dropAllStreams() }
     }
 
+    /// Every open event stream of the room stays open but goes silent (no events, no keepalives), as a half-open
+    /// connection would; streams opened afterwards are normal.
+    public func stallEventStreams(alias: String) throws(SimulatorError) {
+        try engine.mutateRoom(alias) { room, _ in room.stallAllStreams() }
+    }
+
     /// The next `count` calls to `endpoint` (as in `RecordedCall.endpoint`: "events", "request_token",
     /// "lock", "participants/mute" ...) answer `status` with `{"status":"failed","result":"<reason phrase>"}`.
     /// `alias` nil matches every room. Status is clamped to 100...599, count to 10,000.

@@ -63,7 +63,7 @@ struct RoomState: Sendable {
     // MARK: Events
 
     private mutating func send(_ event: ServerEvent, toStream id: Int, now: ContinuousClock.Instant) {
-        guard var stream = streams[id] else { return }
+        guard var stream = streams[id], !stream.stalled else { return }
         stream.continuation.yield(event.frame(id: nextEventID))
         nextEventID += 1
         stream.lastWrite = now
@@ -122,10 +122,15 @@ struct RoomState: Sendable {
         }
     }
 
+    /// Keeps every open stream open but writes nothing more to it; streams opened later behave normally.
+    mutating func stallAllStreams() {
+        for id in streams.keys { streams[id]?.stalled = true }
+    }
+
     /// Writes a comment line to every stream idle for `interval`.
     mutating func keepalive(now: ContinuousClock.Instant, interval: Duration) {
         for id in streams.keys.sorted() {
-            guard var stream = streams[id], now - stream.lastWrite >= interval else { continue }
+            guard var stream = streams[id], !stream.stalled, now - stream.lastWrite >= interval else { continue }
             stream.continuation.yield(ServerEvent.keepaliveFrame)
             stream.lastWrite = now
             streams[id] = stream

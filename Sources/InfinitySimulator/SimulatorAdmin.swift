@@ -9,7 +9,7 @@ import Synchronization
 /// POST /_simulator/rooms/<alias>/participants/<uuid>/remove | /mute | /unmute | /present | /stop-presenting
 /// POST /_simulator/rooms/<alias>/participants/<uuid>/disconnect  {"reason":"…"}
 /// POST /_simulator/rooms/<alias>/chat              {"text":"…","from":"Name"}  (or "from_uuid")
-/// POST /_simulator/rooms/<alias>/lock | /unlock | /refresh | /drop-streams | /expire-tokens
+/// POST /_simulator/rooms/<alias>/lock | /unlock | /refresh | /drop-streams | /stall-streams | /expire-tokens
 /// POST /_simulator/rooms/<alias>/refuse-streams    {"on":true}
 /// POST /_simulator/fail-next                       {"endpoint":"refresh_token","status":503,"count":3,"alias":"meet.open"}
 /// POST /_simulator/delay-next                      {"endpoint":"lock","ms":3000,"count":1}
@@ -76,6 +76,7 @@ struct SimulatorAdmin: Sendable {
         case "unlock": try simulator.setLocked(alias: alias, false)
         case "refresh": try simulator.requestRefresh(alias: alias)
         case "drop-streams": try simulator.dropEventStreams(alias: alias)
+        case "stall-streams": try simulator.stallEventStreams(alias: alias)
         case "expire-tokens": try simulator.expireTokens(alias: alias)
         case "refuse-streams": try simulator.refuseEventStreams(alias: alias, input["on"] as? Bool ?? true)
         case "bench":

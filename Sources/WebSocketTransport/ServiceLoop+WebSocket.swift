@@ -14,8 +14,7 @@ extension ServiceLoop {
         guard !draining else {
             return refuseUpgrade(wsi, status: 503, message: "shutting down")
         }
-        if !configuration.allowedOrigins.isEmpty, let origin = header(wsi, WSI_TOKEN_ORIGIN),
-           !Self.isNonBrowserOrigin(origin), !configuration.allowedOrigins.contains(origin) {
+        guard originPolicy.allows(origin: header(wsi, WSI_TOKEN_ORIGIN), host: header(wsi, WSI_TOKEN_HOST)) else {
             return refuseUpgrade(wsi, status: 403, message: "origin not allowed")
         }
         if let offered = header(wsi, WSI_TOKEN_PROTOCOL) {
@@ -236,10 +235,4 @@ extension ServiceLoop {
         return bytes
     }
 
-    /// Browsers send the page's origin (`http(s)://…` or `null`); a `ws://`/`wss://` Origin comes from a
-    /// non-browser client library (which could send any header it likes), so the browser check does not apply.
-    static func isNonBrowserOrigin(_ origin: String) -> Bool {
-        let lower = origin.lowercased()
-        return lower.hasPrefix("ws://") || lower.hasPrefix("wss://")
-    }
 }

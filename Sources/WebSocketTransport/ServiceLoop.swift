@@ -17,6 +17,7 @@ final class ServiceLoop {
     static let slowConsumerGraceSeconds: Int32 = 5
 
     let configuration: TransportConfiguration
+    let originPolicy: OriginPolicy
     let logger: Logger
     let httpHandler: @Sendable (HTTPRequest) -> HTTPResponse
     let events: AsyncStream<TransportEvent>.Continuation
@@ -51,6 +52,7 @@ final class ServiceLoop {
         serverKey: UInt
     ) {
         self.configuration = configuration
+        originPolicy = OriginPolicy(allowed: configuration.allowedOrigins, loopbackListener: configuration.isLoopback)
         self.logger = logger
         self.httpHandler = httpHandler
         self.events = events

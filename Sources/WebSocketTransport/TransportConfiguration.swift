@@ -14,8 +14,8 @@ public struct TransportConfiguration: Sendable {
     public var outboxLimitBytes: Int
     /// When set, the port speaks only TLS (WSS and HTTPS).
     public var tls: TLSFiles?
-    /// Origins allowed to upgrade; empty allows any. A present browser Origin header (http/https/null)
-    /// that is not listed gets HTTP 403; non-browser clients (no Origin, or a ws/wss one) are not checked.
+    /// Browser origins allowed to upgrade besides the bridge's own page; `*` allows any (see ``OriginPolicy``).
+    /// A refused browser Origin gets HTTP 403; non-browser clients (no Origin, or a ws/wss one) are not checked.
     public var allowedOrigins: [String]
     /// Idle time after which the server pings a client; nil disables pings.
     public var pingInterval: Duration?
@@ -89,5 +89,12 @@ extension TransportConfiguration {
         if let idleTimeout, idleTimeout < .seconds(1) {
             throw .invalidConfiguration("idleTimeout must be at least 1 s")
         }
+    }
+}
+
+extension TransportConfiguration {
+    /// True when the bind address is reachable only from this machine (127.0.0.0/8, ::1, localhost).
+    public var isLoopback: Bool {
+        OriginPolicy.isLoopbackName(String(host.filter { $0 != "[" && $0 != "]" }).lowercased())
     }
 }

@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Private key (PEM) for WSS/HTTPS.")
     var tlsKey: String?
 
-    @Option(name: .customLong("allow-origin"), help: "A browser Origin allowed to open the WebSocket (repeatable; default: any).")
+    @Option(name: .customLong("allow-origin"), help: "A browser Origin (scheme://host[:port]) allowed to open the WebSocket besides the bridge's own page (repeatable; * allows any). (default: the bridge's own page only)")
     var allowedOrigins: [String] = []
 
     @Option(help: "Extra CA certificates (PEM) to trust for conference nodes with a private PKI.")
@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Events kept per session for resuming clients (subscribe with since_seq). (default: 512)")
     var replayDepth: Int?
 
+    @Option(help: "Seconds an upstream event stream may stay silent (no event, no keepalive) before it is reopened; 0 waits forever. (default: 120)")
+    var upstreamIdleTimeout: Int?
+
     @Flag(help: "Serve a WebSocket echo endpoint at /echo (for conformance test runs only).")
     var echoEndpoint = false
 
@@ -85,7 +88,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let file = try config.map(ConfigFile.load) ?? ConfigFile()
-        let level = logLevel ?? file.log_level.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let fileLevel = try file.log_level.map {
+            guard let level = Logger.Level(rawValue: $0) else {
+                throw ValidationError("config: log_level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            return level
+        }
+        let level = logLevel ?? fileLevel ?? .info
         let logger = bootstrapLogging(level: level)
         let settings = try settings(file)
         FileLimit.prepare(forConnections: settings.maxConnections, logger: logger)
@@ -144,6 +153,8 @@ struct ServeCommand: AsyncParsableCommand {
         c.echoEndpoint = echoEndpoint || (file.echo_endpoint ?? false)
         c.webRoot = webRoot
         c.infinity.trustRootsPEMFile = nodeCaFile ?? file.node_ca_file
+        let upstreamIdle = upstreamIdleTimeout ?? file.upstream_idle_timeout ?? 120
+        c.infinity.eventStreamIdleTimeout = upstreamIdle > 0 ? .seconds(upstreamIdle) : nil
         let cert = tlsCert ?? file.tls_cert
         let key = tlsKey ?? file.tls_key
         if (cert == nil) != (key == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -176,6 +187,7 @@ struct ConfigFile: Decodable {
     var outbox_limit_bytes: Int?
     var request_rate: Double?
     var replay_depth: Int?
+    var upstream_idle_timeout: Int?
     var echo_endpoint: Bool?
 
     init() {}

@@ -303,10 +303,37 @@ struct EngineTests {
         _ = try await sink.waitFor(1) { if case .event(let ev) = $0 { ev.seq == 4 } else { false } }
         await e.clientConnected(2, peer: "p")
         await send(e, 2, #"{"type":"subscribe","id":1,"session":"\#(s.id)","since_seq":2}"#)
-        guard case .success(.sessions(_, let replayed)) = try await sink.result(2, id: 1) else { return }
+        guard case .success(.sessions(_, let replayed)) = try await sink.result(2, id: 1) else {
+            Issue.record("subscribe failed")
+            return
+        }
         #expect(replayed == true)
         _ = try await sink.waitFor(2) { if case .event(let ev) = $0 { ev.seq == 4 } else { false } }
         #expect(sink.events(2).map(\.seq) == [3, 4])
+    }
+
+    @Test func resumingFromASeqTheSessionNeverReachedGetsAFreshSnapshot() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        await e.clientConnected(2, peer: "p")
+        await send(e, 2, #"{"type":"subscribe","id":1,"session":"\#(s.id)","since_seq":99}"#)
+        guard case .success(.sessions(let snapshots, let replayed)) = try await sink.result(2, id: 1) else {
+            Issue.record("subscribe failed")
+            return
+        }
+        #expect(replayed == false)
+        #expect(snapshots.map(\.id) == [s.id])
+    }
+
+    @Test func tokensCompareEqualOnlyWhenEveryByteAndTheLengthMatch() {
+        let secret = Array("correct horse".utf8)
+        #expect(constantTimeEqual(secret, secret))
+        #expect(!constantTimeEqual(secret, Array("correct horsf".utf8)))
+        #expect(!constantTimeEqual(secret, Array("correct hors".utf8)))
+        // A length that differs by a multiple of 256, padded with NUL bytes, is still a different token.
+        #expect(!constantTimeEqual(secret, secret + [UInt8](repeating: 0, count: 256)))
+        #expect(!constantTimeEqual([], [0]))
     }
 
     @Test func aFloodOfRequestsIsRateLimitedPerConnection() async throws {

@@ -23,6 +23,7 @@ struct FaultTests {
         #expect(await eventually { await room.bridge.bridge.engine.sessionCount == 0 })
         #expect(await eventually { await room.bridge.bridge.engine.runningTaskCount == 0 })
         #expect(await eventually { room.simulator.openEventStreams(alias: alias) == 0 })
+        #expect(await eventually { room.simulator.liveTokenCount(alias: alias) == 0 })
     }
 
     @Test func aDroppedEventStreamReconnectsAndResyncsWithoutDuplicateJoins() async throws {
@@ -39,6 +40,21 @@ struct FaultTests {
         let joins = room.host.events.compactMap { if case .participantJoined(let p) = $0.payload { p.uuid } else { nil } }
         #expect(joins.count == joinsBefore + 1)
         #expect(Set(joins).count == joins.count)
+        await room.close()
+    }
+
+    @Test func aSilentEventStreamIsTakenForDeadAndReopened() async throws {
+        let room = try await HostedRoom.open("t.open", pin: nil) {
+            quickFaults(&$0)
+            $0.infinity.eventStreamIdleTimeout = .seconds(1)
+        }
+        // The node's side of the stream stays open but nothing more arrives, as with a half-open connection.
+        try room.simulator.stallEventStreams(alias: "t.open")
+        _ = try room.simulator.addParticipant(alias: "t.open", displayName: "Missed", role: .guest, muted: false)
+        try await room.bothSee { if case .upstream(let u) = $0 { u.status == .reconnecting } else { false } }
+        // The resync brings in what the silent stream never delivered.
+        try await room.bothSee { if case .participantJoined(let p) = $0 { p.displayName == "Missed" } else { false } }
+        #expect(await eventually { room.simulator.openEventStreams(alias: "t.open") == 1 })
         await room.close()
     }
 

@@ -87,11 +87,11 @@ private func dechunk(_ text: String) -> String {
 }
 
 /// Sends a WebSocket upgrade request with exactly the given Origin header and returns the HTTP status.
-func upgradeStatus(port: Int, origin: String?) async throws -> Int {
+func upgradeStatus(port: Int, origin: String?, host: String? = nil) async throws -> Int {
     try await offThePool {
         let fd = try loopbackSocket(port: port)
         defer { close(fd) }
-        var request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        var request = "GET /ws HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         if let origin { request += "Origin: \(origin)\r\n" }
         request += "\r\n"

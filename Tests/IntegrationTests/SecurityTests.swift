@@ -66,6 +66,27 @@ struct SecurityTests {
         await bridge.stop()
     }
 
+    @Test func byDefaultOnlyTheBridgesOwnPageMayConnectFromABrowser() async throws {
+        let bridge = try await TestBridge.start()
+        let port = bridge.port
+        // A site the user happens to visit cannot drive the loopback bridge...
+        #expect(try await upgradeStatus(port: port, origin: "https://evil.example.net") == 403)
+        #expect(try await upgradeStatus(port: port, origin: "null") == 403)
+        // ...nor can one that rebinds its own name to 127.0.0.1 (its Origin and Host then agree).
+        #expect(try await upgradeStatus(port: port, origin: "http://evil.example:\(port)", host: "evil.example:\(port)") == 403)
+        // The bridge's own page can, under any loopback name it was opened with.
+        #expect(try await upgradeStatus(port: port, origin: "http://127.0.0.1:\(port)") == 101)
+        #expect(try await upgradeStatus(port: port, origin: "http://localhost:\(port)", host: "localhost:\(port)") == 101)
+        #expect(try await upgradeStatus(port: port, origin: nil) == 101)
+        await bridge.stop()
+    }
+
+    @Test func anAsteriskAllowsEveryOrigin() async throws {
+        let bridge = try await TestBridge.start { $0.allowedOrigins = ["*"] }
+        #expect(try await upgradeStatus(port: bridge.port, origin: "https://dashboard.example.org") == 101)
+        await bridge.stop()
+    }
+
     @Test func connectionsPerAddressAreLimited() async throws {
         let bridge = try await TestBridge.start { $0.maxConnectionsPerAddress = 3 }
         var open: [TestClient] = []
@@ -111,6 +132,45 @@ struct SecurityTests {
         #expect(try await b.session(.pin(session: other.id, pin: TestPINs.optionalHost)).role == .host)
         await a.close()
         await b.close()
+        await bridge.stop()
+    }
+
+    @Test func pinsSentAtOnceThroughManySessionsCannotOutrunTheGuard() async throws {
+        let bridge = try await TestBridge.start { $0.core.conferencePINFailureLimit = 3 }
+        let attacker = try await bridge.client()
+        var sessions: [SessionSnapshot] = []
+        for _ in 0..<6 { sessions.append(try await attacker.join("t.pin")) }
+        let before = bridge.simulator.pinHeadersReceived(alias: "t.pin").count
+        // The node takes its time: every PIN is still in flight when the next is sent.
+        bridge.simulator.delayNext(endpoint: "request_token", by: .milliseconds(500), count: 6, alias: "t.pin")
+        let outcomes = try await withThrowingTaskGroup(of: ErrorCode?.self) { group in
+            for session in sessions {
+                group.addTask {
+                    if case .failure(let error) = try await attacker.request(.pin(session: session.id, pin: TestPINs.wrong)) {
+                        return error.code
+                    }
+                    return nil
+                }
+            }
+            return try await group.reduce(into: [ErrorCode?]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .invalidPIN }.count == 3, "\(outcomes)")
+        #expect(outcomes.filter { $0 == .rateLimited }.count == 3, "\(outcomes)")
+        #expect(bridge.simulator.pinHeadersReceived(alias: "t.pin").count == before + 3)
+        await attacker.close()
+        await bridge.stop()
+    }
+
+    @Test func theGuardCountsAConferenceOnceHoweverItsNodeIsNamed() async throws {
+        let bridge = try await TestBridge.start { $0.core.conferencePINFailureLimit = 2; $0.core.allowInsecureNodes = true }
+        let client = try await bridge.client()
+        let viaName = try await client.join("t.pin")
+        #expect(try await client.failure(.pin(session: viaName.id, pin: TestPINs.wrong)).code == .invalidPIN)
+        let viaURL = try await client.session(.join(JoinParameters(
+            node: bridge.simulator.baseURL, alias: "t.pin", displayName: "x")))
+        #expect(try await client.failure(.pin(session: viaURL.id, pin: TestPINs.wrong)).code == .invalidPIN)
+        #expect(try await client.failure(.pin(session: viaName.id, pin: TestPINs.guest)).code == .rateLimited)
+        await client.close()
         await bridge.stop()
     }
 
