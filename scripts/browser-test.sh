@@ -4,7 +4,8 @@
 # $PEXBRIDGE_BIN (default .build/debug/pexbridge). It installs what is missing: Debian's chromium
 # and chromium-driver, and selenium, pytest and websockets in a virtualenv ($PEXBRIDGE_BROWSER_VENV,
 # default /tmp/pexbridge-browser-venv). Screenshots of every step and the bridges' logs go to
-# artifacts/browser/ ($PEXBRIDGE_ARTIFACTS).
+# artifacts/browser/ ($PEXBRIDGE_ARTIFACTS). The tests get the bridge as PEXBRIDGE_URL and its
+# simulator's control API as PEXBRIDGE_SIMULATOR_URL.
 #
 #   scripts/browser-test.sh [--update-docs] [pytest arguments…]
 #     --update-docs          also copy the README's screenshots to docs/screenshots/
@@ -96,9 +97,21 @@ if [ -z "$PORT" ]; then
   echo "browser-test: the bridge printed no address within 30 s" >&2
   exit 1
 fi
-echo "browser-test: bridge $BIN on 127.0.0.1:$PORT${PEXBRIDGE_WEB_ROOT:+ (page from $PEXBRIDGE_WEB_ROOT)}"
+# The simulator's control API (the tests play the conference node through it), from the line
+# `simulator: node "simulator" (…); control API: http://HOST:PORT/_simulator/rooms; …`.
+SIMULATOR=""
+for _ in $(seq 1 50); do
+  SIMULATOR=$(sed -n 's|^simulator: .*control API: \(http://[^/ ;]*\)/_simulator/.*$|\1|p' "$OUT" | head -n 1)
+  [ -n "$SIMULATOR" ] && break
+  sleep 0.1
+done
+if [ -z "$SIMULATOR" ]; then
+  echo "browser-test: the bridge printed no simulator control API address" >&2
+  exit 1
+fi
+echo "browser-test: bridge $BIN on 127.0.0.1:$PORT, simulator $SIMULATOR${PEXBRIDGE_WEB_ROOT:+ (page from $PEXBRIDGE_WEB_ROOT)}"
 
-export PEXBRIDGE_URL="http://127.0.0.1:$PORT" PEXBRIDGE_BIN="$BIN" PYTHONDONTWRITEBYTECODE=1
+export PEXBRIDGE_URL="http://127.0.0.1:$PORT" PEXBRIDGE_SIMULATOR_URL="$SIMULATOR" PEXBRIDGE_BIN="$BIN" PYTHONDONTWRITEBYTECODE=1
 set +e
 "$VENV/bin/python" -m pytest Tests/browser -v -p no:cacheprovider "${pytest_args[@]}"
 status=$?

@@ -29,6 +29,9 @@ public struct BridgeConfiguration: Sendable {
     public var serverName = "pexbridge \(ProtocolInfo.bridgeVersion)"
     /// Delay between a failed `auth` and closing the connection.
     public var authFailureCloseDelay: Duration = .milliseconds(300)
+    /// When auth is required: a connection that has not authenticated within this time is closed (1008), so
+    /// connections without a token cannot hold connection slots by answering pings.
+    public var authTimeout: Duration = .seconds(10)
     /// Events kept per session for `subscribe` with `since_seq`.
     public var replayDepth = 512
     /// Requests per second each connection may send on average, and its burst.

@@ -54,6 +54,21 @@ public actor BridgeEngine {
         counters.clientsConnected += 1
         logger.debug("client connected", metadata: ["client": "\(client)", "peer": "\(peer)"])
         send(.hello(Hello(server: configuration.serverName, authRequired: configuration.authRequired)), to: client)
+        if configuration.authRequired {
+            let timeout = configuration.authTimeout
+            Task {
+                try? await Task.sleep(for: timeout)
+                await self.authDeadlinePassed(client)
+            }
+        }
+    }
+
+    private func authDeadlinePassed(_ client: ClientID) {
+        guard let record = clients[client], record.role == nil, !record.closing else { return }
+        clients[client]?.closing = true
+        logger.notice("client did not authenticate in time", metadata: ["client": "\(client)", "peer": "\(record.peer)"])
+        send(.error(ErrorBody(.unauthorized, "no auth within the time allowed")), to: client)
+        sink.close(client, code: 1008, reason: "authentication timeout")
     }
 
     /// A front end went away; its sessions live on.

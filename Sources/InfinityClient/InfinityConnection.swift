@@ -85,13 +85,33 @@ public actor InfinityConnection {
     /// Sends a conference-level control call with the current token.
     public func perform(_ command: ConferenceCommand) async throws(InfinityError) {
         guard phase == .running || phase == .idle else { throw .connectionClosed }
-        try await client.perform(command, node: node, alias: alias, token: token)
+        let (client, node, alias) = (self.client, self.node, self.alias)
+        try await withCurrentToken { token throws(InfinityError) in
+            try await client.perform(command, node: node, alias: alias, token: token)
+        }
     }
 
     /// Sends a participant-level control call with the current token.
     public func perform(_ command: ParticipantCommand, participant: String) async throws(InfinityError) {
         guard phase == .running || phase == .idle else { throw .connectionClosed }
-        try await client.perform(command, participant: participant, node: node, alias: alias, token: token)
+        let (client, node, alias) = (self.client, self.node, self.alias)
+        try await withCurrentToken { token throws(InfinityError) in
+            try await client.perform(command, participant: participant, node: node, alias: alias, token: token)
+        }
+    }
+
+    /// Runs a call with the token held now. A refresh that completes while the call is in flight replaces the token
+    /// on the node, which may then answer the call "Invalid token": the call is repeated once with the new token.
+    private func withCurrentToken(
+        _ call: (String) async throws(InfinityError) -> Void
+    ) async throws(InfinityError) {
+        let used = token
+        do {
+            try await call(used)
+        } catch .invalidToken where token != used && phase == .running {
+            logger.debug("infinity call crossed a token refresh; repeating it with the new token")
+            try await call(token)
+        }
     }
 
     /// The roster, fetched with the current token.

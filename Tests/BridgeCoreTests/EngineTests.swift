@@ -186,7 +186,10 @@ struct EngineTests {
         await e.clientConnected(1, peer: "p")
         await send(e, 1, frame)
         let m = try await sink.waitFor(1) { $0.type == .error }
-        guard case .error(let error) = m else { return }
+        guard case .error(let error) = m else {
+            Issue.record("unexpected message")
+            return
+        }
         #expect(error.code.rawValue == code)
         await send(e, 1, #"{"type":"ping","id":9}"#)
         #expect(try await sink.result(1, id: 9) == .success(.empty))
@@ -239,9 +242,25 @@ struct EngineTests {
         await send(e, 1, #"{"type":"auth","id":1,"token":"wrong"}"#)
         guard case .failure(let error) = try await sink.result(1, id: 1) else { Issue.record("ok"); return }
         #expect(error.code == .unauthorized)
-        let deadline = ContinuousClock.now + .seconds(2)
+        let deadline = ContinuousClock.now + .seconds(10)
         while sink.closeCode(1) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(sink.closeCode(1) == 1008)
+    }
+
+    @Test func aConnectionThatNeverAuthenticatesIsClosed() async throws {
+        let e = engine {
+            $0.authTokens = [AuthToken(secret: "s3cret-token", role: .observer)]
+            $0.authTimeout = .milliseconds(50)
+        }
+        await e.clientConnected(1, peer: "p")
+        await e.clientConnected(2, peer: "p")
+        await send(e, 2, #"{"type":"auth","id":1,"token":"s3cret-token"}"#)
+        #expect(try await sink.result(2, id: 1) == .success(.role(.observer)))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while sink.closeCode(1) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(sink.closeCode(1) == 1008)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(sink.closeCode(2) == nil)
     }
 
     @Test func guestsCannotUseHostControls() async throws {
@@ -265,6 +284,19 @@ struct EngineTests {
         #expect(upstream.links.first?.commands == ["lock"])
     }
 
+    @Test func aNodeThatSaysInvalidRoleIsAnsweredNotHost() async throws {
+        // The bridge thought it was host (e.g. the node demoted it and no refresh has told it yet).
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let s = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        let link = try #require(upstream.links.first)
+        link.state.withLock { $0.failWith = .invalidRole }
+        await send(e, 1, #"{"type":"lock","id":2,"session":"\#(s.id)"}"#)
+        guard case .failure(let error) = try await sink.result(1, id: 2) else { Issue.record("lock succeeded"); return }
+        #expect(error.code == .notHost)
+        #expect(link.commands == ["lock"])
+    }
+
     @Test func remoteDisconnectEndsTheSession() async throws {
         let e = engine()
         await e.clientConnected(1, peer: "p")
@@ -273,7 +305,10 @@ struct EngineTests {
         let m = try await sink.waitFor(1) {
             if case .event(let ev) = $0, case .state(let c) = ev.payload { c.state == .disconnected } else { false }
         }
-        guard case .event(let ev) = m, case .state(let change) = ev.payload else { return }
+        guard case .event(let ev) = m, case .state(let change) = ev.payload else {
+            Issue.record("unexpected message")
+            return
+        }
         #expect(change.reason == .remoteDisconnect)
         #expect(change.message == "Disconnected by an administrator")
         #expect(ev.session == s.id)

@@ -70,7 +70,10 @@ struct ConferenceTests {
         let room = try await HostedRoom.open()
         let uuid = try room.simulator.addParticipant(alias: "t.open", displayName: "Quinn", role: .host, muted: true)
         try await room.bothSee { if case .participantJoined(let p) = $0 { p.uuid == uuid } else { false } }
-        guard case .success(.sessions(let sessions, _)) = try await room.watcher.request(.list) else { return }
+        guard case .success(.sessions(let sessions, _)) = try await room.watcher.request(.list) else {
+            Issue.record("list failed")
+            return
+        }
         let snapshot = try #require(sessions.first)
         #expect(snapshot.participants.contains { $0.uuid == uuid && $0.muted && $0.role == .host })
         #expect(snapshot.participants.filter(\.isSelf).count == 1)
@@ -130,7 +133,10 @@ struct ConferenceTests {
                 p.displayName == "Late guest" && p.serviceType == "waiting_room"
             } else { false }
         }
-        guard case .event(let e) = waiting, case .participantJoined(let p) = e.payload else { return }
+        guard case .event(let e) = waiting, case .participantJoined(let p) = e.payload else {
+            Issue.record("unexpected message")
+            return
+        }
         #expect(try await room.host.request(.control(session: room.session.id, .admit(participant: p.uuid))) == .success(.empty))
         try await room.bothSee { if case .participantUpdated(let q) = $0 { q.uuid == p.uuid && q.serviceType == "conference" } else { false } }
         await room.close()
@@ -163,7 +169,10 @@ struct ConferenceTests {
         let m = try await room.host.waitFor { m in
             if case .event(let e) = m, e.session == other.id, case .message(let c) = e.payload { c.text == "hello from the bridge" } else { false }
         }
-        guard case .event(let e) = m, case .message(let chat) = e.payload else { return }
+        guard case .event(let e) = m, case .message(let chat) = e.payload else {
+            Issue.record("unexpected message")
+            return
+        }
         #expect(chat.from.displayName == "Bridge bot")
         // The node does not echo a participant's own chat; the bridge tells the sender's subscribers itself.
         let own = try await room.watcher.waitFor { m in
@@ -171,7 +180,10 @@ struct ConferenceTests {
                 c.text == "hello from the bridge"
             } else { false }
         }
-        guard case .event(let ownEvent) = own, case .message(let ownChat) = ownEvent.payload else { return }
+        guard case .event(let ownEvent) = own, case .message(let ownChat) = ownEvent.payload else {
+            Issue.record("unexpected message")
+            return
+        }
         let me = try #require(room.simulator.participants(alias: "t.open").first { $0.isAPI && $0.displayName == "Bridge bot" })
         #expect(ownChat.from.uuid == me.uuid)
         await room.close()
@@ -184,7 +196,10 @@ struct ConferenceTests {
         try await client.waitFor { m in
             if case .event(let e) = m, case .participantJoined(let p) = e.payload { p.isSelf && p.serviceType == "waiting_room" } else { false }
         }
-        guard case .success(.sessions(let held, _)) = try await client.request(.list) else { return }
+        guard case .success(.sessions(let held, _)) = try await client.request(.list) else {
+            Issue.record("list failed")
+            return
+        }
         #expect(held.first?.capabilities == Capabilities(leave: true))
         let me = try #require(bridge.simulator.participants(alias: "t.locked").first { $0.isAPI })
         try bridge.simulator.admit(alias: "t.locked", uuid: me.uuid)

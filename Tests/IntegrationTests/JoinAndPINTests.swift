@@ -143,7 +143,10 @@ struct JoinAndPINTests {
         #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 0)
         let change = try await client.waitForState(s.id, .disconnected)
         #expect(change.reason == .left)
-        guard case .success(.sessions(let left, _)) = try await client.request(.list) else { return }
+        guard case .success(.sessions(let left, _)) = try await client.request(.list) else {
+            Issue.record("unexpected message")
+            return
+        }
         #expect(left.isEmpty)
         await client.close()
         await bridge.stop()
@@ -157,7 +160,10 @@ struct JoinAndPINTests {
         try await Task.sleep(for: .milliseconds(4500))
         #expect(bridge.simulator.refreshCount(alias: "t.open") >= 2)
         #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 1)
-        guard case .success(.sessions(let sessions, _)) = try await client.request(.list) else { return }
+        guard case .success(.sessions(let sessions, _)) = try await client.request(.list) else {
+            Issue.record("unexpected message")
+            return
+        }
         #expect(sessions.first { $0.id == s.id }?.state == .connected)
         await client.close()
         await bridge.stop()

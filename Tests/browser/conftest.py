@@ -8,18 +8,32 @@ import os
 import pytest
 from selenium.common.exceptions import WebDriverException
 
-from pagekit import ARTIFACTS, Bridge, start_chromium
+from pagekit import ARTIFACTS, Bridge, Simulator, start_chromium
 
 
 @pytest.fixture(scope="session")
-def bridge_url():
-    """The shared bridge: the one the script started, or one started here."""
+def shared_bridge():
+    """The shared bridge as (its URL, its simulator's URL): the one the script started, or one started here."""
     url = os.environ.get("PEXBRIDGE_URL")
     if url:
-        yield url.rstrip("/")
+        yield url.rstrip("/"), os.environ.get("PEXBRIDGE_SIMULATOR_URL", "").rstrip("/")
         return
     with Bridge("shared") as bridge:
-        yield bridge.url
+        yield bridge.url, bridge.simulator_url
+
+
+@pytest.fixture(scope="session")
+def bridge_url(shared_bridge):
+    return shared_bridge[0]
+
+
+@pytest.fixture(scope="session")
+def simulator(shared_bridge):
+    """The shared bridge's simulator (control API)."""
+    if not shared_bridge[1]:
+        pytest.fail("no simulator control API: set PEXBRIDGE_SIMULATOR_URL with PEXBRIDGE_URL "
+                    "(scripts/browser-test.sh does)", pytrace=False)
+    return Simulator(shared_bridge[1])
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 cuttable TCP relay, Chromium, and the page with explicit waits and screenshots.
 
 A bridge (`pexbridge serve --simulate`) is started by scripts/browser-test.sh and named by
-PEXBRIDGE_URL; without it, the session fixture starts one from PEXBRIDGE_BIN itself. Tests that
+PEXBRIDGE_URL (its simulator's control API by PEXBRIDGE_SIMULATOR_URL); without it, the session
+fixture starts one from PEXBRIDGE_BIN itself. Tests that
 need their own bridge (auth tokens, a restart on a fixed port) start it with `Bridge`.
 Chromium runs headless through chromedriver (Debian's `chromium` and `chromium-driver`); when it
 cannot start, the test fails: it is never skipped.
@@ -21,6 +22,8 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -55,7 +58,8 @@ def free_port() -> int:
 
 
 class Bridge:
-    """One `pexbridge serve --simulate` process; its address comes from its `listening on` line."""
+    """One `pexbridge serve --simulate` process; its address comes from its `listening on` line,
+    its simulator's (`simulator_url`, for `Simulator`) from the `simulator:` line."""
 
     def __init__(self, name: str, *, port: int = 0, tokens: str | None = None):
         self.name = name
@@ -63,6 +67,7 @@ class Bridge:
         self.tokens = tokens
         self.process: subprocess.Popen | None = None
         self.url = ""
+        self.simulator_url = ""
 
     def start(self, timeout: float = 30) -> "Bridge":
         args = [bridge_binary(), "serve", "--simulate", "--listen", f"127.0.0.1:{self.port}"]
@@ -80,7 +85,7 @@ class Bridge:
             log.close()
             lines: queue.Queue[str | None] = queue.Queue()
             threading.Thread(target=self._drain, args=(self.process, lines), daemon=True).start()
-            address = self._await_address(lines, deadline)
+            address, self.simulator_url = self._await_address(lines, deadline)
             if address:
                 self.url = f"http://{address}"
                 self.port = int(address.rsplit(":", 1)[1])
@@ -98,7 +103,9 @@ class Bridge:
             lines.put(line.strip())
         lines.put(None)
 
-    def _await_address(self, lines: "queue.Queue[str | None]", deadline: float) -> str | None:
+    def _await_address(self, lines: "queue.Queue[str | None]", deadline: float) -> tuple[str | None, str]:
+        """The bridge's address and its simulator's base URL (printed right after it)."""
+        address = None
         while True:
             try:
                 line = lines.get(timeout=max(0.05, deadline - time.monotonic()))
@@ -106,9 +113,13 @@ class Bridge:
                 self.stop(signal.SIGKILL)
                 pytest.fail(f"bridge {self.name} printed no address in time", pytrace=False)
             if line is None:
-                return None
+                return None, ""
             if line.startswith("listening on "):
-                return line.removeprefix("listening on ").strip()
+                address = line.removeprefix("listening on ").strip()
+            elif line.startswith("simulator:") and "/_simulator/" in line:
+                return address, simulator_base(line)
+            elif line.startswith("web page:"):
+                return address, ""
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stops the process (SIGTERM: graceful; SIGKILL: a crash) and waits for it."""
@@ -126,6 +137,45 @@ class Bridge:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def simulator_base(line: str) -> str:
+    """http://HOST:PORT from the bridge's `simulator: … control API: http://HOST:PORT/_simulator/rooms; …` line."""
+    url = line.split("control API:", 1)[1].strip().split()[0].rstrip(";")
+    return url.split("/_simulator/", 1)[0]
+
+
+class Simulator:
+    """The embedded simulator's control API (`/_simulator/`): plays the conference node's side."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+
+    def post(self, path: str, **fields) -> dict:
+        request = urllib.request.Request(f"{self.base_url}/_simulator/{path}", method="POST",
+                                         data=json.dumps(fields).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"{}")
+
+    def add_participant(self, alias: str, display_name: str, role: str = "guest", muted: bool = False) -> str:
+        """A scripted participant joins the room (the bridge's sessions in it see participant_joined); its uuid."""
+        return self.post(f"rooms/{alias}/participants", display_name=display_name, role=role, muted=muted)["uuid"]
+
+    def remove_participant(self, alias: str, uuid: str) -> bool:
+        """Removes a participant; False when it had gone already (the demo activity makes scripted
+        participants leave at random, the ones added here too)."""
+        try:
+            self.post(f"rooms/{alias}/participants/{uuid}/remove")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return False
+            raise
+        return True
+
+    def chat(self, alias: str, text: str, *, from_uuid: str | None = None, from_name: str | None = None) -> None:
+        """A chat message from a participant in the room (by uuid) or from a name not in the roster."""
+        fields = {"from_uuid": from_uuid} if from_uuid else {"from": from_name or "Simulator"}
+        self.post(f"rooms/{alias}/chat", text=text, **fields)
 
 
 class WsClient:
@@ -345,6 +395,12 @@ class Page:
     def wait_roster_count(self, session_id: str, name: str, count: int, timeout: float = WAIT) -> None:
         self.wait(lambda _: self.roster_names(session_id).count(name) == count,
                   f"{name!r} {count} time(s) in the roster", timeout)
+
+    def chat_messages(self, panel) -> list[dict]:
+        """The chat log of a panel: [{from, text, classes}], oldest first."""
+        return self.js("""return [...arguments[0].querySelectorAll('.chat-log .msg')].map(m => ({
+                          from: m.querySelector('.msg-from').textContent, text: m.querySelector('.msg-text').textContent,
+                          classes: [...m.classList]}));""", panel)
 
     def session_tabs(self) -> list[dict]:
         return self.js("""return [...document.querySelectorAll('button.session-tab')]

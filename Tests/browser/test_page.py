@@ -1,14 +1,17 @@
 """pexbridge's web page in a real browser (headless Chromium, Selenium) against real bridges.
 
 Every step waits explicitly (WebDriverWait) and leaves a screenshot in artifacts/browser/.
-The simulator's demo activity moves its own participants at random: the tests only assert on the
-participants, messages and sessions they create themselves.
+The simulator's demo activity moves its own participants at random (those added through its
+control API too): the tests only assert on the participants, messages and sessions they create
+themselves, and on scripted participants only right after adding them.
 """
 
 from __future__ import annotations
 
 import secrets
 import signal
+import time
+import urllib.error
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -21,7 +24,7 @@ OBSERVER_TOKEN = "OBSERVERSECRET"
 RECONNECT_NOISE = ("WebSocket connection to", "ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE")
 
 
-def test_join_pin_roster_chat_leave(bridge_url, driver):
+def test_join_pin_roster_chat_leave(bridge_url, simulator, driver):
     page = Page(driver, bridge_url)
     # Plain names (the simulator's own participants have others): these screenshots go to the README.
     desk = "Control Room"
@@ -81,29 +84,45 @@ def test_join_pin_roster_chat_leave(bridge_url, driver):
     assert self_row.find_element(By.CSS_SELECTOR, ".person-name").text == desk
     page.shot("05-connected")
 
-    # 6. Another participant joins (a second front end, as a guest): its row appears exactly once.
+    # 6. The conference node adds a participant (the simulator's control API, as a guest): its row
+    # appears exactly once. A second front end follows every session (it checks the chat below).
     peer_name = "Dana Whitfield"
-    with WsClient(bridge_url) as peer:
-        joined = peer.request("join", node="simulator", alias="meet.pin", display_name=peer_name, pin="5678")
-        assert joined["ok"], joined
-        peer_session = joined["data"]["session"]["id"]
-        assert joined["data"]["session"]["role"] == "guest"
-        page.wait_roster_count(session_id, peer_name, 1)
-        row = panel.find_element(By.XPATH, f".//li[contains(@class,'person')][.//span[@class='person-name'][text()='{peer_name}']]")
-        assert "Guest" in row.find_element(By.CSS_SELECTOR, ".person-meta").text
-        # The peer's session shows in the session list too (the page follows every session).
-        page.wait(lambda _: any(t["id"] == peer_session for t in page.session_tabs()), "the peer's session in the list")
-        page.shot("06-participant-joined")
+    peer_uuid = simulator.add_participant("meet.pin", peer_name, role="guest")
+    try:
+        with WsClient(bridge_url) as watcher:
+            assert watcher.request("subscribe")["ok"]
+            page.wait_roster_count(session_id, peer_name, 1)
+            row = panel.find_element(By.XPATH, f".//li[contains(@class,'person')][.//span[@class='person-name'][text()='{peer_name}']]")
+            assert "Guest" in row.find_element(By.CSS_SELECTOR, ".person-meta").text
+            assert page.roster_names(session_id).count(desk) == 1
+            page.shot("06-participant-joined")
 
-        # 7. Chat: the message shows as ours, the field empties, the other participant receives it.
-        text = "Hello from the control room: we start in two minutes."
-        chat = page.el(".chat-input", panel)
-        chat.send_keys(text + Keys.ENTER)
-        page.wait(lambda _: text in [m.text for m in page.els(".chat-log .msg.own .msg-text", panel)], "our chat message")
-        page.wait(lambda _: chat.get_attribute("value") == "", "the chat field to empty")
-        received = peer.wait_event(lambda m: m.get("type") == "message" and m.get("text") == text, what="the message at the peer")
-        assert received["from"]["display_name"] == desk
-        assert page.roster_names(session_id).count(peer_name) == 1
+            # 7. Chat: the message shows once, as ours ("You"); the field empties; the bridge
+            # publishes it once, from our name; the participant's answer shows under its name.
+            text = "Hello from the control room: we start in two minutes."
+            chat = page.el(".chat-input", panel)
+            chat.send_keys(text + Keys.ENTER)
+            page.wait(lambda _: chat.get_attribute("value") == "", "the chat field to empty")
+            page.wait(lambda _: text in [m.text for m in page.els(".chat-log .msg.own:not(.pending) .msg-text", panel)],
+                      "our chat message, confirmed")
+            sent = watcher.wait_event(lambda m: m.get("type") == "message" and m.get("text") == text and m.get("session") == session_id,
+                                      what="the message at the other front end")
+            assert sent["from"]["display_name"] == desk
+            reply = "Thanks, see you then."
+            try:
+                simulator.chat("meet.pin", reply, from_uuid=peer_uuid)
+            except urllib.error.HTTPError:  # the demo activity made the participant leave meanwhile
+                simulator.chat("meet.pin", reply, from_name=peer_name)
+            page.wait(lambda _: reply in [m.text for m in page.els(".chat-log .msg-text", panel)], "the participant's answer")
+            messages = page.chat_messages(panel)
+            assert [m["text"] for m in messages].count(text) == 1, messages
+            ours = next(m for m in messages if m["text"] == text)
+            assert ours["from"] == "You" and "own" in ours["classes"], ours
+            theirs = next(m for m in messages if m["text"] == reply)
+            assert theirs["from"] == peer_name and "own" not in theirs["classes"], theirs
+            assert [m["text"] for m in watcher.events if m.get("type") == "message" and m.get("session") == session_id].count(text) == 1
+        # (The simulator's demo activity may have made the participant leave by now: at most once.)
+        assert page.roster_names(session_id).count(peer_name) <= 1
         assert page.roster_names(session_id).count(desk) == 1
         page.shot("07-chat-sent", doc="connected.png")
 
@@ -112,16 +131,17 @@ def test_join_pin_roster_chat_leave(bridge_url, driver):
         page.wait(lambda _: page.el(".session-list").size["width"] <= PHONE[0], "the phone layout")
         page.shot("08-phone", doc="phone.png")
         set_viewport(page.d, DESKTOP)
+    finally:
+        simulator.remove_participant("meet.pin", peer_uuid)
+    page.wait_roster_count(session_id, peer_name, 0)
 
-        # 8. Leave: the session disappears from the list and the join form comes back.
-        page.el(".leave", panel).click()
-        page.wait(lambda _: not page.els(f'[data-session="{session_id}"]'), "the session to disappear")
-        page.wait(lambda _: page.displayed("#join-panel"), "the join form after leaving")
-        page.wait(lambda _: any("Left the conference" in n for n in page.notices()), "the notice of leaving")
-        assert all(t["id"] != session_id for t in page.session_tabs())
-        page.shot("09-left")
-        assert peer.request("leave", session=peer_session)["ok"]
-    page.wait(lambda _: all(t["id"] != peer_session for t in page.session_tabs()), "the peer's session to go")
+    # 8. Leave: the session disappears from the list and the join form comes back.
+    page.el(".leave", panel).click()
+    page.wait(lambda _: not page.els(f'[data-session="{session_id}"]'), "the session to disappear")
+    page.wait(lambda _: page.displayed("#join-panel"), "the join form after leaving")
+    page.wait(lambda _: any("Left the conference" in n for n in page.notices()), "the notice of leaving")
+    assert all(t["id"] != session_id for t in page.session_tabs())
+    page.shot("09-left")
     page.assert_clean_console()
 
 
@@ -166,6 +186,16 @@ def test_observer_watch_only(driver):
             assert not any(b.is_displayed() for b in page.els(".row-actions button", panel))
             assert "Watch only" in page.el(".controls-note", panel).text
             page.shot("12-observer-watch-only")
+
+            # The controller's chat (the bridge's participant speaking): shown once, under the bridge's
+            # participant's name; "You" is only for the page that sent it.
+            said = "Observers, stand by."
+            assert controller.request("send_message", session=session_id, text=said)["ok"]
+            page.wait(lambda _: said in [m["text"] for m in page.chat_messages(panel)], "the controller's message")
+            messages = [m for m in page.chat_messages(panel) if m["text"] == said]
+            assert len(messages) == 1, messages
+            assert messages[0]["from"] == "Stage Controller (this bridge)", messages
+            assert "own" not in messages[0]["classes"] and "bridge" in messages[0]["classes"], messages
 
             # Watching is live: the controller locks the conference, the observer sees it.
             assert controller.request("lock", session=session_id)["ok"]
@@ -309,6 +339,96 @@ def test_resume_after_connection_drop(bridge_url, driver):
         page.assert_clean_console(allowed=RECONNECT_NOISE)
 
 
+# Installed before the page's scripts: a WebSocket that can lose one session's events and refuse
+# its re-subscribes with rate_limited (answered here, as the bridge would).
+WS_SHIM = """
+(() => {
+  const Native = window.WebSocket;
+  const shim = window.__wsShim = { session: null, events: 'pass', refuse: 0, subscribes: 0, refused: 0 };
+  const forSession = (data) => {
+    try {
+      const message = JSON.parse(data);
+      return message && message.session === shim.session ? message : null;
+    } catch {
+      return null;
+    }
+  };
+  window.WebSocket = class extends Native {
+    addEventListener(type, listener, options) {
+      if (type !== 'message') return super.addEventListener(type, listener, options);
+      return super.addEventListener('message', (event) => {
+        const message = shim.session && forSession(event.data);
+        if (message && message.type !== 'result') {
+          // 'drop-one': lose one event, let the next one show the gap, then lose all of them.
+          if (shim.events === 'drop-one') { shim.events = 'pass-one'; return; }
+          if (shim.events === 'pass-one') shim.events = 'block';
+          else if (shim.events === 'block') return;
+        }
+        listener.call(this, event);
+      }, options);
+    }
+    send(data) {
+      const message = shim.session && forSession(data);
+      if (message && message.type === 'subscribe') {
+        shim.subscribes += 1;
+        if (shim.refuse > 0) {
+          shim.refuse -= 1;
+          shim.refused += 1;
+          const answer = { type: 'result', id: message.id, ok: false, error: { code: 'rate_limited', message: 'too many requests; slow down' } };
+          setTimeout(() => this.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(answer) })), 0);
+          return;
+        }
+      }
+      return super.send(data);
+    }
+  };
+})();
+"""
+
+
+def test_resync_retries_after_refusal(bridge_url, driver):
+    """A gap in a session's events makes the page re-subscribe; refused (rate_limited), it tries
+    again with a growing delay and rebuilds the roster, with no further event to prompt it."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WS_SHIM})
+    nonce = secrets.token_hex(3)
+    desk = f"Resync Desk {nonce}"
+    page = Page(driver, bridge_url)
+    page.open()
+    page.wait_online()
+    page.join_from_form("meet.open", desk)
+    panel = page.wait_panel_state("connected")
+    session_id = panel.get_attribute("data-session")
+    page.wait_roster_count(session_id, desk, 1)
+
+    # One event is lost, the next shows the gap, every later one is lost too: only the snapshot of
+    # a re-subscribe can bring the roster up to date, and the first two are refused. (Two more
+    # sessions join: API participants, which the demo activity leaves alone.)
+    page.js("Object.assign(window.__wsShim, {session: arguments[0], events: 'drop-one', refuse: 2});", session_id)
+    names = [f"Gap One {nonce}", f"Gap Two {nonce}"]
+    joined = []
+    with WsClient(bridge_url) as other:
+        try:
+            for name in names:
+                result = other.request("join", node="simulator", alias="meet.open", display_name=name)
+                assert result["ok"], result
+                joined.append(result["data"]["session"]["id"])
+            page.wait(lambda _: page.js("return window.__wsShim.refused") == 2, "two refused re-subscribes")
+            for name in names:
+                page.wait_roster_count(session_id, name, 1)
+            shim = page.js("return {...window.__wsShim};")
+            assert shim["subscribes"] >= 3, shim
+            assert shim["events"] == "block", shim
+            page.shot("24-resynced-after-refusal")
+            page.js("window.__wsShim.events = 'pass';")
+        finally:
+            for other_session in joined:
+                assert other.request("leave", session=other_session)["ok"]
+    page.wait_roster_count(session_id, names[0], 0)
+    page.el(".leave", panel).click()
+    page.wait(lambda _: not page.els(f'[data-session="{session_id}"]'), "the session to disappear")
+    page.assert_clean_console()
+
+
 def test_pin_optional_guest_and_pin_lockout(bridge_url, driver):
     page = Page(driver, bridge_url)
     page.open()
@@ -322,6 +442,25 @@ def test_pin_optional_guest_and_pin_lockout(bridge_url, driver):
     guest = page.el(".pin-guest", panel)
     assert guest.is_displayed()
     page.shot("40-pin-optional")
+    # An empty field is no choice: Enter or "Join as host" says what to do and sends nothing; only
+    # the guest button joins without a PIN.
+    pin = page.el(".pin-input", panel)
+    error = page.el(".pin-error", panel)
+    page.wait(lambda d: d.switch_to.active_element == pin, "the focus on the PIN field")
+    pin.send_keys(Keys.ENTER)
+    page.wait(lambda _: "Enter the host PIN, or join as guest" in error.text, "the empty-PIN hint")
+    assert pin.get_attribute("aria-invalid") == "true"
+    page.el(".pin-input", panel).send_keys("1")  # typing clears the hint
+    page.wait(lambda _: error.text == "", "the hint to clear")
+    pin.clear()
+    submit = page.el(".pin-submit", panel)
+    assert submit.text == "Join as host"
+    submit.click()
+    page.wait(lambda _: "Enter the host PIN, or join as guest" in error.text, "the empty-PIN hint again")
+    time.sleep(1)  # what a wrongly sent "" would have done by now: joined as a guest
+    assert panel.get_attribute("data-state") == "pin_optional"
+    assert not page.el(".role-badge", panel).is_displayed()
+    page.shot("40b-pin-optional-empty")
     guest.click()
     panel = page.wait_panel_state("connected")
     page.wait(lambda _: page.el(".role-badge", panel).text == "Guest", "the guest role")
@@ -386,7 +525,30 @@ import('/lib/session-store.js').then(({ SessionStore }) => {
   store.applyEvent({ type: 'message', session: 's1', seq: 11, from: { uuid: 'b', display_name: 'B' }, text: 'two' });
   check('a replayed message is added in order', store.get('s1').messages.map((m) => m.text).join('|') === 'one|two');
 
-  store.applyEvent({ type: 'state', session: 's1', seq: 13, state: 'connected', capabilities: { lock: false } });
+  // The bridge echoes its participant's chat (before the send's result): the page that sent it
+  // shows it once, as its own; other pages label it as the bridge's.
+  store.upsertSnapshot(snapshot('s1', 12, [person('b'), person('me', { self: true, display_name: 'Desk 3' })]), { force: true });
+  const s1 = store.get('s1');
+  const texts = () => s1.messages.map((m) => m.text).join('|');
+  const pending = s1.addLocalMessage('mine');
+  check('a sent message shows at once, pending', texts() === 'one|two|mine' && s1.messages[2].status === 'sending' && s1.messages[2].own);
+  store.applyEvent({ type: 'message', session: 's1', seq: 13, from: { uuid: 'me', display_name: 'Desk 3' }, text: 'mine' });
+  s1.settleLocalMessage(pending, { ok: true });
+  const mine = s1.messages.find((m) => m.text === 'mine');
+  check('the echo replaces the pending copy: once, own', texts() === 'one|two|mine' && mine.own && !mine.bridge && !mine.local && mine.seq === 13);
+  store.applyEvent({ type: 'message', session: 's1', seq: 14, from: { uuid: 'me', display_name: 'Desk 3' }, text: 'from elsewhere' });
+  const other = s1.messages.find((m) => m.text === 'from elsewhere');
+  check("the bridge participant's other chat is the bridge's, not own", !other.own && other.bridge);
+  const refused = s1.addLocalMessage('refused');
+  s1.settleLocalMessage(refused, { ok: false, error: { code: 'rate_limited', message: 'slow down' } });
+  check('a refused send leaves no copy', !texts().includes('refused'));
+  const lost = s1.addLocalMessage('lost');
+  s1.settleLocalMessage(lost, { ok: false, error: { code: 'connection_lost', message: 'gone' } });
+  check('a send lost with the connection leaves no copy', !texts().includes('lost'));
+  store.applyEvent({ type: 'message', session: 's1', seq: 15, from: { uuid: 'me', display_name: 'Desk 3' }, text: 'lost' });
+  check('its replayed echo is still own', s1.messages.find((m) => m.text === 'lost')?.own === true);
+
+  store.applyEvent({ type: 'state', session: 's1', seq: 16, state: 'connected', capabilities: { lock: false } });
   check('capabilities follow state events', store.get('s1').can('lock') === false);
 
   check('a first event creates a session', store.applyEvent({ type: 'state', session: 's2', seq: 1, state: 'connecting', node: 'n', alias: 'meet.y', display_name: 'D' }) === 'applied');
@@ -413,7 +575,7 @@ def test_session_store_rules_in_browser(bridge_url, driver):
     page.wait_online()
     driver.set_script_timeout(WAIT)
     results = driver.execute_async_script(STORE_RULES)
-    assert len(results) >= 18, results
+    assert len(results) >= 24, results
     failed = [name for name, ok in results if not ok]
     assert not failed, f"store rules failed: {failed}"
 

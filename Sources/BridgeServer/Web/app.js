@@ -11,6 +11,9 @@ import { SessionView } from './lib/session-view.js';
 
 const TOKEN_KEY = 'pexbridge.token';
 const NOTICE_MS = 8000;
+// A refused re-subscribe (e.g. rate_limited) is retried while the connection stays open.
+const RESYNC_RETRY_FIRST_MS = 500;
+const RESYNC_RETRY_MAX_MS = 8000;
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -53,7 +56,8 @@ class App {
   #authNeeded = false;
   #pendingToken = null;
   #pendingJoins = 0;
-  #resyncing = new Set();
+  /** id → the re-subscribe under way for it: {timer} (set while a retry waits). */
+  #resyncing = new Map();
   #everOnline = false;
 
   async start() {
@@ -190,6 +194,8 @@ class App {
 
   #onDisconnected() {
     this.#joinForm.setOnline(false);
+    // The re-subscribe after the reconnect rebuilds everything: no retry outlives the connection.
+    for (const attempt of this.#resyncing.values()) clearTimeout(attempt.timer);
     this.#resyncing.clear();
     this.#refreshAll();
   }
@@ -214,21 +220,45 @@ class App {
     }
   }
 
-  /** Re-subscribes to one session from `since` (or from scratch) and replaces it from the snapshot. */
-  async #resync(id, since = null) {
+  /**
+   * Re-subscribes to one session from `since` (or from scratch) and replaces it from the snapshot.
+   * A refusal (rate_limited, timeout…) is retried with a growing delay while the connection is
+   * open; the session stays marked as resyncing (events wait for the snapshot) meanwhile.
+   */
+  #resync(id, since = null) {
     if (this.#resyncing.has(id)) return;
-    this.#resyncing.add(id);
+    const attempt = { timer: null };
+    this.#resyncing.set(id, attempt);
     this.#store.markResyncing(id);
+    this.#resyncAttempt(id, since, attempt, RESYNC_RETRY_FIRST_MS);
+  }
+
+  async #resyncAttempt(id, since, attempt, delay) {
     const fields = since != null && since > 0 ? { session: id, since_seq: since } : { session: id };
     const result = await this.#client.request('subscribe', fields);
-    this.#resyncing.delete(id);
+    // Superseded: the connection dropped (the reconnect's re-subscribe rebuilds everything).
+    if (this.#resyncing.get(id) !== attempt) return;
     if (result.ok) {
+      this.#resyncing.delete(id);
       const snapshots = result.data?.sessions ?? [];
       for (const snapshot of snapshots) this.#store.upsertSnapshot(snapshot, { force: true });
       if (!snapshots.some((snapshot) => snapshot.id === id)) this.#store.remove(id, { reason: 'gone' });
     } else if (result.error.code === 'unknown_session') {
+      this.#resyncing.delete(id);
       this.#store.remove(id, { reason: 'gone' });
+    } else if (this.#client.ready && this.#store.get(id)) {
+      attempt.timer = setTimeout(() => {
+        attempt.timer = null;
+        if (this.#resyncing.get(id) !== attempt) return;
+        if (this.#client.ready && this.#store.get(id)) {
+          this.#resyncAttempt(id, since, attempt, Math.min(delay * 2, RESYNC_RETRY_MAX_MS));
+        } else {
+          this.#resyncing.delete(id);
+          this.#store.markResyncing(id, false);
+        }
+      }, delay);
     } else {
+      this.#resyncing.delete(id);
       this.#store.markResyncing(id, false);
     }
   }

@@ -1,5 +1,6 @@
 // The chat of one session: a log that only appends (rebuilt when a resync inserts older
-// messages) and a form to send; the bridge does not echo a sent message, so it is added locally.
+// messages or a pending copy changes) and a form to send. A sent message shows as a pending copy
+// until the bridge's echo replaces it (the store does that); only this page labels it "You".
 import { attr, h, setText, show, uid } from './dom.js';
 import { errorText, timeText } from './format.js';
 import { icon } from './icons.js';
@@ -19,7 +20,7 @@ export class ChatView {
   #lastSession = null;
   #lastCtx = null;
 
-  /** `onSend(text)` resolves with the bridge's result. */
+  /** `onSend(text)` sends (adding the pending copy to the session) and resolves with the bridge's result. */
   constructor({ onSend }) {
     this.#onSend = onSend;
     const id = uid('chat');
@@ -62,7 +63,7 @@ export class ChatView {
 
   #renderMessages(messages) {
     show(this.#empty, messages.length === 0);
-    const keys = messages.map((message) => `${message.key}:${message.local}`);
+    const keys = messages.map((message) => `${message.key}:${message.status}`);
     const prefix = this.#rendered.length <= keys.length && this.#rendered.every((key, index) => keys[index] === key);
     const scroller = this.#log.parentElement;
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
@@ -76,11 +77,18 @@ export class ChatView {
   }
 
   #item(message) {
-    const name = message.own ? 'You' : message.from?.display_name || 'Someone';
-    return h('li', { class: `msg${message.own ? ' own' : ''}` },
+    const sender = message.from?.display_name;
+    const name = message.own ? 'You'
+      : message.bridge ? `${sender || 'This bridge'} (this bridge)`
+        : sender || 'Someone';
+    const sending = message.status === 'sending';
+    const classes = ['msg', message.own && 'own', message.bridge && 'bridge', sending && 'pending'].filter(Boolean).join(' ');
+    return h('li', { class: classes },
       h('div', { class: 'msg-head' },
         h('span', { class: 'msg-from', text: name }),
-        h('time', { class: 'msg-time', datetime: message.at.toISOString(), text: timeText(message.at) })),
+        sending
+          ? h('span', { class: 'msg-time', text: 'Sending…' })
+          : h('time', { class: 'msg-time', datetime: message.at.toISOString(), text: timeText(message.at) })),
       h('p', { class: 'msg-text', text: message.text }));
   }
 

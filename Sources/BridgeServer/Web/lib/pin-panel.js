@@ -20,7 +20,8 @@ export class PinPanel {
   #lastSession = null;
   #lastCtx = null;
 
-  /** `onSubmit(pin)` sends the PIN ('' joins as a guest) and resolves with the result. */
+  /** `onSubmit(pin)` sends the PIN ('' joins as a guest) and resolves with the result. Only the
+   * "Join as guest" button sends ''; an empty field with Enter or "Join as host" says what to do. */
   constructor({ onSubmit }) {
     this.#onSubmit = onSubmit;
     const id = uid('pin');
@@ -33,7 +34,7 @@ export class PinPanel {
     this.#message = h('p', { id: `${id}-msg`, class: 'field-error pin-error', role: 'alert' });
     this.#submit = h('button', { type: 'submit', class: 'primary pin-submit' }, 'Join');
     this.#guest = h('button', { type: 'button', class: 'secondary pin-guest' }, 'Join as guest');
-    this.#guest.addEventListener('click', () => this.#send(''));
+    this.#guest.addEventListener('click', () => this.#send('', { guest: true }));
     this.#form = h('form', { class: 'pin-form', novalidate: true },
       h('div', { class: 'field' }, h('label', { for: `${id}-input`, text: 'PIN' }), this.#input),
       this.#message,
@@ -85,11 +86,12 @@ export class PinPanel {
     if (this.#lastSession) this.update(this.#lastSession, this.#lastCtx);
   }
 
-  async #send(pin) {
+  async #send(pin, { guest = false } = {}) {
     if (this.#busy) return;
     const optional = this.#lastSession?.state === 'pin_optional';
-    if (!pin && !optional) {
-      this.#setLocalError({ code: 'empty', message: 'Enter the PIN' });
+    if (guest && !optional) return;
+    if (!pin.trim() && !guest) {
+      this.#setLocalError({ code: 'empty', message: optional ? 'Enter the host PIN, or join as guest' : 'Enter the PIN' });
       this.#input.focus();
       return;
     }

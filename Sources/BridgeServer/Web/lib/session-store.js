@@ -2,6 +2,8 @@
 // `seq` decides what applies: an event at seq + 1 applies, an older one is already included, a
 // newer one reveals a gap (the caller re-subscribes and replaces the session from the snapshot).
 // Chat messages are not part of snapshots, so they are kept across replacements, once per seq.
+// The bridge echoes its own participant's messages; the page sending one shows a pending copy
+// until the echo replaces it, and only that page labels it as its own.
 //
 // Events (CustomEvent, detail): added {session}, changed {session}, removed {session, info}.
 
@@ -24,7 +26,12 @@ export class Session {
   capabilities = {};
   /** uuid → participant, in roster order. */
   participants = new Map();
-  /** Chat messages, oldest first: {key, seq, order, from, text, at, own, local}. */
+  /**
+   * Chat messages, oldest first: {key, seq, order, from, text, at, own, bridge, local, status}.
+   * `own`: sent from this page; `bridge`: said by the bridge's participant from elsewhere (another
+   * page or client); `local`: this page's copy, not yet replaced by the bridge's echo;
+   * `status`: 'sending', 'sent' or 'received'.
+   */
   messages = [];
   /** The node-side connection: {status, attempt, delay_ms} from `upstream` events. */
   upstream = null;
@@ -32,6 +39,8 @@ export class Session {
   resyncing = false;
   #messageSeqs = new Set();
   #localCount = 0;
+  /** Texts sent from this page whose result was lost: their echo may still come (replayed). */
+  #unconfirmed = [];
 
   constructor(id) {
     this.id = id;
@@ -101,35 +110,72 @@ export class Session {
     }
   }
 
-  /** Adds a chat message event once (by seq); returns whether it was new. */
+  /**
+   * Adds a chat message event once (by seq); returns whether it was new. The bridge echoes what
+   * its own participant says to every subscriber: the echo of a message this page sent replaces
+   * the page's pending copy (and is "own"); the bridge's other messages (sent from another page or
+   * client) are marked `bridge`, not own.
+   */
   addMessage(event) {
     if (this.#messageSeqs.has(event.seq)) return false;
     this.#messageSeqs.add(event.seq);
-    const selfUuid = this.self?.uuid;
-    const own = Boolean(selfUuid) && event.from?.uuid === selfUuid;
-    // Should the bridge echo a message this page sent, it replaces the local copy.
-    const echo = own && this.messages.find((message) => message.local && message.text === event.text);
-    if (echo) {
-      Object.assign(echo, { seq: event.seq, order: event.seq, local: false });
+    const text = String(event.text ?? '');
+    const bridge = this.#fromBridge(event.from);
+    const pending = bridge && this.messages.find((message) => message.local && message.text === text);
+    if (pending) {
+      Object.assign(pending, {
+        seq: event.seq, order: event.seq, local: false, status: 'sent', from: event.from ?? pending.from,
+      });
     } else {
+      // A send whose result got lost with the connection, replayed after the reconnect: still ours.
+      const unsure = bridge ? this.#unconfirmed.indexOf(text) : -1;
+      if (unsure >= 0) this.#unconfirmed.splice(unsure, 1);
       this.messages.push({
-        key: `m${event.seq}`, seq: event.seq, order: event.seq, from: event.from ?? {}, text: String(event.text ?? ''),
-        at: new Date(), own, local: false,
+        key: `m${event.seq}`, seq: event.seq, order: event.seq, from: event.from ?? {}, text,
+        at: new Date(), own: unsure >= 0, bridge: bridge && unsure < 0, local: false, status: 'received',
       });
     }
     this.#sortAndTrim();
     return true;
   }
 
-  /** Adds a message this page sent (the bridge does not echo it back). */
+  /** Whether a message comes from the bridge's own participant (what this session said). */
+  #fromBridge(from) {
+    const self = this.self;
+    if (self?.uuid) return from?.uuid === self.uuid;
+    return Boolean(from) && !from.uuid && from.display_name === this.display_name;
+  }
+
+  /**
+   * Adds the pending copy of a message this page is sending ("Sending…" until the bridge's echo
+   * replaces it); returns its key for settleLocalMessage.
+   */
   addLocalMessage(text) {
     this.#localCount += 1;
     const self = this.self;
+    const key = `l${this.#localCount}`;
     this.messages.push({
-      key: `l${this.#localCount}`, seq: null, order: this.seq + 0.5, text, at: new Date(), own: true, local: true,
+      key, seq: null, order: this.seq + 0.5, text, at: new Date(), own: true, bridge: false, local: true, status: 'sending',
       from: { uuid: self?.uuid ?? null, display_name: self?.display_name ?? this.display_name },
     });
     this.#sortAndTrim();
+    return key;
+  }
+
+  /**
+   * The send request's result for a pending copy. Refused: the copy goes (the text stays in the
+   * chat field to try again). Lost with the connection: the copy goes too, but an echo of the
+   * same text replayed later still counts as ours. Accepted before any echo: the copy stays.
+   */
+  settleLocalMessage(key, result) {
+    const index = this.messages.findIndex((message) => message.key === key && message.local);
+    if (index < 0) return;
+    if (result?.ok) {
+      this.messages[index].status = 'sent';
+      return;
+    }
+    const [message] = this.messages.splice(index, 1);
+    if (['connection_lost', 'timeout'].includes(result?.error?.code)) this.#unconfirmed.push(message.text);
   }
 
   #sortAndTrim() {

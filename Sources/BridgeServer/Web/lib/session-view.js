@@ -99,9 +99,13 @@ export class SessionView {
       },
     });
     this.#chat = new ChatView({
+      // A pending copy shows at once; the bridge's echo (it comes before the result) replaces it.
       onSend: async (text) => {
+        const session = this.#session;
+        const key = session?.addLocalMessage(text);
+        if (session) this.#chat.update(session, this.#ctx);
         const result = await this.#request(this.#id, 'send_message', { text });
-        if (result.ok) this.#session?.addLocalMessage(text);
+        if (key) session.settleLocalMessage(key, result);
         return result;
       },
     });
