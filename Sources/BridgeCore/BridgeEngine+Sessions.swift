@@ -309,6 +309,9 @@ extension BridgeEngine {
         sessions[record.id] = nil
         sessionOrder.removeAll { $0 == record.id }
         for client in record.subscribers { clients[client]?.sessions.remove(record.id) }
+        for client in allSubscribers where clients[client]?.excluded.isEmpty == false {
+            clients[client]?.excluded.remove(record.id)
+        }
         subscriptionVersion += 1
     }
 

@@ -11,6 +11,8 @@ public actor BridgeEngine {
         var role: ClientRole?
         var subscribedToAll = false
         var sessions: Set<String> = []
+        /// Sessions this client unsubscribed from while subscribed to all (it hears nothing more of them).
+        var excluded: Set<String> = []
         var closing = false
     }
 
@@ -186,6 +188,7 @@ public actor BridgeEngine {
     private func subscribe(_ target: ReplyTarget, session: String?, since: Int?) {
         guard let session else {
             clients[target.client]?.subscribedToAll = true
+            clients[target.client]?.excluded = []
             allSubscribers.insert(target.client)
             subscriptionVersion += 1
             return reply(target, .success(.sessions(liveSessions().map { $0.snapshot() })))
@@ -205,6 +208,7 @@ public actor BridgeEngine {
     func addSubscriber(_ client: ClientID, to record: SessionRecord) {
         record.subscribers.insert(client)
         clients[client]?.sessions.insert(record.id)
+        clients[client]?.excluded.remove(record.id)
         subscriptionVersion += 1
     }
 
@@ -215,10 +219,12 @@ public actor BridgeEngine {
             }
             record.subscribers.remove(target.client)
             clients[target.client]?.sessions.remove(session)
+            if clients[target.client]?.subscribedToAll == true { clients[target.client]?.excluded.insert(session) }
         } else {
             for id in clients[target.client]?.sessions ?? [] { sessions[id]?.subscribers.remove(target.client) }
             clients[target.client]?.sessions = []
             clients[target.client]?.subscribedToAll = false
+            clients[target.client]?.excluded = []
             allSubscribers.remove(target.client)
         }
         subscriptionVersion += 1
@@ -240,7 +246,8 @@ public actor BridgeEngine {
     /// Everyone who receives this session's events.
     func recipients(of record: SessionRecord) -> [ClientID] {
         if record.recipientsVersion != subscriptionVersion {
-            record.recipients = Array(record.subscribers.union(allSubscribers))
+            let everything = allSubscribers.filter { clients[$0]?.excluded.contains(record.id) != true }
+            record.recipients = Array(record.subscribers.union(everything))
             record.recipientsVersion = subscriptionVersion
         }
         return record.recipients

@@ -371,6 +371,30 @@ struct EngineTests {
         #expect(!constantTimeEqual([], [0]))
     }
 
+    @Test func unsubscribingFromOneSessionWhileSubscribedToAllSilencesThatSessionOnly() async throws {
+        let e = engine()
+        await e.clientConnected(1, peer: "p")
+        let a = try #require(session(try await join(e, 1, id: 1, alias: "open")))
+        let b = try #require(session(try await join(e, 1, id: 2, alias: "open")))
+        await e.clientConnected(2, peer: "p")
+        await send(e, 2, #"{"type":"subscribe","id":1}"#)
+        _ = try await sink.result(2, id: 1)
+        await send(e, 2, #"{"type":"unsubscribe","id":2,"session":"\#(a.id)"}"#)
+        #expect(try await sink.result(2, id: 2) == .success(.empty))
+        let links = upstream.links
+        try #require(links.count == 2)
+        links[0].push(.event(.participantCreate(.fake("x", name: "In A"))))
+        links[1].push(.event(.participantCreate(.fake("y", name: "In B"))))
+        _ = try await sink.waitFor(2) { if case .event(let ev) = $0 { ev.session == b.id } else { false } }
+        _ = try await sink.waitFor(1) { if case .event(let ev) = $0 { ev.session == a.id && ev.seq >= 3 } else { false } }
+        #expect(sink.events(2).allSatisfy { $0.session == b.id })
+        // Subscribing to it again brings it back.
+        await send(e, 2, #"{"type":"subscribe","id":3,"session":"\#(a.id)"}"#)
+        _ = try await sink.result(2, id: 3)
+        links[0].push(.event(.participantCreate(.fake("z", name: "Again in A"))))
+        _ = try await sink.waitFor(2) { if case .event(let ev) = $0 { ev.session == a.id } else { false } }
+    }
+
     @Test func aFloodOfRequestsIsRateLimitedPerConnection() async throws {
         let e = engine { $0.requestRate = 1; $0.requestBurst = 5 }
         await e.clientConnected(1, peer: "p")
