@@ -24,6 +24,12 @@ struct FaultBook: Sendable {
     private var failures: [Failure] = []
     private var delays: [Delay] = []
 
+    /// Forgets every pending failure and delay.
+    mutating func clear() {
+        failures.removeAll()
+        delays.removeAll()
+    }
+
     mutating func addFailure(endpoint: String, alias: String?, status: Int, count: Int) {
         guard count > 0 else { return }
         if failures.count >= Self.maxRules { failures.removeFirst() }

@@ -11,6 +11,11 @@ extension InfinitySimulator {
         try engine.mutateRoom(alias) { room, _ in room.stallAllStreams() }
     }
 
+    /// Forgets every failure and delay injected with `failNext` and `delayNext` that has not happened yet.
+    public func clearFaults() {
+        engine.mutate { state, _ in state.faults.clear() }
+    }
+
     /// The next `count` calls to `endpoint` (as in `RecordedCall.endpoint`: "events", "request_token",
     /// "lock", "participants/mute" ...) answer `status` with `{"status":"failed","result":"<reason phrase>"}`.
     /// `alias` nil matches every room. Status is clamped to 100...599, count to 10,000.

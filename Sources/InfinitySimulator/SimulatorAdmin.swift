@@ -13,6 +13,7 @@ import Synchronization
 /// POST /_simulator/rooms/<alias>/refuse-streams    {"on":true}
 /// POST /_simulator/fail-next                       {"endpoint":"refresh_token","status":503,"count":3,"alias":"meet.open"}
 /// POST /_simulator/delay-next                      {"endpoint":"lock","ms":3000,"count":1}
+/// POST /_simulator/clear-faults                    (forgets pending fail-next and delay-next)
 /// POST /_simulator/rooms/<alias>/bench             {"count":10,"interval_ms":500,"burst":1,"size":256}
 /// ```
 /// `bench` emits chat messages stamped `t_send_ns=<wall-clock ns at emission>`, padded to `size` bytes,
@@ -36,6 +37,9 @@ struct SimulatorAdmin: Sendable {
                 }
                 simulator.failNext(
                     endpoint: endpoint, status: status, count: input["count"] as? Int ?? 1, alias: input["alias"] as? String)
+                return ok([:])
+            case ("POST", 1, "clear-faults"):
+                simulator.clearFaults()
                 return ok([:])
             case ("POST", 1, "delay-next"):
                 guard let endpoint = input["endpoint"] as? String, let ms = input["ms"] as? Int else {

@@ -24,6 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also run the embedded conference-node simulator with demo rooms (node name: simulator).")
     var simulate: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "With --simulate: scripted participants in the demo rooms mute, present, chat, come and go. (default: on)")
+    var demoActivity: Bool?
+
     @Flag(inversion: .prefixedNo, help: "Allow conference nodes reached over plain HTTP.")
     var allowInsecureNodes: Bool?
 
@@ -133,6 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.host = address.host
         c.port = address.port
         c.simulate = simulate ?? file.simulate ?? false
+        c.simulator.demoActivity = demoActivity ?? file.demo_activity ?? true
         c.core.allowInsecureNodes = allowInsecureNodes ?? file.allow_insecure_nodes ?? false
         c.core.maxPINAttempts = pinAttempts ?? file.pin_attempts ?? 5
         c.core.authTokens = try TokenList.load(
@@ -170,6 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
 struct ConfigFile: Decodable {
     var listen: String?
     var simulate: Bool?
+    var demo_activity: Bool?
     var allow_insecure_nodes: Bool?
     var tokens: [String]?
     var token_file: String?

@@ -45,9 +45,15 @@ struct FaultTests {
             #expect(stream.status == 200)
             stream.close()
 
+            h.sim.failNext(endpoint: "conference_status", status: 503, count: 100)
+            #expect(try await h.call("GET", "room", "conference_status", token: host.token).status == 503)
+            h.sim.clearFaults()
+            #expect(try await h.call("GET", "room", "conference_status", token: host.token).status == 200)
+
             h.sim.failNext(endpoint: "refresh_token", status: 500)
             #expect(try await h.call("POST", "room", "refresh_token", token: host.token).status == 500)
             #expect(try await h.call("POST", "room", "refresh_token", token: host.token).status == 200)
+
         }
     }
 
