@@ -112,9 +112,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test support: child processes without Foundation's Process (see Tests/TestSpawn/Spawned.swift).
+        .target(
+            name: "TestSpawn",
+            path: "Tests/TestSpawn",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "BridgeProtocolTests",
-            dependencies: ["BridgeProtocol"],
+            dependencies: ["BridgeProtocol", "TestSpawn"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -125,6 +131,7 @@ let package = Package(
         .testTarget(
             name: "InfinityClientTests",
             dependencies: [
+                "TestSpawn",
                 "InfinityClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -145,6 +152,7 @@ let package = Package(
         .testTarget(
             name: "WebSocketTransportTests",
             dependencies: [
+                "TestSpawn",
                 "WebSocketTransport",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -156,6 +164,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "TestSpawn",
                 "BridgeServer",
                 "BridgeClient",
                 "BridgeProtocol",

@@ -131,19 +131,7 @@ public actor InfinityConnection {
         guard phase == .idle || phase == .running else { return }
         phase = .releasing
         await stopTasks()
-        let client = self.client
-        let node = self.node
-        let alias = self.alias
-        let token = self.token
-        let timeout = policy.releaseTimeout
-        do {
-            try await withTimeout(timeout) {
-                try await client.releaseToken(node: node, alias: alias, token: token, timeout: timeout)
-            }
-            logger.debug("infinity release_token answered")
-        } catch {
-            logger.info("infinity release_token failed", metadata: ["infinity.error": "\(InfinityClient.map(error))"])
-        }
+        await releaseToken()
         phase = .finished
         continuation.yield(.ended(.released))
         continuation.finish()
@@ -358,18 +346,20 @@ public actor InfinityConnection {
     /// does not keep a ghost participant in its roster until the token expires.
     private func releaseAbandonedToken() async {
         if let refreshTaskID { tasks[refreshTaskID]?.cancel() }
-        let client = self.client
-        let node = self.node
-        let alias = self.alias
-        let token = self.token
+        await releaseToken()
+    }
+
+    /// `release_token` with the current token, bounded by `policy.releaseTimeout`; failures are only logged.
+    private func releaseToken() async {
+        let (client, node, alias, token) = (self.client, self.node, self.alias, self.token)
         let timeout = policy.releaseTimeout
         do {
             try await withTimeout(timeout) {
                 try await client.releaseToken(node: node, alias: alias, token: token, timeout: timeout)
             }
-            logger.debug("infinity abandoned token released")
+            logger.debug("infinity release_token answered")
         } catch {
-            logger.info("infinity abandoned token not released", metadata: ["infinity.error": "\(InfinityClient.map(error))"])
+            logger.info("infinity release_token failed", metadata: ["infinity.error": "\(InfinityClient.map(error))"])
         }
     }
 

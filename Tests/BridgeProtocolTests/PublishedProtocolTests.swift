@@ -1,5 +1,6 @@
 import BridgeProtocol
 import Foundation
+import TestSpawn
 import Testing
 
 @Suite("protocol/ matches the BridgeProtocol module")
@@ -80,13 +81,13 @@ struct PublishedProtocolTests {
             sys.exit(1 if bad else 0)
             """
         let (status, text) = try await offThePool { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", script, Repository.schema.path, Repository.examples.path]
             let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
+            let process = try Spawned(
+                executable: "/usr/bin/env",
+                arguments: ["python3", "-c", script, Repository.schema.path, Repository.examples.path],
+                environment: ProcessInfo.processInfo.environment,
+                stdout: output.fileHandleForWriting.fileDescriptor, stderr: output.fileHandleForWriting.fileDescriptor)
+            try output.fileHandleForWriting.close()
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             return (process.terminationStatus, text)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSpawn
 import NIOSSL
 
 /// A throwaway self-signed certificate for 127.0.0.1/localhost, made with `openssl req -x509`.
@@ -16,17 +17,16 @@ struct SelfSignedCertificate {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("infclient-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = SelfSignedCertificate(directory: directory)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        let arguments = [
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", certificate.keyPath, "-out", certificate.certificatePath, "-days", "1",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
         ]
         let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
+        let process = try Spawned(
+            executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment,
+            stdout: pipe.fileHandleForWriting.fileDescriptor, stderr: pipe.fileHandleForWriting.fileDescriptor)
+        try pipe.fileHandleForWriting.close()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

@@ -54,7 +54,9 @@ import Testing
                 return
             }
             #expect(!message.contains("1234"))
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Refused at once, not after a timeout: `unreachable` (a timeout maps to `.timeout`). The bound is only
+            // a guard against a hang, with room for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 

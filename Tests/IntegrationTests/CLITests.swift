@@ -1,6 +1,7 @@
 import BridgeClient
 import BridgeProtocol
 import Foundation
+import TestSpawn
 import Testing
 
 /// The built `pexbridge` executable, next to the test bundle.
@@ -17,30 +18,29 @@ func pexbridgeExecutable() throws -> URL {
 /// A `pexbridge` child process with its output captured.
 final class ChildProcess: @unchecked Sendable {
     // Safe: `process` and the pipes are set up in init and only read afterwards; `output` is guarded by `lock`.
-    let process = Process()
+    let process: Spawned
+    /// The output pipes, kept for the child's lifetime: a Pipe that goes away closes its reading end.
+    private let pipes: [Pipe]
     private let lock = NSLock()
     private var stdoutText = ""
     private var stderrText = ""
     private var openStreams = 2
 
-    /// Runs `pexbridge ARGUMENTS`, or `launcher` (a full command line) when given.
+    /// Runs `pexbridge ARGUMENTS`, or `launcher` (a full command line, found on PATH) when given.
     init(arguments: [String], environment: [String: String] = [:], launcher: [String]? = nil) throws {
-        if let launcher {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = launcher
-        } else {
-            process.executableURL = try pexbridgeExecutable()
-            process.arguments = arguments
-        }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        pipes = [out, err]
+        process = try Spawned(
+            executable: launcher == nil ? try pexbridgeExecutable().path : "/usr/bin/env",
+            arguments: launcher ?? arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            stdout: out.fileHandleForWriting.fileDescriptor, stderr: err.fileHandleForWriting.fileDescriptor)
+        // The child has its copies; ours must go, or the pipes never reach end of file.
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
         collect(out) { $0.stdoutText += $1 }
         collect(err) { $0.stderrText += $1 }
-        try process.run()
     }
 
     /// Appends what the pipe delivers to one of the texts, and counts its end-of-file.
@@ -70,7 +70,7 @@ final class ChildProcess: @unchecked Sendable {
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("no line starting with \(prefix); stdout: \(stdout) stderr: \(stderr.suffix(2000))")
+        Issue.record("no line starting with \(prefix) (running: \(process.isRunning), status \(process.terminationStatus)); stdout: \(stdout) stderr: \(stderr.suffix(2000))")
         throw CancellationError()
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import InfinitySimulator
 import Synchronization
 import Testing
+import TestSpawn
 import WebSocketTransport
 
 /// A one-way channel (a socket pair used in one direction) whose ends are close-on-exec from the moment
@@ -44,7 +45,7 @@ final class RemoteChild: @unchecked Sendable {
         func withLock<R>(_ body: (inout Output) -> R) -> R { state.withLock { body(&$0) } }
     }
 
-    let process = Process()
+    let process: Spawned
     private let output = OutputBox()
     private let input: ExclusivePipe
 
@@ -54,23 +55,16 @@ final class RemoteChild: @unchecked Sendable {
     init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], launcher: [String]? = nil)
         throws
     {
-        if let launcher {
-            process.executableURL = URL(fileURLWithPath: launcher[0])
-            process.arguments = Array(launcher.dropFirst())
-        } else {
-            process.executableURL = try pexbridgeExecutable()
-            process.arguments = arguments
-        }
         var merged = ProcessInfo.processInfo.environment
         merged["PEXBRIDGE_TOKEN"] = nil
-        process.environment = merged.merging(environment) { $1 }
         input = try ExclusivePipe()
         let out = try ExclusivePipe()
         let err = try ExclusivePipe()
-        process.standardOutput = out.writing
-        process.standardError = err.writing
-        process.standardInput = input.reading
-        try process.run()
+        process = try Spawned(
+            executable: try launcher.map { $0[0] } ?? pexbridgeExecutable().path,
+            arguments: launcher.map { Array($0.dropFirst()) } ?? arguments,
+            environment: merged.merging(environment) { $1 },
+            stdin: input.reading.fileDescriptor, stdout: out.writing.fileDescriptor, stderr: err.writing.fileDescriptor)
         // The child has its copies now; ours must go, or the output pipes never reach end of file.
         try out.writing.close()
         try err.writing.close()

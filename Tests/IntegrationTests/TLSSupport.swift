@@ -1,4 +1,5 @@
 import Foundation
+import TestSpawn
 import NIOSSL
 
 /// A self-signed certificate for the given IP addresses, made with openssl in a fresh temporary directory.
@@ -40,12 +41,8 @@ struct TestCertificate {
 /// Runs a program to completion and returns its exit status (output discarded); blocks the calling thread.
 @discardableResult
 func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let process = try Spawned(
+        executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment)
     process.waitUntilExit()
     return process.terminationStatus
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSpawn
 
 /// A throw-away certificate for 127.0.0.1 and localhost, made with the openssl command.
 struct SelfSignedCertificate {
@@ -13,17 +14,14 @@ struct SelfSignedCertificate {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("wst-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        let arguments = [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
             "-keyout", directory.appendingPathComponent("key.pem").path,
             "-out", directory.appendingPathComponent("cert.pem").path,
             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
         ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Spawned(
+            executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw OpenSSLFailed(status: process.terminationStatus) }
     }
