@@ -28,4 +28,12 @@ static inline int pb_lws_log_errors_and_warnings(void) { return LLL_ERR | LLL_WA
 /// Log level bit for errors (the rest of the routed lines are warnings).
 static inline int pb_lws_log_level_error(void) { return LLL_ERR; }
 
+/// Names the calling thread (shown by top -H, ps -L and profilers); a no-op where unsupported.
+#ifdef __linux__
+#include <sys/prctl.h>
+static inline void pb_set_thread_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+#else
+static inline void pb_set_thread_name(const char *name) { (void)name; }
+#endif
+
 #endif

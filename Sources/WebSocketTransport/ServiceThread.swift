@@ -1,3 +1,4 @@
+import CLibWebSockets
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,6 +31,9 @@ final class ServiceThread: @unchecked Sendable {
         let result = pthread_create(&thread, nil, { argument in
             guard let argument else { return nil }
             let body = Unmanaged<Body>.fromOpaque(argument).takeRetainedValue()
+            // Otherwise it keeps the name of the thread that started it (a Swift concurrency worker), which
+            // makes `top -H` and profiles misleading.
+            pb_set_thread_name("lws-service")
             body.run()
             return nil
         }, box)
