@@ -2,7 +2,7 @@ import BridgeProtocol
 import InfinityClient
 
 /// A client auth secret and the role it grants; the secret never prints.
-public struct AuthToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct AuthToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var secret: String
     public var role: ClientRole
 
@@ -13,6 +13,8 @@ public struct AuthToken: Sendable, CustomStringConvertible, CustomDebugStringCon
 
     public var description: String { "AuthToken(<redacted>, \(role.rawValue))" }
     public var debugDescription: String { description }
+    /// `dump()` and debuggers show the role only.
+    public var customMirror: Mirror { Mirror(self, children: ["role": role]) }
 }
 
 /// How the core behaves.

@@ -5,20 +5,27 @@ extension ErrorBody {
     /// The protocol error for a failed call to the node; never quotes a secret.
     static func upstream(_ error: InfinityError, participantCall: Bool = false) -> ErrorBody {
         switch error {
-        case .unreachable(let why): ErrorBody(.nodeUnreachable, "cannot reach the conference node: \(why)")
+        case .unreachable(let why): ErrorBody(.nodeUnreachable, "cannot reach the conference node: \(quoted(why))")
         case .timeout: ErrorBody(.upstreamTimeout, "the conference node did not answer in time")
         case .invalidToken: ErrorBody(.upstreamError, "the conference node no longer accepts this session")
         case .invalidRole: ErrorBody(.notHost, "the conference node allows this to hosts only")
         case .notFound(let why):
             participantCall
-                ? ErrorBody(.unknownParticipant, "the conference node does not know that participant (\(why))")
-                : ErrorBody(.conferenceNotFound, "the conference node does not know this conference (\(why))")
-        case .http(let status, let why): ErrorBody(.upstreamError, "the conference node answered \(status): \(why)")
-        case .badResponse(let why): ErrorBody(.upstreamError, "unexpected answer from the conference node: \(why)")
+                ? ErrorBody(.unknownParticipant, "the conference node does not know that participant (\(quoted(why)))")
+                : ErrorBody(.conferenceNotFound, "the conference node does not know this conference (\(quoted(why)))")
+        case .http(let status, let why): ErrorBody(.upstreamError, "the conference node answered \(status): \(quoted(why))")
+        case .badResponse(let why): ErrorBody(.upstreamError, "unexpected answer from the conference node: \(quoted(why))")
         case .cancelled: ErrorBody(.upstreamError, "the call to the conference node was cancelled")
         case .connectionClosed: ErrorBody(.invalidState, "the session's connection to the node has ended")
         }
     }
+}
+
+/// Text a node wrote, as it may appear in an error for people: at most 200 characters on one line, so a node
+/// (or a proxy in front of it) cannot flood clients and logs with a page of HTML.
+func quoted(_ text: String) -> String {
+    let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    return line.count > 200 ? String(line.prefix(199)) + "…" : line
 }
 
 extension SessionMachine.Input {
@@ -29,13 +36,13 @@ extension SessionMachine.Input {
         case .pinChallenge(let host, let guest): .challenge(PINRequirement(host: host, guest: guest))
         case .invalidPIN: .invalidPIN
         case .conferenceNotFound(let message):
-            .failure(ErrorBody(.conferenceNotFound, "no such conference on this node (\(message))"))
+            .failure(ErrorBody(.conferenceNotFound, "no such conference on this node (\(quoted(message)))"))
         case .unsupportedChallenge(let kind):
             .failure(ErrorBody(.unsupportedChallenge, "the conference asks for \(kind), which the bridge cannot do"))
         case .refused(let status, let message):
-            .failure(ErrorBody(.refused, "the conference node refused to join (\(status): \(message))"))
+            .failure(ErrorBody(.refused, "the conference node refused to join (\(status): \(quoted(message)))"))
         case .serverError(let status, let message):
-            .failure(ErrorBody(.upstreamError, "the conference node failed (\(status): \(message))"))
+            .failure(ErrorBody(.upstreamError, "the conference node failed (\(status): \(quoted(message)))"))
         }
     }
 }

@@ -361,6 +361,24 @@ struct EngineTests {
         #expect(snapshots.map(\.id) == [s.id])
     }
 
+    @Test func aNodesWordsAreCutToOneShortLine() {
+        let page = "<html>\n" + String(repeating: "x", count: 5000) + "\n</html>"
+        let error = ErrorBody.upstream(.http(status: 502, message: page))
+        #expect(error.message.count < 260)
+        #expect(!error.message.contains("\n"))
+        #expect(ErrorBody.upstream(.http(status: 503, message: "Out of resource")).message
+            == "the conference node answered 503: Out of resource")
+    }
+
+    @Test func anAuthTokenNeverPrintsItsSecret() {
+        let token = AuthToken(secret: "hunter2-hunter2", role: .observer)
+        var dumped = ""
+        dump(token, to: &dumped)
+        for text in [dumped, "\(token)", String(reflecting: token), "\([token])"] {
+            #expect(!text.contains("hunter2"), "\(text)")
+        }
+    }
+
     @Test func tokensCompareEqualOnlyWhenEveryByteAndTheLengthMatch() {
         let secret = Array("correct horse".utf8)
         #expect(constantTimeEqual(secret, secret))
