@@ -60,12 +60,12 @@ extension BridgeEngine {
 
     /// The brute-force guard: one conference's wrong PINs, from any client and session, are throttled. The key is
     /// the alias alone (case-folded): a cluster's nodes, a node's other names and ports all reach the same room.
-    func pinGuardKey(node: NodeAddress, alias: String) -> String {
+    func pinGuardKey(alias: String) -> String {
         alias.lowercased()
     }
 
     private func pinHeldBack(node: NodeAddress, alias: String) -> ErrorBody? {
-        let key = pinGuardKey(node: node, alias: alias)
+        let key = pinGuardKey(alias: alias)
         guard let wait = pinFailures.holdBack(key, pending: pinsInFlight[key] ?? 0) else { return nil }
         counters.rateLimited += 1
         logger.notice("PIN attempt throttled", metadata: ["node": "\(node)", "alias": "\(alias)"])
@@ -211,7 +211,7 @@ extension BridgeEngine {
         }
         // A PIN in flight counts against the conference's brute-force budget until the node has answered, so
         // PINs sent at once through many sessions cannot all slip past the guard before the first one fails.
-        let guardKey: String? = if case .digits? = pin { pinGuardKey(node: node, alias: alias) } else { nil }
+        let guardKey: String? = if case .digits? = pin { pinGuardKey(alias: alias) } else { nil }
         if let guardKey { pinsInFlight[guardKey, default: 0] += 1 }
         startTask {
             let result: Result<TokenRequestOutcome, InfinityError>
@@ -279,14 +279,14 @@ extension BridgeEngine {
             record.lastPINError = change.error
             if change.error?.code == .invalidPIN {
                 counters.pinFailures += 1
-                pinFailures.record(pinGuardKey(node: record.node, alias: record.alias))
+                pinFailures.record(pinGuardKey(alias: record.alias))
             }
         } else {
             record.lastPINError = nil
         }
         if change.error?.code == .tooManyPINAttempts {
             counters.pinFailures += 1
-            pinFailures.record(pinGuardKey(node: record.node, alias: record.alias))
+            pinFailures.record(pinGuardKey(alias: record.alias))
         }
         if state == .connected { change.role = role }
         let capabilities = Capabilities.of(
@@ -309,9 +309,6 @@ extension BridgeEngine {
         sessions[record.id] = nil
         sessionOrder.removeAll { $0 == record.id }
         for client in record.subscribers { clients[client]?.sessions.remove(record.id) }
-        for client in allSubscribers where clients[client]?.excluded.isEmpty == false {
-            clients[client]?.excluded.remove(record.id)
-        }
         subscriptionVersion += 1
     }
 

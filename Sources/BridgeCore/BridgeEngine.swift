@@ -11,8 +11,6 @@ public actor BridgeEngine {
         var role: ClientRole?
         var subscribedToAll = false
         var sessions: Set<String> = []
-        /// Sessions this client unsubscribed from while subscribed to all (it hears nothing more of them).
-        var excluded: Set<String> = []
         var closing = false
     }
 
@@ -76,7 +74,10 @@ public actor BridgeEngine {
     /// A front end went away; its sessions live on.
     public func clientDisconnected(_ client: ClientID) {
         guard let record = clients.removeValue(forKey: client) else { return }
-        if record.subscribedToAll { allSubscribers.remove(client) }
+        if record.subscribedToAll {
+            allSubscribers.remove(client)
+            forgetOptOuts(of: client)
+        }
         for id in record.sessions { sessions[id]?.subscribers.remove(client) }
         subscriptionVersion += 1
         logger.debug("client disconnected", metadata: ["client": "\(client)"])
@@ -188,8 +189,8 @@ public actor BridgeEngine {
     private func subscribe(_ target: ReplyTarget, session: String?, since: Int?) {
         guard let session else {
             clients[target.client]?.subscribedToAll = true
-            clients[target.client]?.excluded = []
             allSubscribers.insert(target.client)
+            forgetOptOuts(of: target.client)
             subscriptionVersion += 1
             return reply(target, .success(.sessions(liveSessions().map { $0.snapshot() })))
         }
@@ -208,8 +209,13 @@ public actor BridgeEngine {
     func addSubscriber(_ client: ClientID, to record: SessionRecord) {
         record.subscribers.insert(client)
         clients[client]?.sessions.insert(record.id)
-        clients[client]?.excluded.remove(record.id)
+        record.optedOut.remove(client)
         subscriptionVersion += 1
+    }
+
+    /// A client subscribed to every session hears all of them again.
+    private func forgetOptOuts(of client: ClientID) {
+        for record in sessions.values { record.optedOut.remove(client) }
     }
 
     private func unsubscribe(_ target: ReplyTarget, session: String?) {
@@ -219,12 +225,12 @@ public actor BridgeEngine {
             }
             record.subscribers.remove(target.client)
             clients[target.client]?.sessions.remove(session)
-            if clients[target.client]?.subscribedToAll == true { clients[target.client]?.excluded.insert(session) }
+            if clients[target.client]?.subscribedToAll == true { record.optedOut.insert(target.client) }
         } else {
             for id in clients[target.client]?.sessions ?? [] { sessions[id]?.subscribers.remove(target.client) }
             clients[target.client]?.sessions = []
+            if clients[target.client]?.subscribedToAll == true { forgetOptOuts(of: target.client) }
             clients[target.client]?.subscribedToAll = false
-            clients[target.client]?.excluded = []
             allSubscribers.remove(target.client)
         }
         subscriptionVersion += 1
@@ -246,8 +252,8 @@ public actor BridgeEngine {
     /// Everyone who receives this session's events.
     func recipients(of record: SessionRecord) -> [ClientID] {
         if record.recipientsVersion != subscriptionVersion {
-            let everything = allSubscribers.filter { clients[$0]?.excluded.contains(record.id) != true }
-            record.recipients = Array(record.subscribers.union(everything))
+            let everyone = record.optedOut.isEmpty ? allSubscribers : allSubscribers.subtracting(record.optedOut)
+            record.recipients = Array(record.subscribers.union(everyone))
             record.recipientsVersion = subscriptionVersion
         }
         return record.recipients

@@ -24,6 +24,8 @@ final class SessionRecord {
     var link: (any UpstreamLink)?
     var pendingReply: ReplyTarget?
     var subscribers: Set<ClientID> = []
+    /// Clients subscribed to every session that unsubscribed from this one.
+    var optedOut: Set<ClientID> = []
     var capabilities = Capabilities.none
     /// The last events' encoded frames, oldest first, for resuming clients.
     var history: [(seq: Int, frame: [UInt8])] = []

@@ -41,7 +41,7 @@ public struct ServerConfiguration: Sendable {
 
     /// True when the listen address is reachable only from this machine.
     public var isLoopback: Bool {
-        OriginPolicy.isLoopbackName(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased())
+        OriginPolicy.isLoopbackAddress(host)
     }
 }
 

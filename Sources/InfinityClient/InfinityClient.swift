@@ -161,7 +161,7 @@ public final class InfinityClient: Sendable {
         }
     }
 
-    /// A request that failed on a connection closed under it (see `isStaleConnection`).
+    /// A request that failed on a connection closed under it (see `staleConnection(_:)`).
     struct StaleConnection: Error {
         var mapped: InfinityError
         /// True when the request could not even be written, so the node never saw it.

@@ -55,8 +55,14 @@ public struct OriginPolicy: Sendable, Equatable {
         return authority
     }
 
-    /// True for localhost, *.localhost, ::1 and 127.0.0.0/8 literals.
-    public static func isLoopbackName(_ name: String) -> Bool {
+    /// True for a bind or host address reachable only from this machine: localhost, ::1 (bracketed or not),
+    /// 127.0.0.0/8, in any letter case.
+    public static func isLoopbackAddress(_ address: String) -> Bool {
+        isLoopbackName(String(address.filter { $0 != "[" && $0 != "]" }).lowercased())
+    }
+
+    /// True for localhost, *.localhost, ::1 and 127.0.0.0/8 literals (lower case, no brackets).
+    static func isLoopbackName(_ name: String) -> Bool {
         if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }

@@ -95,6 +95,6 @@ extension TransportConfiguration {
 extension TransportConfiguration {
     /// True when the bind address is reachable only from this machine (127.0.0.0/8, ::1, localhost).
     public var isLoopback: Bool {
-        OriginPolicy.isLoopbackName(String(host.filter { $0 != "[" && $0 != "]" }).lowercased())
+        OriginPolicy.isLoopbackAddress(host)
     }
 }

@@ -157,8 +157,9 @@ struct ServeCommand: AsyncParsableCommand {
         c.echoEndpoint = echoEndpoint || (file.echo_endpoint ?? false)
         c.webRoot = webRoot
         c.infinity.trustRootsPEMFile = nodeCaFile ?? file.node_ca_file
-        let upstreamIdle = upstreamIdleTimeout ?? file.upstream_idle_timeout ?? 120
-        c.infinity.eventStreamIdleTimeout = upstreamIdle > 0 ? .seconds(upstreamIdle) : nil
+        if let upstreamIdle = upstreamIdleTimeout ?? file.upstream_idle_timeout {
+            c.infinity.eventStreamIdleTimeout = upstreamIdle > 0 ? .seconds(upstreamIdle) : nil
+        }
         let cert = tlsCert ?? file.tls_cert
         let key = tlsKey ?? file.tls_key
         if (cert == nil) != (key == nil) { throw ValidationError("--tls-cert and --tls-key go together") }

@@ -423,6 +423,17 @@ class Page:
         return self.wait(lambda _: (p := self.panel()).get_attribute("data-state") != "connecting" and p,
                          f"the session for {alias}")
 
+    def join_open_room(self, display_name: str) -> tuple[object, str]:
+        """Opens the page, joins meet.open as `display_name` and waits for its own roster row; returns
+        (panel, session id)."""
+        self.open()
+        self.wait_online()
+        self.join_from_form("meet.open", display_name)
+        panel = self.wait_panel_state("connected")
+        session_id = panel.get_attribute("data-session")
+        self.wait_roster_count(session_id, display_name, 1)
+        return panel, session_id
+
     def shot(self, name: str, doc: str | None = None) -> Path:
         """Saves artifacts/browser/<name>.png; with PEXBRIDGE_UPDATE_DOCS=1 also docs/screenshots/<doc>."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

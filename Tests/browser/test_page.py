@@ -294,12 +294,7 @@ def test_resume_after_connection_drop(bridge_url, driver):
     bridge_port = int(bridge_url.rsplit(":", 1)[1])
     with TcpProxy(bridge_port) as proxy, WsClient(bridge_url) as peer:
         page = Page(driver, proxy.url)
-        page.open()
-        page.wait_online()
-        page.join_from_form("meet.open", desk)
-        panel = page.wait_panel_state("connected")
-        session_id = panel.get_attribute("data-session")
-        page.wait_roster_count(session_id, desk, 1)
+        panel, session_id = page.join_open_room(desk)
         peer_name = f"Peer {nonce}"
         joined = peer.request("join", node="simulator", alias="meet.open", display_name=peer_name)
         assert joined["ok"], joined
@@ -393,12 +388,7 @@ def test_resync_retries_after_refusal(bridge_url, driver):
     nonce = secrets.token_hex(3)
     desk = f"Resync Desk {nonce}"
     page = Page(driver, bridge_url)
-    page.open()
-    page.wait_online()
-    page.join_from_form("meet.open", desk)
-    panel = page.wait_panel_state("connected")
-    session_id = panel.get_attribute("data-session")
-    page.wait_roster_count(session_id, desk, 1)
+    panel, session_id = page.join_open_room(desk)
 
     # One event is lost, the next shows the gap, every later one is lost too: only the snapshot of
     # a re-subscribe can bring the roster up to date, and the first two are refused. (Two more
