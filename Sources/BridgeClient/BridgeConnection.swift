@@ -55,6 +55,9 @@ public final class BridgeConnection: Sendable {
         var received: [String] = []
         var opened: CheckedContinuation<Void, any Error>?
         var openResult: Result<Void, BridgeClientError>?
+        /// Callers of ``waitUntilClosed(timeout:)`` waiting for the end, by a number of their own.
+        var closeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextCloseWaiter = 0
     }
 
     /// The state shared by the connection and its socket task.
@@ -74,8 +77,22 @@ public final class BridgeConnection: Sendable {
     /// Connects, waits for `hello`, and authenticates when a token is given.
     ///
     /// For `wss://` URLs whose host is an IP address, pass `serverName`: the name the bridge's certificate
-    /// carries, which is then verified and sent as SNI. `recordFrames` keeps every raw frame (for tests and
-    /// tools that inspect the wire; a long-lived connection should leave it off).
+    /// carries, which is then verified and sent as SNI.
+    ///
+    /// - Parameters:
+    ///   - url: The bridge's WebSocket URL, `ws://HOST:PORT/ws` or `wss://HOST:PORT/ws`.
+    ///   - token: A client token; when given, `auth` is sent right after `hello` and a refusal throws.
+    ///   - origin: An `Origin` header to send (browsers always send one; tools usually do not).
+    ///   - subprotocol: A `Sec-WebSocket-Protocol` to ask for, e.g. `pexbridge.v1`.
+    ///   - tlsConfiguration: TLS settings for `wss://` (trust roots, client certificates).
+    ///   - serverName: The name to verify and send as SNI when the URL's host is an IP address.
+    ///   - recordFrames: Keep every raw text frame in ``receivedFrames`` (for tests and tools that inspect the
+    ///     wire; a long-lived connection should leave it off).
+    ///   - maxFrameSize: The largest message accepted from the bridge, in bytes.
+    ///   - timeout: How long to wait for the socket, `hello` and the `auth` result together.
+    ///   - logger: Where the WebSocket client logs.
+    /// - Returns: A connection that has received `hello` (and, with a token, a good `auth` result).
+    /// - Throws: ``BridgeClientError``.
     public static func connect(
         url: String, token: String? = nil, origin: String? = nil, subprotocol: String? = nil,
         tlsConfiguration: TLSConfiguration? = nil, serverName: String? = nil, recordFrames: Bool = false, maxFrameSize: Int = 1 << 20, timeout: Duration = .seconds(10),
@@ -199,6 +216,8 @@ public final class BridgeConnection: Sendable {
         let (waiters, code, reason) = state.withLock { s in
             s.finished = true
             s.outbound = nil
+            for waiter in s.closeWaiters.values { waiter.resume() }
+            s.closeWaiters = [:]
             defer { s.waiters = [:] }
             return (Array(s.waiters.values), s.closeCode, s.closeReason)
         }
@@ -210,6 +229,12 @@ public final class BridgeConnection: Sendable {
     }
 
     /// Sends a request with a fresh id and waits for its result.
+    ///
+    /// - Parameters:
+    ///   - request: The request; its id is chosen by the connection.
+    ///   - timeout: How long to wait for the result before throwing ``BridgeClientError/timeout``.
+    /// - Returns: The result's `data` on success, or the error the bridge answered with.
+    /// - Throws: ``BridgeClientError`` when the connection closed or no result came in time.
     public func request(_ request: Request, timeout: Duration = .seconds(30)) async throws
         -> Result<ResultData, ErrorBody>
     {
@@ -221,6 +246,12 @@ public final class BridgeConnection: Sendable {
     }
 
     /// Sends a request with the given id and waits for its result.
+    ///
+    /// - Parameters:
+    ///   - envelope: The request and the id the bridge will echo in its result.
+    ///   - timeout: How long to wait for the result before throwing ``BridgeClientError/timeout``.
+    /// - Returns: The result's `data` on success, or the error the bridge answered with.
+    /// - Throws: ``BridgeClientError`` when the connection closed or no result came in time.
     public func request(_ envelope: RequestEnvelope, timeout: Duration = .seconds(30)) async throws
         -> Result<ResultData, ErrorBody>
     {
@@ -265,16 +296,24 @@ public final class BridgeConnection: Sendable {
     }
 
     /// Sends a raw text frame (anything at all; for tests and tools).
+    ///
+    /// - Parameter text: The frame's payload, sent as is.
     public func sendText(_ text: String) async throws {
         try await writer().write(.text(text))
     }
 
     /// Sends a raw binary frame.
+    ///
+    /// - Parameter bytes: The frame's payload.
     public func sendBinary(_ bytes: [UInt8]) async throws {
         try await writer().write(.binary(ByteBuffer(bytes: bytes)))
     }
 
-    /// Sends a text message split into fragments of `fragmentSize` bytes.
+    /// Sends a text message split into fragments.
+    ///
+    /// - Parameters:
+    ///   - text: The whole message.
+    ///   - fragmentSize: The payload size of each fragment in bytes (at least 1).
     public func sendFragmented(_ text: String, fragmentSize: Int) async throws {
         let outbound = try writer()
         let bytes = Array(text.utf8)
@@ -301,13 +340,45 @@ public final class BridgeConnection: Sendable {
     /// True once the connection has ended.
     public var isClosed: Bool { state.withLock { $0.finished } }
 
-    /// Waits until the connection has ended (bounded); true if it did.
+    /// Waits until the connection has ended, at most `timeout`.
+    ///
+    /// - Parameter timeout: The longest wait.
+    /// - Returns: True if the connection ended in time.
     public func waitUntilClosed(timeout: Duration = .seconds(10)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while !isClosed && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+        if isClosed { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.closed()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || self.isClosed
         }
-        return isClosed
+    }
+
+    /// Returns once the connection has ended, or when the calling task is cancelled.
+    private func closed() async {
+        let number = state.withLock { s -> Int in
+            s.nextCloseWaiter += 1
+            return s.nextCloseWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.finished || Task.isCancelled { return true }
+                    s.closeWaiters[number] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.closeWaiters.removeValue(forKey: number) }?.resume()
+        }
     }
 
     /// Closes the connection normally.

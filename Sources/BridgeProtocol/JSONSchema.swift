@@ -12,6 +12,9 @@ public indirect enum SchemaNode: Sendable {
     case ref(String)
 
     /// `T | null`.
+    ///
+    /// - Parameter node: The schema of the non-null value.
+    /// - Returns: A schema that also accepts `null`.
     public static func nullable(_ node: SchemaNode) -> SchemaNode { .anyOf([node, .null]) }
 }
 
@@ -42,6 +45,9 @@ public struct SchemaDocument: Sendable {
     public var root: SchemaNode
 
     /// The definition named `name`.
+    ///
+    /// - Parameter name: A definition's name, e.g. `request.join`.
+    /// - Returns: Its schema, or nil when there is none by that name.
     public func definition(_ name: String) -> SchemaNode? {
         definitions.first { $0.name == name }?.schema
     }
@@ -68,6 +74,12 @@ public struct SchemaDocument: Sendable {
     }
 
     /// Problems found validating `value` against `node` (the root by default); empty when valid.
+    ///
+    /// - Parameters:
+    ///   - value: The JSON to check.
+    ///   - node: The schema to check it against; nil means the document's root.
+    ///   - path: How the problems name the place of `value` (a JSONPath-like prefix).
+    /// - Returns: One line per problem, each starting with the path of the offending value.
     public func validate(_ value: JSONValue, against node: SchemaNode? = nil, path: String = "$") -> [String] {
         validate(value, node ?? root, path: path, depth: 0)
     }

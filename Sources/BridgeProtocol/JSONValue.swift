@@ -41,6 +41,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
     }
 
     /// The member `key` of an object, or nil.
+    ///
+    /// - Parameter key: The member's name.
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil

@@ -13,6 +13,16 @@ public struct Participant: Codable, Sendable, Equatable {
     /// The participant's signalling protocol as the node reports it (`webrtc`, `sip`, `api`, ...).
     public var callProtocol: String?
 
+    /// - Parameters:
+    ///   - uuid: The participant's uuid on the node.
+    ///   - displayName: The name the roster shows.
+    ///   - role: `host` (the node's `chair`) or `guest`.
+    ///   - muted: Muted by a host (administrative audio mute).
+    ///   - presenting: Sending a presentation.
+    ///   - spotlight: Spotlit by a host.
+    ///   - serviceType: The node's service type, e.g. `conference` or `waiting_room`.
+    ///   - isSelf: True for the bridge's own participant.
+    ///   - callProtocol: The signalling protocol the node reports (`webrtc`, `sip`, `api`, ...).
     public init(
         uuid: String, displayName: String, role: Role, muted: Bool = false, presenting: Bool = false,
         spotlight: Bool = false, serviceType: String = "conference", isSelf: Bool = false, callProtocol: String? = nil
@@ -43,6 +53,10 @@ public struct ConferenceStatus: Codable, Sendable, Equatable {
     public var guestsMuted: Bool
     public var started: Bool
 
+    /// - Parameters:
+    ///   - locked: New participants wait in the waiting room until a host admits them.
+    ///   - guestsMuted: Guests are muted by the host.
+    ///   - started: A host has joined (or started the conference).
     public init(locked: Bool = false, guestsMuted: Bool = false, started: Bool = true) {
         self.locked = locked
         self.guestsMuted = guestsMuted
@@ -68,6 +82,17 @@ public struct Capabilities: Codable, Sendable, Equatable {
     public var startConference: Bool
     public var disconnectAll: Bool
 
+    /// - Parameters:
+    ///   - leave: `leave` is allowed.
+    ///   - chat: `send_message` is allowed.
+    ///   - lock: `lock` and `unlock` are allowed.
+    ///   - muteGuests: `mute_guests` and `unmute_guests` are allowed.
+    ///   - mute: `mute` and `unmute` of a participant are allowed.
+    ///   - spotlight: `spotlight` is allowed.
+    ///   - admit: `admit` (let a participant in from the waiting room) is allowed.
+    ///   - disconnectParticipant: `disconnect_participant` is allowed.
+    ///   - startConference: `start_conference` is allowed.
+    ///   - disconnectAll: `disconnect_all` is allowed.
     public init(
         leave: Bool = false, chat: Bool = false, lock: Bool = false, muteGuests: Bool = false, mute: Bool = false,
         spotlight: Bool = false, admit: Bool = false, disconnectParticipant: Bool = false,
@@ -102,6 +127,9 @@ public struct MessageSender: Codable, Sendable, Equatable {
     public var uuid: String
     public var displayName: String
 
+    /// - Parameters:
+    ///   - uuid: The sender's participant uuid.
+    ///   - displayName: The sender's name as the roster shows it.
     public init(uuid: String, displayName: String) {
         self.uuid = uuid
         self.displayName = displayName

@@ -12,9 +12,15 @@ public enum ProtocolSchema {
         root: .anyOf([.ref("client_message"), .ref("server_message")]))
 
     /// The definition name of a request's schema, e.g. `request.join`.
+    ///
+    /// - Parameter type: The request type.
+    /// - Returns: The name of its definition in ``document``.
     public static func definitionName(_ type: RequestType) -> String { "request.\(type.rawValue)" }
 
     /// The definition name of a server message's schema, e.g. `server.state`.
+    ///
+    /// - Parameter type: The server message type.
+    /// - Returns: The name of its definition in ``document``.
     public static func definitionName(_ type: ServerMessageType) -> String { "server.\(type.rawValue)" }
 
     static let definitions: [(name: String, schema: SchemaNode)] = shared

@@ -27,6 +27,11 @@ public struct JoinParameters: Sendable, Equatable {
     /// Sent with the first token request when present (a secret).
     public var pin: String?
 
+    /// - Parameters:
+    ///   - node: The conference node: a host name, `host:port` or an `https://` / `http://` URL.
+    ///   - alias: The conference alias to join.
+    ///   - displayName: The name the bridge's participant has in the roster.
+    ///   - pin: A PIN to send with the first token request (a secret; never echoed).
     public init(node: String, alias: String, displayName: String, pin: String? = nil) {
         self.node = node
         self.alias = alias
@@ -117,6 +122,9 @@ public struct RequestEnvelope: Sendable, Equatable {
     public var id: RequestID
     public var request: Request
 
+    /// - Parameters:
+    ///   - id: The id the bridge echoes in the one result it sends for this request.
+    ///   - request: What is asked.
     public init(id: RequestID, request: Request) {
         self.id = id
         self.request = request

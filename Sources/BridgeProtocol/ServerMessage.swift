@@ -10,6 +10,10 @@ public struct Hello: Sendable, Equatable {
     public var server: String
     public var authRequired: Bool
 
+    /// - Parameters:
+    ///   - protocolVersion: The protocol version the bridge speaks.
+    ///   - server: `pexbridge <version>`.
+    ///   - authRequired: Whether the client must send `auth` before anything else.
     public init(protocolVersion: Int = ProtocolInfo.version, server: String, authRequired: Bool) {
         self.protocolVersion = protocolVersion
         self.server = server
@@ -43,6 +47,10 @@ public struct UpstreamStatus: Codable, Sendable, Equatable {
     /// Milliseconds until the next try (reconnecting).
     public var delayMs: Int?
 
+    /// - Parameters:
+    ///   - status: The upstream connection's health.
+    ///   - attempt: Which reconnect attempt this is (reconnecting only).
+    ///   - delayMs: Milliseconds until the next try (reconnecting only).
     public init(status: Status, attempt: Int? = nil, delayMs: Int? = nil) {
         self.status = status
         self.attempt = attempt
@@ -71,6 +79,18 @@ public struct StateChange: Sendable, Equatable {
     public var alias: String?
     public var displayName: String?
 
+    /// - Parameters:
+    ///   - state: The session's new state.
+    ///   - role: The role, once connected.
+    ///   - pin: Which PINs the node asks for, in a PIN state.
+    ///   - error: Why the session failed, or why the last PIN was refused.
+    ///   - reason: Why the session ended in `disconnected`.
+    ///   - message: The node's own words for a remote disconnect (one line, at most 200 characters).
+    ///   - capabilities: What the session may do now.
+    ///   - pinAttemptsLeft: Wrong PINs left before the lockout, in a PIN state.
+    ///   - node: The session's node, on its first event.
+    ///   - alias: The session's alias, on its first event.
+    ///   - displayName: The session's display name, on its first event.
     public init(
         state: SessionState, role: Role? = nil, pin: PINRequirement? = nil, error: ErrorBody? = nil,
         reason: DisconnectReason? = nil, message: String? = nil, capabilities: Capabilities? = nil,
@@ -95,6 +115,9 @@ public struct ChatMessage: Sendable, Equatable {
     public var from: MessageSender
     public var text: String
 
+    /// - Parameters:
+    ///   - from: Who sent it.
+    ///   - text: The message text.
     public init(from: MessageSender, text: String) {
         self.from = from
         self.text = text
@@ -131,6 +154,10 @@ public struct SessionEvent: Sendable, Equatable {
     public var seq: Int
     public var payload: EventPayload
 
+    /// - Parameters:
+    ///   - session: The session the event belongs to.
+    ///   - seq: The session's event number; grows by exactly 1 per event.
+    ///   - payload: What happened.
     public init(session: String, seq: Int, payload: EventPayload) {
         self.session = session
         self.seq = seq

@@ -15,6 +15,20 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
     /// While in a PIN state: how many wrong PINs remain before the lockout.
     public var pinAttemptsLeft: Int?
 
+    /// - Parameters:
+    ///   - id: The session id the bridge chose.
+    ///   - seq: The `seq` of the last event this snapshot includes.
+    ///   - state: The session's state.
+    ///   - node: The node as the client named it.
+    ///   - alias: The conference alias.
+    ///   - displayName: The bridge participant's display name.
+    ///   - role: `host` or `guest` once connected, else nil.
+    ///   - pin: Which PINs the node asks for, in a PIN state.
+    ///   - error: Why the session failed, or the last PIN refusal.
+    ///   - participants: The roster.
+    ///   - conference: The conference's state, once known.
+    ///   - capabilities: What the session may do now.
+    ///   - pinAttemptsLeft: Wrong PINs left before the lockout, in a PIN state.
     public init(
         id: String, seq: Int, state: SessionState, node: String, alias: String, displayName: String,
         role: Role? = nil, pin: PINRequirement? = nil, error: ErrorBody? = nil, participants: [Participant] = [],

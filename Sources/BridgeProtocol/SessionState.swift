@@ -22,6 +22,9 @@ public struct PINRequirement: Codable, Sendable, Equatable {
     public var host: Bool
     public var guest: Bool
 
+    /// - Parameters:
+    ///   - host: The node asks for a host PIN.
+    ///   - guest: The node asks for a guest PIN too (false: guests may join without one).
     public init(host: Bool, guest: Bool) {
         self.host = host
         self.guest = guest
