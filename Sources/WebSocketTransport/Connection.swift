@@ -24,6 +24,15 @@ final class Connection {
     var incomingSize = 0
     var incomingIsBinary = false
 
+    /// Reads are paused because the core has not yet consumed enough of this connection's messages.
+    var pausedForBacklog = false
+    /// Reads are paused until the rate meter has a token again (an lws timer ends the pause).
+    var pausedForRate = false
+    /// Whether lws currently reads this connection (the last value given to `lws_rx_flow_control`).
+    var reading = true
+    /// Charged per incoming message; nil for the echo endpoint or without a rate limit.
+    var rateMeter: MessageRateMeter?
+
     init(id: ConnectionID, wsi: OpaquePointer, peerAddress: String, isEcho: Bool,
          maxMessageBytes: Int, outboxLimitBytes: Int) {
         self.id = id

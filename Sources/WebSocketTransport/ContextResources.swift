@@ -22,7 +22,7 @@ final class ContextResources {
         retryPolicy.initialize(to: Self.keepalivePolicy(configuration))
         protocols[0].name = cString(configuration.subprotocol)
         protocols[0].callback = libWebSocketsCallback
-        protocols[0].per_session_data_size = SessionData.size
+        protocols[0].per_session_data_size = ConnectionSlot.size
         protocols[0].rx_buffer_size = Self.receiveChunkBytes
     }
 

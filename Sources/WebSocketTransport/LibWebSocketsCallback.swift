@@ -36,6 +36,9 @@ extension ServiceLoop {
             return confirmUpgrade(wsi, upgrade: input)
         case LWS_CALLBACK_ESTABLISHED:
             return established(wsi, user: user)
+        case LWS_CALLBACK_TIMER:
+            rateTimerFired(user: user)
+            return 0
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
             return peerInitiatedClose(length: length)
         case LWS_CALLBACK_CLOSED:

@@ -35,7 +35,7 @@ extension ServiceLoop {
             return -1
         }
         let key = nextKey()
-        SessionData.setKey(user, key)
+        ConnectionSlot.setKey(user, key)
         let exchange = HTTPExchange(request: request, expectedBodyBytes: expectedBody)
         exchanges[key] = exchange
         if expectedBody > 0 {
@@ -101,9 +101,9 @@ extension ServiceLoop {
     /// Forgets an exchange (response done, connection closed or upgraded).
     func dropExchange(user: UnsafeMutableRawPointer?) {
         guard let user else { return }
-        let key = SessionData.key(user)
+        let key = ConnectionSlot.key(user)
         guard key != 0, exchanges.removeValue(forKey: key) != nil else { return }
-        SessionData.setKey(user, 0)
+        ConnectionSlot.setKey(user, 0)
     }
 
     private func completeTransaction(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer) -> Int32 {
@@ -113,7 +113,7 @@ extension ServiceLoop {
 
     private func exchange(for user: UnsafeMutableRawPointer?) -> HTTPExchange? {
         guard let user else { return nil }
-        return exchanges[SessionData.key(user)]
+        return exchanges[ConnectionSlot.key(user)]
     }
 
     /// Writes a status line and headers (nothing else); false when they do not fit or the write fails.
@@ -149,6 +149,41 @@ extension ServiceLoop {
         let start = scratch + pb_lws_pre()
         body.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: body.count) }
         return lws_write(wsi, start.assumingMemoryBound(to: UInt8.self), body.count, LWS_WRITE_HTTP_FINAL) >= body.count
+    }
+
+    /// A refusal written byte for byte: status line in the request's own HTTP version (lws would answer an
+    /// upgrade request with "HTTP/1.0", which WebSocket clients reject as invalid), a plain-text reason, its
+    /// length and `Connection: close`. The caller hangs up afterwards.
+    func writeRefusal(_ wsi: OpaquePointer, status: Int, reason: String) -> Bool {
+        let version = header(wsi, WSI_TOKEN_HTTP).map { $0.hasPrefix("HTTP/1.1") } == true ? "HTTP/1.1" : "HTTP/1.0"
+        let body = Array((reason + "\n").utf8)
+        let head = "\(version) \(status) \(Self.reasonPhrase(status))\r\n"
+            + "Server: pexbridge\r\n"
+            + "Content-Type: text/plain; charset=utf-8\r\n"
+            + "Content-Length: \(body.count)\r\n"
+            + "Cache-Control: no-store\r\n"
+            + "Connection: close\r\n\r\n"
+        let bytes = Array(head.utf8) + body
+        guard bytes.count <= scratchCapacity else { return false }
+        let start = scratch + pb_lws_pre()
+        bytes.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        return lws_write(wsi, start.assumingMemoryBound(to: UInt8.self), bytes.count, LWS_WRITE_HTTP_FINAL)
+            >= bytes.count
+    }
+
+    /// Reason phrases of the statuses the transport answers on its own.
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 413: "Content Too Large"
+        case 421: "Misdirected Request"
+        case 429: "Too Many Requests"
+        case 503: "Service Unavailable"
+        default: "Error"
+        }
     }
 
     private static func isSafeHeader(_ text: String) -> Bool {

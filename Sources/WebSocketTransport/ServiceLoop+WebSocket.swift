@@ -35,7 +35,7 @@ extension ServiceLoop {
     private func refuseUpgrade(_ wsi: OpaquePointer, status: Int, message: String) -> Int32 {
         counters.upgradesRefused.add(1)
         logger.debug("WebSocket upgrade refused", metadata: ["status": "\(status)", "reason": "\(message)"])
-        _ = writeSmallResponse(wsi, status: status, text: message + "\n")
+        _ = writeRefusal(wsi, status: status, reason: message)
         return -1  // hang up after the response
     }
 
@@ -55,9 +55,12 @@ extension ServiceLoop {
                 ? max(TransportConfiguration.echoOutboxLimitBytes, configuration.outboxLimitBytes)
                 : configuration.outboxLimitBytes
         )
+        if !isEcho, let limit = configuration.messageRate {
+            connection.rateMeter = MessageRateMeter(limit: limit, now: now)
+        }
         connections[key] = connection
-        SessionData.setKey(user, key)
-        SessionData.setConnection(user, connection)
+        ConnectionSlot.setKey(user, key)
+        ConnectionSlot.setConnection(user, connection)
         connectionsPerAddress[peer, default: 0] += 1
         if !isEcho {
             let offered = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0
@@ -104,6 +107,11 @@ extension ServiceLoop {
             return 0
         }
         counters.messagesReceived.add(1)
+        // Charged before the message is queued: one token per whole message, text or binary alike.
+        guard chargeRate(connection) else {
+            connection.incoming = []
+            return 0
+        }
         if isFirst {
             deliver(connection, chunk)
         } else {
@@ -112,18 +120,66 @@ extension ServiceLoop {
             connection.incoming = []
             message.withUnsafeBytes { deliver(connection, $0) }
         }
+        updateReading(connection)
         return 0
     }
 
     private func deliver(_ connection: Connection, _ message: UnsafeRawBufferPointer) {
+        let credit: InboundQueue.Credit
         if connection.isEcho {
             let frame = OutboundFrame(copying: message, binary: connection.incomingIsBinary)
             enqueue(frame.owned(by: serverKey), to: connection)
+            return
         } else if connection.incomingIsBinary {
-            events.yield(.binary(connection.id))
+            credit = events.yieldMessage(.binary(connection.id), of: connection.id)
         } else {
-            events.yield(.text(connection.id, Array(message)))
+            credit = events.yieldMessage(.text(connection.id, Array(message)), of: connection.id)
         }
+        if credit == .pauseReads, !connection.pausedForBacklog {
+            connection.pausedForBacklog = true
+            counters.readsPausedForBacklog.add(1)
+        }
+    }
+
+    /// Charges one message to the connection's rate meter; false when the connection is closed for it.
+    private func chargeRate(_ connection: Connection) -> Bool {
+        guard var meter = connection.rateMeter else { return true }
+        let decision = meter.charge(now: now)
+        connection.rateMeter = meter
+        switch decision {
+        case .proceed:
+            return true
+        case .pause(let wait):
+            connection.pausedForRate = true
+            counters.readsPausedForRate.add(1)
+            let micros = wait.components.seconds * 1_000_000 + wait.components.attoseconds / 1_000_000_000_000
+            lws_set_timer_usecs(connection.wsi, lws_usec_t(max(1, micros)))
+            return true
+        case .close:
+            counters.rateLimitCloses.add(1)
+            logger.notice("closing connection over the message rate", metadata: [
+                "connection": "\(connection.id)", "peer": "\(connection.peerAddress)",
+            ])
+            beginClose(connection, code: CloseCode.policyViolation, reason: "message rate exceeded",
+                       graceSeconds: Self.slowConsumerGraceSeconds)
+            return false
+        }
+    }
+
+    /// The rate pause of a connection is over.
+    func rateTimerFired(user: UnsafeMutableRawPointer?) {
+        guard let connection = connection(for: user) else { return }
+        connection.pausedForRate = false
+        updateReading(connection)
+    }
+
+    /// Tells lws whether to read the connection: not while a pause holds, always once it is closing (so the
+    /// peer's close frame is read; messages that arrive then are dropped).
+    func updateReading(_ connection: Connection) {
+        let read = connection.pendingClose != nil || (!connection.pausedForBacklog && !connection.pausedForRate)
+        guard read != connection.reading else { return }
+        connection.reading = read
+        lws_rx_flow_control(connection.wsi, read ? 1 : 0)
     }
 
     /// The socket can take data: write one frame, or the close once the outbox is empty.
@@ -159,10 +215,10 @@ extension ServiceLoop {
     /// The connection is gone (CLOSED, or WSI_DESTROY as a safety net).
     func connectionClosed(user: UnsafeMutableRawPointer?) {
         guard let user else { return }
-        let key = SessionData.key(user)
+        let key = ConnectionSlot.key(user)
         guard key != 0, let connection = connections.removeValue(forKey: key) else { return }
-        SessionData.setKey(user, 0)
-        SessionData.setConnection(user, nil)
+        ConnectionSlot.setKey(user, 0)
+        ConnectionSlot.setConnection(user, nil)
         let dropped = connection.outbox.removeAll()
         if dropped.frames > 0 {
             counters.framesDropped.add(dropped.frames)
@@ -209,11 +265,12 @@ extension ServiceLoop {
         connection.pendingClose = .init(code: code, reason: Self.closeReasonBytes(reason))
         lws_set_timeout(connection.wsi, PENDING_TIMEOUT_USER_OK, graceSeconds)
         lws_callback_on_writable(connection.wsi)
+        updateReading(connection)
     }
 
     private func connection(for user: UnsafeMutableRawPointer?) -> Connection? {
         guard let user else { return nil }
-        return SessionData.connection(user)
+        return ConnectionSlot.connection(user)
     }
 
     private func setCloseReason(_ wsi: OpaquePointer, code: UInt16, reason: [UInt8]) {

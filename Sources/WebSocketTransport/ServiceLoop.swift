@@ -20,7 +20,7 @@ final class ServiceLoop {
     let originPolicy: OriginPolicy
     let logger: Logger
     let httpHandler: @Sendable (HTTPRequest) -> HTTPResponse
-    let events: AsyncStream<TransportEvent>.Continuation
+    let events: InboundQueue
     let counters: StatsCounters
     let commands: CommandQueue
     /// Fired once shutdown has begun and no connection is left.
@@ -37,6 +37,8 @@ final class ServiceLoop {
     var exchanges: [UInt64: HTTPExchange] = [:]
     var connectionsPerAddress: [String: Int] = [:]
     var draining = false
+    /// Origin of the monotonic times given to the rate meters.
+    let epoch = ContinuousClock.now
     private var stopRequested = false
     private var lastKey: UInt64 = 0
     private var batch: [Command] = []
@@ -45,7 +47,7 @@ final class ServiceLoop {
         configuration: TransportConfiguration,
         logger: Logger,
         httpHandler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
-        events: AsyncStream<TransportEvent>.Continuation,
+        events: InboundQueue,
         counters: StatsCounters,
         commands: CommandQueue,
         drained: OneShotSignal,
@@ -70,6 +72,9 @@ final class ServiceLoop {
         scratch.deallocate()
     }
 
+    /// Monotonic time since the loop was made, for the rate meters.
+    var now: Duration { ContinuousClock.now - epoch }
+
     /// A fresh key for a connection's or an HTTP exchange's state (never 0).
     func nextKey() -> UInt64 {
         lastKey += 1
@@ -79,6 +84,8 @@ final class ServiceLoop {
     /// Services the context until asked to stop, then destroys it and ends the event stream.
     func run() {
         guard let context else { return }
+        libWebSocketsProcess.bindCurrentThread(to: serverKey)
+        defer { libWebSocketsProcess.unbindCurrentThread() }
         drainCommands()
         while !stopRequested {
             if lws_service(context, 0) < 0 {
@@ -89,7 +96,7 @@ final class ServiceLoop {
         }
         commands.detach()
         // Connections still open are closed here; their CLOSED callbacks yield `.closed`.
-        libWebSocketsProcess.serialized { lws_context_destroy(context) }
+        libWebSocketsProcess.serialized(for: serverKey) { lws_context_destroy(context) }
         self.context = nil
         for connection in connections.values.sorted(by: { $0.id < $1.id }) where !connection.isEcho {
             events.yield(.closed(connection.id))
@@ -126,6 +133,12 @@ final class ServiceLoop {
             case .close(let id, let code, let reason):
                 if let connection = connections[id.rawValue], connection.pendingClose == nil {
                     beginClose(connection, code: code, reason: reason, graceSeconds: Self.closeGraceSeconds)
+                }
+            case .resumeReads(let ids):
+                for id in ids {
+                    guard let connection = connections[id.rawValue] else { continue }
+                    connection.pausedForBacklog = false
+                    updateReading(connection)
                 }
             case .beginShutdown:
                 beginShutdown()

@@ -27,6 +27,13 @@ public struct TransportConfiguration: Sendable {
     public var maxConnectionsPerAddress: Int
     /// Test-only echo endpoint (for Autobahn): echoes text and binary messages up to 16 MiB, emits no events.
     public var echoPath: String?
+    /// Unconsumed messages of one connection: its reads pause at `high` and resume at `low`.
+    public var perConnectionBacklog: InboundWatermarks
+    /// Unconsumed messages of all connections together: past `high`, every connection that delivers a message
+    /// pauses, until the total is back at `low`.
+    public var totalBacklog: InboundWatermarks
+    /// Incoming message rate per connection, charged before a message is queued; nil: unlimited.
+    public var messageRate: MessageRateLimit?
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -42,7 +49,10 @@ public struct TransportConfiguration: Sendable {
         idleTimeout: Duration? = .seconds(60),
         maxConnections: Int = 20_000,
         maxConnectionsPerAddress: Int = 20_000,
-        echoPath: String? = nil
+        echoPath: String? = nil,
+        perConnectionBacklog: InboundWatermarks = .init(low: 4, high: 16),
+        totalBacklog: InboundWatermarks = .init(low: 1024, high: 4096),
+        messageRate: MessageRateLimit? = .init(perSecond: 100, burst: 200, closeAfter: .seconds(30))
     ) {
         self.host = host
         self.port = port
@@ -57,6 +67,9 @@ public struct TransportConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.echoPath = echoPath
+        self.perConnectionBacklog = perConnectionBacklog
+        self.totalBacklog = totalBacklog
+        self.messageRate = messageRate
     }
 }
 
@@ -88,6 +101,17 @@ extension TransportConfiguration {
         }
         if let idleTimeout, idleTimeout < .seconds(1) {
             throw .invalidConfiguration("idleTimeout must be at least 1 s")
+        }
+        guard perConnectionBacklog.isValid, totalBacklog.isValid else {
+            throw .invalidConfiguration("backlog watermarks need 0 <= low < high")
+        }
+        if let messageRate {
+            guard messageRate.perSecond > 0, messageRate.perSecond.isFinite, messageRate.burst >= 1 else {
+                throw .invalidConfiguration("messageRate needs a positive rate and a burst of at least 1")
+            }
+            if let closeAfter = messageRate.closeAfter, closeAfter <= .zero {
+                throw .invalidConfiguration("messageRate.closeAfter must be positive")
+            }
         }
     }
 }

@@ -22,6 +22,16 @@ public struct TransportStats: Sendable, Equatable {
     public var messagesReceived: Int
     /// Plain HTTP requests answered.
     public var httpRequests: Int
+    /// Times a connection's reads were paused because the core had not consumed its messages (or all messages).
+    public var readsPausedForBacklog: Int
+    /// Times a connection's reads were paused because it sent faster than ``TransportConfiguration/messageRate``.
+    public var readsPausedForRate: Int
+    /// Connections closed with 1008 because they kept exceeding the message rate.
+    public var rateLimitCloses: Int
+    /// Messages received and not yet consumed from ``WebSocketServer/events``.
+    public var inboundBacklog: Int
+    /// The largest ``inboundBacklog`` since start.
+    public var inboundBacklogPeak: Int
 }
 
 /// Live counters, written by the service thread and read by anyone.
@@ -36,8 +46,12 @@ final class StatsCounters: Sendable {
     let bytesQueued = Atomic<Int>(0)
     let messagesReceived = Atomic<Int>(0)
     let httpRequests = Atomic<Int>(0)
+    let readsPausedForBacklog = Atomic<Int>(0)
+    let readsPausedForRate = Atomic<Int>(0)
+    let rateLimitCloses = Atomic<Int>(0)
 
-    var snapshot: TransportStats {
+    /// The counters, with the inbound backlog taken from the event queue.
+    func snapshot(backlog: (current: Int, peak: Int)) -> TransportStats {
         TransportStats(
             connections: connections.load(ordering: .relaxed),
             connectionsOpened: connectionsOpened.load(ordering: .relaxed),
@@ -48,7 +62,12 @@ final class StatsCounters: Sendable {
             oversizeCloses: oversizeCloses.load(ordering: .relaxed),
             bytesQueued: bytesQueued.load(ordering: .relaxed),
             messagesReceived: messagesReceived.load(ordering: .relaxed),
-            httpRequests: httpRequests.load(ordering: .relaxed)
+            httpRequests: httpRequests.load(ordering: .relaxed),
+            readsPausedForBacklog: readsPausedForBacklog.load(ordering: .relaxed),
+            readsPausedForRate: readsPausedForRate.load(ordering: .relaxed),
+            rateLimitCloses: rateLimitCloses.load(ordering: .relaxed),
+            inboundBacklog: backlog.current,
+            inboundBacklogPeak: backlog.peak
         )
     }
 }

@@ -12,8 +12,9 @@ import Darwin
 /// Every method may be called from any thread. Events are yielded from the service thread, in order
 /// per connection. Frames and closes are handed to that thread through a locked queue.
 public final class WebSocketServer: Sendable {
-    /// Connection events; finishes after ``shutdown()``.
-    public let events: AsyncStream<TransportEvent>
+    /// Connection events; finishes after ``shutdown()``. Bounded: a connection whose messages are not consumed
+    /// stops being read (see ``TransportConfiguration/perConnectionBacklog``); consuming returns the credit.
+    public let events: TransportEvents
 
     private enum Lifecycle {
         case idle
@@ -25,8 +26,8 @@ public final class WebSocketServer: Sendable {
     private let configuration: TransportConfiguration
     private let logger: Logger
     private let httpHandler: @Sendable (HTTPRequest) -> HTTPResponse
-    private let continuation: AsyncStream<TransportEvent>.Continuation
-    private let commands = CommandQueue()
+    private let inbound: InboundQueue
+    private let commands: CommandQueue
     private let counters = StatsCounters()
     private let drained = OneShotSignal()
     private let finished = OneShotSignal()
@@ -44,7 +45,14 @@ public final class WebSocketServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.httpHandler = httpHandler
-        (events, continuation) = AsyncStream.makeStream(of: TransportEvent.self, bufferingPolicy: .unbounded)
+        let commands = CommandQueue()
+        self.commands = commands
+        inbound = InboundQueue(
+            perConnection: configuration.perConnectionBacklog, overall: configuration.totalBacklog
+        ) { ids in
+            commands.push(.resumeReads(ids))
+        }
+        events = TransportEvents(queue: inbound)
     }
 
     deinit {
@@ -78,7 +86,7 @@ public final class WebSocketServer: Sendable {
             }
         }
         let loop = ServiceLoop(
-            configuration: configuration, logger: logger, httpHandler: httpHandler, events: continuation,
+            configuration: configuration, logger: logger, httpHandler: httpHandler, events: inbound,
             counters: counters, commands: commands, drained: drained, serverKey: serverKey
         )
         var info = loop.resources.creationInfo(
@@ -86,7 +94,7 @@ public final class WebSocketServer: Sendable {
         )
         libWebSocketsProcess.register(server: serverKey, logger: logger)
         var created: OpaquePointer?
-        libWebSocketsProcess.serialized { created = lws_create_context(&info) }
+        libWebSocketsProcess.serialized(for: serverKey) { created = lws_create_context(&info) }
         guard let context = created else {
             libWebSocketsProcess.unregister(server: serverKey)
             throw startFailure()
@@ -103,7 +111,7 @@ public final class WebSocketServer: Sendable {
             }
         } catch {
             commands.detach()
-            libWebSocketsProcess.serialized { lws_context_destroy(context) }
+            libWebSocketsProcess.serialized(for: serverKey) { lws_context_destroy(context) }
             libWebSocketsProcess.unregister(server: serverKey)
             throw error
         }
@@ -157,7 +165,7 @@ public final class WebSocketServer: Sendable {
                 return thread
             case .idle:
                 state = .stopped
-                continuation.finish()
+                inbound.finish()
                 finished.fire()
                 return nil
             case .stopping, .stopped:
@@ -186,6 +194,6 @@ public final class WebSocketServer: Sendable {
 
     /// Current counters.
     public func stats() -> TransportStats {
-        counters.snapshot
+        counters.snapshot(backlog: inbound.backlog)
     }
 }

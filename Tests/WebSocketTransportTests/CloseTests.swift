@@ -118,6 +118,8 @@ final class ReaderState: Sendable {
             }
         }
         await server.stop()
+        // Count only once the stream has ended: `.closed` events may still be on their way after stop() returns.
+        try await eventually("event stream finished") { server.log.hasEnded }
         let opened = server.log.all.compactMap { if case .opened(let id, _) = $0 { id } else { nil } }
         let closed = server.log.all.compactMap { if case .closed(let id) = $0 { id } else { nil } }
         #expect(opened.count == 5)
@@ -129,14 +131,20 @@ final class ReaderState: Sendable {
             $0.pingInterval = .seconds(1)
             $0.idleTimeout = .seconds(2)
         }
+        // Taken before the upgrade request leaves, so before lws starts the connection's validity timer:
+        // the drop cannot come less than the idle timeout after it.
+        let beforeUpgrade = ContinuousClock.now
         let client = try await server.rawWebSocket()
         let (id, _) = try await server.log.opened()
-        let (ping, peerClosed) = try await background {
-            let ping = try client.readFrame()  // not answered
-            return (ping, try client.waitForPeerClose())
-        }
+        let ping = try await background { try client.readFrame() }  // not answered
         #expect(ping.opcode == RawFrame.ping)
+        // Still connected once the ping has come (the ping is not the drop): a message still reaches the server.
+        try await background { try client.sendText("after the ping") }
+        #expect(try await server.log.text(from: id) == "after the ping")
+        let peerClosed = try await background { try client.waitForPeerClose() }
+        let dropped = ContinuousClock.now
         #expect(peerClosed)
+        #expect(dropped - beforeUpgrade >= .seconds(2), "dropped before the idle timeout")
         try await server.log.closed(id)
         await server.stop()
     }

@@ -37,7 +37,9 @@ import WebSocketTransport
         let head = try await background {
             try RawClient(port: port).upgrade(port: port, extraHeaders: ["Sec-WebSocket-Protocol": "chat"])
         }
-        #expect(head.status == 400)
+        #expect(head.statusLine == "HTTP/1.1 400 Bad Request")
+        #expect(head.body == "unsupported subprotocol\n")
+        #expect(head.headers["connection"] == "close")
         #expect(server.server.stats().upgradesRefused == 1)
         await server.stop()
     }
@@ -48,8 +50,9 @@ import WebSocketTransport
         let head = try await background {
             try RawClient(port: port).upgrade(path: "/elsewhere", port: port)
         }
-        #expect(head.status == 404)
-        await #expect(throws: (any Error).self) {
+        #expect(head.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(head.body == "no WebSocket endpoint here\n")
+        await #expect(throws: WebSocketClientError.webSocketUpgradeFailed) {
             try await withDeadline("client on a wrong path") {
                 try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/elsewhere", logger: testLogger) { _, _, _ in }
             }
@@ -65,7 +68,11 @@ import WebSocketTransport
         let head = try await background {
             try RawClient(port: port).upgrade(port: port, extraHeaders: ["Origin": "https://evil.example"])
         }
-        #expect(head.status == 403)
+        #expect(head.statusLine == "HTTP/1.1 403 Forbidden")
+        #expect(head.headers["content-type"] == "text/plain; charset=utf-8")
+        #expect(head.headers["content-length"] == "19")
+        #expect(head.headers["connection"] == "close")
+        #expect(head.body == "origin not allowed\n")
         #expect(server.server.stats().upgradesRefused == 1)
         #expect(server.log.all.isEmpty)
         await server.stop()
@@ -99,7 +106,8 @@ import WebSocketTransport
         let second = try await server.rawWebSocket()
         let port = server.port
         let head = try await background { try RawClient(port: port).upgrade(port: port) }
-        #expect(head.status == 503)
+        #expect(head.statusLine == "HTTP/1.1 503 Service Unavailable")
+        #expect(head.body == "too many connections\n")
         #expect(server.server.stats().connections == 2)
 
         // A slot frees when a client leaves.
@@ -118,7 +126,35 @@ import WebSocketTransport
         let port = server.port
         let head = try await background { try RawClient(port: port).upgrade(port: port) }
         #expect(head.status == 503)
+        #expect(head.body == "too many connections\n")
         withExtendedLifetime(first) {}
+        await server.stop()
+    }
+
+    @Test func anHTTP10UpgradeIsRefusedInHTTP10() async throws {
+        let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
+        let port = server.port
+        let (head, _) = try await httpExchange(port: port, "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + "Origin: https://evil.example\r\n\r\n")
+        #expect(head.statusLine == "HTTP/1.0 403 Forbidden")
+        await server.stop()
+    }
+
+    /// Python's `websockets` reads the refusal as a status with a body (it rejected the old HTTP/1.0 answer as
+    /// "did not receive a valid HTTP response").
+    @Test(.enabled(if: PythonWebSockets.interpreter != nil, "needs Python's websockets (see PythonWebSockets)"))
+    func pythonWebSocketsClientReadsTheRefusal() async throws {
+        let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
+        let port = server.port
+        let origin = try await background { try PythonWebSockets.connect(port: port, origin: "https://evil.example") }
+        #expect(origin == "InvalidStatus 403 origin not allowed\n")
+        let subprotocol = try await background { try PythonWebSockets.connect(port: port, subprotocols: ["chat"]) }
+        #expect(subprotocol == "InvalidStatus 400 unsupported subprotocol\n")
+        let accepted = try await background {
+            try PythonWebSockets.connect(port: port, subprotocols: ["pexbridge.v1"])
+        }
+        #expect(accepted == "connected pexbridge.v1")
         await server.stop()
     }
 }

@@ -27,15 +27,20 @@ struct RawFrame: Equatable {
 
 /// The status line and headers of an HTTP response.
 struct HTTPHead {
+    /// The first line, e.g. "HTTP/1.1 403 Forbidden".
+    var statusLine: String
     var status: Int
     /// Lower-case header names.
     var headers: [String: String]
+    /// The body, when the reader read it (``RawClient/upgrade(path:port:extraHeaders:)`` does for a refusal).
+    var body = ""
 
     init(_ raw: [UInt8]) throws {
         let lines = String(decoding: raw, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: true)
         guard let statusLine = lines.first else { throw RawClientError.malformed("no status line") }
         let parts = statusLine.split(separator: " ")
         guard parts.count >= 2, let status = Int(parts[1]) else { throw RawClientError.malformed(String(statusLine)) }
+        self.statusLine = String(statusLine)
         self.status = status
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
@@ -58,9 +63,9 @@ extension RawClient {
         }
         request += "\r\n"
         try send(request)
-        let head = try HTTPHead(read(through: Array("\r\n\r\n".utf8)))
+        var head = try HTTPHead(read(through: Array("\r\n\r\n".utf8)))
         if head.status != 101, let length = head.headers["content-length"].flatMap({ Int($0) }) {
-            _ = try read(count: length)
+            head.body = String(decoding: try read(count: length), as: UTF8.self)
         }
         return head
     }

@@ -27,7 +27,7 @@ final class EventLog: Sendable {
     private let events = Mutex<[TransportEvent]>([])
     private let ended = Mutex(false)
 
-    init(_ stream: AsyncStream<TransportEvent>) {
+    init(_ stream: TransportEvents) {
         Task { [self] in
             for await event in stream {
                 events.withLock { $0.append(event) }

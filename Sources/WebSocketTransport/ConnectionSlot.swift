@@ -2,7 +2,7 @@
 /// Swift state and, once a WebSocket is open, an unretained pointer to its ``Connection`` so the hot
 /// writeable path needs no dictionary lookup. The pointer is valid exactly while the key is in
 /// ``ServiceLoop/connections`` (which holds the strong reference); both are cleared together.
-enum SessionData {
+enum ConnectionSlot {
     static let size = MemoryLayout<UInt64>.size + MemoryLayout<UnsafeRawPointer?>.size
     private static let connectionOffset = MemoryLayout<UInt64>.size
 
