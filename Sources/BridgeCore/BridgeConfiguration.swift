@@ -45,6 +45,17 @@ public struct BridgeConfiguration: Sendable {
     /// Wrong PINs per conference (from any client, any session) within the window before PINs for it are throttled.
     public var conferencePINFailureLimit = 10
     public var conferencePINFailureWindow: Duration = .seconds(300)
+    /// Live sessions the bridge holds at most; a `join` over it is refused with `too_many_sessions`.
+    public var maxSessions = 1000
+    /// Live sessions one connection may have made at most.
+    public var maxSessionsPerClient = 50
+    /// Live sessions in one conference (alias, case-folded) at most.
+    public var maxSessionsPerAlias = 100
+    /// How long a session may wait in `pin_required`/`pin_optional` before it ends in `error`
+    /// (`session_expired`); it holds nothing upstream meanwhile, but it holds memory and a PIN budget.
+    public var pinStateTimeout: Duration = .seconds(300)
+    /// The longest a graceful shutdown waits for sessions to be released upstream.
+    public var shutdownTimeout: Duration = .seconds(5)
 
     public init() {}
 

@@ -1,9 +1,29 @@
 import BridgeProtocol
 
-/// A session's life as a pure state machine: (phase, input) → (phase, effects, verdict). No I/O.
+/// Someone waiting for a request's result: a client and the id of its request.
+public struct ReplyTarget: Sendable, Hashable {
+    public var client: ClientID
+    public var id: RequestID
+
+    /// - Parameters:
+    ///   - client: the front end that sent the request.
+    ///   - id: the request's id, echoed in the result.
+    public init(client: ClientID, id: RequestID) {
+        self.client = client
+        self.id = id
+    }
+}
+
+/// A session's life as a pure state machine: (phase, input, requester) → (phase, effects, replies). No I/O.
+///
+/// The machine decides the whole outcome of an input, including who hears about it: the request that caused
+/// it, and the request still waiting on the node (a `join` or a `pin` whose token request is in flight). The
+/// engine only carries out the effects and sends the replies the transition names.
 public struct SessionMachine: Sendable, Equatable {
     /// Where the session is; finer than the wire's `SessionState`.
     public enum Phase: Sendable, Equatable {
+        /// Made, not yet started (the engine starts a session in the same step that creates it).
+        case created
         /// The first token request is in flight; `sentPIN` when `join` carried a PIN.
         case connecting(sentPIN: Bool)
         /// A PIN sent with `join` was wrong; a request without PIN is asking which PINs exist.
@@ -37,6 +57,8 @@ public struct SessionMachine: Sendable, Equatable {
         case upstreamEnded(DisconnectReason, message: String?)
         /// The role changed upstream (refresh or promotion).
         case roleChanged(Role)
+        /// The session waited too long for a PIN (or for the node's answer to one).
+        case expired
         /// The bridge is shutting down.
         case shutdown
     }
@@ -55,7 +77,7 @@ public struct SessionMachine: Sendable, Equatable {
         case requestToken(pin: PINValue?)
         /// Keep the granted token alive and open its event stream.
         case openConnection
-        /// Release the held token upstream (and stop its tasks).
+        /// Release the held token upstream (and stop its tasks); replies marked `afterRelease` wait for it.
         case releaseConnection
         /// A token was granted after the session ended: release it at once.
         case releaseLateGrant
@@ -71,19 +93,53 @@ public struct SessionMachine: Sendable, Equatable {
         case rejected(ErrorBody)
     }
 
+    /// What a reply carries.
+    public enum ReplyOutcome: Sendable, Equatable {
+        /// The session's snapshot, taken once the transition's effects are done.
+        case snapshot
+        /// An empty success (`leave`).
+        case empty
+        case failure(ErrorBody)
+    }
+
+    /// One result to send.
+    public struct Reply: Sendable, Equatable {
+        public var to: ReplyTarget
+        public var outcome: ReplyOutcome
+        /// Sent once the node has released the token (`leave` answers after the node let go).
+        public var afterRelease: Bool
+
+        public init(to: ReplyTarget, outcome: ReplyOutcome, afterRelease: Bool = false) {
+            self.to = to
+            self.outcome = outcome
+            self.afterRelease = afterRelease
+        }
+    }
+
     /// The result of one transition.
     public struct Transition: Sendable, Equatable {
         public var effects: [Effect]
-        /// Nil while the request is still waiting on the node.
+        /// How the input's own request (or the one waiting on the node) fares; nil while still waiting.
         public var verdict: Verdict?
+        /// Who hears what, decided by the machine.
+        public var replies: [Reply]
+
+        public init(effects: [Effect], verdict: Verdict?, replies: [Reply] = []) {
+            self.effects = effects
+            self.verdict = verdict
+            self.replies = replies
+        }
     }
 
     public private(set) var phase: Phase
     public private(set) var wrongPINs: Int
     public let maxPINAttempts: Int
+    /// The request waiting for the node's answer to a token request (a `join` or a `pin`).
+    public private(set) var waiting: ReplyTarget?
 
+    /// - Parameter maxPINAttempts: wrong PINs in a row before the session is closed (at least 1).
     public init(maxPINAttempts: Int = 5) {
-        self.phase = .connecting(sentPIN: false)
+        self.phase = .created
         self.wrongPINs = 0
         self.maxPINAttempts = max(1, maxPINAttempts)
     }
@@ -91,7 +147,7 @@ public struct SessionMachine: Sendable, Equatable {
     /// The wire state of the current phase.
     public var state: SessionState {
         switch phase {
-        case .connecting, .probingChallenge: .connecting
+        case .created, .connecting, .probingChallenge: .connecting
         case .awaitingPIN(let p), .submittingPIN(let p): p.guest ? .pinRequired : .pinOptional
         case .connected: .connected
         case .disconnected: .disconnected
@@ -109,7 +165,7 @@ public struct SessionMachine: Sendable, Equatable {
     public var pinRequirement: PINRequirement? {
         switch phase {
         case .awaitingPIN(let p), .submittingPIN(let p): p
-        default: nil
+        case .created, .connecting, .probingChallenge, .connected, .disconnected, .failed: nil
         }
     }
 
@@ -119,117 +175,178 @@ public struct SessionMachine: Sendable, Equatable {
     /// True once the session has ended.
     public var isFinal: Bool { state.isFinal }
 
-    /// Applies one input.
-    public mutating func handle(_ input: Input) -> Transition {
-        switch (phase, input) {
-        case (.connecting, .start(let pin)):
-            let value = pin.map { $0.isEmpty ? PINValue.none : .digits($0) }
-            phase = .connecting(sentPIN: value != nil)
-            return Transition(effects: [.requestToken(pin: value)], verdict: nil)
+    /// Applies one input and says who must hear what.
+    /// - Parameters:
+    ///   - input: what happened.
+    ///   - requester: the request that caused it (`join`, `pin`, `leave`); nil for the node's answers, the
+    ///     held connection's news, expiry and shutdown.
+    public mutating func handle(_ input: Input, from requester: ReplyTarget? = nil) -> Transition {
+        var transition = decide(input)
+        transition.replies = route(transition, of: input, from: requester)
+        return transition
+    }
 
-        case (.connecting, .granted(let role)), (.probingChallenge, .granted(let role)),
-            (.submittingPIN, .granted(let role)):
-            phase = .connected(role)
-            wrongPINs = 0
-            return Transition(effects: [.openConnection, .emit(StateChange(state: .connected, role: role))], verdict: .accepted)
+    // MARK: what happens
 
-        case (.connecting(let sentPIN), .challenge(let requirement)):
-            if sentPIN {
-                // Swift's SDK reads a repeated challenge after a PIN as a wrong PIN; so does the bridge.
-                return wrongPIN(in: requirement, answeringJoin: true)
+    private mutating func decide(_ input: Input) -> Transition {
+        switch phase {
+        case .created:
+            switch input {
+            case .start(let pin):
+                let value = pin.map { $0.isEmpty ? PINValue.none : .digits($0) }
+                phase = .connecting(sentPIN: value != nil)
+                return Transition(effects: [.requestToken(pin: value)], verdict: nil)
+            case .pinSubmitted: return pinOutsidePINState()
+            case .leave: return end(.left, releasing: false)
+            case .shutdown: return end(.bridgeShutdown, releasing: false)
+            case .expired, .upstreamEnded, .roleChanged: return ignored()
+            case .granted, .challenge, .invalidPIN, .failure:
+                preconditionFailure("a session that was never started has no token request in flight")
             }
-            phase = .awaitingPIN(requirement)
-            return Transition(effects: [.emit(pinState(requirement))], verdict: .accepted)
 
-        case (.connecting(sentPIN: true), .invalidPIN):
-            phase = .probingChallenge
-            return Transition(effects: [.requestToken(pin: nil)], verdict: nil)
+        case .connecting(let sentPIN):
+            switch input {
+            case .start: preconditionFailure("a session is started once")
+            case .granted(let role): return connect(as: role)
+            case .challenge(let requirement):
+                // Swift's SDK reads a repeated challenge after a PIN as a wrong PIN; so does the bridge.
+                if sentPIN { return wrongPIN(in: requirement, answeringJoin: true) }
+                phase = .awaitingPIN(requirement)
+                return Transition(effects: [.emit(pinState(requirement))], verdict: .accepted)
+            case .invalidPIN:
+                guard sentPIN else { return fail(invalidPINWithoutPIN) }
+                phase = .probingChallenge
+                return Transition(effects: [.requestToken(pin: nil)], verdict: nil)
+            case .failure(let error): return fail(error)
+            case .pinSubmitted: return pinOutsidePINState()
+            case .leave: return end(.left, releasing: false)
+            case .shutdown: return end(.bridgeShutdown, releasing: false)
+            case .expired, .upstreamEnded, .roleChanged: return ignored()
+            }
 
-        case (.probingChallenge, .challenge(let requirement)):
-            return wrongPIN(in: requirement, answeringJoin: true)
+        case .probingChallenge:
+            switch input {
+            case .start: preconditionFailure("a session is started once")
+            case .granted(let role): return connect(as: role)
+            case .challenge(let requirement): return wrongPIN(in: requirement, answeringJoin: true)
+            case .invalidPIN: return fail(invalidPINWithoutPIN)
+            case .failure(let error): return fail(error)
+            case .pinSubmitted: return pinOutsidePINState()
+            case .leave: return end(.left, releasing: false)
+            case .shutdown: return end(.bridgeShutdown, releasing: false)
+            case .expired, .upstreamEnded, .roleChanged: return ignored()
+            }
 
-        case (.connecting, .failure(let error)), (.probingChallenge, .failure(let error)):
-            phase = .failed(error)
-            return Transition(effects: [.emit(StateChange(state: .error, error: error))], verdict: .rejected(error))
-
-        case (.connecting, .invalidPIN), (.probingChallenge, .invalidPIN):
-            let error = ErrorBody(.upstreamError, "the node answered a request without PIN with \"Invalid PIN\"")
-            phase = .failed(error)
-            return Transition(effects: [.emit(StateChange(state: .error, error: error))], verdict: .rejected(error))
-
-        case (.awaitingPIN(let requirement), .pinSubmitted(let pin)):
-            if pin.isEmpty {
-                guard !requirement.guest else {
-                    return Transition(effects: [], verdict: .rejected(ErrorBody(
-                        .pinRequired, "this conference needs a PIN; an empty PIN only works where guests may join without one")))
+        case .awaitingPIN(let requirement):
+            switch input {
+            case .start: preconditionFailure("a session is started once")
+            case .granted, .challenge, .invalidPIN, .failure:
+                preconditionFailure("no token request is in flight while a session awaits a PIN")
+            case .pinSubmitted(let pin):
+                if pin.isEmpty {
+                    guard !requirement.guest else {
+                        return Transition(effects: [], verdict: .rejected(ErrorBody(
+                            .pinRequired,
+                            "this conference needs a PIN; an empty PIN only works where guests may join without one")))
+                    }
+                    phase = .submittingPIN(requirement)
+                    return Transition(effects: [.requestToken(pin: PINValue.none)], verdict: nil)
                 }
                 phase = .submittingPIN(requirement)
-                return Transition(effects: [.requestToken(pin: PINValue.none)], verdict: nil)
+                return Transition(effects: [.requestToken(pin: .digits(pin))], verdict: nil)
+            case .leave: return end(.left, releasing: false)
+            case .shutdown: return end(.bridgeShutdown, releasing: false)
+            case .expired: return fail(expiredError)
+            case .upstreamEnded, .roleChanged: return ignored()
             }
-            phase = .submittingPIN(requirement)
-            return Transition(effects: [.requestToken(pin: .digits(pin))], verdict: nil)
 
-        case (.submittingPIN, .pinSubmitted):
-            return Transition(effects: [], verdict: .rejected(ErrorBody(.invalidState, "a PIN attempt is already in progress")))
-
-        case (.submittingPIN(let requirement), .invalidPIN), (.submittingPIN(let requirement), .challenge):
-            return wrongPIN(in: requirement, answeringJoin: false)
-
-        case (.submittingPIN(let requirement), .failure(let error)):
-            if error.code == .conferenceNotFound {
-                phase = .failed(error)
-                return Transition(effects: [.emit(StateChange(state: .error, error: error))], verdict: .rejected(error))
+        case .submittingPIN(let requirement):
+            switch input {
+            case .start: preconditionFailure("a session is started once")
+            case .granted(let role): return connect(as: role)
+            case .invalidPIN, .challenge: return wrongPIN(in: requirement, answeringJoin: false)
+            case .failure(let error):
+                if error.code == .conferenceNotFound { return fail(error) }
+                // A transient upstream failure does not cost a PIN attempt; the user may try again.
+                phase = .awaitingPIN(requirement)
+                return Transition(effects: [], verdict: .rejected(error))
+            case .pinSubmitted:
+                return Transition(effects: [], verdict: .rejected(ErrorBody(
+                    .invalidState, "a PIN attempt is already in progress")))
+            case .leave: return end(.left, releasing: false)
+            case .shutdown: return end(.bridgeShutdown, releasing: false)
+            case .expired: return fail(expiredError)
+            case .upstreamEnded, .roleChanged: return ignored()
             }
-            // A transient upstream failure does not cost a PIN attempt; the user may try again.
-            phase = .awaitingPIN(requirement)
-            return Transition(effects: [], verdict: .rejected(error))
 
-        case (_, .pinSubmitted):
-            return Transition(effects: [], verdict: .rejected(ErrorBody(
-                .invalidState, "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))")))
+        case .connected(let current):
+            switch input {
+            case .start: preconditionFailure("a session is started once")
+            case .granted, .challenge, .invalidPIN, .failure:
+                preconditionFailure("no token request is in flight once a session is connected")
+            case .pinSubmitted: return pinOutsidePINState()
+            case .leave: return end(.left, releasing: true)
+            case .shutdown: return end(.bridgeShutdown, releasing: true)
+            case .upstreamEnded(let reason, let message):
+                phase = .disconnected(reason)
+                return Transition(
+                    effects: [
+                        .closeConnection, .emit(StateChange(state: .disconnected, reason: reason, message: message)),
+                    ],
+                    verdict: .accepted)
+            case .roleChanged(let role):
+                guard role != current else { return ignored() }
+                phase = .connected(role)
+                return Transition(effects: [.emit(StateChange(state: .connected, role: role))], verdict: .accepted)
+            case .expired: return ignored()
+            }
 
-        case (.connected, .leave):
-            phase = .disconnected(.left)
-            return Transition(
-                effects: [.releaseConnection, .emit(StateChange(state: .disconnected, reason: .left))], verdict: .accepted)
-
-        case (.connecting, .leave), (.probingChallenge, .leave), (.awaitingPIN, .leave), (.submittingPIN, .leave):
-            phase = .disconnected(.left)
-            return Transition(effects: [.emit(StateChange(state: .disconnected, reason: .left))], verdict: .accepted)
-
-        case (.connected, .shutdown):
-            phase = .disconnected(.bridgeShutdown)
-            return Transition(
-                effects: [.releaseConnection, .emit(StateChange(state: .disconnected, reason: .bridgeShutdown))],
-                verdict: .accepted)
-
-        case (.connecting, .shutdown), (.probingChallenge, .shutdown), (.awaitingPIN, .shutdown),
-            (.submittingPIN, .shutdown):
-            phase = .disconnected(.bridgeShutdown)
-            return Transition(
-                effects: [.emit(StateChange(state: .disconnected, reason: .bridgeShutdown))], verdict: .accepted)
-
-        case (.connected, .upstreamEnded(let reason, let message)):
-            phase = .disconnected(reason)
-            return Transition(
-                effects: [.closeConnection, .emit(StateChange(state: .disconnected, reason: reason, message: message))],
-                verdict: .accepted)
-
-        case (.connected(let old), .roleChanged(let role)) where old != role:
-            phase = .connected(role)
-            return Transition(effects: [.emit(StateChange(state: .connected, role: role))], verdict: .accepted)
-
-        case (.disconnected, .granted), (.failed, .granted):
-            // The session ended while its token request was in flight: give the token back.
-            return Transition(effects: [.releaseLateGrant], verdict: nil)
-
-        case (.disconnected, _), (.failed, _):
-            return Transition(effects: [], verdict: .rejected(ErrorBody(.unknownSession, "the session has ended")))
-
-        default:
-            return Transition(effects: [], verdict: .rejected(ErrorBody(
-                .invalidState, "not possible while the session is \(state.rawValue)")))
+        case .disconnected, .failed:
+            switch input {
+            case .start: preconditionFailure("a session is started once")
+            case .granted:
+                // The session ended while its token request was in flight: give the token back.
+                return Transition(effects: [.releaseLateGrant], verdict: nil)
+            case .challenge, .invalidPIN, .failure, .pinSubmitted, .leave, .upstreamEnded, .roleChanged, .expired,
+                .shutdown:
+                return Transition(effects: [], verdict: .rejected(ErrorBody(.unknownSession, "the session has ended")))
+            }
         }
+    }
+
+    private var invalidPINWithoutPIN: ErrorBody {
+        ErrorBody(.upstreamError, "the node answered a request without PIN with \"Invalid PIN\"")
+    }
+
+    private var expiredError: ErrorBody {
+        ErrorBody(.sessionExpired, "the session waited too long for a PIN and was closed")
+    }
+
+    private func ignored() -> Transition {
+        Transition(effects: [], verdict: nil)
+    }
+
+    private func pinOutsidePINState() -> Transition {
+        Transition(effects: [], verdict: .rejected(ErrorBody(
+            .invalidState, "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))")))
+    }
+
+    private mutating func connect(as role: Role) -> Transition {
+        phase = .connected(role)
+        wrongPINs = 0
+        return Transition(
+            effects: [.openConnection, .emit(StateChange(state: .connected, role: role))], verdict: .accepted)
+    }
+
+    private mutating func fail(_ error: ErrorBody) -> Transition {
+        phase = .failed(error)
+        return Transition(effects: [.emit(StateChange(state: .error, error: error))], verdict: .rejected(error))
+    }
+
+    private mutating func end(_ reason: DisconnectReason, releasing: Bool) -> Transition {
+        phase = .disconnected(reason)
+        let emit = Effect.emit(StateChange(state: .disconnected, reason: reason))
+        return Transition(effects: releasing ? [.releaseConnection, emit] : [emit], verdict: .accepted)
     }
 
     private func pinState(_ requirement: PINRequirement, error: ErrorBody? = nil) -> StateChange {
@@ -241,14 +358,66 @@ public struct SessionMachine: Sendable, Equatable {
     private mutating func wrongPIN(in requirement: PINRequirement, answeringJoin: Bool) -> Transition {
         wrongPINs += 1
         if wrongPINs >= maxPINAttempts {
-            let error = ErrorBody(.tooManyPINAttempts, "\(wrongPINs) wrong PINs in a row; the session is closed")
-            phase = .failed(error)
-            return Transition(effects: [.emit(StateChange(state: .error, error: error))], verdict: .rejected(error))
+            return fail(ErrorBody(.tooManyPINAttempts, "\(wrongPINs) wrong PINs in a row; the session is closed"))
         }
         phase = .awaitingPIN(requirement)
         let error = ErrorBody(.invalidPIN, "wrong PIN", attemptsLeft: attemptsLeft)
         // A wrong PIN given with `join` still joins: the session waits in its PIN state with the error set.
         return Transition(
             effects: [.emit(pinState(requirement, error: error))], verdict: answeringJoin ? .accepted : .rejected(error))
+    }
+
+    // MARK: who hears it
+
+    /// Names the replies: the requester hears the verdict; the request waiting on the node hears it when this
+    /// input is the node's answer, or hears why its session ended when a `leave`, expiry or shutdown overtook it.
+    private mutating func route(_ transition: Transition, of input: Input, from requester: ReplyTarget?) -> [Reply] {
+        let releasing = transition.effects.contains(.releaseConnection)
+        let requestsToken = transition.effects.contains { if case .requestToken = $0 { true } else { false } }
+        guard let verdict = transition.verdict else {
+            // Still waiting on the node: the requester waits with it.
+            if requestsToken, let requester { waiting = requester }
+            return []
+        }
+        let outcome: ReplyOutcome = switch verdict {
+        case .accepted:
+            switch input {
+            case .leave, .shutdown: .empty
+            case .start, .granted, .challenge, .invalidPIN, .failure, .pinSubmitted, .upstreamEnded, .roleChanged,
+                .expired:
+                .snapshot
+            }
+        case .rejected(let error): .failure(error)
+        }
+        var replies: [Reply] = []
+        if let requester {
+            replies.append(Reply(to: requester, outcome: outcome, afterRelease: releasing))
+            if isFinal, let pending = waiting {
+                waiting = nil
+                replies.append(Reply(to: pending, outcome: endedEarly(by: input), afterRelease: releasing))
+            }
+        } else if let pending = waiting, answersWaiting(input) || isFinal {
+            waiting = nil
+            let answer = answersWaiting(input) ? outcome : endedEarly(by: input)
+            replies.append(Reply(to: pending, outcome: answer, afterRelease: releasing))
+        }
+        return replies
+    }
+
+    /// True for the node's answers to a token request.
+    private func answersWaiting(_ input: Input) -> Bool {
+        switch input {
+        case .granted, .challenge, .invalidPIN, .failure: true
+        case .start, .pinSubmitted, .leave, .upstreamEnded, .roleChanged, .expired, .shutdown: false
+        }
+    }
+
+    private func endedEarly(by input: Input) -> ReplyOutcome {
+        switch input {
+        case .shutdown: .failure(ErrorBody(.shuttingDown, "the bridge shut down before the node answered"))
+        case .expired: .failure(expiredError)
+        case .start, .granted, .challenge, .invalidPIN, .failure, .pinSubmitted, .leave, .upstreamEnded, .roleChanged:
+            .failure(ErrorBody(.invalidState, "the session ended before the node answered"))
+        }
     }
 }

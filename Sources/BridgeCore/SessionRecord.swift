@@ -1,12 +1,6 @@
 import BridgeProtocol
 import InfinityClient
 
-/// Someone waiting for a request's result.
-struct ReplyTarget: Sendable {
-    var client: ClientID
-    var id: RequestID
-}
-
 /// One conference session's mutable state, owned by `BridgeEngine`.
 final class SessionRecord {
     let id: String
@@ -22,20 +16,25 @@ final class SessionRecord {
     var selfUUID: String?
     var grant: TokenGrant?
     var link: (any UpstreamLink)?
-    var pendingReply: ReplyTarget?
-    var subscribers: Set<ClientID> = []
-    /// Clients subscribed to every session that unsubscribed from this one.
-    var optedOut: Set<ClientID> = []
     var capabilities = Capabilities.none
     /// The last events' encoded frames, oldest first, for resuming clients.
     var history: [(seq: Int, frame: [UInt8])] = []
     var historyStart = 0
-    /// Cached fan-out list, valid while `recipientsVersion` matches the engine's.
-    var recipients: [ClientID] = []
-    var recipientsVersion = -1
 
-    init(id: String, node: NodeAddress, nodeText: String, alias: String, displayName: String, maxPINAttempts: Int) {
+    /// Creation order, for `list` (sessions live in a dictionary, so retiring one is O(1)).
+    let ordinal: UInt64
+    /// The client whose `join` made it (for the per-client session limit).
+    let owner: ClientID
+    /// When a session waiting for a PIN expires; set while it is in a PIN state.
+    var pinDeadline: Moment?
+
+    init(
+        id: String, ordinal: UInt64, owner: ClientID, node: NodeAddress, nodeText: String, alias: String,
+        displayName: String, maxPINAttempts: Int
+    ) {
         self.id = id
+        self.ordinal = ordinal
+        self.owner = owner
         self.node = node
         self.nodeText = nodeText
         self.alias = alias
@@ -47,7 +46,8 @@ final class SessionRecord {
     func snapshot() -> SessionSnapshot {
         let error: ErrorBody? = switch machine.phase {
         case .failed(let e): e
-        default: lastPINError
+        case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected:
+            lastPINError
         }
         return SessionSnapshot(
             id: id, seq: seq, state: machine.state, node: nodeText, alias: alias, displayName: displayName,

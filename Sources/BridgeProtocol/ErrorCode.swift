@@ -26,6 +26,10 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case refused
     /// The bridge is shutting down and takes no new work.
     case shuttingDown = "shutting_down"
+    /// A session limit was reached: the bridge's, the client's or the conference's (`--max-sessions`).
+    case tooManySessions = "too_many_sessions"
+    /// The session waited too long for a PIN and was closed.
+    case sessionExpired = "session_expired"
 }
 
 /// The `error` object of a failed result or an `error` message.

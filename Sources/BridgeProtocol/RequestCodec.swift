@@ -12,6 +12,19 @@ public enum RequestDecodingError: Error, Sendable, Equatable {
 
 /// Decodes client requests from frames and encodes them for clients written in Swift.
 public enum RequestCodec {
+    /// Longest string `id`, in UTF-8 bytes; a longer one is refused with an `error` (it is not echoed).
+    public static let maxIDBytes = 128
+    /// Longest `display_name`, `alias` and `node`, in UTF-8 bytes.
+    public static let maxNameBytes = 256
+    /// Longest chat `text`, in UTF-8 bytes.
+    public static let maxTextBytes = 4096
+    /// Longest `pin`, in UTF-8 bytes.
+    public static let maxPINBytes = 32
+    /// Longest `token`, in UTF-8 bytes.
+    public static let maxTokenBytes = 512
+    /// Longest `session` and `participant` id, in UTF-8 bytes.
+    public static let maxReferenceBytes = 128
+
     /// Decodes one text frame; unknown fields are ignored, and no field value is ever quoted in an error.
     public static func decode(_ bytes: [UInt8]) -> Result<RequestEnvelope, RequestDecodingError> {
         let root: JSONValue
@@ -32,7 +45,11 @@ public enum RequestCodec {
         let id: RequestID
         switch object["id"] {
         case .int(let value)?: id = .int(value)
-        case .string(let value)?: id = .string(value)
+        case .string(let value)?:
+            guard value.utf8.count <= maxIDBytes else {
+                return .failure(.unreadable("field 'id' is longer than \(maxIDBytes) bytes"))
+            }
+            id = .string(value)
         case nil: return .failure(.unreadable("missing field 'id' (a string or an integer)"))
         default: return .failure(.unreadable("field 'id' must be a string or an integer"))
         }
@@ -132,10 +149,23 @@ struct FieldError: Error {
 struct Fields {
     var object: [String: JSONValue]
 
+    /// The longest each string field may be, in UTF-8 bytes: a 64 KiB display name would otherwise travel in
+    /// every snapshot and event of its session.
+    static let caps: [String: Int] = [
+        "token": RequestCodec.maxTokenBytes, "node": RequestCodec.maxNameBytes, "alias": RequestCodec.maxNameBytes,
+        "display_name": RequestCodec.maxNameBytes, "pin": RequestCodec.maxPINBytes,
+        "session": RequestCodec.maxReferenceBytes, "participant": RequestCodec.maxReferenceBytes,
+        "text": RequestCodec.maxTextBytes,
+    ]
+
+    /// A string member, capped by `caps` (the error names the field and the cap, never the value).
     func string(_ key: String) throws(FieldError) -> String {
         guard let value = object[key], value != .null else { throw FieldError(message: "missing field '\(key)'") }
         guard case .string(let s) = value else {
             throw FieldError(message: "field '\(key)' must be a string, not \(value.typeName)")
+        }
+        if let max = Self.caps[key], s.utf8.count > max {
+            throw FieldError(message: "field '\(key)' is longer than \(max) bytes")
         }
         return s
     }

@@ -103,6 +103,8 @@ public final class PexBridge: Sendable {
         let events = server.events
         pump.withLock {
             $0 = Task {
+                // The engine's upstream work runs as child tasks of `run()`; `shutdown()` ends it gracefully.
+                async let engineRunning: Void = engine.run()
                 for await event in events {
                     switch event {
                     case .opened(let id, let info): await engine.clientConnected(id.rawValue, peer: info.peerAddress)
@@ -111,6 +113,7 @@ public final class PexBridge: Sendable {
                     case .closed(let id): await engine.clientDisconnected(id.rawValue)
                     }
                 }
+                await engineRunning
             }
         }
         let metrics = self.metrics

@@ -1,10 +1,79 @@
 import BridgeProtocol
+import Clocks
 import Foundation
 import InfinityClient
+import Logging
 import Synchronization
 import Testing
 
 @testable import BridgeCore
+
+/// A door a fake's call waits at until the test opens it: tests prove an order ("no result before the node
+/// answered") by holding the fake, checking, then letting it go.
+final class Gate: Sendable {
+    private struct State {
+        var open = false
+        var arrived = 0
+        var passWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        var arrivalWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(open: Bool = false) {
+        state = Mutex(State(open: open))
+    }
+
+    /// Called by the fake: returns once the gate is open, or when its task is cancelled (as a real upstream call
+    /// gives up when the engine stops waiting for it).
+    func pass() async {
+        let id = UInt64.random(in: 0 ... .max)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let (resumeNow, arrivals) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    s.arrived += 1
+                    let ready = s.arrivalWaiters.filter { $0.count <= s.arrived }.map(\.continuation)
+                    s.arrivalWaiters.removeAll { $0.count <= s.arrived }
+                    if s.open || Task.isCancelled { return (true, ready) }
+                    s.passWaiters.append((id, continuation))
+                    return (false, ready)
+                }
+                for waiter in arrivals { waiter.resume() }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s in
+                let index = s.passWaiters.firstIndex { $0.id == id }
+                return index.map { s.passWaiters.remove(at: $0).continuation }
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Waits until `count` calls have reached the gate (passed or waiting).
+    func arrivals(_ count: Int = 1) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s in
+                if s.arrived >= count { return true }
+                s.arrivalWaiters.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Lets every waiting and future call through.
+    func open() {
+        let waiters = state.withLock { s in
+            s.open = true
+            defer { s.passWaiters = [] }
+            return s.passWaiters.map(\.continuation)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    var waiting: Int { state.withLock { $0.passWaiters.count } }
+}
 
 /// A node that answers token requests like a PIN-protected room, and hands out controllable links.
 final class FakeUpstream: Upstream {
@@ -18,6 +87,8 @@ final class FakeUpstream: Upstream {
         var pinHeaders: [String?] = []
         var links: [FakeLink] = []
         var failure: InfinityError?
+        var answer: TokenRequestOutcome?
+        var tokenGate: Gate?
     }
 
     let state = Mutex(State())
@@ -31,6 +102,12 @@ final class FakeUpstream: Upstream {
 
     func failNext(_ error: InfinityError) { state.withLock { $0.failure = error } }
 
+    /// The next token request is answered with `outcome` instead of the room's rules.
+    func answerNext(_ outcome: TokenRequestOutcome) { state.withLock { $0.answer = outcome } }
+
+    /// Token requests wait at `gate` (after being recorded) until the test opens it.
+    func holdTokenRequests(at gate: Gate?) { state.withLock { $0.tokenGate = gate } }
+
     func requestToken(node: NodeAddress, alias: String, displayName: String, pin: PINHeader?) async throws(InfinityError)
         -> TokenRequestOutcome
     {
@@ -39,12 +116,17 @@ final class FakeUpstream: Upstream {
         case .pin(let p)?: p
         case nil: nil
         }
-        let (room, failure) = state.withLock { s in
+        let (room, failure, answer, gate) = state.withLock { s in
             s.pinHeaders.append(header)
-            defer { s.failure = nil }
-            return (s.rooms[alias], s.failure)
+            defer {
+                s.failure = nil
+                s.answer = nil
+            }
+            return (s.rooms[alias], s.failure, s.answer, s.tokenGate)
         }
+        if let gate { await gate.pass() }
         if let failure { throw failure }
+        if let answer { return answer }
         guard let room else { return .conferenceNotFound(message: "Neither conference nor gateway found") }
         func grant(_ role: InfinityRole) -> TokenRequestOutcome {
             .granted(TokenGrant(
@@ -69,7 +151,7 @@ final class FakeUpstream: Upstream {
     }
 }
 
-/// A held connection whose updates the test pushes.
+/// A held connection whose updates the test pushes; releases and commands can be held at gates.
 final class FakeLink: UpstreamLink {
     struct State {
         var started = false
@@ -77,6 +159,8 @@ final class FakeLink: UpstreamLink {
         var closed = 0
         var commands: [String] = []
         var failWith: InfinityError?
+        var releaseGate: Gate?
+        var commandGate: Gate?
     }
 
     let role: InfinityRole
@@ -90,29 +174,36 @@ final class FakeLink: UpstreamLink {
     }
 
     var released: Int { state.withLock { $0.released } }
+    var closed: Int { state.withLock { $0.closed } }
     var commands: [String] { state.withLock { $0.commands } }
 
     func push(_ update: ConnectionUpdate) { continuation.yield(update) }
 
+    func holdReleases(at gate: Gate) { state.withLock { $0.releaseGate = gate } }
+    func holdCommands(at gate: Gate) { state.withLock { $0.commandGate = gate } }
+
     func start() async { state.withLock { $0.started = true } }
 
     func perform(_ command: ConferenceCommand) async throws(InfinityError) {
-        let failure = state.withLock { s in
-            s.commands.append("\(command)")
-            return s.failWith
-        }
-        if let failure { throw failure }
+        try await record("\(command)")
     }
 
     func perform(_ command: ParticipantCommand, participant: String) async throws(InfinityError) {
-        let failure = state.withLock { s in
-            s.commands.append("\(command) \(participant)")
-            return s.failWith
+        try await record("\(command) \(participant)")
+    }
+
+    private func record(_ text: String) async throws(InfinityError) {
+        let (failure, gate) = state.withLock { s in
+            s.commands.append(text)
+            return (s.failWith, s.commandGate)
         }
+        if let gate { await gate.pass() }
         if let failure { throw failure }
     }
 
     func release() async {
+        let gate = state.withLock { $0.releaseGate }
+        if let gate { await gate.pass() }
         state.withLock { $0.released += 1 }
         continuation.yield(.ended(.released))
         continuation.finish()
@@ -124,21 +215,31 @@ final class FakeLink: UpstreamLink {
     }
 }
 
-/// Records every frame the engine sends, per client.
+/// Records every frame the engine sends, per client; tests wait for frames without polling.
 final class RecordingSink: ClientSink {
     struct State {
         var frames: [ClientID: [[UInt8]]] = [:]
         var closed: [ClientID: UInt16] = [:]
+        var version = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let state = Mutex(State())
 
     func send(_ frame: [UInt8], to clients: [ClientID]) {
-        state.withLock { s in for c in clients { s.frames[c, default: []].append(frame) } }
+        let waiters = state.withLock { s in
+            for c in clients { s.frames[c, default: []].append(frame) }
+            return s.changed()
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     func close(_ client: ClientID, code: UInt16, reason: String) {
-        state.withLock { $0.closed[client] = code }
+        let waiters = state.withLock { s in
+            s.closed[client] = code
+            return s.changed()
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     func raw(_ client: ClientID) -> [[UInt8]] { state.withLock { $0.frames[client] ?? [] } }
@@ -149,23 +250,45 @@ final class RecordingSink: ClientSink {
 
     func closeCode(_ client: ClientID) -> UInt16? { state.withLock { $0.closed[client] } }
 
-    /// Waits (bounded) until a message matching `match` has arrived for `client`.
-    func waitFor(
-        _ client: ClientID, timeout: Duration = .seconds(5), _ match: (ServerMessage) -> Bool
-    ) async throws -> ServerMessage {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let m = messages(client).first(where: match) { return m }
-            try await Task.sleep(for: .milliseconds(5))
+    /// Waits until `condition` holds; it is checked again after every frame and close. The suites' time limits
+    /// end a test that waits for something that never comes.
+    func until<T>(_ condition: () -> T?) async -> T {
+        while true {
+            let version = state.withLock { $0.version }
+            if let value = condition() { return value }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s in
+                    if s.version != version { return true }
+                    s.waiters.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
         }
-        Issue.record("timed out waiting for a message for client \(client)")
-        throw CancellationError()
     }
 
-    func result(_ client: ClientID, id: Int) async throws -> Result<ResultData, ErrorBody> {
-        let m = try await waitFor(client) { if case .result(.int(id), _) = $0 { true } else { false } }
-        guard case .result(_, let outcome) = m else { throw CancellationError() }
-        return outcome
+    /// Waits until a message matching `match` has arrived for `client`.
+    @discardableResult
+    func waitFor(_ client: ClientID, _ match: (ServerMessage) -> Bool) async -> ServerMessage {
+        await until { messages(client).first(where: match) }
+    }
+
+    /// Waits until the client was closed; returns the close code.
+    func waitForClose(_ client: ClientID) async -> UInt16 {
+        await until { closeCode(client) }
+    }
+
+    /// The result of request `id`, once it arrived.
+    func result(_ client: ClientID, id: Int) async -> Result<ResultData, ErrorBody> {
+        await until { resultNow(client, id: id) }
+    }
+
+    /// The result of request `id` if it has arrived.
+    func resultNow(_ client: ClientID, id: Int) -> Result<ResultData, ErrorBody>? {
+        for message in messages(client) {
+            if case .result(.int(id), let outcome) = message { return outcome }
+        }
+        return nil
     }
 
     func events(_ client: ClientID) -> [SessionEvent] {
@@ -173,7 +296,35 @@ final class RecordingSink: ClientSink {
     }
 }
 
+extension RecordingSink.State {
+    mutating func changed() -> [CheckedContinuation<Void, Never>] {
+        version += 1
+        defer { waiters = [] }
+        return waiters
+    }
+}
+
 /// Sends a request object (as JSON text) to the engine.
 func send(_ engine: BridgeEngine, _ client: ClientID, _ json: String) async {
     await engine.receive(client, text: Array(json.utf8))
+}
+
+/// Runs `body` against an engine whose `run()` is running, and always stops it (gracefully, through
+/// `shutdown()`) before returning, so no child work outlives the test.
+func withEngine<T>(
+    _ engine: BridgeEngine, _ body: (BridgeEngine) async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await engine.run() }
+        do {
+            let value = try await body(engine)
+            await engine.shutdown()
+            try await group.waitForAll()
+            return value
+        } catch {
+            await engine.shutdown()
+            try? await group.waitForAll()
+            throw error
+        }
+    }
 }

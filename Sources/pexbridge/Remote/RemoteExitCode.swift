@@ -27,7 +27,8 @@ enum RemoteExitCode: Int32, CaseIterable, Sendable {
             .connection
         case .badRequest, .unknownType, .unknownSession, .invalidState, .invalidPIN, .pinRequired,
             .tooManyPINAttempts, .conferenceNotFound, .insecureNode, .nodeUnreachable, .upstreamError,
-            .unsupportedFrame, .rateLimited, .notHost, .unknownParticipant, .unsupportedChallenge, .refused:
+            .unsupportedFrame, .rateLimited, .notHost, .unknownParticipant, .unsupportedChallenge, .refused,
+            .tooManySessions, .sessionExpired:
             .refused
         }
     }

@@ -1,0 +1,122 @@
+import BridgeProtocol
+import InfinityClient
+
+extension BridgeEngine {
+
+    func upstreamUpdate(session: String, _ update: ConnectionUpdate) {
+        guard let record = sessions[session], case .connected = record.machine.phase else { return }
+        switch update {
+        case .event(let event):
+            handle(event, in: record)
+        case .health(let health):
+            publish(.upstream(UpstreamStatus(health)), in: record)
+        case .roleChanged(let role):
+            apply(.roleChanged(role == .host ? .host : .guest), to: record)
+        case .ended(let reason):
+            switch reason {
+            case .released, .closed: return
+            case .remoteDisconnect(let message):
+                apply(.upstreamEnded(.remoteDisconnect, message: message), to: record)
+            case .tokenExpired:
+                apply(.upstreamEnded(.tokenExpired, message: "the node's token expired and could not be refreshed"),
+                      to: record)
+            case .upstreamLost:
+                apply(.upstreamEnded(.upstreamLost, message: "the event stream could not be re-established"),
+                      to: record)
+            }
+        }
+    }
+
+    private func handle(_ event: InfinityEvent, in record: SessionRecord) {
+        let changes: [Roster.Change]
+        switch event {
+        case .participantSyncBegin:
+            record.roster.beginSync()
+            return
+        case .participantSyncEnd:
+            changes = record.roster.endSync()
+        case .participantCreate(let p), .participantUpdate(let p):
+            changes = record.roster.upsert(Participant(p, selfUUID: record.selfUUID))
+        case .participantDelete(let uuid):
+            changes = record.roster.remove(uuid: uuid)
+        case .conferenceUpdate(let status):
+            let fresh = ConferenceStatus(locked: status.locked, guestsMuted: status.guestsMuted, started: status.started)
+            guard fresh != record.conference else { return }
+            record.conference = fresh
+            publish(.conference(fresh), in: record)
+            refreshCapabilities(record)
+            return
+        case .messageReceived(let message):
+            publish(.message(ChatMessage(
+                from: MessageSender(uuid: message.senderUUID, displayName: message.origin), text: message.payload)), in: record)
+            return
+        case .disconnect, .refreshToken, .other:
+            return
+        }
+        for change in changes {
+            switch change {
+            case .joined(let p): publish(.participantJoined(p), in: record)
+            case .updated(let p): publish(.participantUpdated(p), in: record)
+            case .left(let uuid): publish(.participantLeft(uuid: uuid), in: record)
+            }
+        }
+        if !changes.isEmpty { refreshCapabilities(record) }
+    }
+
+    private func refreshCapabilities(_ record: SessionRecord) {
+        let capabilities = Capabilities.of(
+            state: record.machine.state, role: record.machine.role, conference: record.conference,
+            chatEnabled: record.chatEnabled, waiting: record.isWaiting)
+        guard capabilities != record.capabilities else { return }
+        record.capabilities = capabilities
+        publish(.state(StateChange(state: record.machine.state, role: record.machine.role, capabilities: capabilities)),
+                in: record)
+    }
+
+}
+
+extension ConferenceControl {
+    enum UpstreamCommand {
+        case conference(ConferenceCommand)
+        case participant(ParticipantCommand, String)
+    }
+
+    var upstreamCommand: UpstreamCommand {
+        switch self {
+        case .lock: .conference(.lock)
+        case .unlock: .conference(.unlock)
+        case .muteGuests: .conference(.muteGuests)
+        case .unmuteGuests: .conference(.unmuteGuests)
+        case .startConference: .conference(.startConference)
+        case .disconnectAll: .conference(.disconnectAll)
+        case .sendMessage(let text): .conference(.message(text))
+        case .mute(let p): .participant(.mute, p)
+        case .unmute(let p): .participant(.unmute, p)
+        case .spotlight(let p, let on): .participant(on ? .spotlightOn : .spotlightOff, p)
+        case .admit(let p): .participant(.admit, p)
+        case .disconnectParticipant(let p): .participant(.disconnect, p)
+        }
+    }
+}
+
+extension Participant {
+    /// Normalises the node's participant.
+    init(_ p: InfinityParticipant, selfUUID: String?) {
+        self.init(
+            uuid: p.uuid, displayName: p.displayName, role: p.role == .host ? .host : .guest, muted: p.isMuted,
+            presenting: p.isPresenting, spotlight: p.isSpotlight, serviceType: p.serviceType,
+            isSelf: p.uuid == selfUUID, callProtocol: p.protocolName)
+    }
+}
+
+extension UpstreamStatus {
+    init(_ health: UpstreamHealth) {
+        switch health {
+        case .ok: self.init(status: .ok)
+        case .reconnecting(let attempt, let delay):
+            let ms = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+            self.init(status: .reconnecting, attempt: attempt, delayMs: Int(ms))
+        case .tokenRefreshFailed(let attempt): self.init(status: .tokenRefreshFailed, attempt: attempt)
+        }
+    }
+}

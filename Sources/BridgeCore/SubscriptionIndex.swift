@@ -1,0 +1,101 @@
+/// Who hears which session: per-session subscribers, clients subscribed to every session, their opt-outs of
+/// single sessions, and the cached recipient list fan-out uses. A value with no I/O.
+///
+/// The recipient list of a session is computed once and reused until any subscription changes (a global
+/// version), so publishing an event to 10,000 observers costs one array read, not a set union per event.
+struct SubscriptionIndex: Sendable {
+    private struct SessionEntry: Sendable {
+        var subscribers: Set<ClientID> = []
+        /// Clients subscribed to every session that unsubscribed from this one.
+        var optedOut: Set<ClientID> = []
+        var recipients: [ClientID] = []
+        var recipientsVersion = -1
+    }
+
+    private var sessions: [String: SessionEntry] = [:]
+    /// The sessions each client subscribed to by id.
+    private var byClient: [ClientID: Set<String>] = [:]
+    /// The sessions each subscribe-all client opted out of (so forgetting them never walks every session).
+    private var optOuts: [ClientID: Set<String>] = [:]
+    private var everything: Set<ClientID> = []
+    private var version = 0
+
+    /// A new session nobody hears yet.
+    mutating func addSession(_ session: String) {
+        sessions[session] = SessionEntry()
+    }
+
+    /// A session ended: forget it and every subscription to it (cost: its own subscribers and opt-outs).
+    mutating func removeSession(_ session: String) {
+        guard let entry = sessions.removeValue(forKey: session) else { return }
+        for client in entry.subscribers { byClient[client]?.remove(session) }
+        for client in entry.optedOut { optOuts[client]?.remove(session) }
+        version += 1
+    }
+
+    /// Subscribes `client` to one session (and lifts an opt-out of it); false when the session is unknown.
+    @discardableResult
+    mutating func subscribe(_ client: ClientID, to session: String) -> Bool {
+        guard sessions[session] != nil else { return false }
+        sessions[session]?.subscribers.insert(client)
+        sessions[session]?.optedOut.remove(client)
+        optOuts[client]?.remove(session)
+        byClient[client, default: []].insert(session)
+        version += 1
+        return true
+    }
+
+    /// Unsubscribes `client` from one session; a subscribe-all client opts out of it. False when unknown.
+    @discardableResult
+    mutating func unsubscribe(_ client: ClientID, from session: String) -> Bool {
+        guard sessions[session] != nil else { return false }
+        sessions[session]?.subscribers.remove(client)
+        byClient[client]?.remove(session)
+        if everything.contains(client) {
+            sessions[session]?.optedOut.insert(client)
+            optOuts[client, default: []].insert(session)
+        }
+        version += 1
+        return true
+    }
+
+    /// Subscribes `client` to every session, present and future; earlier opt-outs are forgotten.
+    mutating func subscribeAll(_ client: ClientID) {
+        everything.insert(client)
+        forgetOptOuts(of: client)
+        version += 1
+    }
+
+    /// Ends every subscription of `client`.
+    mutating func unsubscribeAll(_ client: ClientID) {
+        for session in byClient.removeValue(forKey: client) ?? [] { sessions[session]?.subscribers.remove(client) }
+        forgetOptOuts(of: client)
+        everything.remove(client)
+        version += 1
+    }
+
+    /// A client went away: the same as `unsubscribeAll`.
+    mutating func removeClient(_ client: ClientID) {
+        unsubscribeAll(client)
+    }
+
+    func isSubscribedToAll(_ client: ClientID) -> Bool { everything.contains(client) }
+
+    /// The sessions `client` subscribed to by id.
+    func sessions(of client: ClientID) -> Set<String> { byClient[client] ?? [] }
+
+    /// Everyone who receives this session's events, from the cache while no subscription changed.
+    mutating func recipients(of session: String) -> [ClientID] {
+        guard let entry = sessions[session] else { return [] }
+        if entry.recipientsVersion == version { return entry.recipients }
+        let everyone = entry.optedOut.isEmpty ? everything : everything.subtracting(entry.optedOut)
+        let recipients = Array(entry.subscribers.union(everyone))
+        sessions[session]?.recipients = recipients
+        sessions[session]?.recipientsVersion = version
+        return recipients
+    }
+
+    private mutating func forgetOptOuts(of client: ClientID) {
+        for session in optOuts.removeValue(forKey: client) ?? [] { sessions[session]?.optedOut.remove(client) }
+    }
+}
