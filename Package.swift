@@ -86,7 +86,6 @@ let package = Package(
                 "BridgeCore",
                 "BridgeProtocol",
                 "InfinityClient",
-                "InfinitySimulator",
                 "WebSocketTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -116,8 +115,11 @@ let package = Package(
                 "BridgeServer",
                 "BridgeClient",
                 "BridgeProtocol",
+                "InfinityClient",
                 "InfinitySimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -128,6 +130,24 @@ let package = Package(
         .target(
             name: "TestSpawn",
             path: "Tests/TestSpawn",
+            swiftSettings: strict
+        ),
+        // What the test targets share: one `eventually`, certificates made once, a scoped `withBridge { }`.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "TestSpawn",
+                "BridgeServer",
+                "BridgeCore",
+                "BridgeClient",
+                "BridgeProtocol",
+                "InfinityClient",
+                "InfinitySimulator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/TestSupport",
             swiftSettings: strict
         ),
         .testTarget(
@@ -148,6 +168,7 @@ let package = Package(
             name: "InfinityClientTests",
             dependencies: [
                 "TestSpawn",
+                "TestSupport",
                 "InfinityClient",
                 .product(name: "Clocks", package: "swift-clocks"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -170,6 +191,7 @@ let package = Package(
             name: "WebSocketTransportTests",
             dependencies: [
                 "TestSpawn",
+                "TestSupport",
                 "WebSocketTransport",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -182,6 +204,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSpawn",
+                "TestSupport",
                 "BridgeServer",
                 "BridgeClient",
                 "BridgeProtocol",
@@ -190,6 +213,7 @@ let package = Package(
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

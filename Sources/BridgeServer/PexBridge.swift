@@ -1,55 +1,74 @@
 import BridgeCore
 import BridgeProtocol
-import Foundation
 import InfinityClient
-import InfinitySimulator
 import Logging
+import Prometheus
+import ServiceLifecycle
+import Synchronization
 import WebSocketTransport
 
 /// Why the bridge could not start.
 public enum BridgeStartError: Error, CustomStringConvertible, Sendable {
     case openToNetworkWithoutTokens(String)
     case transport(String)
-    case simulator(String)
 
     public var description: String {
         switch self {
         case .openToNetworkWithoutTokens(let host):
-            "refusing to listen on \(host) without authentication: anyone who can reach it could join and drive conferences. Add --token SECRET:controller (and observer tokens as needed), or listen on 127.0.0.1."
+            "refusing to listen on \(host) without authentication: anyone who can reach it could join and drive "
+                + "conferences. Add --token SECRET:controller (and observer tokens as needed), or listen on 127.0.0.1."
         case .transport(let why): "cannot start the WebSocket server: \(why)"
-        case .simulator(let why): "cannot start the embedded simulator: \(why)"
         }
     }
 }
 
-/// A running bridge: the WebSocket server, the core, the upstream client and, optionally, the simulator.
+/// The bridge: the WebSocket server, the core and the upstream client, as services for a `ServiceGroup`.
+///
+/// The composition root (the `serve` command, the tests' harness) decides what else runs (the embedded
+/// simulator) and owns the group:
+///
+/// ```swift
+/// let bridge = try PexBridge(configuration: configuration, logger: logger)
+/// let port = try await bridge.bind()
+/// let group = ServiceGroup(configuration: .init(services: bridge.services, logger: logger))
+/// try await group.run()
+/// ```
+///
+/// Binding before the group runs makes the port known (and a busy port an error) before anything is announced.
+/// A bridge whose ``bind()`` failed holds nothing; a bound bridge must have its ``services`` run.
 public final class PexBridge: Sendable {
     public let configuration: ServerConfiguration
     public let engine: BridgeEngine
-    public let simulator: InfinitySimulator?
     let server: WebSocketServer
     let client: InfinityClient
     let logger: Logger
-    let metrics = BridgeMetrics()
-    private let poller: Mutex<Task<Void, Never>?> = Mutex(nil)
-    private let pump: Mutex<Task<Void, Never>?> = Mutex(nil)
-    private let boundPort: Mutex<Int?> = Mutex(nil)
-    private let stopped = Mutex(false)
+    let metrics: BridgeMetrics
+    private let boundPort = Mutex<Int?>(nil)
 
-    public init(configuration: ServerConfiguration, logger: Logger) throws(BridgeStartError) {
+    /// Builds the parts; nothing listens or connects until ``bind()`` and the ``services`` run.
+    ///
+    /// - Parameters:
+    ///   - configuration: What to serve and how; `embeddedNode` names a node the caller runs alongside.
+    ///   - logger: Where every part logs.
+    ///   - metrics: The registry `/metrics` shows and the parts record into; a fresh one when not given, so
+    ///     bridges in one process do not share figures.
+    /// - Throws: ``BridgeStartError/openToNetworkWithoutTokens(_:)`` for a network listener without tokens.
+    public init(
+        configuration: ServerConfiguration, logger: Logger,
+        metrics registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) throws(BridgeStartError) {
         if !configuration.isLoopback && !configuration.core.authRequired {
             throw .openToNetworkWithoutTokens(configuration.host)
         }
         self.configuration = configuration
         self.logger = logger
+        let metrics = BridgeMetrics(registry: registry)
+        self.metrics = metrics
         var infinity = configuration.infinity
-        let metrics = self.metrics
         infinity.requestObserver = { record in
             metrics.recordUpstream(endpoint: record.endpoint, outcome: record.outcome, duration: record.duration)
         }
         self.client = InfinityClient(configuration: infinity, logger: logger)
-        self.simulator = configuration.simulate
-            ? InfinitySimulator(configuration: configuration.simulator, logger: logger) : nil
         let transport = TransportConfiguration(
             host: configuration.host, port: configuration.port, webSocketPath: "/ws",
             subprotocol: ProtocolInfo.subprotocol, maxMessageBytes: configuration.maxMessageBytes,
@@ -59,100 +78,86 @@ public final class PexBridge: Sendable {
             maxConnectionsPerAddress: configuration.maxConnectionsPerAddress,
             echoPath: configuration.echoEndpoint ? "/echo" : nil)
         let site = StaticSite(
-            simulate: configuration.simulate, authRequired: configuration.core.authRequired,
-            demoRooms: configuration.simulator.rooms, webRoot: configuration.webRoot, metrics: metrics)
-        self.server = WebSocketServer(configuration: transport, logger: logger) { request in site.respond(to: request) }
+            embeddedNode: configuration.embeddedNode, authRequired: configuration.core.authRequired,
+            webRoot: configuration.webRoot, metrics: metrics)
+        let server = WebSocketServer(configuration: transport, logger: logger) { request in site.respond(to: request) }
+        self.server = server
+        metrics.readTransport { server.stats() }
+        var core = configuration.core
+        if let embedded = configuration.embeddedNode { core.embeddedNode = embedded.address }
         self.engine = BridgeEngine(
-            configuration: configuration.core,
+            configuration: core,
             upstream: InfinityUpstream(client: client, policy: configuration.connectionPolicy, logger: logger),
-            sink: TransportSink(server: server), logger: logger)
+            sink: TransportSink(server: server), logger: logger, metricsFactory: metrics.factory)
     }
 
-    /// Starts everything; returns the bound port. When a part cannot start, whatever did start is stopped
-    /// (and the upstream client shut down) before the error is thrown, so a failed bridge holds nothing.
+    /// Binds the listener and returns the bound port. When it cannot, the upstream client is shut down before
+    /// the error is thrown, so a bridge that failed to bind holds nothing and can be dropped.
     @discardableResult
-    public func start() async throws(BridgeStartError) -> Int {
+    public func bind() async throws(BridgeStartError) -> Int {
         do {
-            return try await startParts()
+            let port = try server.start()
+            boundPort.withLock { $0 = port }
+            logger.info(
+                "bridge listening",
+                metadata: [
+                    "host": "\(configuration.host)", "port": "\(port)",
+                    "auth_required": "\(configuration.core.authRequired)", "tls": "\(configuration.tls != nil)",
+                ])
+            return port
         } catch {
-            await shutdown()
-            throw error
-        }
-    }
-
-    private func startParts() async throws(BridgeStartError) -> Int {
-        if let simulator {
-            let port: Int
-            do {
-                port = try await simulator.start()
-            } catch {
-                throw .simulator("\(error)")
-            }
-            var core = configuration.core
-            core.embeddedNode = try? NodeAddress(parsing: "http://127.0.0.1:\(port)")
-            await engine.setEmbeddedNode(core.embeddedNode)
-        }
-        let port: Int
-        do {
-            port = try server.start()
-        } catch {
+            try? await client.shutdown()
             throw .transport("\(error)")
         }
-        boundPort.withLock { $0 = port }
-        let engine = self.engine
-        let events = server.events
-        pump.withLock {
-            $0 = Task {
-                // The engine's upstream work runs as child tasks of `run()`; `shutdown()` ends it gracefully.
-                async let engineRunning: Void = engine.run()
-                for await event in events {
-                    switch event {
-                    case .opened(let id, let info): await engine.clientConnected(id.rawValue, peer: info.peerAddress)
-                    case .text(let id, let bytes): await engine.receive(id.rawValue, text: bytes)
-                    case .binary(let id): await engine.receiveBinary(id.rawValue)
-                    case .closed(let id): await engine.clientDisconnected(id.rawValue)
-                    }
-                }
-                await engineRunning
-            }
-        }
-        let metrics = self.metrics
-        let server = self.server
-        poller.withLock {
-            $0 = Task {
-                while !Task.isCancelled {
-                    metrics.update(engine: await engine.statistics, transport: server.stats())
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
-        }
-        logger.info("bridge listening", metadata: [
-            "host": "\(configuration.host)", "port": "\(port)", "auth_required": "\(configuration.core.authRequired)",
-            "tls": "\(configuration.tls != nil)",
-        ])
-        return port
     }
 
-    /// The bound port, once started.
+    /// The bound port, once bound.
     public var port: Int? { boundPort.withLock { $0 } }
 
-    /// The base URL of the embedded simulator, when running.
-    public var simulatorURL: String? { simulator?.baseURL }
-
-    /// Releases every session upstream, tells clients `bridge_shutdown`, closes every socket and stops.
-    public func shutdown() async {
-        guard stopped.withLock({ s in defer { s = true }; return !s }) else { return }
-        poller.withLock { $0 }?.cancel()
-        await engine.shutdown()
-        await server.shutdown()
-        pump.withLock { $0 }?.cancel()
-        if let simulator { await simulator.stop() }
-        try? await client.shutdown()
-        logger.info("bridge stopped")
+    /// The bridge's services in start order (each describes itself by name only: a `ServiceGroup` logs them). A `ServiceGroup` shuts them down in reverse: the engine first (it
+    /// tells every client `bridge_shutdown` and releases every session upstream while the rest still runs),
+    /// then the pump, then the upstream client, and last the transport (queued frames flushed, sockets closed).
+    public var services: [any Service] {
+        [
+            server,
+            UpstreamClientService(client: client),
+            TransportPump(events: server.events, engine: engine),
+            engine,
+        ]
     }
 }
 
-import Synchronization
+/// Hands the transport's events to the engine, in order, until graceful shutdown or the transport ends.
+struct TransportPump: Service, CustomStringConvertible {
+    let events: TransportEvents
+    let engine: BridgeEngine
+    var description: String { "TransportPump" }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await event in events {
+                switch event {
+                case .opened(let id, let info): await engine.clientConnected(id.rawValue, peer: info.peerAddress)
+                case .text(let id, let bytes): await engine.receive(id.rawValue, text: bytes)
+                case .binary(let id): await engine.receiveBinary(id.rawValue)
+                case .closed(let id): await engine.clientDisconnected(id.rawValue)
+                }
+            }
+        }
+    }
+}
+
+/// Owns the upstream HTTP client's lifetime: shut down once the engine (which releases sessions through it)
+/// has stopped.
+struct UpstreamClientService: Service, CustomStringConvertible {
+    let client: InfinityClient
+    var description: String { "UpstreamClient" }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try? await client.shutdown()
+    }
+}
 
 /// Hands the core's frames to the transport, one shared frame per fan-out.
 struct TransportSink: ClientSink {

@@ -1,17 +1,21 @@
 import BridgeCore
 import InfinityClient
-import InfinitySimulator
 import WebSocketTransport
 
 /// Everything `pexbridge serve` can be told.
+///
+/// The initial values below are the defaults, defined here once: the CLI's help text and config-file handling
+/// read them from ``defaults`` instead of repeating the numbers.
 public struct ServerConfiguration: Sendable {
+    /// The defaults, for help texts and documentation.
+    public static let defaults = ServerConfiguration()
+
     /// Address to listen on; port 0 picks a free port.
     public var host = "127.0.0.1"
     public var port = 8080
-    /// Start the embedded simulator (and make it the node `simulator`).
-    public var simulate = false
-    /// The simulator's rooms and behaviour when `simulate` is on.
-    public var simulator = SimulatorConfiguration.demo()
+    /// The conference node the composition root runs next to the bridge (the embedded simulator), if any.
+    /// It answers to the node name `simulator` and is exempt from the insecure-node rule.
+    public var embeddedNode: EmbeddedNode?
     /// The core's settings (auth tokens, insecure nodes, PIN attempts, replay depth).
     public var core = BridgeConfiguration()
     /// Upstream HTTP settings (timeouts, extra CA).
@@ -20,7 +24,7 @@ public struct ServerConfiguration: Sendable {
     public var connectionPolicy = ConnectionPolicy()
     /// WSS/HTTPS certificate and key.
     public var tls: TLSFiles?
-    /// Browser origins allowed to open the WebSocket (empty: any).
+    /// Browser origins allowed to open the WebSocket besides the bridge's own page (`*`: any).
     public var allowedOrigins: [String] = []
     /// Largest accepted client message.
     public var maxMessageBytes = 64 * 1024
@@ -45,4 +49,40 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-import Foundation
+/// The embedded conference node as the bridge sees it: where it listens and which demo rooms it offers
+/// (shown on `/bridge.json` for the page's room picker). The bridge does not run it; the composition root does.
+public struct EmbeddedNode: Sendable {
+    /// One demo room, without its PINs.
+    public struct DemoRoom: Sendable {
+        public enum Access: String, Sendable {
+            case open
+            case pinOptional = "pin_optional"
+            case pinRequired = "pin_required"
+        }
+
+        public var alias: String
+        public var name: String
+        public var access: Access
+
+        /// - Parameters:
+        ///   - alias: The conference alias to join.
+        ///   - name: The room's display name.
+        ///   - access: Whether a PIN is asked for.
+        public init(alias: String, name: String, access: Access) {
+            self.alias = alias
+            self.name = name
+            self.access = access
+        }
+    }
+
+    public var address: NodeAddress
+    public var demoRooms: [DemoRoom]
+
+    /// - Parameters:
+    ///   - address: The node's base address (plain HTTP on loopback).
+    ///   - demoRooms: The rooms the page offers.
+    public init(address: NodeAddress, demoRooms: [DemoRoom] = []) {
+        self.address = address
+        self.demoRooms = demoRooms
+    }
+}

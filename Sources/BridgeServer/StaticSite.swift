@@ -1,6 +1,5 @@
 import BridgeProtocol
 import Foundation
-import InfinitySimulator
 import WebSocketTransport
 
 /// The bridge's plain-HTTP side: the web page, health, and the published schema.
@@ -13,10 +12,8 @@ struct StaticSite: Sendable {
     let webRoot: String?
     let metrics: BridgeMetrics?
 
-    init(
-        simulate: Bool, authRequired: Bool, demoRooms: [SimulatedRoom], webRoot: String? = nil,
-        metrics: BridgeMetrics? = nil
-    ) {
+    init(embeddedNode: EmbeddedNode?, authRequired: Bool, webRoot: String? = nil, metrics: BridgeMetrics? = nil) {
+        let simulate = embeddedNode != nil
         self.webRoot = webRoot
         self.metrics = metrics
         var files: [String: (type: String, body: [UInt8])] = [:]
@@ -33,12 +30,11 @@ struct StaticSite: Sendable {
         self.files = files
         self.schema = Array(ProtocolSchema.document.renderedText().utf8)
         self.health = Array(#"{"status":"ok","version":"\#(ProtocolInfo.bridgeVersion)","protocol":\#(ProtocolInfo.version),"simulate":\#(simulate)}"#.utf8)
-        let rooms: [JSONValue] = simulate ? demoRooms.map { room in
+        let rooms: [JSONValue] = (embeddedNode?.demoRooms ?? []).map { room in
             .object([
-                "alias": .string(room.alias), "name": .string(room.name),
-                "access": .string(room.hostPIN == nil ? "open" : room.guestPIN == nil ? "pin_optional" : "pin_required"),
+                "alias": .string(room.alias), "name": .string(room.name), "access": .string(room.access.rawValue),
             ])
-        } : []
+        }
         let document: JSONValue = .object([
             "version": .string(ProtocolInfo.bridgeVersion), "protocol": .int(ProtocolInfo.version),
             "auth_required": .bool(authRequired), "simulate": .bool(simulate),

@@ -3,8 +3,12 @@ import BridgeCore
 import BridgeProtocol
 import BridgeServer
 import Foundation
+import InfinityClient
 import InfinitySimulator
 import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
 import WebSocketTransport
 
 struct ServeCommand: AsyncParsableCommand {
@@ -15,24 +19,42 @@ struct ServeCommand: AsyncParsableCommand {
             in snake_case, e.g. "listen", "token_file", "allow_origin": [...]); options on the command line win.
             """)
 
+    /// The defaults, defined once in `ServerConfiguration` and the types it holds; help texts quote them.
+    private static let defaults = ServerConfiguration.defaults
+    private static let defaultListen = ListenAddress(host: defaults.host, port: defaults.port)
+    /// The demo rooms' activity when `--simulate` runs them, unless told otherwise.
+    static let defaultDemoActivity = true
+
     @Option(help: "A JSON configuration file with the same settings as these options.")
     var config: String?
 
-    @Option(help: "Address to listen on, HOST:PORT; port 0 picks a free one. (default: 127.0.0.1:8080)")
+    @Option(help: "Address to listen on, HOST:PORT; port 0 picks a free one. (default: \(defaultListen))")
     var listen: ListenAddress?
 
-    @Flag(inversion: .prefixedNo, help: "Also run the embedded conference-node simulator with demo rooms (node name: simulator).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Also run the embedded conference-node simulator with demo rooms (node name: simulator).")
     var simulate: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "With --simulate: scripted participants in the demo rooms mute, present, chat, come and go. (default: on)")
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            With --simulate: scripted participants in the demo rooms mute, present, chat, come and go. \
+            (default: \(defaultDemoActivity ? "on" : "off"))
+            """)
     var demoActivity: Bool?
 
     @Flag(inversion: .prefixedNo, help: "Allow conference nodes reached over plain HTTP.")
     var allowInsecureNodes: Bool?
 
-    @Option(name: .customLong("token"), help: ArgumentHelp(
-        "A client secret and its role, SECRET:controller or SECRET:observer (repeatable). Prefer --token-file or PEXBRIDGE_TOKENS so secrets stay out of ps.",
-        valueName: "SECRET:ROLE"))
+    @Option(
+        name: .customLong("token"),
+        help: ArgumentHelp(
+            """
+            A client secret and its role, SECRET:controller or SECRET:observer (repeatable). \
+            Prefer --token-file or PEXBRIDGE_TOKENS so secrets stay out of ps.
+            """,
+            valueName: "SECRET:ROLE"))
     var tokens: [String] = []
 
     @Option(help: "A file with one SECRET:ROLE per line (# comments allowed).")
@@ -44,43 +66,72 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Private key (PEM) for WSS/HTTPS.")
     var tlsKey: String?
 
-    @Option(name: .customLong("allow-origin"), help: "A browser Origin (scheme://host[:port]) allowed to open the WebSocket besides the bridge's own page (repeatable; * allows any). (default: the bridge's own page only)")
+    @Option(
+        name: .customLong("allow-origin"),
+        help: """
+            A browser Origin (scheme://host[:port]) allowed to open the WebSocket besides the bridge's own page \
+            (repeatable; * allows any). (default: the bridge's own page only)
+            """)
     var allowedOrigins: [String] = []
 
     @Option(help: "Extra CA certificates (PEM) to trust for conference nodes with a private PKI.")
     var nodeCaFile: String?
 
-    @Option(help: "Largest accepted client message in bytes. (default: 65536)")
+    @Option(help: "Largest accepted client message in bytes. (default: \(defaults.maxMessageBytes))")
     var maxMessageBytes: Int?
 
-    @Option(help: "Wrong PINs in a row before a session is closed. (default: 5)")
+    @Option(help: "Wrong PINs in a row before a session is closed. (default: \(defaults.core.maxPINAttempts))")
     var pinAttempts: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (default: info)")
     var logLevel: Logger.Level?
 
-    @Option(help: "Most WebSocket connections in total. (default: 20000)")
+    @Option(help: "Most WebSocket connections in total. (default: \(defaults.maxConnections))")
     var maxConnections: Int?
 
-    @Option(help: "Most WebSocket connections from one address. (default: 1000)")
+    @Option(help: "Most WebSocket connections from one address. (default: \(defaults.maxConnectionsPerAddress))")
     var maxConnectionsPerAddress: Int?
 
-    @Option(help: "Seconds between keepalive pings to an idle client; 0 turns them off. (default: 20)")
+    @Option(
+        help: """
+            Seconds between keepalive pings to an idle client; 0 turns them off. \
+            (default: \(Self.seconds(defaults.pingInterval)))
+            """)
     var pingInterval: Int?
 
-    @Option(help: "Seconds without a pong or any traffic before a client is dropped. (default: 60)")
+    @Option(
+        help: """
+            Seconds without a pong or any traffic before a client is dropped; 0 never drops. \
+            (default: \(Self.seconds(defaults.idleTimeout)))
+            """)
     var idleTimeout: Int?
 
-    @Option(help: "Bytes of unsent frames a client may have queued before it is closed as too slow. (default: 1048576)")
+    @Option(
+        help: """
+            Bytes of unsent frames a client may have queued before it is closed as too slow. \
+            (default: \(defaults.outboxLimitBytes))
+            """)
     var outboxLimitBytes: Int?
 
-    @Option(help: "Requests per second one connection may send on average. (default: 20)")
+    @Option(
+        help: """
+            Requests per second one connection may send on average. \
+            (default: \(Self.number(defaults.core.requestRate)))
+            """)
     var requestRate: Double?
 
-    @Option(help: "Events kept per session for resuming clients (subscribe with since_seq). (default: 512)")
+    @Option(
+        help: """
+            Events kept per session for resuming clients (subscribe with since_seq). \
+            (default: \(defaults.core.replayDepth))
+            """)
     var replayDepth: Int?
 
-    @Option(help: "Seconds an upstream event stream may stay silent (no event, no keepalive) before it is reopened; 0 waits forever. (default: 120)")
+    @Option(
+        help: """
+            Seconds an upstream event stream may stay silent (no event, no keepalive) before it is reopened; \
+            0 waits forever. (default: \(Self.seconds(defaults.infinity.eventStreamIdleTimeout)))
+            """)
     var upstreamIdleTimeout: Int?
 
     @Flag(help: "Serve a WebSocket echo endpoint at /echo (for conformance test runs only).")
@@ -93,73 +144,127 @@ struct ServeCommand: AsyncParsableCommand {
         let file = try config.map(ConfigFile.load) ?? ConfigFile()
         let fileLevel = try file.log_level.map {
             guard let level = Logger.Level(rawValue: $0) else {
-                throw ValidationError("config: log_level must be one of trace, debug, info, notice, warning, error, critical")
+                throw ValidationError(
+                    "config: log_level must be one of trace, debug, info, notice, warning, error, critical")
             }
             return level
         }
         let level = logLevel ?? fileLevel ?? .info
         let logger = bootstrapLogging(level: level)
-        let settings = try settings(file)
-        FileLimit.prepare(forConnections: settings.maxConnections, logger: logger)
+        var configuration = try settings(file)
+        let simulatorSettings = simulatorSettings(file)
+        FileLimit.prepare(forConnections: configuration.maxConnections, logger: logger)
+        // One registry for the process: libraries recording through the global factory land next to the bridge's
+        // own figures on /metrics.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        // Bind everything before the group runs, so a busy port is an error (exit 2) and the ports are known.
+        var services: [any Service] = []
+        let simulator = simulatorSettings.map { InfinitySimulator(configuration: $0, logger: logger) }
         let bridge: PexBridge
         let port: Int
         do {
-            bridge = try PexBridge(configuration: settings, logger: logger)
-            port = try await bridge.start()
+            if let simulator {
+                configuration.embeddedNode = try await Self.startEmbedded(simulator)
+                services.append(simulator)
+            }
+            bridge = try PexBridge(configuration: configuration, logger: logger, metrics: registry)
+            port = try await bridge.bind()
         } catch {
+            await simulator?.stop()
             FileHandle.standardError.write(Data("pexbridge: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let address = ListenAddress.display(host: settings.host, port: port)
+        services += bridge.services
+        services.append(
+            Announcement(lines: announcement(configuration, port: port, simulator: simulator), logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.notice("bridge stopped")
+    }
+
+    /// Starts the simulator (binding its port) and describes it as the bridge's embedded node.
+    private static func startEmbedded(_ simulator: InfinitySimulator) async throws -> EmbeddedNode {
+        do {
+            _ = try await simulator.start()
+        } catch {
+            throw StartFailure(description: "cannot start the embedded simulator: \(error)")
+        }
+        let rooms = simulator.configuration.rooms.map { room in
+            EmbeddedNode.DemoRoom(
+                alias: room.alias, name: room.name,
+                access: room.hostPIN == nil ? .open : room.guestPIN == nil ? .pinOptional : .pinRequired)
+        }
+        return EmbeddedNode(address: try NodeAddress(parsing: simulator.baseURL), demoRooms: rooms)
+    }
+
+    private struct StartFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The lines scripts wait for, printed once signal handling is in place.
+    private func announcement(_ configuration: ServerConfiguration, port: Int, simulator: InfinitySimulator?)
+        -> [String]
+    {
+        let address = ListenAddress.display(host: configuration.host, port: port)
         var lines = ["listening on \(address)"]
-        if let url = bridge.simulatorURL {
+        if let simulator {
+            let url = simulator.baseURL
             lines.append("simulator: node \"simulator\" (\(url)); control API: \(url)/_simulator/rooms; demo rooms:")
-            for room in settings.simulator.rooms {
+            for room in simulator.configuration.rooms {
                 lines.append("  \(room.alias.padding(toLength: 14, withPad: " ", startingAt: 0)) \(room.demoSummary)")
             }
         }
-        lines.append("web page: \(settings.tls == nil ? "http" : "https")://\(address)/")
-        printLine(lines.joined(separator: "\n"))
-
-        let signal = await SignalWaiter.wait()
-        logger.notice("shutting down", metadata: ["signal": "\(signal)"])
-        await bridge.shutdown()
+        lines.append("web page: \(configuration.tls == nil ? "http" : "https")://\(address)/")
+        return lines
     }
 
-    /// The server's settings: command line first, then the config file, then defaults.
+    /// The embedded simulator's settings when `--simulate` is on.
+    func simulatorSettings(_ file: ConfigFile) -> SimulatorConfiguration? {
+        guard simulate ?? file.simulate ?? false else { return nil }
+        var simulator = SimulatorConfiguration.demo()
+        simulator.demoActivity = demoActivity ?? file.demo_activity ?? Self.defaultDemoActivity
+        return simulator
+    }
+
+    /// The server's settings: command line first, then the config file, then the defaults of
+    /// `ServerConfiguration`.
     func settings(_ file: ConfigFile) throws -> ServerConfiguration {
         var c = ServerConfiguration()
-        let address = try listen ?? file.listen.map {
-            guard let a = ListenAddress(argument: $0) else { throw ValidationError("config: listen must be HOST:PORT") }
-            return a
-        } ?? ListenAddress(host: "127.0.0.1", port: 8080)
+        let address =
+            try listen
+            ?? file.listen.map {
+                guard let a = ListenAddress(argument: $0) else { throw ValidationError("config: listen must be HOST:PORT") }
+                return a
+            } ?? Self.defaultListen
         c.host = address.host
         c.port = address.port
-        c.simulate = simulate ?? file.simulate ?? false
-        c.simulator.demoActivity = demoActivity ?? file.demo_activity ?? true
-        c.core.allowInsecureNodes = allowInsecureNodes ?? file.allow_insecure_nodes ?? false
-        c.core.maxPINAttempts = pinAttempts ?? file.pin_attempts ?? 5
+        set(&c.core.allowInsecureNodes, allowInsecureNodes ?? file.allow_insecure_nodes)
+        set(&c.core.maxPINAttempts, pinAttempts ?? file.pin_attempts)
         c.core.authTokens = try TokenList.load(
             arguments: tokens.isEmpty ? (file.tokens ?? []) : tokens, file: tokenFile ?? file.token_file,
             environment: ProcessInfo.processInfo.environment["PEXBRIDGE_TOKENS"])
-        c.core.requestRate = requestRate ?? file.request_rate ?? 20
-        c.core.requestBurst = max(10, c.core.requestRate * 3)
-        c.core.replayDepth = replayDepth ?? file.replay_depth ?? 512
+        if let rate = requestRate ?? file.request_rate {
+            c.core.requestRate = rate
+            c.core.requestBurst = max(10, rate * 3)
+        }
+        set(&c.core.replayDepth, replayDepth ?? file.replay_depth)
         c.allowedOrigins = allowedOrigins.isEmpty ? (file.allow_origin ?? []) : allowedOrigins
-        c.maxMessageBytes = maxMessageBytes ?? file.max_message_bytes ?? 64 * 1024
-        c.maxConnections = maxConnections ?? file.max_connections ?? 20_000
-        c.maxConnectionsPerAddress = maxConnectionsPerAddress ?? file.max_connections_per_address ?? 1000
-        let ping = pingInterval ?? file.ping_interval ?? 20
-        c.pingInterval = ping > 0 ? .seconds(ping) : nil
-        let idle = idleTimeout ?? file.idle_timeout ?? 60
-        c.idleTimeout = idle > 0 ? .seconds(idle) : nil
-        c.outboxLimitBytes = outboxLimitBytes ?? file.outbox_limit_bytes ?? 1 << 20
+        set(&c.maxMessageBytes, maxMessageBytes ?? file.max_message_bytes)
+        set(&c.maxConnections, maxConnections ?? file.max_connections)
+        set(&c.maxConnectionsPerAddress, maxConnectionsPerAddress ?? file.max_connections_per_address)
+        setSeconds(&c.pingInterval, pingInterval ?? file.ping_interval)
+        setSeconds(&c.idleTimeout, idleTimeout ?? file.idle_timeout)
+        set(&c.outboxLimitBytes, outboxLimitBytes ?? file.outbox_limit_bytes)
         c.echoEndpoint = echoEndpoint || (file.echo_endpoint ?? false)
         c.webRoot = webRoot
         c.infinity.trustRootsPEMFile = nodeCaFile ?? file.node_ca_file
-        if let upstreamIdle = upstreamIdleTimeout ?? file.upstream_idle_timeout {
-            c.infinity.eventStreamIdleTimeout = upstreamIdle > 0 ? .seconds(upstreamIdle) : nil
-        }
+        setSeconds(&c.infinity.eventStreamIdleTimeout, upstreamIdleTimeout ?? file.upstream_idle_timeout)
         let cert = tlsCert ?? file.tls_cert
         let key = tlsKey ?? file.tls_key
         if (cert == nil) != (key == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -168,6 +273,41 @@ struct ServeCommand: AsyncParsableCommand {
         guard c.core.maxPINAttempts >= 1 else { throw ValidationError("--pin-attempts must be at least 1") }
         guard c.core.requestRate > 0 else { throw ValidationError("--request-rate must be positive") }
         return c
+    }
+
+    /// Overrides a default only when the command line or the file gave a value.
+    private func set<Value>(_ setting: inout Value, _ given: Value?) {
+        if let given { setting = given }
+    }
+
+    /// Whole seconds from the command line or file; 0 means off.
+    private func setSeconds(_ setting: inout Duration?, _ given: Int?) {
+        if let given { setting = given > 0 ? .seconds(given) : nil }
+    }
+
+    /// A default duration as the whole seconds the options take; 0 when off.
+    private static func seconds(_ duration: Duration?) -> Int {
+        Int(duration?.components.seconds ?? 0)
+    }
+
+    /// A default number without a needless ".0".
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
+
+/// Prints the ready lines once the group runs (so its signal handlers are in place: a SIGTERM the instant
+/// after `listening on` shuts down gracefully), then waits; logs when graceful shutdown begins.
+struct Announcement: Service, CustomStringConvertible {
+    let lines: [String]
+    let logger: Logger
+    /// The group logs services by description: never the lines, which hold the demo rooms' PINs.
+    var description: String { "Announcement" }
+
+    func run() async throws {
+        printLine(lines.joined(separator: "\n"))
+        try? await gracefulShutdown()
+        logger.notice("shutting down")
     }
 }
 

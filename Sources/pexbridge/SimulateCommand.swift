@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InfinitySimulator
 import Logging
+import ServiceLifecycle
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,13 +26,16 @@ struct SimulateCommand: AsyncParsableCommand {
         configuration.tokenExpiry = .seconds(tokenExpiry)
         configuration.demoActivity = activity
         let simulator = InfinitySimulator(configuration: configuration, logger: logger)
+        // Bound before the group runs so the port can be printed; printed once the group's signal handlers are in.
         let port = try await simulator.start()
         var lines = ["simulator listening on \(ListenAddress.display(host: listen.host, port: port)); rooms:"]
         for room in configuration.rooms {
             lines.append("  \(room.alias.padding(toLength: 14, withPad: " ", startingAt: 0)) \(room.demoSummary)")
         }
-        printLine(lines.joined(separator: "\n"))
-        _ = await SignalWaiter.wait()
-        await simulator.stop()
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [simulator, Announcement(lines: lines, logger: logger)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

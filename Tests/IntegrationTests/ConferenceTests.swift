@@ -12,7 +12,7 @@ struct HostedRoom {
     let watcher: TestClient
     let session: SessionSnapshot
 
-    static func open(_ alias: String = "t.open", pin: String? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> HostedRoom {
+    static func open(_ alias: String = "t.open", pin: String? = nil, _ configure: (inout TestBridge.Configuration) -> Void = { _ in }) async throws -> HostedRoom {
         let bridge = try await TestBridge.start(configure)
         let host = try await bridge.client()
         let watcher = try await bridge.client()

@@ -7,7 +7,7 @@ import InfinitySimulator
 import Testing
 
 /// Short bounds so every fault ends quickly.
-func quickFaults(_ c: inout ServerConfiguration) {
+func quickFaults(_ c: inout TestBridge.Configuration) {
     c.connectionPolicy.reconnectInitial = .milliseconds(100)
     c.connectionPolicy.reconnectMax = .milliseconds(400)
     c.connectionPolicy.giveUpAfter = .seconds(2)

@@ -195,7 +195,7 @@ func free(ofPINs text: String) -> Bool {
 
 /// Runs `body` against a fresh test bridge and stops the bridge afterwards, also when `body` throws.
 func withRemoteBridge(
-    _ configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (TestBridge) async throws -> Void
+    _ configure: (inout TestBridge.Configuration) -> Void = { _ in }, _ body: (TestBridge) async throws -> Void
 ) async throws {
     let bridge = try await TestBridge.start(configure)
     do {

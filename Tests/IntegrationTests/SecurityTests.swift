@@ -10,7 +10,7 @@ struct SecurityTests {
     static let controller = "controller-secret-31415"
     static let observer = "observer-secret-27182"
 
-    func secured(_ more: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestBridge {
+    func secured(_ more: (inout TestBridge.Configuration) -> Void = { _ in }) async throws -> TestBridge {
         try await TestBridge.start {
             $0.core.authTokens = [.init(secret: Self.controller, role: .controller), .init(secret: Self.observer, role: .observer)]
             $0.core.authFailureCloseDelay = .milliseconds(50)

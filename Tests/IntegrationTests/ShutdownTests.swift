@@ -33,14 +33,12 @@ struct ShutdownTests {
         let first = try await TestBridge.start()
         // Same port: the simulator starts, the transport cannot bind. The simulator is stopped again and the
         // upstream client shut down (dropping a client that is still live traps in its deinit).
-        var configuration = ServerConfiguration()
-        configuration.port = first.port
-        configuration.simulate = true
-        var bridge: PexBridge? = try PexBridge(configuration: configuration, logger: LogCapture().logger())
-        await #expect(throws: BridgeStartError.self) { try await bridge?.start() }
-        let simulatorURL = try #require(bridge?.simulatorURL)
-        let simulatorPort = try #require(simulatorURL.split(separator: ":").last.flatMap { Int($0) })
-        bridge = nil
+        let logs = LogCapture()
+        let configuration = TestBridge.configuration { $0.port = first.port }
+        await #expect(throws: BridgeStartError.self) { _ = try await BridgeHarness.bind(configuration, logs: logs) }
+        let started = try #require(logs.all.first { $0.contains("Infinity simulator listening") })
+        let simulatorPort = try #require(started.split(separator: "port=").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        #expect(logs.all.contains { $0.contains("Infinity simulator stopped") })
         await #expect(throws: (any Error).self) {
             try await httpRequest(port: simulatorPort, method: "GET", path: "/_simulator/rooms")
         }

@@ -1,3 +1,6 @@
+// The harness, `eventually`, `offThePool`, `LogCapture` and `TestCertificate` come from TestSupport; every file of
+// this target uses them as if they were its own.
+@_exported import TestSupport
 import BridgeClient
 import BridgeCore
 import BridgeProtocol
@@ -8,42 +11,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// Every log line a bridge wrote, formatted with its metadata, for secret checks.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var all: [String] { lines.withLock { $0 } }
-
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    func logger(level: Logger.Level = .trace) -> Logger {
-        var logger = Logger(label: "pexbridge.test") { label in CapturingLogHandler(label: label, capture: self) }
-        logger.logLevel = level
-        return logger
-    }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let label: String
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
-        let merged = metadata.merging(explicit ?? [:]) { $1 }
-        let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        capture.append("\(level) \(label): \(message) \(rendered)")
-    }
-}
-
 /// PINs used by the integration rooms: long and distinctive, so a leak cannot hide in other text.
 enum TestPINs {
     static let host = "918273"
@@ -52,14 +19,20 @@ enum TestPINs {
     static let wrong = "000999"
 }
 
-/// A bridge with its embedded simulator on port 0, and helpers to talk to it.
+/// A bridge with its embedded simulator on port 0, and helpers to talk to it: the suite's long-standing shape
+/// over TestSupport's ``BridgeHarness``. New tests use ``withTestBridge(_:_:)``, which always stops the bridge;
+/// `start()`/`stop()` keep the group running in a task of its own between the two calls.
 struct TestBridge {
-    let bridge: PexBridge
-    let port: Int
-    let logs: LogCapture
+    typealias Configuration = BridgeHarness.Configuration
 
-    var simulator: InfinitySimulator { bridge.simulator! }
-    var url: String { "ws://127.0.0.1:\(port)/ws" }
+    let harness: BridgeHarness
+    private let running: Task<Void, any Error>
+
+    var bridge: PexBridge { harness.bridge }
+    var port: Int { harness.port }
+    var logs: LogCapture { harness.logs }
+    var simulator: InfinitySimulator { harness.simulator! }
+    var url: String { harness.url }
 
     static let rooms: [SimulatedRoom] = [
         SimulatedRoom(alias: "t.open", name: "Open"),
@@ -69,26 +42,41 @@ struct TestBridge {
         SimulatedRoom(alias: "t.locked", name: "Locked", locked: true),
     ]
 
-    static func start(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestBridge {
-        let logs = LogCapture()
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.simulate = true
-        configuration.simulator = SimulatorConfiguration(rooms: rooms)
-        configuration.simulator.demoActivity = false
+    /// The suite's rooms, demo activity off, then `configure`.
+    static func configuration(_ configure: (inout Configuration) -> Void) -> Configuration {
+        var simulator = SimulatorConfiguration(rooms: rooms)
+        simulator.demoActivity = false
+        var configuration = Configuration(simulator: simulator)
         configure(&configuration)
-        let bridge = try PexBridge(configuration: configuration, logger: logs.logger())
-        let port = try await bridge.start()
-        return TestBridge(bridge: bridge, port: port, logs: logs)
+        return configuration
+    }
+
+    static func start(_ configure: (inout Configuration) -> Void = { _ in }) async throws -> TestBridge {
+        let harness = try await BridgeHarness.bind(configuration(configure))
+        return TestBridge(harness: harness, running: Task { try await harness.run() })
     }
 
     func client(token: String? = nil) async throws -> TestClient {
         TestClient(try await BridgeConnection.connect(url: url, token: token, recordFrames: true))
     }
 
+    /// Shuts down gracefully and returns once everything has stopped.
     func stop() async {
-        await bridge.shutdown()
+        await harness.shutDown()
+        do {
+            try await running.value
+        } catch {
+            Issue.record("the bridge's services ended with \(error)")
+        }
     }
+}
+
+/// Runs a bridge with the suite's rooms for the length of `body` and always stops it (TestSupport's `withBridge`).
+func withTestBridge<T: Sendable>(
+    _ configure: (inout TestBridge.Configuration) -> Void = { _ in }, _ body: (BridgeHarness) async throws -> T
+) async throws -> T {
+    let configured = TestBridge.configuration(configure)
+    return try await withBridge(configure: { $0 = configured }, body)
 }
 
 /// A WebSocket client that remembers everything it received.
@@ -168,14 +156,4 @@ final class TestClient: Sendable {
         await connection.close()
         pump.cancel()
     }
-}
-
-/// Polls `condition` until true or the timeout passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }

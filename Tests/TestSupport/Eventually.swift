@@ -1,0 +1,59 @@
+/// Waiting in tests: for an event where one exists, by polling only where none does, always with a ceiling.
+///
+/// A ceiling is only there so a broken build fails instead of hanging; no test asserts how long anything took.
+
+/// What a wait that reached its ceiling throws; Swift Testing records it with the test.
+public struct TestTimeout: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The first element of `sequence` that matches, without polling.
+///
+/// - Parameters:
+///   - what: Said in the failure.
+///   - sequence: Where the events arrive (an `AsyncStream` fed by the code under test, a client's messages ...).
+///   - timeout: The ceiling.
+///   - match: Which element is wanted.
+/// - Throws: ``TestTimeout`` at the ceiling or when the sequence ends first.
+public func firstElement<S: AsyncSequence & Sendable>(
+    _ what: String, of sequence: S, timeout: Duration = .seconds(30),
+    where match: @escaping @Sendable (S.Element) -> Bool
+) async throws -> S.Element where S.Element: Sendable {
+    try await withThrowingTaskGroup(of: S.Element?.self) { group in
+        group.addTask {
+            for try await element in sequence where match(element) { return element }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let element = first else {
+            throw TestTimeout("no \(what) within \(timeout)")
+        }
+        return element
+    }
+}
+
+/// Polls `condition` until it holds or the ceiling passes, for states nothing announces (a counter on another
+/// process, a figure on /metrics). Prefer ``firstElement(_:of:timeout:where:)`` where an event exists.
+///
+/// - Parameters:
+///   - timeout: The ceiling.
+///   - condition: Checked every 20 ms.
+/// - Returns: Whether the condition held before the ceiling (use it in `#expect`).
+public func eventually(
+    timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
