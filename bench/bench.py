@@ -825,10 +825,12 @@ def flood_bench(args):
         sampler.start()
 
         # The flooders, spread over processes so that Python's own CPU is not one core's worth.
-        per = [args.flood_clients // args.procs + (1 if i < args.flood_clients % args.procs else 0) for i in range(args.procs)]
-        floods = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "flooder", "--host", host, "--port",
-                                    str(port), "-c", str(k), "--size", str(args.flood_size), "--seconds", str(args.flood_seconds)],
-                                   stdout=subprocess.PIPE, text=True) for k in per if k]
+        n, k = args.flood_clients, args.procs
+        per = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        floods = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "flooder", "--host", host,
+                                    "--port", str(port), "-c", str(c), "--size", str(args.flood_size),
+                                    "--seconds", str(args.flood_seconds)],
+                                   stdout=subprocess.PIPE, text=True) for c in per if c]
 
         async def good():
             ws = await WSClient.connect(host, port)
@@ -867,7 +869,8 @@ def flood_bench(args):
         rss_after = proc_rss_kib(bridge.pid)
         alive = bridge.p.poll() is None
         res = {
-            "clients": args.flood_clients, "frame_bytes": args.flood_size, "seconds": args.flood_seconds, "ping_interval": args.ping_interval,
+            "clients": args.flood_clients, "frame_bytes": args.flood_size, "seconds": args.flood_seconds,
+            "ping_interval": args.ping_interval,
             "flooders_connected": totals.get("connected", 0), "flooders_refused": totals.get("refused", 0),
             "frames_sent": totals.get("frames_sent", 0),
             "mb_per_s": round(totals.get("bytes_sent", 0) / args.flood_seconds / 1e6, 1),
@@ -889,7 +892,8 @@ def flood_bench(args):
 def print_flood(r):
     print(f"\n5. Flood: {r['clients']} clients send {r['frame_bytes']} B requests as fast as they can for "
           f"{r['seconds']:.0f} s; one good client pings every {r.get('ping_interval', 1):g} s")
-    print(f"   flooders: {r['flooders_connected']} connected ({r['flooders_refused']} refused), {r['frames_sent']} frames "
+    print(f"   flooders: {r['flooders_connected']} connected ({r['flooders_refused']} refused), "
+          f"{r['frames_sent']} frames "
           f"({r['mb_per_s']} MB/s), {r['answers_back']} answers back, {r['flooders_closed']} closed by the bridge, "
           f"{r['flooders_reset']} reset")
     print(f"   good client: {r['pings']} pings, {r['pings_lost']} lost; round trip p50 {fmt(r['rtt_p50_ms'])} ms, "
@@ -972,24 +976,36 @@ def churn_bench(args):
             k = 0
             while time.monotonic() - t0 < args.churn_seconds:
                 k += 1
-                await asyncio.sleep(max(0.0, min(t0 + k * args.churn_sample, t0 + args.churn_seconds) - time.monotonic()))
+                next_at = min(t0 + k * args.churn_sample, t0 + args.churn_seconds)
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 sample(time.monotonic() - t0, stats)
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # Idle after the churn: memory held until timers run out (or by the allocator) shows here.
+            t1 = time.monotonic()
+            k = 0
+            while time.monotonic() - t1 < args.churn_linger:
+                k += 1
+                next_at = min(t1 + k * args.churn_sample, t1 + args.churn_linger)
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                sample(time.monotonic() - t0, stats)
             return stats
 
         stats = asyncio.run(run())
         time.sleep(2)
         rss_idle = proc_rss_kib(bridge.pid)
         alive = bridge.p.poll() is None
-        third = samples[len(samples) * 2 // 3] if len(samples) >= 3 else samples[0]
-        last = samples[-1]
+        busy = [x for x in samples if x["t_s"] <= args.churn_seconds + 1]
+        third = busy[len(busy) * 2 // 3] if len(busy) >= 3 else busy[0]
+        last = busy[-1]
         dc = last["cycles"] - third["cycles"]
         return {
-            "workers": args.churn_workers, "seconds": args.churn_seconds, "cycles": stats["cycles"], "errors": stats["errors"],
+            "workers": args.churn_workers, "seconds": args.churn_seconds, "cycles": stats["cycles"],
+            "errors": stats["errors"],
             "last_error": stats["last_error"], "cycles_per_s": round(stats["cycles"] / args.churn_seconds, 1),
             "rss_mib_first": samples[0]["rss_mib"], "rss_mib_last": last["rss_mib"],
             "rss_mib_max": max(s["rss_mib"] for s in samples), "rss_mib_idle_after": round(rss_idle / 1024, 1),
+            "linger_s": args.churn_linger,
             # Flatness: growth over the last third of the run, per 10,000 cycles.
             "tail_mib_per_10k_cycles": round((last["rss_mib"] - third["rss_mib"]) * 10000 / dc, 2) if dc else None,
             "separate_node": bool(sim), "env": list(args.env), "bridge_alive": alive, "samples": samples,
@@ -1010,11 +1026,14 @@ def print_churn(r):
     for s in r["samples"]:
         bar = "#" * max(1, round(40 * s["rss_mib"] / peak))
         node = f" node {s['node_rss_mib']:6.1f}" if "node_rss_mib" in s else ""
-        print(f"   t={s['t_s']:>5}s cycles={s['cycles']:>8} RSS {s['rss_mib']:6.1f} MiB anon {s['anon_mib']:6.1f}"
+        idle = " idle" if s["t_s"] > r["seconds"] + 1 else ""
+        print(f"   t={s['t_s']:>5}s{idle} cycles={s['cycles']:>8} RSS {s['rss_mib']:6.1f} MiB"
+              f" anon {s['anon_mib']:6.1f}"
               f"{node} {bar}")
     print(f"   {r['cycles']} cycles ({r['cycles_per_s']}/s), {r['errors']} errors"
           f"{' (last: ' + r['last_error'] + ')' if r['errors'] else ''}; RSS {r['rss_mib_first']} -> "
-          f"{r['rss_mib_last']} MiB (max {r['rss_mib_max']}, {r['rss_mib_idle_after']} idle 2 s after); "
+          f"{r['rss_mib_last']} MiB (max {r['rss_mib_max']}, {r['rss_mib_idle_after']} idle "
+          f"{r['linger_s'] + 2:g} s after); "
           f"last third: {fmt(r['tail_mib_per_10k_cycles'])} MiB per 10,000 cycles; alive {r['bridge_alive']}")
 
 
@@ -1088,6 +1107,8 @@ def main():
     ap.add_argument("--churn-workers", type=int, default=20, help="clients looping join/subscribe/leave")
     ap.add_argument("--churn-seconds", type=float, default=600, help="length of the churn soak")
     ap.add_argument("--churn-sample", type=float, default=15, help="seconds between RSS samples")
+    ap.add_argument("--churn-linger", type=float, default=0,
+                    help="seconds to keep sampling the idle bridge after the churn (memory that comes back)")
     ap.add_argument("--alias", default="meet.open", help="the open simulator room the churn clients join")
     ap.add_argument("--separate-node", action="store_true",
                     help="churn against a separate `pexbridge simulate` (bridge RSS without the simulator's)")
