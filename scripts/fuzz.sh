@@ -9,7 +9,8 @@
 # Each run starts from the committed seeds (Fuzz/corpus/TARGET; protocol/examples too for the request decoder;
 # Fuzz/record-corpus.sh re-records the simulator's) plus what earlier runs found
 # (artifacts/fuzz/corpus/TARGET, where new inputs go). Crashes, leaks and timeouts land in
-# artifacts/fuzz/TARGET-crash-* (or -leak-, -timeout-, -oom-); replay one with `BINARY FILE`.
+# artifacts/fuzz/TARGET-crash-* (or -leak-, -timeout-, -oom-); replay one with
+# `SWIFT_BACKTRACE=enable=no Fuzz/.build-fuzz/release/TARGET FILE`.
 # Prints per target: executions, seconds, exec/s, coverage, crashes; exits 1 on any crash.
 # PEXBRIDGE_FUZZ_SANITIZERS=fuzzer builds without AddressSanitizer (a separate build directory).
 set -euo pipefail
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --max-len) max_len=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     Fuzz*) targets+=("$1"); shift ;;
     *) echo "fuzz: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -51,8 +52,12 @@ cd "$root"
 
 out=artifacts/fuzz
 mkdir -p "$out"
-# ASan: report leaks too, and keep going through libFuzzer's own crash handling.
+# ASan: report leaks too, and keep going through libFuzzer's own crash handling. Swift's own crash backtracer
+# is turned off: it fights ASan over the crashed process, and libFuzzer then saves no input.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}
+export SWIFT_BACKTRACE=enable=no
+symbolizer=$(dirname "$(command -v swift)")/llvm-symbolizer
+[ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$symbolizer}
 summary=()
 crashed=0
 for t in "${targets[@]}"; do
@@ -82,7 +87,7 @@ for t in "${targets[@]}"; do
     crashed=1
     echo "fuzz: $t FAILED (exit $rc); new artifacts:"
     ls -t "$out" | grep "^$t-" | head -n "$((found > 0 ? found : 1))" | sed "s|^|  $out/|"
-    grep -m1 -A25 -E '^==[0-9]+==ERROR|Fatal error|precondition failed|deadly signal' "$log" | sed 's/^/  /' || true
+    grep -m1 -i -A25 -E 'Fatal error|^==[0-9]+== ?ERROR' "$log" | sed 's/^/  /' || true
   fi
   summary+=("$(printf '%-18s %12s %8s %10s %6s %8s' "$t" "${execs:-?}" "${secs:-?}" "${rate:-?}" "${cov:-?}" \
     "$([ "$rc" = 0 ] && [ "$found" = 0 ] && echo 0 || echo "$((found > 0 ? found : 1))")")")

@@ -31,7 +31,7 @@ private func check(_ input: [UInt8], limit: Int) {
         do {
             reference.messages += try parser.feed(CollectionOfOne(byte))
         } catch {
-            precondition(error == .eventTooLarge(limit: limit), "unexpected error \(error)")
+            expect(error == .eventTooLarge(limit: limit), "unexpected error \(error)")
             reference.failed = true
             failedAt = index
             break
@@ -40,8 +40,8 @@ private func check(_ input: [UInt8], limit: Int) {
     reference.lastEventID = parser.lastEventID
     reference.retry = parser.retry
     for message in reference.messages {
-        precondition(message.data.utf8.count <= limit, "event data of \(message.data.utf8.count) bytes > \(limit)")
-        precondition(!message.event.isEmpty, "event without a name")
+        expect(message.data.utf8.count <= limit, "event data of \(message.data.utf8.count) bytes > \(limit)")
+        expect(!message.event.isEmpty, "event without a name")
     }
 
     // Whole: the same outcome, except that a throwing feed returns none of the events before the failure.
@@ -52,11 +52,11 @@ private func check(_ input: [UInt8], limit: Int) {
     } catch {
         wholeOutcome.failed = true
     }
-    precondition(wholeOutcome.failed == reference.failed, "whole input and byte-by-byte disagree on failure")
+    expect(wholeOutcome.failed == reference.failed, "whole input and byte-by-byte disagree on failure")
     if !reference.failed {
         wholeOutcome.lastEventID = whole.lastEventID
         wholeOutcome.retry = whole.retry
-        precondition(wholeOutcome == reference, "whole input and byte-by-byte disagree")
+        expect(wholeOutcome == reference, "whole input and byte-by-byte disagree")
     }
 
     // Chunks of 1...64 bytes from an xorshift seeded by the input: the events before a failing chunk must be a
@@ -76,18 +76,24 @@ private func check(_ input: [UInt8], limit: Int) {
             messages += try chunked.feed(input[start..<end])
         } catch {
             chunkFailed = true
-            precondition(failedAt.map { (start..<end).contains($0) } ?? false, "chunked input fails elsewhere")
+            expect(failedAt.map { (start..<end).contains($0) } ?? false, "chunked input fails elsewhere")
             break
         }
         start = end
     }
-    precondition(chunkFailed == reference.failed, "chunked input and byte-by-byte disagree on failure")
-    precondition(
+    expect(chunkFailed == reference.failed, "chunked input and byte-by-byte disagree on failure")
+    expect(
         messages.count <= reference.messages.count && Array(reference.messages.prefix(messages.count)) == messages,
         "chunked events differ from byte-by-byte events")
     if !chunkFailed {
-        precondition(messages == reference.messages, "chunked input lost events")
-        precondition(chunked.lastEventID == reference.lastEventID, "chunked input: another last event id")
-        precondition(chunked.retry == reference.retry, "chunked input: another retry")
+        expect(messages == reference.messages, "chunked input lost events")
+        expect(chunked.lastEventID == reference.lastEventID, "chunked input: another last event id")
+        expect(chunked.retry == reference.retry, "chunked input: another retry")
     }
+}
+
+/// An oracle: stops the run with `message` when `condition` is false. `precondition` drops its message in
+/// release builds (the fuzzers are -O), `fatalError` keeps it, so a crash report says which property broke.
+private func expect(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError(message()) }
 }
