@@ -1,17 +1,29 @@
 #!/usr/bin/env python3
-"""pexbridge benchmarks: fan-out, memory per observer, 1,000 sessions, join latency.
+"""pexbridge benchmarks: fan-out, memory per observer, 1,000 sessions, join latency, flood, churn.
 
 Run through scripts/bench.sh (it builds the release binary and the plain-C lws broadcaster, then
-calls `bench.py all`). Stdlib only, plus fanout_probe.py from the shared bench directory (which
-uses uvloop when the interpreter has it).
+calls `bench.py all`; `scripts/bench.sh flood|churn [--bin PATH]` runs one of the last two). Stdlib
+only, plus fanout_probe.py from the shared bench directory (which uses uvloop when the interpreter
+has it).
 
-    bench.py all --bin PATH --c-server PATH --bench-dir DIR [--only fanout,sessions,join]
+    bench.py all --bin PATH --c-server PATH --bench-dir DIR [--only fanout,sessions,join,flood,churn]
                  [--sizes 1000,5000,10000] [--repeat N] [--sessions 1000] [--joins 200] [--out DIR]
+    bench.py flood --bin PATH [--flood-clients 50] [--flood-size 61440] [--flood-seconds 10]
+                 [--ping-interval 1] [--env NAME=VALUE] [--bridge-arg ARG]
+        50 connections write 60 KiB requests as fast as TCP takes them (reading what comes back) while
+        one good client pings once a second: bridge RSS start/peak/after, the good client's p50/p99.
+    bench.py churn --bin PATH [--churn-workers 20] [--churn-seconds 600] [--churn-sample 15]
+                 [--separate-node] [--env NAME=VALUE] [--bridge-arg ARG]
+        20 clients loop connect/join/subscribe/leave on an open room of `serve --simulate` (or of a
+        separate `simulate` with --separate-node): RSS (and anonymous memory) every 15 s, cycles,
+        errors, and the curve at the end.
     bench.py probe --bench-dir DIR -- <fanout_probe.py arguments>   (internal: the probe, whose
                  --trigger is a JSON plan of simulator control calls instead of a WebSocket text)
+    bench.py flooder ...   (internal: one flooding process)
 
 Every figure comes from processes started here on 127.0.0.1 ports chosen by the OS, and every
-process started here is stopped here.
+process started here is stopped here. --bin takes any build, so a baseline and the current code can
+be measured one after the other in the same quiet window.
 """
 import argparse
 import asyncio
@@ -66,11 +78,11 @@ def free_port():
 class Proc:
     """A child process whose stdout is scanned for a line; stopped with SIGTERM (then SIGKILL)."""
 
-    def __init__(self, argv, name, log_dir):
+    def __init__(self, argv, name, log_dir, env=None):
         self.name = name
         self.err_path = os.path.join(log_dir, f"{name}.stderr.log")
         self.err = open(self.err_path, "ab")
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err, stdin=subprocess.DEVNULL)
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err, stdin=subprocess.DEVNULL, env=env)
         self.lines = []
 
     @property
@@ -638,6 +650,393 @@ async def join_bench(args):
         sim.stop()
 
 
+# ------------------------------------------------------------------ 5: flood (bounded intake)
+def proc_smaps_kib(pid):
+    """Rss / Anonymous / Private_Dirty of a process from /proc/PID/smaps_rollup (KiB), {} when unreadable."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in ("Rss", "Anonymous", "Private_Dirty"):
+                    out[key] = int(rest.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+def bridge_argv(args, extra):
+    """`pexbridge serve` on a free loopback port, quiet, plus `extra` and every --bridge-arg."""
+    return [args.bin, "serve", "--listen", "127.0.0.1:0", "--log-level", "warning"] + extra + list(args.bridge_arg)
+
+
+def child_env(args):
+    """The environment for the bridge: ours plus every --env NAME=VALUE (e.g. MALLOC_ARENA_MAX=2)."""
+    env = dict(os.environ)
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--env wants NAME=VALUE, not {item!r}")
+        env[name] = value
+    return env
+
+
+def flood_frame(size):
+    """One masked text frame of exactly `size` payload bytes: a ping request padded with 'x'."""
+    head = b'{"type":"ping","id":1,"pad":"'
+    payload = head + b"x" * max(0, size - len(head) - 2) + b'"}'
+    mask = os.urandom(4)
+    n = len(payload)
+    k = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
+    body = (int.from_bytes(payload, "big") ^ k).to_bytes(n, "big")
+    if n < 126:
+        hdr = struct.pack("!BB", 0x81, 0x80 | n)
+    elif n < 65536:
+        hdr = struct.pack("!BBH", 0x81, 0x80 | 126, n)
+    else:
+        hdr = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+    return hdr + mask + body
+
+
+def flooder_main(argv):
+    """Internal: C connections that write one pre-masked frame over and over, as fast as TCP takes it, and read
+    (and count) whatever comes back, for T seconds after all are connected. One JSON line of totals at the end."""
+    ap = argparse.ArgumentParser(prog="bench.py flooder")
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("-c", type=int, required=True)
+    ap.add_argument("--size", type=int, required=True)
+    ap.add_argument("--seconds", type=float, required=True)
+    a = ap.parse_args(argv)
+    import selectors
+    frame = memoryview(flood_frame(a.size))
+    stats = {"connected": 0, "refused": 0, "frames_sent": 0, "bytes_sent": 0, "frames_back": 0,
+             "closed_by_bridge": 0, "reset": 0}
+    sel = selectors.DefaultSelector()
+    conns = []
+    for _ in range(a.c):
+        try:
+            s = socket.create_connection((a.host, a.port), timeout=10)
+            key = base64.b64encode(os.urandom(16)).decode()
+            s.sendall((f"GET /ws HTTP/1.1\r\nHost: {a.host}:{a.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise ConnectionError("closed during the handshake")
+                head += chunk
+            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                raise ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
+        except OSError:
+            stats["refused"] += 1
+            continue
+        s.setblocking(False)
+        c = {"sock": s, "off": 0, "buf": bytearray(head.split(b"\r\n\r\n", 1)[1]), "open": True}
+        conns.append(c)
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+    stats["connected"] = len(conns)
+    print("flooding", flush=True)
+    deadline = time.monotonic() + a.seconds
+    n = len(frame)
+
+    def parse(c):
+        buf = c["buf"]
+        while len(buf) >= 2:
+            ln = buf[1] & 0x7F
+            hl = 2 + (2 if ln == 126 else 8 if ln == 127 else 0)
+            if len(buf) < hl:
+                return
+            if ln == 126:
+                ln = struct.unpack_from("!H", buf, 2)[0]
+            elif ln == 127:
+                ln = struct.unpack_from("!Q", buf, 2)[0]
+            if len(buf) < hl + ln:
+                return
+            op = buf[0] & 0x0F
+            if op == 1:
+                stats["frames_back"] += 1
+            elif op == 8:
+                stats["closed_by_bridge"] += 1
+                c["open"] = False
+            del buf[:hl + ln]
+
+    def drop(c, why):
+        if c["open"]:
+            stats[why] += 1
+        c["open"] = False
+        try:
+            sel.unregister(c["sock"])
+        except (KeyError, ValueError):
+            pass
+        c["sock"].close()
+
+    while conns and time.monotonic() < deadline:
+        for key, events in sel.select(timeout=0.2):
+            c = key.data
+            try:
+                if events & selectors.EVENT_READ:
+                    data = c["sock"].recv(1 << 16)
+                    if not data:
+                        drop(c, "closed_by_bridge")
+                        continue
+                    c["buf"] += data
+                    parse(c)
+                    if not c["open"]:
+                        drop(c, "closed_by_bridge")
+                        continue
+                if events & selectors.EVENT_WRITE:
+                    while True:
+                        sent = c["sock"].send(frame[c["off"]:])
+                        stats["bytes_sent"] += sent
+                        c["off"] += sent
+                        if c["off"] < n:
+                            break
+                        c["off"] = 0
+                        stats["frames_sent"] += 1
+            except BlockingIOError:
+                pass
+            except OSError:
+                drop(c, "reset")
+    for c in conns:
+        if c["open"]:
+            c["sock"].close()
+    print(json.dumps(stats), flush=True)
+    return 0
+
+
+def flood_bench(args):
+    """50 flooders send 60 KiB requests as fast as they can while one good client pings once a second."""
+    bridge = Proc(bridge_argv(args, []), "bridge-flood", args.out, env=child_env(args))
+    try:
+        m = bridge.wait_for(r"listening on (127\.0\.0\.1):(\d+)")
+        host, port = m.group(1), int(m.group(2))
+        rss_start = proc_rss_kib(bridge.pid)
+        peak = [rss_start]
+        sampling = threading.Event()
+
+        def sample():
+            while not sampling.is_set():
+                r = proc_rss_kib(bridge.pid)
+                if r > 0:
+                    peak[0] = max(peak[0], r)
+                time.sleep(0.05)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+
+        # The flooders, spread over processes so that Python's own CPU is not one core's worth.
+        n, k = args.flood_clients, args.procs
+        per = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        floods = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "flooder", "--host", host,
+                                    "--port", str(port), "-c", str(c), "--size", str(args.flood_size),
+                                    "--seconds", str(args.flood_seconds)],
+                                   stdout=subprocess.PIPE, text=True) for c in per if c]
+
+        async def good():
+            ws = await WSClient.connect(host, port)
+            await ws.recv()  # hello
+            req = Requester(ws)
+            for f in floods:  # the window opens when every flooder is connected
+                await asyncio.get_running_loop().run_in_executor(None, f.stdout.readline)
+            rtts, lost = [], 0
+            t0 = time.monotonic()
+            tick = 0
+            while time.monotonic() - t0 < args.flood_seconds:
+                t = time.perf_counter()
+                try:
+                    r = await req.request({"type": "ping"}, timeout=args.ping_timeout)
+                    if r.get("ok"):
+                        rtts.append((time.perf_counter() - t) * 1000)
+                    else:
+                        lost += 1
+                except (asyncio.TimeoutError, ConnectionError):
+                    lost += 1
+                tick += 1
+                await asyncio.sleep(max(0.0, t0 + tick * args.ping_interval - time.monotonic()))
+            alive = not req.task.done()
+            await req.close()
+            return rtts, lost, alive
+
+        rtts, lost, good_alive = asyncio.run(good())
+        totals = {}
+        for f in floods:
+            out, _ = f.communicate(timeout=args.flood_seconds + 60)
+            for k, v in json.loads(out.strip().splitlines()[-1]).items():
+                totals[k] = totals.get(k, 0) + v
+        time.sleep(2)
+        sampling.set()
+        sampler.join()
+        rss_after = proc_rss_kib(bridge.pid)
+        alive = bridge.p.poll() is None
+        res = {
+            "clients": args.flood_clients, "frame_bytes": args.flood_size, "seconds": args.flood_seconds,
+            "ping_interval": args.ping_interval,
+            "flooders_connected": totals.get("connected", 0), "flooders_refused": totals.get("refused", 0),
+            "frames_sent": totals.get("frames_sent", 0),
+            "mb_per_s": round(totals.get("bytes_sent", 0) / args.flood_seconds / 1e6, 1),
+            "answers_back": totals.get("frames_back", 0), "flooders_closed": totals.get("closed_by_bridge", 0),
+            "flooders_reset": totals.get("reset", 0),
+            "pings": len(rtts) + lost, "pings_lost": lost, "good_client_still_connected": good_alive,
+            "rtt_p50_ms": round(pct(rtts, .5), 2) if rtts else None,
+            "rtt_p99_ms": round(pct(rtts, .99), 2) if rtts else None,
+            "rtt_max_ms": round(max(rtts), 2) if rtts else None, "rtts_ms": [round(x, 2) for x in rtts],
+            "rss_mib_start": round(rss_start / 1024, 1), "rss_mib_peak": round(peak[0] / 1024, 1),
+            "rss_mib_after": round(rss_after / 1024, 1) if rss_after > 0 else None,
+            "bridge_alive": alive, "load": loadavg(), "bin": args.bin,
+        }
+        return res
+    finally:
+        bridge.stop()
+
+
+def print_flood(r):
+    print(f"\n5. Flood: {r['clients']} clients send {r['frame_bytes']} B requests as fast as they can for "
+          f"{r['seconds']:.0f} s; one good client pings every {r.get('ping_interval', 1):g} s")
+    print(f"   flooders: {r['flooders_connected']} connected ({r['flooders_refused']} refused), "
+          f"{r['frames_sent']} frames "
+          f"({r['mb_per_s']} MB/s), {r['answers_back']} answers back, {r['flooders_closed']} closed by the bridge, "
+          f"{r['flooders_reset']} reset")
+    print(f"   good client: {r['pings']} pings, {r['pings_lost']} lost; round trip p50 {fmt(r['rtt_p50_ms'])} ms, "
+          f"p99 {fmt(r['rtt_p99_ms'])} ms, max {fmt(r['rtt_max_ms'])} ms (target p99 < 50 ms: "
+          f"{'met' if r['rtt_p99_ms'] is not None and r['rtt_p99_ms'] < 50 and not r['pings_lost'] else 'MISSED'})")
+    print(f"   bridge RSS: start {r['rss_mib_start']} MiB, peak {r['rss_mib_peak']} MiB, 2 s after "
+          f"{fmt(r['rss_mib_after'])} MiB; alive {r['bridge_alive']}; load {r['load']}")
+
+
+# ------------------------------------------------------------------ 6: churn (memory over time)
+async def churn_worker(host, port, node, alias, stop, stats):
+    """Loop: connect, join an open room, wait for the result, subscribe, leave, wait for the result, close."""
+    while not stop.is_set():
+        ws = None
+        try:
+            ws = await WSClient.connect(host, port)
+            await asyncio.wait_for(ws.recv(), 20)  # hello
+            await ws.send({"type": "join", "id": 1, "node": node, "alias": alias, "display_name": "churn"})
+            while True:
+                m = await asyncio.wait_for(ws.recv(), 20)
+                if m.get("type") == "result" and m.get("id") == 1:
+                    if not m.get("ok"):
+                        raise RuntimeError(f"join refused: {(m.get('error') or {}).get('code')}")
+                    sid = m["data"]["session"]["id"]
+                    break
+            await ws.send({"type": "subscribe", "id": 2})
+            await ws.send({"type": "leave", "id": 3, "session": sid})
+            while True:
+                m = await asyncio.wait_for(ws.recv(), 20)
+                if m.get("type") == "result" and m.get("id") in (2, 3) and not m.get("ok"):
+                    raise RuntimeError(f"request {m['id']} refused: {(m.get('error') or {}).get('code')}")
+                if m.get("type") == "result" and m.get("id") == 3:
+                    break
+            stats["cycles"] += 1
+        except Exception as e:  # noqa: BLE001 - every failure is counted and shown
+            stats["errors"] += 1
+            stats["last_error"] = repr(e)[:160]
+            await asyncio.sleep(0.2)
+        finally:
+            if ws:
+                await ws.close()
+
+
+def churn_bench(args):
+    """W workers join, subscribe and leave an open room for T seconds; RSS every --sample seconds."""
+    sim = None
+    if args.separate_node:
+        sim = start_simulator(args)
+        bridge = Proc(bridge_argv(args, ["--allow-insecure-nodes", "--request-rate", "1000"]), "bridge-churn",
+                      args.out, env=child_env(args))
+        node = sim.url
+    else:  # as the measurement before: the embedded simulator, no scripted activity
+        bridge = Proc(bridge_argv(args, ["--simulate", "--no-demo-activity", "--request-rate", "1000"]),
+                      "bridge-churn", args.out, env=child_env(args))
+        node = "simulator"
+    try:
+        m = bridge.wait_for(r"listening on (127\.0\.0\.1):(\d+)")
+        host, port = m.group(1), int(m.group(2))
+        samples = []
+
+        def sample(t, stats):
+            sm = proc_smaps_kib(bridge.pid)
+            row = {"t_s": round(t), "cycles": stats["cycles"], "errors": stats["errors"],
+                   "rss_mib": round(proc_rss_kib(bridge.pid) / 1024, 1),
+                   "anon_mib": round(sm.get("Anonymous", 0) / 1024, 1)}
+            if sim:
+                row["node_rss_mib"] = round(proc_rss_kib(sim.pid) / 1024, 1)
+            samples.append(row)
+            node_txt = f" node_rss={row['node_rss_mib']} MiB" if sim else ""
+            print(f"  t={row['t_s']:>4}s rss={row['rss_mib']} MiB anon={row['anon_mib']} MiB{node_txt} "
+                  f"cycles={row['cycles']} errors={row['errors']}", flush=True)
+
+        async def run():
+            stop = asyncio.Event()
+            stats = {"cycles": 0, "errors": 0, "last_error": ""}
+            sample(0, stats)
+            tasks = [asyncio.create_task(churn_worker(host, port, node, args.alias, stop, stats))
+                     for _ in range(args.churn_workers)]
+            t0 = time.monotonic()
+            k = 0
+            while time.monotonic() - t0 < args.churn_seconds:
+                k += 1
+                next_at = min(t0 + k * args.churn_sample, t0 + args.churn_seconds)
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                sample(time.monotonic() - t0, stats)
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Idle after the churn: memory held until timers run out (or by the allocator) shows here.
+            t1 = time.monotonic()
+            k = 0
+            while time.monotonic() - t1 < args.churn_linger:
+                k += 1
+                next_at = min(t1 + k * args.churn_sample, t1 + args.churn_linger)
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                sample(time.monotonic() - t0, stats)
+            return stats
+
+        stats = asyncio.run(run())
+        time.sleep(2)
+        rss_idle = proc_rss_kib(bridge.pid)
+        alive = bridge.p.poll() is None
+        busy = [x for x in samples if x["t_s"] <= args.churn_seconds + 1]
+        third = busy[len(busy) * 2 // 3] if len(busy) >= 3 else busy[0]
+        last = busy[-1]
+        dc = last["cycles"] - third["cycles"]
+        return {
+            "workers": args.churn_workers, "seconds": args.churn_seconds, "cycles": stats["cycles"],
+            "errors": stats["errors"],
+            "last_error": stats["last_error"], "cycles_per_s": round(stats["cycles"] / args.churn_seconds, 1),
+            "rss_mib_first": samples[0]["rss_mib"], "rss_mib_last": last["rss_mib"],
+            "rss_mib_max": max(s["rss_mib"] for s in samples), "rss_mib_idle_after": round(rss_idle / 1024, 1),
+            "linger_s": args.churn_linger,
+            # Flatness: growth over the last third of the run, per 10,000 cycles.
+            "tail_mib_per_10k_cycles": round((last["rss_mib"] - third["rss_mib"]) * 10000 / dc, 2) if dc else None,
+            "separate_node": bool(sim), "env": list(args.env), "bridge_alive": alive, "samples": samples,
+            "load": loadavg(), "bin": args.bin,
+        }
+    finally:
+        bridge.stop()
+        if sim:
+            sim.stop()
+
+
+def print_churn(r):
+    where = "a separate simulator" if r["separate_node"] else "the embedded simulator (serve --simulate)"
+    env = f", env {' '.join(r['env'])}" if r["env"] else ""
+    print(f"\n6. Churn: {r['workers']} clients join, subscribe and leave an open room on {where} for "
+          f"{r['seconds']:.0f} s{env}")
+    peak = max(r["rss_mib_max"], 1)
+    for s in r["samples"]:
+        bar = "#" * max(1, round(40 * s["rss_mib"] / peak))
+        node = f" node {s['node_rss_mib']:6.1f}" if "node_rss_mib" in s else ""
+        idle = " idle" if s["t_s"] > r["seconds"] + 1 else ""
+        print(f"   t={s['t_s']:>5}s{idle} cycles={s['cycles']:>8} RSS {s['rss_mib']:6.1f} MiB"
+              f" anon {s['anon_mib']:6.1f}"
+              f"{node} {bar}")
+    print(f"   {r['cycles']} cycles ({r['cycles_per_s']}/s), {r['errors']} errors"
+          f"{' (last: ' + r['last_error'] + ')' if r['errors'] else ''}; RSS {r['rss_mib_first']} -> "
+          f"{r['rss_mib_last']} MiB (max {r['rss_mib_max']}, {r['rss_mib_idle_after']} idle "
+          f"{r['linger_s'] + 2:g} s after); "
+          f"last third: {fmt(r['tail_mib_per_10k_cycles'])} MiB per 10,000 cycles; alive {r['bridge_alive']}")
+
+
 # ------------------------------------------------------------------ printing
 def table(title, cols, rows):
     print(f"\n{title}")
@@ -678,15 +1077,19 @@ def print_fanout(rows):
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "probe":
         sys.exit(probe_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "flooder":
+        sys.exit(flooder_main(sys.argv[2:]))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["all"])
-    ap.add_argument("--bin", required=True, help="the release pexbridge binary")
-    ap.add_argument("--c-server", required=True, help="the compiled lws_broadcast_server")
-    ap.add_argument("--bench-dir", required=True, help="where fanout_probe.py is")
-    ap.add_argument("--only", default="fanout,sessions,join")
+    ap.add_argument("command", choices=["all", "flood", "churn"],
+                    help="all: the --only list; flood, churn: that one benchmark")
+    ap.add_argument("--bin", required=True,
+                    help="the release pexbridge binary (any build: e.g. a baseline, for before/after)")
+    ap.add_argument("--c-server", help="the compiled lws_broadcast_server (fanout only)")
+    ap.add_argument("--bench-dir", help="where fanout_probe.py is (fanout only)")
+    ap.add_argument("--only", default="fanout,sessions,join", help="of fanout,sessions,join,flood,churn")
     ap.add_argument("--sizes", default="1000,5000,10000")
     ap.add_argument("--repeat", type=int, default=1, help="fan-out runs per size (medians are printed)")
-    ap.add_argument("--procs", type=int, default=2, help="probe worker processes")
+    ap.add_argument("--procs", type=int, default=2, help="worker processes of the probe and of the flooders")
     ap.add_argument("--chat-size", type=int, default=116, help="chat text bytes (the event frame is ~256 B)")
     ap.add_argument("--c-size", type=int, default=272, help="C broadcaster size (its frame is ~256 B)")
     ap.add_argument("--sessions", type=int, default=1000)
@@ -696,8 +1099,29 @@ def main():
     ap.add_argument("--settle", type=float, default=10, help="seconds before the sessions CPU window")
     ap.add_argument("--window", type=float, default=30, help="seconds of the sessions CPU window")
     ap.add_argument("--joins", type=int, default=200)
+    ap.add_argument("--flood-clients", type=int, default=50, help="flooding connections")
+    ap.add_argument("--flood-size", type=int, default=60 * 1024, help="bytes of each flood request frame")
+    ap.add_argument("--flood-seconds", type=float, default=10, help="length of the flood")
+    ap.add_argument("--ping-interval", type=float, default=1, help="seconds between the good client's pings")
+    ap.add_argument("--ping-timeout", type=float, default=30, help="a ping unanswered this long counts as lost")
+    ap.add_argument("--churn-workers", type=int, default=20, help="clients looping join/subscribe/leave")
+    ap.add_argument("--churn-seconds", type=float, default=600, help="length of the churn soak")
+    ap.add_argument("--churn-sample", type=float, default=15, help="seconds between RSS samples")
+    ap.add_argument("--churn-linger", type=float, default=0,
+                    help="seconds to keep sampling the idle bridge after the churn (memory that comes back)")
+    ap.add_argument("--alias", default="meet.open", help="the open simulator room the churn clients join")
+    ap.add_argument("--separate-node", action="store_true",
+                    help="churn against a separate `pexbridge simulate` (bridge RSS without the simulator's)")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="flood/churn: set in the bridge's environment, e.g. MALLOC_ARENA_MAX=2 (repeatable)")
+    ap.add_argument("--bridge-arg", action="append", default=[], metavar="ARG",
+                    help="flood/churn: one more argument for `pexbridge serve` (repeatable)")
     ap.add_argument("--out", default="artifacts/bench")
     args = ap.parse_args()
+    if args.command != "all":
+        args.only = args.command
+    if "fanout" in args.only.split(",") and not (args.c_server and args.bench_dir):
+        ap.error("fanout needs --c-server and --bench-dir")
     os.makedirs(args.out, exist_ok=True)
     only = set(args.only.split(","))
     results = {"load_start": loadavg(), "cpus": os.cpu_count(), "uvloop": have_uvloop()}
@@ -742,9 +1166,20 @@ def main():
                ("node p50", "node_p50_ms"), ("node p99", "node_p99_ms"), ("overhead p50", "overhead_p50_ms"),
                ("overhead p99", "overhead_p99_ms"), ("overhead (mean, vs bridge's upstream timer)",
                                                       "overhead_vs_bridge_upstream_mean_ms")], [j])
+    if "flood" in only:
+        print(f"\n  flood: {args.flood_clients} clients x {args.flood_size} B for {args.flood_seconds:g} s"
+              f" (load {loadavg()}) ...", flush=True)
+        results["flood"] = flood_bench(args)
+        print_flood(results["flood"])
+    if "churn" in only:
+        print(f"\n  churn: {args.churn_workers} clients for {args.churn_seconds:g} s, RSS every"
+              f" {args.churn_sample:g} s (load {loadavg()}) ...", flush=True)
+        results["churn"] = churn_bench(args)
+        print_churn(results["churn"])
     results["load_end"] = loadavg()
     print(f"\nload average at the end: {results['load_end']}")
-    with open(os.path.join(args.out, "results.json"), "w") as f:
+    name = "results.json" if args.command == "all" else f"results-{args.command}.json"
+    with open(os.path.join(args.out, name), "w") as f:
         json.dump(results, f, indent=1)
     failed = []
     for r in results.get("fanout", []):
@@ -754,6 +1189,12 @@ def main():
         if s["connected_at_end"] != s["sessions"] or s["joined_ok"] != s["sessions"]:
             failed.append(f"sessions (expiry {s['token_expiry_s']} s): {s['joined_ok']} joined,"
                           f" {s['connected_at_end']}/{s['sessions']} connected at the end")
+    fl = results.get("flood")
+    if fl and not (fl["bridge_alive"] and fl["good_client_still_connected"] and fl["pings"] > fl["pings_lost"]):
+        failed.append("flood: the bridge died or the good client lost its connection or every ping")
+    ch = results.get("churn")
+    if ch and (ch["errors"] or not ch["bridge_alive"]):
+        failed.append(f"churn: {ch['errors']} errors, bridge alive {ch['bridge_alive']}")
     for f_ in failed:
         print(f"FAIL: {f_}")
     return 1 if failed else 0

@@ -4,33 +4,60 @@
 #
 #   scripts/bench.sh [--only fanout,sessions,join] [--sizes 1000,5000,10000] [--repeat N] ...
 #
-# (every option goes to bench/bench.py; `scripts/bench.sh --help` lists them). Needs the measuring
-# sticks (fanout_probe.py, lws_broadcast_server.c) in ${PEXBRIDGE_BENCH_DIR:-../shared/bench}, gcc
-# and libwebsockets-dev. Runs for about 10 minutes on 2 cores; figures are printed and kept in
-# artifacts/bench/results.json. Load matters: run it on a quiet machine.
+# and the intake and memory benchmarks, one at a time:
+#
+#   scripts/bench.sh flood [--bin PATH] [--flood-clients 50] [--flood-seconds 10] ...
+#   scripts/bench.sh churn [--bin PATH] [--churn-seconds 600] [--env MALLOC_ARENA_MAX=2] ...
+#
+# (every option goes to bench/bench.py; `scripts/bench.sh --help` lists them). `--bin PATH` measures
+# that binary (e.g. a baseline release build) instead of building this tree's. The fan-out needs the
+# measuring sticks (fanout_probe.py, lws_broadcast_server.c) in ${PEXBRIDGE_BENCH_DIR:-../shared/bench},
+# gcc and libwebsockets-dev. `all` runs for about 10 minutes on 2 cores, flood for about 20 s, churn
+# for 10 minutes by default; figures are printed and kept in artifacts/bench/results*.json. Load
+# matters: run it on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bench_dir=${PEXBRIDGE_BENCH_DIR:-../shared/bench}
-for f in fanout_probe.py lws_broadcast_server.c; do
-  if [ ! -f "$bench_dir/$f" ]; then
-    echo "bench: $bench_dir/$f not found (set PEXBRIDGE_BENCH_DIR)" >&2
-    exit 2
-  fi
+
+mode=all
+case "${1:-}" in
+  flood | churn) mode=$1; shift ;;
+esac
+bin=
+prev=
+for arg in "$@"; do
+  [ "$prev" = --bin ] && bin=$arg
+  case "$arg" in --bin=*) bin=${arg#--bin=} ;; esac
+  prev=$arg
 done
-bench_dir=$(cd "$bench_dir" && pwd)
+
+bench_dir=${PEXBRIDGE_BENCH_DIR:-../shared/bench}
+if [ "$mode" = all ]; then
+  for f in fanout_probe.py lws_broadcast_server.c; do
+    if [ ! -f "$bench_dir/$f" ]; then
+      echo "bench: $bench_dir/$f not found (set PEXBRIDGE_BENCH_DIR)" >&2
+      exit 2
+    fi
+  done
+  bench_dir=$(cd "$bench_dir" && pwd)
+fi
 ./scripts/install-deps.sh
 
 # 10,000 observers need 10,000 descriptors in the bridge (the probe spreads its clients over 2 processes).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
+if [ "$mode" = all ] && [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
   echo "bench: the open-file limit is $(ulimit -n); 10,000 observers need about 10,100 (raise ulimit -n)" >&2
 fi
 
-echo "bench: building the release binary (.build-release)"
-swift build -c release --scratch-path .build-release --product pexbridge
-bin="$(swift build -c release --scratch-path .build-release --show-bin-path)/pexbridge"
-c_server=.build-release/lws_broadcast_server
-gcc -O2 -o "$c_server" "$bench_dir/lws_broadcast_server.c" $(pkg-config --cflags --libs libwebsockets)
+bin_args=()
+if [ -z "$bin" ]; then
+  echo "bench: building the release binary (.build-release)"
+  swift build -c release --scratch-path .build-release --product pexbridge
+  bin="$(swift build -c release --scratch-path .build-release --show-bin-path)/pexbridge"
+  bin_args=(--bin "$bin")
+elif [ ! -x "$bin" ]; then
+  echo "bench: --bin $bin is not an executable" >&2
+  exit 2
+fi
 
 # The probe uses uvloop when the interpreter has it (as the bench README does); stdlib otherwise.
 py=${PEXBRIDGE_BENCH_PYTHON:-}
@@ -42,4 +69,11 @@ if [ -z "$py" ]; then
   py=python3
   [ -x .venv-bench/bin/python ] && py=.venv-bench/bin/python
 fi
-exec "$py" bench/bench.py all --bin "$bin" --c-server "$c_server" --bench-dir "$bench_dir" "$@"
+
+if [ "$mode" = all ]; then
+  c_server=.build-release/lws_broadcast_server
+  mkdir -p .build-release
+  gcc -O2 -o "$c_server" "$bench_dir/lws_broadcast_server.c" $(pkg-config --cflags --libs libwebsockets)
+  exec "$py" bench/bench.py all "${bin_args[@]}" --c-server "$c_server" --bench-dir "$bench_dir" "$@"
+fi
+exec "$py" bench/bench.py "$mode" "${bin_args[@]}" "$@"

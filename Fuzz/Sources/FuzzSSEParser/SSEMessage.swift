@@ -1,0 +1,1 @@
+../../../Sources/InfinityClient/SSEMessage.swift
