@@ -16,6 +16,10 @@ extension ServiceLoop {
     /// A plain HTTP request's headers are complete.
     func httpRequest(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, uri: UnsafeMutableRawPointer?, length: Int) -> Int32 {
         guard let user else { return -1 }
+        if let refusal = edgeRefusal(wsi) {
+            _ = writeRefusal(wsi, status: refusal.status, reason: refusal.reason)
+            return -1
+        }
         var uriPointer: UnsafeMutablePointer<CChar>?
         var uriLength: Int32 = 0
         let methodIndex = Int(lws_http_get_uri_and_method(wsi, &uriPointer, &uriLength))
@@ -26,14 +30,21 @@ extension ServiceLoop {
             guard let value = header(wsi, token), let name = headerName(token) else { continue }
             headers[name] = value
         }
-        let request = HTTPRequest(
-            method: method, path: path, query: query(wsi), headers: headers, peerAddress: peerAddress(wsi)
-        )
-        let expectedBody = ["POST", "PUT", "PATCH"].contains(method) ? Int(headers["content-length"] ?? "") ?? 0 : 0
-        guard expectedBody <= HTTPRequest.maxBodyBytes else {
-            _ = writeSmallResponse(wsi, status: 413, text: "request body too large\n")
+        // Refused at the headers, before any body byte is read or buffered.
+        guard configuration.httpMethods.contains(method) else {
+            let allowed = configuration.httpMethods.sorted().joined(separator: ", ")
+            _ = writeRefusal(wsi, status: 405, reason: "method not allowed", extra: [("Allow", allowed)])
             return -1
         }
+        let declaredBody = Int(headers["content-length"] ?? "") ?? 0
+        guard declaredBody <= configuration.maxRequestBodyBytes else {
+            _ = writeRefusal(wsi, status: 413, reason: "request body too large")
+            return -1
+        }
+        let request = HTTPRequest(
+            method: method, path: path, query: query(wsi), headers: headers, peerAddress: clientAddress(wsi)
+        )
+        let expectedBody = ["POST", "PUT", "PATCH"].contains(method) ? declaredBody : 0
         let key = nextKey()
         ConnectionSlot.setKey(user, key)
         let exchange = HTTPExchange(request: request, expectedBodyBytes: expectedBody)
@@ -48,7 +59,7 @@ extension ServiceLoop {
     /// A piece of a request body.
     func httpBody(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int) -> Int32 {
         guard let exchange = exchange(for: user), let data else { return 0 }
-        guard exchange.request.body.count + length <= HTTPRequest.maxBodyBytes else {
+        guard exchange.request.body.count + length <= configuration.maxRequestBodyBytes else {
             dropExchange(user: user)
             _ = writeSmallResponse(wsi, status: 413, text: "request body too large\n")
             return -1
@@ -154,7 +165,7 @@ extension ServiceLoop {
     /// A refusal written byte for byte: status line in the request's own HTTP version (lws would answer an
     /// upgrade request with "HTTP/1.0", which WebSocket clients reject as invalid), a plain-text reason, its
     /// length and `Connection: close`. The caller hangs up afterwards.
-    func writeRefusal(_ wsi: OpaquePointer, status: Int, reason: String) -> Bool {
+    func writeRefusal(_ wsi: OpaquePointer, status: Int, reason: String, extra: [(String, String)] = []) -> Bool {
         let version = header(wsi, WSI_TOKEN_HTTP).map { $0.hasPrefix("HTTP/1.1") } == true ? "HTTP/1.1" : "HTTP/1.0"
         let body = Array((reason + "\n").utf8)
         let head = "\(version) \(status) \(Self.reasonPhrase(status))\r\n"
@@ -162,6 +173,7 @@ extension ServiceLoop {
             + "Content-Type: text/plain; charset=utf-8\r\n"
             + "Content-Length: \(body.count)\r\n"
             + "Cache-Control: no-store\r\n"
+            + extra.map { "\($0.0): \($0.1)\r\n" }.joined()
             + "Connection: close\r\n\r\n"
         let bytes = Array(head.utf8) + body
         guard bytes.count <= scratchCapacity else { return false }

@@ -7,6 +7,9 @@ extension ServiceLoop {
         guard kind.lowercased() == "websocket" else {
             return refuseUpgrade(wsi, status: 400, message: "unsupported upgrade")
         }
+        if let refusal = edgeRefusal(wsi) {
+            return refuseUpgrade(wsi, status: refusal.status, message: refusal.reason)
+        }
         let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
         guard path == configuration.webSocketPath || (configuration.echoPath.map { $0 == path } ?? false) else {
             return refuseUpgrade(wsi, status: 404, message: "no WebSocket endpoint here")
@@ -23,11 +26,18 @@ extension ServiceLoop {
                 return refuseUpgrade(wsi, status: 400, message: "unsupported subprotocol")
             }
         }
-        let peer = peerAddress(wsi)
+        let peer = clientAddress(wsi)
         guard connections.count < configuration.maxConnections,
               connectionsPerAddress[peer, default: 0] < configuration.maxConnectionsPerAddress
         else {
             return refuseUpgrade(wsi, status: 503, message: "too many connections")
+        }
+        if !configuration.promoteOnOpen, path == configuration.webSocketPath {
+            guard unauthenticatedCount < configuration.maxUnauthenticatedConnections,
+                  unauthenticatedPerAddress[peer, default: 0] < configuration.maxUnauthenticatedConnectionsPerAddress
+            else {
+                return refuseUpgrade(wsi, status: 503, message: "too many unauthenticated connections")
+            }
         }
         return 0
     }
@@ -43,18 +53,27 @@ extension ServiceLoop {
     func established(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?) -> Int32 {
         guard let user else { return -1 }
         let key = nextKey()
+        releaseHTTPConnection(wsi)
         let isEcho = configuration.echoPath != nil && header(wsi, WSI_TOKEN_GET_URI) == configuration.echoPath
-        let peer = peerAddress(wsi)
+        let peer = clientAddress(wsi)
+        let promoted = isEcho || configuration.promoteOnOpen
         let connection = Connection(
             id: ConnectionID(rawValue: key),
             wsi: wsi,
             peerAddress: peer,
             isEcho: isEcho,
-            maxMessageBytes: isEcho ? TransportConfiguration.echoMaxMessageBytes : configuration.maxMessageBytes,
+            maxMessageBytes: isEcho ? TransportConfiguration.echoMaxMessageBytes
+                : promoted ? configuration.maxMessageBytes
+                : min(configuration.unauthenticatedMaxMessageBytes, configuration.maxMessageBytes),
             outboxLimitBytes: isEcho
                 ? max(TransportConfiguration.echoOutboxLimitBytes, configuration.outboxLimitBytes)
-                : configuration.outboxLimitBytes
+                : configuration.outboxLimitBytes,
+            promoted: promoted
         )
+        if !promoted {
+            unauthenticatedCount += 1
+            unauthenticatedPerAddress[peer, default: 0] += 1
+        }
         if !isEcho, let limit = configuration.messageRate {
             connection.rateMeter = MessageRateMeter(limit: limit, now: now)
         }
@@ -224,6 +243,7 @@ extension ServiceLoop {
             counters.framesDropped.add(dropped.frames)
             counters.bytesQueued.add(-dropped.bytes)
         }
+        if !connection.promoted { releaseUnauthenticated(connection.peerAddress) }
         if let count = connectionsPerAddress[connection.peerAddress], count > 1 {
             connectionsPerAddress[connection.peerAddress] = count - 1
         } else {
@@ -242,7 +262,11 @@ extension ServiceLoop {
             counters.framesDropped.add(1)
             return
         }
-        guard connection.outbox.bytes + frame.count <= connection.outboxLimitBytes else {
+        // One frame over the limit may pass through an empty outbox (a big snapshot to an idle client is not a
+        // slow consumer), up to a hard cap.
+        let fits = connection.outbox.bytes + frame.count <= connection.outboxLimitBytes
+            || (connection.outbox.isEmpty && frame.count <= TransportConfiguration.oversizeFrameHardCapBytes)
+        guard fits else {
             let dropped = connection.outbox.removeAll()
             counters.framesDropped.add(dropped.frames + 1)
             counters.bytesQueued.add(-dropped.bytes)

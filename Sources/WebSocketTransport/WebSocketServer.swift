@@ -80,13 +80,15 @@ public final class WebSocketServer: Sendable {
 
     private func launch() throws(TransportError) -> (Int, ServiceThread) {
         try configuration.validate()
+        let originPolicy = try OriginPolicy(allowed: configuration.allowedOrigins,
+                                            loopbackListener: configuration.isLoopback)
         if let tls = configuration.tls {
             for path in [tls.certificatePath, tls.privateKeyPath] where !Self.isReadableFile(path) {
                 throw .tlsFileUnreadable(path: path)
             }
         }
         let loop = ServiceLoop(
-            configuration: configuration, logger: logger, httpHandler: httpHandler, events: inbound,
+            configuration: configuration, originPolicy: originPolicy, logger: logger, httpHandler: httpHandler, events: inbound,
             counters: counters, commands: commands, drained: drained, serverKey: serverKey
         )
         var info = loop.resources.creationInfo(
@@ -101,6 +103,7 @@ public final class WebSocketServer: Sendable {
         }
         let port = Int(lws_get_vhost_listen_port(lws_get_vhost_by_name(context, "default")))
         loop.context = context
+        loop.listenPort = port
         commands.attach(ContextHandle(pointer: context))
         let thread: ServiceThread
         do {
@@ -148,6 +151,13 @@ public final class WebSocketServer: Sendable {
         if !commands.push(.sendMany(frame.owned(by: serverKey), ids)) {
             counters.framesDropped.add(ids.count)
         }
+    }
+
+    /// Lifts the pre-auth limits of a connection (message size, the unauthenticated connection caps); the core
+    /// calls it after a good `auth`. Not needed with ``TransportConfiguration/promoteOnOpen``.
+    /// - Parameter id: the connection that authenticated.
+    public func promote(_ id: ConnectionID) {
+        commands.push(.promote(id))
     }
 
     /// Closes a connection with `code` and `reason` (at most 123 bytes) after the frames already queued for it.

@@ -94,7 +94,7 @@ final class Flooder: Sendable {
     @Test func aFloodingClientIsPausedWhileAnotherKeepsItsRoundTrips() async throws {
         let configuration = TransportConfiguration(
             port: 0, perConnectionBacklog: .init(low: 2, high: 8), totalBacklog: .init(low: 50, high: 200),
-            messageRate: nil)
+            messageRate: nil, promoteOnOpen: true)
         let server = WebSocketServer(configuration: configuration, logger: testLogger) { _ in .notFound }
         let core = GatedCore(server: server)
         let port = try server.start()

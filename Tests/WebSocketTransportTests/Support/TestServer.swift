@@ -91,12 +91,13 @@ struct TestServer {
     let port: Int
     let log: EventLog
 
-    /// Starts a server on 127.0.0.1, port 0, with `configure` applied to the defaults.
+    /// Starts a server on 127.0.0.1, port 0, connections promoted at open, with `configure` applied.
     static func start(
         _ configure: (inout TransportConfiguration) -> Void = { _ in },
         httpHandler: @escaping @Sendable (HTTPRequest) -> HTTPResponse = { _ in .notFound }
     ) throws -> TestServer {
         var configuration = TransportConfiguration(port: 0)
+        configuration.promoteOnOpen = true  // pre-auth limits are tested on their own (EdgeTests)
         configure(&configuration)
         let server = WebSocketServer(configuration: configuration, logger: testLogger, httpHandler: httpHandler)
         let log = EventLog(server.events)
