@@ -96,7 +96,9 @@ extension ServiceLoop {
     }
 
     /// A chunk of a message arrived; whole messages become events (or echoes).
-    func receive(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int) -> Int32 {
+    func receive(
+        _ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int
+    ) -> Int32 {
         guard let connection = connection(for: user), connection.pendingClose == nil else { return 0 }
         let isFirst = lws_is_first_fragment(wsi) != 0
         let isFinal = lws_is_final_fragment(wsi) != 0

@@ -80,7 +80,7 @@ public struct TransportConfiguration: Sendable {
         maxUnauthenticatedConnectionsPerAddress: Int = 32,
         unauthenticatedMaxMessageBytes: Int = 4 * 1024,
         httpMethods: Set<String> = ["GET", "HEAD"],
-        maxRequestBodyBytes: Int = 1 << 20,
+        maxRequestBodyBytes: Int = HTTPRequest.maxBodyBytes,
         maxHTTPConnectionsPerAddress: Int = 256,
         refuseProxiedRequests: Bool = false,
         trustedProxies: [CIDR] = []

@@ -28,7 +28,8 @@ public struct TransportStats: Sendable, Equatable {
     public var readsPausedForRate: Int
     /// Connections closed with 1008 because they kept exceeding the message rate.
     public var rateLimitCloses: Int
-    /// TCP connections closed at accept because their address held ``TransportConfiguration/maxHTTPConnectionsPerAddress``.
+    /// TCP connections closed at accept because their address already held
+    /// ``TransportConfiguration/maxHTTPConnectionsPerAddress``.
     public var httpConnectionsRefused: Int
     /// Open TCP connections that are not WebSocket connections (plain HTTP, upgrades in progress).
     public var httpConnections: Int

@@ -58,9 +58,14 @@ public final class WebSocketServer: Sendable {
     deinit {
         // Not shut down: stop the loop without the graceful flush and let its thread end on its own.
         lifecycle.withLock { state in
-            if case .running(let thread) = state {
-                commands.push(.stop)
+            switch state {
+            case .running(let thread):
+                commands.push(.stop)  // the loop finishes the events when it ends
                 thread.detach()
+            case .idle:
+                inbound.finish()  // never started: a consumer must not wait forever
+            case .stopping, .stopped:
+                break
             }
         }
     }
@@ -88,8 +93,8 @@ public final class WebSocketServer: Sendable {
             }
         }
         let loop = ServiceLoop(
-            configuration: configuration, originPolicy: originPolicy, logger: logger, httpHandler: httpHandler, events: inbound,
-            counters: counters, commands: commands, drained: drained, serverKey: serverKey
+            configuration: configuration, originPolicy: originPolicy, logger: logger, httpHandler: httpHandler,
+            events: inbound, counters: counters, commands: commands, drained: drained, serverKey: serverKey
         )
         var info = loop.resources.creationInfo(
             configuration: configuration, user: Unmanaged.passUnretained(loop).toOpaque()

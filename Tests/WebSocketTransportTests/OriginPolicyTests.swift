@@ -70,7 +70,8 @@ import Testing
     func anInvalidConfiguredOriginIsAStartError(origin: String) async throws {
         #expect(throws: TransportError.self) { try OriginPolicy(allowed: [origin], loopbackListener: true) }
         let server = WebSocketServer(
-            configuration: .init(port: 0, allowedOrigins: [origin]), logger: testLogger, httpHandler: { _ in .notFound })
+            configuration: .init(port: 0, allowedOrigins: [origin]), logger: testLogger,
+            httpHandler: { _ in .notFound })
         #expect {
             try server.start()
         } throws: { error in

@@ -57,7 +57,9 @@ extension RawClient {
     /// Sends a WebSocket upgrade request and reads the response head (and body, when not 101).
     func upgrade(path: String = "/ws", port: Int, extraHeaders: [String: String] = [:]) throws -> HTTPHead {
         var request = "GET \(path) HTTP/1.1\r\n"
-        if !extraHeaders.keys.contains(where: { $0.lowercased() == "host" }) { request += "Host: 127.0.0.1:\(port)\r\n" }
+        if !extraHeaders.keys.contains(where: { $0.lowercased() == "host" }) {
+            request += "Host: 127.0.0.1:\(port)\r\n"
+        }
         request += "Upgrade: websocket\r\n"
         request += "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in extraHeaders.sorted(by: { $0.key < $1.key }) {

@@ -40,7 +40,9 @@ final class EventLog: Sendable {
     var hasEnded: Bool { ended.withLock { $0 } }
 
     /// Waits for the first event `extract` accepts.
-    func first<T>(_ what: String, timeout: Duration = .seconds(10), _ extract: (TransportEvent) -> T?) async throws -> T {
+    func first<T>(
+        _ what: String, timeout: Duration = .seconds(10), _ extract: (TransportEvent) -> T?
+    ) async throws -> T {
         var found: T?
         try await eventually(what, timeout: timeout) {
             found = all.lazy.compactMap(extract).first
