@@ -7,9 +7,6 @@ extension ServiceLoop {
         guard kind.lowercased() == "websocket" else {
             return refuseUpgrade(wsi, status: 400, message: "unsupported upgrade")
         }
-        if let refusal = edgeRefusal(wsi) {
-            return refuseUpgrade(wsi, status: refusal.status, message: refusal.reason)
-        }
         let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
         guard path == configuration.webSocketPath || (configuration.echoPath.map { $0 == path } ?? false) else {
             return refuseUpgrade(wsi, status: 404, message: "no WebSocket endpoint here")
@@ -19,6 +16,11 @@ extension ServiceLoop {
         }
         guard originPolicy.allows(origin: header(wsi, WSI_TOKEN_ORIGIN), host: header(wsi, WSI_TOKEN_HOST)) else {
             return refuseUpgrade(wsi, status: 403, message: "origin not allowed")
+        }
+        // After the Origin check, so a browser page under a rebinding name keeps getting its 403; a client without
+        // an Origin but with such a Host gets 421.
+        if let refusal = edgeRefusal(wsi) {
+            return refuseUpgrade(wsi, status: refusal.status, message: refusal.reason)
         }
         if let offered = header(wsi, WSI_TOKEN_PROTOCOL) {
             let names = offered.split(separator: ",").map { $0.filter { $0 != " " && $0 != "\t" } }
