@@ -76,6 +76,11 @@ extension RawClient {
 
     /// Sends one masked client frame.
     func sendFrame(_ opcode: UInt8, fin: Bool = true, _ payload: [UInt8]) throws {
+        try send(Self.maskedFrame(opcode, fin: fin, payload))
+    }
+
+    /// The bytes of one masked client frame.
+    static func maskedFrame(_ opcode: UInt8, fin: Bool = true, _ payload: [UInt8]) -> [UInt8] {
         var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
@@ -89,7 +94,7 @@ extension RawClient {
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         frame += mask
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
-        try send(frame)
+        return frame
     }
 
     /// Sends a text frame.
