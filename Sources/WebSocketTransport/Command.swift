@@ -6,6 +6,8 @@ enum Command: Sendable {
     case sendMany(OutboundFrame, [ConnectionID])
     /// Close a connection after its queued frames.
     case close(ConnectionID, code: UInt16, reason: String)
+    /// The core authenticated this connection: lift its pre-auth limits.
+    case promote(ConnectionID)
     /// The core consumed enough of these connections' messages: resume their reads.
     case resumeReads([ConnectionID])
     /// Refuse new upgrades and close every connection with 1001 after its queued frames.

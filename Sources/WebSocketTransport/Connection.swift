@@ -12,8 +12,11 @@ final class Connection {
     let peerAddress: String
     /// Connected to the test echo endpoint: no events, bigger limits.
     let isEcho: Bool
-    let maxMessageBytes: Int
+    /// Largest incoming message: small until the core promotes the connection after its `auth`.
+    var maxMessageBytes: Int
     let outboxLimitBytes: Int
+    /// Authenticated (or exempt): pre-auth limits no longer apply.
+    var promoted: Bool
 
     var outbox = Outbox()
     /// Set once a close is decided; the close frame follows the queued frames.
@@ -34,7 +37,8 @@ final class Connection {
     var rateMeter: MessageRateMeter?
 
     init(id: ConnectionID, wsi: OpaquePointer, peerAddress: String, isEcho: Bool,
-         maxMessageBytes: Int, outboxLimitBytes: Int) {
+         maxMessageBytes: Int, outboxLimitBytes: Int, promoted: Bool) {
+        self.promoted = promoted
         self.id = id
         self.wsi = wsi
         self.peerAddress = peerAddress

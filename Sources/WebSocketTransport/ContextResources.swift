@@ -35,7 +35,9 @@ final class ContextResources {
     }
 
     /// Creation info for one context with one vhost ("default") listening as configured.
-    func creationInfo(configuration: TransportConfiguration, user: UnsafeMutableRawPointer) -> lws_context_creation_info {
+    func creationInfo(
+        configuration: TransportConfiguration, user: UnsafeMutableRawPointer
+    ) -> lws_context_creation_info {
         var info = lws_context_creation_info()
         let listen = ListenAddress(host: configuration.host)
         info.port = Int32(configuration.port)

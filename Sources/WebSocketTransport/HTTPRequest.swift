@@ -10,10 +10,11 @@ public struct HTTPRequest: Sendable {
     public var headers: [String: String]
     /// Peer IP address.
     public var peerAddress: String
-    /// Request body (POST, PUT, PATCH), at most ``maxBodyBytes``.
+    /// Request body (POST, PUT, PATCH when ``TransportConfiguration/httpMethods`` lets them through), at most
+    /// ``TransportConfiguration/maxRequestBodyBytes``.
     public var body: [UInt8]
 
-    /// Largest request body accepted; a bigger one is answered with 413.
+    /// The default of ``TransportConfiguration/maxRequestBodyBytes``.
     public static let maxBodyBytes = 1 << 20
 
     /// Creates a request value.

@@ -55,7 +55,10 @@ extension ServiceLoop {
         case LWS_CALLBACK_CLOSED_HTTP, LWS_CALLBACK_HTTP_DROP_PROTOCOL:
             dropExchange(user: user)
             return 0
+        case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+            return acceptedConnection(wsi) ? 0 : -1
         case LWS_CALLBACK_WSI_DESTROY:
+            releaseHTTPConnection(wsi)
             connectionClosed(user: user)
             dropExchange(user: user)
             return 0

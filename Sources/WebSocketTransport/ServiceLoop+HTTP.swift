@@ -14,26 +14,41 @@ extension ServiceLoop {
     private static let methodNames = ["GET", "POST", "OPTIONS", "PUT", "PATCH", "DELETE", "CONNECT", "HEAD"]
 
     /// A plain HTTP request's headers are complete.
-    func httpRequest(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, uri: UnsafeMutableRawPointer?, length: Int) -> Int32 {
+    func httpRequest(
+        _ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, uri: UnsafeMutableRawPointer?, length: Int
+    ) -> Int32 {
         guard let user else { return -1 }
+        if let refusal = edgeRefusal(wsi) {
+            _ = writeRefusal(wsi, status: refusal.status, reason: refusal.reason)
+            return -1
+        }
         var uriPointer: UnsafeMutablePointer<CChar>?
         var uriLength: Int32 = 0
         let methodIndex = Int(lws_http_get_uri_and_method(wsi, &uriPointer, &uriLength))
         let method = Self.methodNames.indices.contains(methodIndex) ? Self.methodNames[methodIndex] : "GET"
-        let path = uri.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? "/"
+        let path = uri.map {
+            String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self)
+        } ?? "/"
         var headers: [String: String] = [:]
         for token in Self.requestHeaders {
             guard let value = header(wsi, token), let name = headerName(token) else { continue }
             headers[name] = value
         }
-        let request = HTTPRequest(
-            method: method, path: path, query: query(wsi), headers: headers, peerAddress: peerAddress(wsi)
-        )
-        let expectedBody = ["POST", "PUT", "PATCH"].contains(method) ? Int(headers["content-length"] ?? "") ?? 0 : 0
-        guard expectedBody <= HTTPRequest.maxBodyBytes else {
-            _ = writeSmallResponse(wsi, status: 413, text: "request body too large\n")
+        // Refused at the headers, before any body byte is read or buffered.
+        guard configuration.httpMethods.contains(method) else {
+            let allowed = configuration.httpMethods.sorted().joined(separator: ", ")
+            _ = writeRefusal(wsi, status: 405, reason: "method not allowed", extra: [("Allow", allowed)])
             return -1
         }
+        let declaredBody = Int(headers["content-length"] ?? "") ?? 0
+        guard declaredBody <= configuration.maxRequestBodyBytes else {
+            _ = writeRefusal(wsi, status: 413, reason: "request body too large")
+            return -1
+        }
+        let request = HTTPRequest(
+            method: method, path: path, query: query(wsi), headers: headers, peerAddress: clientAddress(wsi)
+        )
+        let expectedBody = ["POST", "PUT", "PATCH"].contains(method) ? declaredBody : 0
         let key = nextKey()
         ConnectionSlot.setKey(user, key)
         let exchange = HTTPExchange(request: request, expectedBodyBytes: expectedBody)
@@ -46,11 +61,13 @@ extension ServiceLoop {
     }
 
     /// A piece of a request body.
-    func httpBody(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int) -> Int32 {
+    func httpBody(
+        _ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int
+    ) -> Int32 {
         guard let exchange = exchange(for: user), let data else { return 0 }
-        guard exchange.request.body.count + length <= HTTPRequest.maxBodyBytes else {
+        guard exchange.request.body.count + length <= configuration.maxRequestBodyBytes else {
             dropExchange(user: user)
-            _ = writeSmallResponse(wsi, status: 413, text: "request body too large\n")
+            _ = writeRefusal(wsi, status: 413, reason: "request body too large")
             return -1
         }
         exchange.request.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
@@ -131,8 +148,9 @@ extension ServiceLoop {
             let valueBytes = Array(value.utf8)
             let failed = nameBytes.withUnsafeBufferPointer { namePointer in
                 valueBytes.withUnsafeBufferPointer { valuePointer in
-                    lws_add_http_header_by_name(wsi, namePointer.baseAddress, valuePointer.baseAddress ?? namePointer.baseAddress,
-                                                Int32(valuePointer.count), &position, end)
+                    lws_add_http_header_by_name(
+                        wsi, namePointer.baseAddress, valuePointer.baseAddress ?? namePointer.baseAddress,
+                        Int32(valuePointer.count), &position, end)
                 }
             }
             guard failed == 0 else { return false }
@@ -140,21 +158,10 @@ extension ServiceLoop {
         return lws_finalize_write_http_header(wsi, start, &position, end) == 0
     }
 
-    /// A complete text/plain response written in one go (refusals, 413).
-    func writeSmallResponse(_ wsi: OpaquePointer, status: Int, text: String) -> Bool {
-        let body = Array(text.utf8)
-        guard writeHeaders(wsi, status: status, contentType: "text/plain; charset=utf-8",
-                           contentLength: body.count, extra: [("connection", "close")])
-        else { return false }
-        let start = scratch + pb_lws_pre()
-        body.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: body.count) }
-        return lws_write(wsi, start.assumingMemoryBound(to: UInt8.self), body.count, LWS_WRITE_HTTP_FINAL) >= body.count
-    }
-
     /// A refusal written byte for byte: status line in the request's own HTTP version (lws would answer an
     /// upgrade request with "HTTP/1.0", which WebSocket clients reject as invalid), a plain-text reason, its
     /// length and `Connection: close`. The caller hangs up afterwards.
-    func writeRefusal(_ wsi: OpaquePointer, status: Int, reason: String) -> Bool {
+    func writeRefusal(_ wsi: OpaquePointer, status: Int, reason: String, extra: [(String, String)] = []) -> Bool {
         let version = header(wsi, WSI_TOKEN_HTTP).map { $0.hasPrefix("HTTP/1.1") } == true ? "HTTP/1.1" : "HTTP/1.0"
         let body = Array((reason + "\n").utf8)
         let head = "\(version) \(status) \(Self.reasonPhrase(status))\r\n"
@@ -162,6 +169,7 @@ extension ServiceLoop {
             + "Content-Type: text/plain; charset=utf-8\r\n"
             + "Content-Length: \(body.count)\r\n"
             + "Cache-Control: no-store\r\n"
+            + extra.map { "\($0.0): \($0.1)\r\n" }.joined()
             + "Connection: close\r\n\r\n"
         let bytes = Array(head.utf8) + body
         guard bytes.count <= scratchCapacity else { return false }

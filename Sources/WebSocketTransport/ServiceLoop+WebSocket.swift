@@ -17,17 +17,29 @@ extension ServiceLoop {
         guard originPolicy.allows(origin: header(wsi, WSI_TOKEN_ORIGIN), host: header(wsi, WSI_TOKEN_HOST)) else {
             return refuseUpgrade(wsi, status: 403, message: "origin not allowed")
         }
+        // After the Origin check, so a browser page under a rebinding name keeps getting its 403; a client without
+        // an Origin but with such a Host gets 421.
+        if let refusal = edgeRefusal(wsi) {
+            return refuseUpgrade(wsi, status: refusal.status, message: refusal.reason)
+        }
         if let offered = header(wsi, WSI_TOKEN_PROTOCOL) {
             let names = offered.split(separator: ",").map { $0.filter { $0 != " " && $0 != "\t" } }
             guard names.contains(configuration.subprotocol) else {
                 return refuseUpgrade(wsi, status: 400, message: "unsupported subprotocol")
             }
         }
-        let peer = peerAddress(wsi)
+        let peer = clientAddress(wsi)
         guard connections.count < configuration.maxConnections,
               connectionsPerAddress[peer, default: 0] < configuration.maxConnectionsPerAddress
         else {
             return refuseUpgrade(wsi, status: 503, message: "too many connections")
+        }
+        if !configuration.promoteOnOpen, path == configuration.webSocketPath {
+            guard unauthenticatedCount < configuration.maxUnauthenticatedConnections,
+                  unauthenticatedPerAddress[peer, default: 0] < configuration.maxUnauthenticatedConnectionsPerAddress
+            else {
+                return refuseUpgrade(wsi, status: 503, message: "too many unauthenticated connections")
+            }
         }
         return 0
     }
@@ -43,18 +55,27 @@ extension ServiceLoop {
     func established(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?) -> Int32 {
         guard let user else { return -1 }
         let key = nextKey()
+        releaseHTTPConnection(wsi)
         let isEcho = configuration.echoPath != nil && header(wsi, WSI_TOKEN_GET_URI) == configuration.echoPath
-        let peer = peerAddress(wsi)
+        let peer = clientAddress(wsi)
+        let promoted = isEcho || configuration.promoteOnOpen
         let connection = Connection(
             id: ConnectionID(rawValue: key),
             wsi: wsi,
             peerAddress: peer,
             isEcho: isEcho,
-            maxMessageBytes: isEcho ? TransportConfiguration.echoMaxMessageBytes : configuration.maxMessageBytes,
+            maxMessageBytes: isEcho ? TransportConfiguration.echoMaxMessageBytes
+                : promoted ? configuration.maxMessageBytes
+                : min(configuration.unauthenticatedMaxMessageBytes, configuration.maxMessageBytes),
             outboxLimitBytes: isEcho
                 ? max(TransportConfiguration.echoOutboxLimitBytes, configuration.outboxLimitBytes)
-                : configuration.outboxLimitBytes
+                : configuration.outboxLimitBytes,
+            promoted: promoted
         )
+        if !promoted {
+            unauthenticatedCount += 1
+            unauthenticatedPerAddress[peer, default: 0] += 1
+        }
         if !isEcho, let limit = configuration.messageRate {
             connection.rateMeter = MessageRateMeter(limit: limit, now: now)
         }
@@ -77,7 +98,9 @@ extension ServiceLoop {
     }
 
     /// A chunk of a message arrived; whole messages become events (or echoes).
-    func receive(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int) -> Int32 {
+    func receive(
+        _ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int
+    ) -> Int32 {
         guard let connection = connection(for: user), connection.pendingClose == nil else { return 0 }
         let isFirst = lws_is_first_fragment(wsi) != 0
         let isFinal = lws_is_final_fragment(wsi) != 0
@@ -224,6 +247,7 @@ extension ServiceLoop {
             counters.framesDropped.add(dropped.frames)
             counters.bytesQueued.add(-dropped.bytes)
         }
+        if !connection.promoted { releaseUnauthenticated(connection.peerAddress) }
         if let count = connectionsPerAddress[connection.peerAddress], count > 1 {
             connectionsPerAddress[connection.peerAddress] = count - 1
         } else {
@@ -242,7 +266,11 @@ extension ServiceLoop {
             counters.framesDropped.add(1)
             return
         }
-        guard connection.outbox.bytes + frame.count <= connection.outboxLimitBytes else {
+        // One frame over the limit may pass through an empty outbox (a big snapshot to an idle client is not a
+        // slow consumer), up to a hard cap.
+        let fits = connection.outbox.bytes + frame.count <= connection.outboxLimitBytes
+            || (connection.outbox.isEmpty && frame.count <= TransportConfiguration.oversizeFrameHardCapBytes)
+        guard fits else {
             let dropped = connection.outbox.removeAll()
             counters.framesDropped.add(dropped.frames + 1)
             counters.bytesQueued.add(-dropped.bytes)

@@ -36,6 +36,14 @@ final class ServiceLoop {
     var connections: [UInt64: Connection] = [:]
     var exchanges: [UInt64: HTTPExchange] = [:]
     var connectionsPerAddress: [String: Int] = [:]
+    /// The bound port (known once the context exists), for the Host check.
+    var listenPort = 0
+    /// Open TCP connections that are not WebSocket connections, by peer address, and the peer of each by wsi.
+    var httpConnectionsPerAddress: [String: Int] = [:]
+    var httpConnectionPeers: [UInt: String] = [:]
+    /// WebSocket connections not yet promoted, in total and by client address.
+    var unauthenticatedCount = 0
+    var unauthenticatedPerAddress: [String: Int] = [:]
     var draining = false
     /// Origin of the monotonic times given to the rate meters.
     let epoch = ContinuousClock.now
@@ -45,6 +53,7 @@ final class ServiceLoop {
 
     init(
         configuration: TransportConfiguration,
+        originPolicy: OriginPolicy,
         logger: Logger,
         httpHandler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
         events: InboundQueue,
@@ -54,7 +63,7 @@ final class ServiceLoop {
         serverKey: UInt
     ) {
         self.configuration = configuration
-        originPolicy = OriginPolicy(allowed: configuration.allowedOrigins, loopbackListener: configuration.isLoopback)
+        self.originPolicy = originPolicy
         self.logger = logger
         self.httpHandler = httpHandler
         self.events = events
@@ -134,6 +143,8 @@ final class ServiceLoop {
                 if let connection = connections[id.rawValue], connection.pendingClose == nil {
                     beginClose(connection, code: code, reason: reason, graceSeconds: Self.closeGraceSeconds)
                 }
+            case .promote(let id):
+                promote(id)
             case .resumeReads(let ids):
                 for id in ids {
                     guard let connection = connections[id.rawValue] else { continue }

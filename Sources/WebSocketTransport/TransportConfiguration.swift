@@ -34,6 +34,28 @@ public struct TransportConfiguration: Sendable {
     public var totalBacklog: InboundWatermarks
     /// Incoming message rate per connection, charged before a message is queued; nil: unlimited.
     public var messageRate: MessageRateLimit?
+    /// Treat every connection as authenticated from its upgrade (no pre-auth limits); set when the bridge requires
+    /// no tokens. Otherwise the core calls ``WebSocketServer/promote(_:)`` after a good `auth`.
+    public var promoteOnOpen: Bool
+    /// Most open connections not yet promoted; further upgrades get HTTP 503.
+    public var maxUnauthenticatedConnections: Int
+    /// Most open connections not yet promoted from one peer address; further upgrades get HTTP 503.
+    public var maxUnauthenticatedConnectionsPerAddress: Int
+    /// Largest incoming message before promotion (an `auth` request is small); bigger closes with 1009.
+    public var unauthenticatedMaxMessageBytes: Int
+    /// HTTP methods passed to the handler; any other is answered 405 as soon as its headers are read.
+    public var httpMethods: Set<String>
+    /// Largest declared request body; a bigger Content-Length is answered 413 as soon as the headers are read.
+    public var maxRequestBodyBytes: Int
+    /// Most TCP connections from one peer address that are not (yet) WebSocket connections (plain HTTP, or an
+    /// upgrade in progress); more are closed at accept. Trusted proxies are exempt.
+    public var maxHTTPConnectionsPerAddress: Int
+    /// Refuse (403) requests that carry `Forwarded`, `X-Forwarded-For` or `X-Real-IP`: set when the bridge
+    /// requires no tokens, so that a reverse proxy cannot make a loopback-only bridge public.
+    public var refuseProxiedRequests: Bool
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` / `X-Real-IP` name the real client; the peer address
+    /// given to the core (``ConnectionInfo/peerAddress``, ``HTTPRequest/peerAddress``) is that client's.
+    public var trustedProxies: [CIDR]
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -52,7 +74,16 @@ public struct TransportConfiguration: Sendable {
         echoPath: String? = nil,
         perConnectionBacklog: InboundWatermarks = .init(low: 4, high: 16),
         totalBacklog: InboundWatermarks = .init(low: 1024, high: 4096),
-        messageRate: MessageRateLimit? = .init(perSecond: 100, burst: 200, closeAfter: .seconds(30))
+        messageRate: MessageRateLimit? = .init(perSecond: 100, burst: 200, closeAfter: .seconds(30)),
+        promoteOnOpen: Bool = false,
+        maxUnauthenticatedConnections: Int = 1_000,
+        maxUnauthenticatedConnectionsPerAddress: Int = 32,
+        unauthenticatedMaxMessageBytes: Int = 4 * 1024,
+        httpMethods: Set<String> = ["GET", "HEAD"],
+        maxRequestBodyBytes: Int = HTTPRequest.maxBodyBytes,
+        maxHTTPConnectionsPerAddress: Int = 256,
+        refuseProxiedRequests: Bool = false,
+        trustedProxies: [CIDR] = []
     ) {
         self.host = host
         self.port = port
@@ -70,6 +101,15 @@ public struct TransportConfiguration: Sendable {
         self.perConnectionBacklog = perConnectionBacklog
         self.totalBacklog = totalBacklog
         self.messageRate = messageRate
+        self.promoteOnOpen = promoteOnOpen
+        self.maxUnauthenticatedConnections = maxUnauthenticatedConnections
+        self.maxUnauthenticatedConnectionsPerAddress = maxUnauthenticatedConnectionsPerAddress
+        self.unauthenticatedMaxMessageBytes = unauthenticatedMaxMessageBytes
+        self.httpMethods = httpMethods
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.maxHTTPConnectionsPerAddress = maxHTTPConnectionsPerAddress
+        self.refuseProxiedRequests = refuseProxiedRequests
+        self.trustedProxies = trustedProxies
     }
 }
 
@@ -78,6 +118,8 @@ extension TransportConfiguration {
     static let echoMaxMessageBytes = 16 << 20
     /// Outbox bound of an echo connection (Autobahn pushes many large messages at once).
     static let echoOutboxLimitBytes = 64 << 20
+    /// Largest single frame let through an empty outbox even when it is over ``outboxLimitBytes``.
+    public static let oversizeFrameHardCapBytes = 16 << 20
 
     /// Throws when a value cannot work.
     func validate() throws(TransportError) {
@@ -87,6 +129,8 @@ extension TransportConfiguration {
             guard echoPath.hasPrefix("/"), echoPath != webSocketPath else {
                 throw .invalidConfiguration("echoPath must start with / and differ from webSocketPath")
             }
+            // A test endpoint with big limits and no authentication: never reachable from another machine.
+            guard isLoopback else { throw .invalidConfiguration("echoPath needs a loopback listener") }
         }
         guard !subprotocol.isEmpty, subprotocol.utf8.count < 64,
               subprotocol.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") })
@@ -102,6 +146,13 @@ extension TransportConfiguration {
         if let idleTimeout, idleTimeout < .seconds(1) {
             throw .invalidConfiguration("idleTimeout must be at least 1 s")
         }
+        guard maxUnauthenticatedConnections > 0, maxUnauthenticatedConnectionsPerAddress > 0,
+              unauthenticatedMaxMessageBytes > 0, maxHTTPConnectionsPerAddress > 0, maxRequestBodyBytes >= 0
+        else { throw .invalidConfiguration("pre-auth and HTTP limits must be positive") }
+        guard httpMethods.isSubset(of: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+              httpMethods.contains("GET")
+        else { throw .invalidConfiguration("httpMethods must include GET and name only standard methods") }
+        _ = try OriginPolicy(allowed: allowedOrigins, loopbackListener: isLoopback)
         guard perConnectionBacklog.isValid, totalBacklog.isValid else {
             throw .invalidConfiguration("backlog watermarks need 0 <= low < high")
         }
@@ -120,5 +171,11 @@ extension TransportConfiguration {
     /// True when the bind address is reachable only from this machine (127.0.0.0/8, ::1, localhost).
     public var isLoopback: Bool {
         OriginPolicy.isLoopbackAddress(host)
+    }
+
+    /// True when ``allowedOrigins`` lets every web page open the WebSocket (`*`): a bridge without tokens must
+    /// refuse to start so.
+    public var allowsAnyOrigin: Bool {
+        allowedOrigins.contains("*")
     }
 }

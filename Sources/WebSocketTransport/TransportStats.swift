@@ -28,6 +28,11 @@ public struct TransportStats: Sendable, Equatable {
     public var readsPausedForRate: Int
     /// Connections closed with 1008 because they kept exceeding the message rate.
     public var rateLimitCloses: Int
+    /// TCP connections closed at accept because their address already held
+    /// ``TransportConfiguration/maxHTTPConnectionsPerAddress``.
+    public var httpConnectionsRefused: Int
+    /// Open TCP connections that are not WebSocket connections (plain HTTP, upgrades in progress).
+    public var httpConnections: Int
     /// Messages received and not yet consumed from ``WebSocketServer/events``.
     public var inboundBacklog: Int
     /// The largest ``inboundBacklog`` since start.
@@ -49,6 +54,8 @@ final class StatsCounters: Sendable {
     let readsPausedForBacklog = Atomic<Int>(0)
     let readsPausedForRate = Atomic<Int>(0)
     let rateLimitCloses = Atomic<Int>(0)
+    let httpConnectionsRefused = Atomic<Int>(0)
+    let httpConnections = Atomic<Int>(0)
 
     /// The counters, with the inbound backlog taken from the event queue.
     func snapshot(backlog: (current: Int, peak: Int)) -> TransportStats {
@@ -66,6 +73,8 @@ final class StatsCounters: Sendable {
             readsPausedForBacklog: readsPausedForBacklog.load(ordering: .relaxed),
             readsPausedForRate: readsPausedForRate.load(ordering: .relaxed),
             rateLimitCloses: rateLimitCloses.load(ordering: .relaxed),
+            httpConnectionsRefused: httpConnectionsRefused.load(ordering: .relaxed),
+            httpConnections: httpConnections.load(ordering: .relaxed),
             inboundBacklog: backlog.current,
             inboundBacklogPeak: backlog.peak
         )

@@ -58,9 +58,14 @@ public final class WebSocketServer: Sendable {
     deinit {
         // Not shut down: stop the loop without the graceful flush and let its thread end on its own.
         lifecycle.withLock { state in
-            if case .running(let thread) = state {
-                commands.push(.stop)
+            switch state {
+            case .running(let thread):
+                commands.push(.stop)  // the loop finishes the events when it ends
                 thread.detach()
+            case .idle:
+                inbound.finish()  // never started: a consumer must not wait forever
+            case .stopping, .stopped:
+                break
             }
         }
     }
@@ -80,14 +85,16 @@ public final class WebSocketServer: Sendable {
 
     private func launch() throws(TransportError) -> (Int, ServiceThread) {
         try configuration.validate()
+        let originPolicy = try OriginPolicy(allowed: configuration.allowedOrigins,
+                                            loopbackListener: configuration.isLoopback)
         if let tls = configuration.tls {
             for path in [tls.certificatePath, tls.privateKeyPath] where !Self.isReadableFile(path) {
                 throw .tlsFileUnreadable(path: path)
             }
         }
         let loop = ServiceLoop(
-            configuration: configuration, logger: logger, httpHandler: httpHandler, events: inbound,
-            counters: counters, commands: commands, drained: drained, serverKey: serverKey
+            configuration: configuration, originPolicy: originPolicy, logger: logger, httpHandler: httpHandler,
+            events: inbound, counters: counters, commands: commands, drained: drained, serverKey: serverKey
         )
         var info = loop.resources.creationInfo(
             configuration: configuration, user: Unmanaged.passUnretained(loop).toOpaque()
@@ -101,6 +108,7 @@ public final class WebSocketServer: Sendable {
         }
         let port = Int(lws_get_vhost_listen_port(lws_get_vhost_by_name(context, "default")))
         loop.context = context
+        loop.listenPort = port
         commands.attach(ContextHandle(pointer: context))
         let thread: ServiceThread
         do {
@@ -148,6 +156,13 @@ public final class WebSocketServer: Sendable {
         if !commands.push(.sendMany(frame.owned(by: serverKey), ids)) {
             counters.framesDropped.add(ids.count)
         }
+    }
+
+    /// Lifts the pre-auth limits of a connection (message size, the unauthenticated connection caps); the core
+    /// calls it after a good `auth`. Not needed with ``TransportConfiguration/promoteOnOpen``.
+    /// - Parameter id: the connection that authenticated.
+    public func promote(_ id: ConnectionID) {
+        commands.push(.promote(id))
     }
 
     /// Closes a connection with `code` and `reason` (at most 123 bytes) after the frames already queued for it.

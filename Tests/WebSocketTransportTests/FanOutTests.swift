@@ -13,7 +13,9 @@ import WebSocketTransport
         let clients = (0..<clientCount).map { _ in
             Task {
                 do {
-                    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, outbound, _ in
+                    try await WebSocketClient.connect(
+                        url: "ws://127.0.0.1:\(port)/ws", logger: testLogger
+                    ) { inbound, outbound, _ in
                         try await outbound.write(.text("ready"))
                         for try await message in inbound.messages(maxSize: 1 << 16) {
                             if case .text(let text) = message {

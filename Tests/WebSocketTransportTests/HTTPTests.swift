@@ -54,7 +54,8 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
 
     @Test func unknownPathGetsTheHandlers404() async throws {
         let server = try TestServer.start()
-        let (head, body) = try await httpExchange(port: server.port, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let (head, body) = try await httpExchange(
+            port: server.port, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n\r\n")
         #expect(head.status == 404)
         #expect(body == "not found\n")
         await server.stop()
@@ -65,7 +66,7 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
         let port = server.port
         let (head, rest) = try await background {
             let client = try RawClient(port: port)
-            try client.send("HEAD /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            try client.send("HEAD /page HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
             let head = try HTTPHead(client.read(through: Array("\r\n\r\n".utf8)))
             return (head, try client.readToEnd())
         }
@@ -80,7 +81,8 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
         let server = try TestServer.start(httpHandler: { _ in
             HTTPResponse(status: 200, contentType: "application/octet-stream", body: big)
         })
-        let (head, body) = try await httpExchange(port: server.port, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let (head, body) = try await httpExchange(
+            port: server.port, "GET /big HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n\r\n")
         #expect(head.status == 200)
         #expect(Array(body.utf8) == big)
         await server.stop()
@@ -88,12 +90,13 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
 
     @Test func postBodyReachesTheHandler() async throws {
         let seen = Mutex<HTTPRequest?>(nil)
-        let server = try TestServer.start(httpHandler: { request in
+        let server = try TestServer.start({ $0.httpMethods = ["GET", "HEAD", "POST"] }, httpHandler: { request in
             seen.withLock { $0 = request }
             return HTTPResponse(text: "got \(request.body.count)", status: 201)
         })
         let payload = String(repeating: "x", count: 10_000)
-        let request = "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: \(payload.utf8.count)\r\n"
+        let request = "POST /submit HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: \(payload.utf8.count)\r\n"
             + "Connection: close\r\n\r\n" + payload
         let (head, body) = try await httpExchange(port: server.port, request)
         #expect(head.status == 201)
@@ -111,7 +114,7 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
             let client = try RawClient(port: port)
             var bodies: [String] = []
             for path in ["/a", "/b", "/c"] {
-                try client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+                try client.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n")
                 let head = try HTTPHead(client.read(through: Array("\r\n\r\n".utf8)))
                 let length = head.headers["content-length"].flatMap { Int($0) } ?? 0
                 bodies.append(String(decoding: try client.read(count: length), as: UTF8.self))

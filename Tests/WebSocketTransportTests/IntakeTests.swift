@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import WebSocketTransport
@@ -64,26 +65,34 @@ final class GatedCore: Sendable {
     func messages(of id: ConnectionID) -> Int { state.withLock { $0.messages[id, default: 0] } }
 }
 
-/// Sends frames on a background thread until stopped; a send that times out while reads are paused is retried.
+/// Sends frames on a background thread until stopped, resuming a frame where a send timed out (the server stopped
+/// reading and the socket buffers are full), and counts those timeouts.
 final class Flooder: Sendable {
     private let stopped = Atomic<Bool>(false)
     let sent = Atomic<Int>(0)
+    /// Sends that timed out with nothing sent: the server is not reading this connection.
+    let blocked = Atomic<Int>(0)
     /// Set once the sending thread has left its loop (no frame is half written).
     let done = Atomic<Bool>(false)
 
     func start(_ client: RawClient, opcode: UInt8 = RawFrame.text, payload: [UInt8]) {
-        Task {
-            try? await background { [self] in
-                while !stopped.load(ordering: .relaxed) {
-                    do {
-                        try client.sendFrame(opcode, payload)
-                        sent.add(1, ordering: .relaxed)
-                    } catch RawClientError.timedOut {
-                        continue
+        let frame = RawClient.maskedFrame(opcode, payload)
+        Thread.detachNewThread { [self] in
+            defer { done.store(true, ordering: .relaxed) }
+            while !stopped.load(ordering: .relaxed) {
+                var offset = 0
+                while offset < frame.count {
+                    let result = client.sendSome(frame[offset...])
+                    if result > 0 {
+                        offset += result
+                    } else if result == -Int(EAGAIN) {
+                        blocked.add(1, ordering: .relaxed)
+                    } else {
+                        return
                     }
                 }
+                sent.add(1, ordering: .relaxed)
             }
-            done.store(true, ordering: .relaxed)
         }
     }
 
@@ -94,12 +103,12 @@ final class Flooder: Sendable {
     @Test func aFloodingClientIsPausedWhileAnotherKeepsItsRoundTrips() async throws {
         let configuration = TransportConfiguration(
             port: 0, perConnectionBacklog: .init(low: 2, high: 8), totalBacklog: .init(low: 50, high: 200),
-            messageRate: nil)
+            messageRate: nil, promoteOnOpen: true)
         let server = WebSocketServer(configuration: configuration, logger: testLogger) { _ in .notFound }
         let core = GatedCore(server: server)
         let port = try server.start()
         let connect = { @Sendable () throws -> RawClient in
-            let client = try RawClient(port: port)
+            let client = try RawClient(port: port, sendTimeoutMilliseconds: 100)
             guard try client.upgrade(port: port).status == 101 else { throw RawClientError.malformed("no upgrade") }
             return client
         }
@@ -114,10 +123,14 @@ final class Flooder: Sendable {
         let flooder = Flooder()
         defer { flooder.stop() }
         flooder.start(flooding, payload: Array(String(repeating: "f", count: 60 * 1024).utf8))
-        try await eventually("flooder paused") { server.stats().readsPausedForBacklog >= 1 }
+        // Paused: the server stops reading, the socket buffers fill and the flooder's sends start timing out.
+        // (Without the pause the server would read on and queue every frame; the bound below would not hold.)
+        try await eventually("flooder blocked by its paused reads") { flooder.blocked.load(ordering: .relaxed) > 0 }
         let paused = server.stats()
+        #expect(paused.readsPausedForBacklog >= 1)
         #expect(paused.inboundBacklog <= 8)
         #expect(paused.inboundBacklogPeak <= 8)
+        #expect(paused.messagesReceived <= 1 + 8 + 1)  // one held by the gated core, the backlog, the good client's
 
         // The core drains: the flooder resumes, and the good client's round trips arrive in the middle of the flood.
         core.gate.open()
@@ -156,6 +169,35 @@ final class Flooder: Sendable {
         #expect(texts == (1...30).map { "m\($0)" })
         #expect(server.server.stats().readsPausedForRate >= 1)
         #expect(server.server.stats().rateLimitCloses == 0)
+        await server.stop()
+    }
+
+    @Test func aClientOverTheRateStopsBeingReadUntilItsBucketRefills() async throws {
+        let server = try TestServer.start {
+            $0.messageRate = MessageRateLimit(perSecond: 5, burst: 3, closeAfter: nil)
+        }
+        let port = server.port
+        let flooding = try await background {
+            let client = try RawClient(port: port, sendTimeoutMilliseconds: 100)
+            guard try client.upgrade(port: port).status == 101 else { throw RawClientError.malformed("no upgrade") }
+            return client
+        }
+        let (id, _) = try await server.log.opened()
+        let flooder = Flooder()
+        defer { flooder.stop() }
+        flooder.start(flooding, payload: Array("m".utf8))
+        // The server stops reading the connection (its sends time out) instead of queuing everything it sent.
+        try await eventually("flooder blocked by the rate pause") { flooder.blocked.load(ordering: .relaxed) > 0 }
+        flooder.stop()
+        let delivered = server.log.count { if case .text(id, _) = $0 { true } else { false } }
+        #expect(delivered < flooder.sent.load(ordering: .relaxed))
+        #expect(server.server.stats().readsPausedForRate >= 1)
+        // The refill timer resumes reading: more of what was sent arrives, and the connection stays open.
+        try await eventually("reading resumed after the pause") {
+            server.log.count { if case .text(id, _) = $0 { true } else { false } } > delivered
+        }
+        #expect(server.server.stats().rateLimitCloses == 0)
+        #expect(server.log.count { if case .closed(id) = $0 { true } else { false } } == 0)
         await server.stop()
     }
 

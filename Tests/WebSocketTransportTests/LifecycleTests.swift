@@ -39,7 +39,9 @@ import WebSocketTransport
         let server = try TestServer.start()
         let port = server.port
         let client = Task {
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, outbound, _ in
+            try await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(port)/ws", logger: testLogger
+            ) { inbound, outbound, _ in
                 try await outbound.write(.text("ready"))
                 for try await _ in inbound {}
             }
@@ -132,7 +134,8 @@ import WebSocketTransport
 
     @Test func ipv6AnyAddressAcceptsIPv4Clients() async throws {
         let server = try TestServer.start { $0.host = "::" }
-        let (head, body) = try await httpExchange(port: server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let (head, body) = try await httpExchange(
+            port: server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(head.status == 404)
         #expect(body == "not found\n")
         await server.stop()

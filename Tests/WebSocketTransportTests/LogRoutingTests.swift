@@ -26,7 +26,8 @@ struct CapturingLogHandler: LogHandler {
         let firstLines = Locked<[String]>([])
         let secondLines = Locked<[String]>([])
         let first = WebSocketServer(
-            configuration: .init(port: 0), logger: Logger(label: "first") { _ in CapturingLogHandler(lines: firstLines) },
+            configuration: .init(port: 0),
+            logger: Logger(label: "first") { _ in CapturingLogHandler(lines: firstLines) },
             httpHandler: { _ in .notFound })
         let second = WebSocketServer(
             configuration: .init(port: 0),

@@ -15,7 +15,9 @@ import WebSocketTransport
         let received = Locked<String?>(nil)
         let port = server.port
         let closeFrame = try await withDeadline("client round trip") {
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws", logger: testLogger) { inbound, outbound, _ in
+            try await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(port)/ws", logger: testLogger
+            ) { inbound, outbound, _ in
                 try await outbound.write(.text("héllo"))
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     if case .text(let text) = message {

@@ -71,7 +71,8 @@ import WebSocketTransport
         var response = ByteBuffer()
         do {
             try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(string: "GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                try await outbound.write(
+                    ByteBuffer(string: "GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
                 for try await chunk in inbound {
                     response.writeImmutableBuffer(chunk)
                 }

@@ -54,7 +54,8 @@ import WebSocketTransport
         #expect(head.body == "no WebSocket endpoint here\n")
         await #expect(throws: WebSocketClientError.webSocketUpgradeFailed) {
             try await withDeadline("client on a wrong path") {
-                try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/elsewhere", logger: testLogger) { _, _, _ in }
+                try await WebSocketClient.connect(
+                    url: "ws://127.0.0.1:\(port)/elsewhere", logger: testLogger) { _, _, _ in }
             }
         }
         #expect(server.server.stats().connectionsOpened == 0)
@@ -134,7 +135,8 @@ import WebSocketTransport
     @Test func anHTTP10UpgradeIsRefusedInHTTP10() async throws {
         let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
         let port = server.port
-        let (head, _) = try await httpExchange(port: port, "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        let (head, _) = try await httpExchange(
+            port: port, "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
             + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
             + "Origin: https://evil.example\r\n\r\n")
         #expect(head.statusLine == "HTTP/1.0 403 Forbidden")

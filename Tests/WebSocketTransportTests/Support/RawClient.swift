@@ -23,7 +23,9 @@ final class RawClient: Sendable {
     private let pending = Mutex<[UInt8]>([])
 
     /// Connects to `port`; `receiveBuffer` shrinks SO_RCVBUF (set before connecting, so the window stays small).
-    init(port: Int, receiveBuffer: Int32? = nil, timeout: Int = 10) throws {
+    /// `sendTimeoutMilliseconds` shortens the send timeout (default: `timeout` seconds), for clients that want to
+    /// see that the server stopped reading.
+    init(port: Int, receiveBuffer: Int32? = nil, timeout: Int = 10, sendTimeoutMilliseconds: Int? = nil) throws {
         #if canImport(Glibc)
         let stream = Int32(SOCK_STREAM.rawValue)
         #else
@@ -36,6 +38,9 @@ final class RawClient: Sendable {
         }
         var time = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        if let milliseconds = sendTimeoutMilliseconds {
+            time = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+        }
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -62,10 +67,18 @@ final class RawClient: Sendable {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { throw errno == EAGAIN ? RawClientError.timedOut : RawClientError.ioError(errno) }
             offset += sent
         }
+    }
+
+    /// One `send` call: the bytes sent, or -errno (EAGAIN when the send timeout passed with nothing sent).
+    func sendSome(_ bytes: ArraySlice<UInt8>) -> Int {
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent >= 0 ? sent : -Int(errno)
     }
 
     /// Sends a string as UTF-8.

@@ -56,7 +56,11 @@ struct HTTPHead {
 extension RawClient {
     /// Sends a WebSocket upgrade request and reads the response head (and body, when not 101).
     func upgrade(path: String = "/ws", port: Int, extraHeaders: [String: String] = [:]) throws -> HTTPHead {
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
+        var request = "GET \(path) HTTP/1.1\r\n"
+        if !extraHeaders.keys.contains(where: { $0.lowercased() == "host" }) {
+            request += "Host: 127.0.0.1:\(port)\r\n"
+        }
+        request += "Upgrade: websocket\r\n"
         request += "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in extraHeaders.sorted(by: { $0.key < $1.key }) {
             request += "\(name): \(value)\r\n"
@@ -72,6 +76,11 @@ extension RawClient {
 
     /// Sends one masked client frame.
     func sendFrame(_ opcode: UInt8, fin: Bool = true, _ payload: [UInt8]) throws {
+        try send(Self.maskedFrame(opcode, fin: fin, payload))
+    }
+
+    /// The bytes of one masked client frame.
+    static func maskedFrame(_ opcode: UInt8, fin: Bool = true, _ payload: [UInt8]) -> [UInt8] {
         var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
@@ -85,7 +94,7 @@ extension RawClient {
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         frame += mask
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
-        try send(frame)
+        return frame
     }
 
     /// Sends a text frame.

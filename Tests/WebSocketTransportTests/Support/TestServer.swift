@@ -40,7 +40,9 @@ final class EventLog: Sendable {
     var hasEnded: Bool { ended.withLock { $0 } }
 
     /// Waits for the first event `extract` accepts.
-    func first<T>(_ what: String, timeout: Duration = .seconds(10), _ extract: (TransportEvent) -> T?) async throws -> T {
+    func first<T>(
+        _ what: String, timeout: Duration = .seconds(10), _ extract: (TransportEvent) -> T?
+    ) async throws -> T {
         var found: T?
         try await eventually(what, timeout: timeout) {
             found = all.lazy.compactMap(extract).first
@@ -91,12 +93,13 @@ struct TestServer {
     let port: Int
     let log: EventLog
 
-    /// Starts a server on 127.0.0.1, port 0, with `configure` applied to the defaults.
+    /// Starts a server on 127.0.0.1, port 0, connections promoted at open, with `configure` applied.
     static func start(
         _ configure: (inout TransportConfiguration) -> Void = { _ in },
         httpHandler: @escaping @Sendable (HTTPRequest) -> HTTPResponse = { _ in .notFound }
     ) throws -> TestServer {
         var configuration = TransportConfiguration(port: 0)
+        configuration.promoteOnOpen = true  // pre-auth limits are tested on their own (EdgeTests)
         configure(&configuration)
         let server = WebSocketServer(configuration: configuration, logger: testLogger, httpHandler: httpHandler)
         let log = EventLog(server.events)
