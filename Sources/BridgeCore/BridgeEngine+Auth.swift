@@ -26,6 +26,7 @@ extension BridgeEngine {
         if let granted {
             let before = clients[target.client]?.role?.rawValue ?? "unauthenticated"
             clients.authenticate(target.client, as: granted)
+            sink.promote(target.client)
             metrics.client(from: before, to: granted.rawValue)
             logger.info("client authenticated", metadata: ["client": "\(target.client)", "role": "\(granted.rawValue)"])
             return reply(target, .success(.role(granted)))

@@ -69,7 +69,7 @@ public final class PexBridge: Sendable {
             metrics.recordUpstream(endpoint: record.endpoint, outcome: record.outcome, duration: record.duration)
         }
         self.client = InfinityClient(configuration: infinity, logger: logger)
-        let transport = TransportConfiguration(
+        var transport = TransportConfiguration(
             host: configuration.host, port: configuration.port, webSocketPath: "/ws",
             subprotocol: ProtocolInfo.subprotocol, maxMessageBytes: configuration.maxMessageBytes,
             outboxLimitBytes: configuration.outboxLimitBytes, tls: configuration.tls,
@@ -77,6 +77,10 @@ public final class PexBridge: Sendable {
             idleTimeout: configuration.idleTimeout, maxConnections: configuration.maxConnections,
             maxConnectionsPerAddress: configuration.maxConnectionsPerAddress,
             echoPath: configuration.echoEndpoint ? "/echo" : nil)
+        // Without tokens every client is a controller from the start (nothing to promote), and the bridge must
+        // not be reachable through a proxy: the loopback-only promise holds only for direct connections.
+        transport.promoteOnOpen = !configuration.core.authRequired
+        transport.refuseProxiedRequests = !configuration.core.authRequired
         let site = StaticSite(
             embeddedNode: configuration.embeddedNode, authRequired: configuration.core.authRequired,
             webRoot: configuration.webRoot, metrics: metrics)
@@ -174,5 +178,9 @@ struct TransportSink: ClientSink {
 
     func close(_ client: ClientID, code: UInt16, reason: String) {
         server.close(ConnectionID(rawValue: client), code: code, reason: reason)
+    }
+
+    func promote(_ client: ClientID) {
+        server.promote(ConnectionID(rawValue: client))
     }
 }
