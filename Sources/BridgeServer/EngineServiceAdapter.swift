@@ -36,10 +36,9 @@ struct EngineServiceAdapter: Service, CustomStringConvertible {
             })
         let sessions = Dictionary(
             uniqueKeysWithValues: SessionState.allCases.filter { !$0.isFinal }.map { state in
-                (
-                    state,
-                    Metrics.Gauge(label: "pexbridge_sessions", dimensions: [("state", state.rawValue)], factory: factory)
-                )
+                let gauge = Metrics.Gauge(
+                    label: "pexbridge_sessions", dimensions: [("state", state.rawValue)], factory: factory)
+                return (state, gauge)
             })
         let counters: [(Metrics.Counter, KeyPath<EngineCounters, Int>)] = [
             (Metrics.Counter(label: "pexbridge_events_total", factory: factory), \.eventsPublished),

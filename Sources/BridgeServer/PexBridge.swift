@@ -114,9 +114,11 @@ public final class PexBridge: Sendable {
     /// The bound port, once bound.
     public var port: Int? { boundPort.withLock { $0 } }
 
-    /// The bridge's services in start order (each describes itself by name only: a `ServiceGroup` logs them). A `ServiceGroup` shuts them down in reverse: the engine first (it
-    /// tells every client `bridge_shutdown` and releases every session upstream while the rest still runs),
-    /// then the pump, then the upstream client, and last the transport (queued frames flushed, sockets closed).
+    /// The bridge's services in start order (each describes itself by name only: a `ServiceGroup` logs them).
+    ///
+    /// A `ServiceGroup` shuts them down in reverse: the engine first (it tells every client `bridge_shutdown` and
+    /// releases every session upstream while the rest still runs), then the pump, then the upstream client, and
+    /// last the transport (queued frames flushed, sockets closed).
     public var services: [any Service] {
         [
             server,

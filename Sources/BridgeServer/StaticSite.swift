@@ -29,7 +29,9 @@ struct StaticSite: Sendable {
         if let index = files["/index.html"] { files["/"] = index }
         self.files = files
         self.schema = Array(ProtocolSchema.document.renderedText().utf8)
-        self.health = Array(#"{"status":"ok","version":"\#(ProtocolInfo.bridgeVersion)","protocol":\#(ProtocolInfo.version),"simulate":\#(simulate)}"#.utf8)
+        let version = ProtocolInfo.bridgeVersion
+        self.health = Array(
+            #"{"status":"ok","version":"\#(version)","protocol":\#(ProtocolInfo.version),"simulate":\#(simulate)}"#.utf8)
         let rooms: [JSONValue] = (embeddedNode?.demoRooms ?? []).map { room in
             .object([
                 "alias": .string(room.alias), "name": .string(room.name), "access": .string(room.access.rawValue),
@@ -62,7 +64,10 @@ struct StaticSite: Sendable {
         }
         let security: [(String, String)] = [
             ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-            ("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'"),
+            (
+                "Content-Security-Policy",
+                "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'"
+            ),
             ("Cache-Control", "no-cache"),
         ]
         switch request.path {
@@ -89,6 +94,7 @@ struct StaticSite: Sendable {
         guard !relative.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix(".") }),
             let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(relative))
         else { return .notFound }
-        return HTTPResponse(status: 200, contentType: Self.contentType(of: relative), body: Array(data), headers: headers)
+        return HTTPResponse(
+            status: 200, contentType: Self.contentType(of: relative), body: Array(data), headers: headers)
     }
 }

@@ -239,7 +239,9 @@ struct ServeCommand: AsyncParsableCommand {
         let address =
             try listen
             ?? file.listen.map {
-                guard let a = ListenAddress(argument: $0) else { throw ValidationError("config: listen must be HOST:PORT") }
+                guard let a = ListenAddress(argument: $0) else {
+                    throw ValidationError("config: listen must be HOST:PORT")
+                }
                 return a
             } ?? Self.defaultListen
         c.host = address.host
@@ -346,7 +348,9 @@ struct ConfigFile: Decodable {
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             let known = Set(Mirror(reflecting: ConfigFile()).children.compactMap(\.label))
             let unknown = object.keys.filter { !known.contains($0) }.sorted()
-            if !unknown.isEmpty { throw ValidationError("config: unknown setting(s) \(unknown.joined(separator: ", "))") }
+            if !unknown.isEmpty {
+                throw ValidationError("config: unknown setting(s) \(unknown.joined(separator: ", "))")
+            }
         }
         do {
             return try JSONDecoder().decode(ConfigFile.self, from: data)
