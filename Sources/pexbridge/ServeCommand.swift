@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// The defaults, defined once in `ServerConfiguration` and the types it holds; help texts quote them.
     private static let defaults = ServerConfiguration.defaults
     private static let defaultListen = ListenAddress(host: defaults.host, port: defaults.port)
+    /// The longest a graceful shutdown may take before the rest is cancelled.
+    static let shutdownCeiling: Duration = .seconds(30)
     /// The demo rooms' activity when `--simulate` runs them, unless told otherwise.
     static let defaultDemoActivity = true
 
@@ -179,12 +181,12 @@ struct ServeCommand: AsyncParsableCommand {
         services += bridge.services
         services.append(
             Announcement(lines: announcement(configuration, port: port, simulator: simulator), logger: logger))
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Ceilings only: the engine bounds its own shutdown; a part that hangs must not keep the process alive.
+        groupConfiguration.maximumGracefulShutdownDuration = Self.shutdownCeiling
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: groupConfiguration).run()
         logger.notice("bridge stopped")
     }
 
