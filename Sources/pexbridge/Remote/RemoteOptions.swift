@@ -61,10 +61,31 @@ struct RemoteOptions: ParsableArguments {
     /// `--timeout` as a duration.
     var timeoutDuration: Duration { .milliseconds(Int((timeout * 1000).rounded(.up))) }
 
-    /// The token from --token, --token-file or PEXBRIDGE_TOKEN (in that order), if any.
+    /// The token from --token, --token-file or PEXBRIDGE_TOKEN (in that order), if any; refused when it would go
+    /// over plain `ws://` to another machine (anyone on the path could read it).
     func resolvedToken(environment: [String: String] = ProcessInfo.processInfo.environment) throws(RemoteFailure)
         -> ClientToken?
     {
+        let token = try foundToken(environment: environment)
+        if token != nil, url.lowercased().hasPrefix("ws://"), let host = URL(string: url)?.host,
+            !Self.isLoopbackHost(host)
+        {
+            throw .input(
+                "refusing to send the token over ws:// to \(host): it would cross the network in clear; use wss://")
+        }
+        return token
+    }
+
+    /// True for names and addresses of this machine: localhost, 127.0.0.0/8 and ::1.
+    static func isLoopbackHost(_ host: String) -> Bool {
+        var text = host.lowercased()
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if text == "localhost" || text == "::1" { return true }
+        var v4 = in_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 && text.hasPrefix("127.")
+    }
+
+    private func foundToken(environment: [String: String]) throws(RemoteFailure) -> ClientToken? {
         if let token {
             guard !token.secret.isEmpty else { throw .input("--token is empty") }
             return token
