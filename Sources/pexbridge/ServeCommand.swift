@@ -188,6 +188,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        // Refused combinations end here, before anything is started (the bridge would refuse them too).
+        if let refusal = configuration.refusal { try Self.fail(refusal) }
         // Bind everything before the group runs, so a busy port is an error (exit 2) and the ports are known.
         var services: [any Service] = []
         let simulator = simulatorSettings.map { InfinitySimulator(configuration: $0, logger: logger) }
@@ -202,8 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
             port = try await bridge.bind()
         } catch {
             await simulator?.stop()
-            FileHandle.standardError.write(Data("pexbridge: \(error)\n".utf8))
-            throw ExitCode(2)
+            try Self.fail(error)
         }
         services += bridge.services
         services.append(
@@ -215,6 +216,12 @@ struct ServeCommand: AsyncParsableCommand {
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: groupConfiguration).run()
         logger.notice("bridge stopped")
+    }
+
+    /// Says why the bridge cannot start and ends the command with status 2.
+    private static func fail(_ error: any Error) throws -> Never {
+        FileHandle.standardError.write(Data("pexbridge: \(error)\n".utf8))
+        throw ExitCode(2)
     }
 
     /// Starts the simulator (binding its port) and describes it as the bridge's embedded node.
