@@ -27,8 +27,8 @@ public enum BridgeStartError: Error, CustomStringConvertible, Sendable {
                 + "conferences. Add --token SECRET:controller (and observer tokens as needed), or listen on 127.0.0.1."
         case .plaintextOnNetwork(let host):
             "refusing to listen on \(host) without TLS: client tokens and conference PINs would cross the network in "
-                + "clear. Add --tls-cert and --tls-key, put a TLS proxy in front and listen on 127.0.0.1, or accept the "
-                + "risk with --allow-plaintext."
+                + "clear. Add --tls-cert and --tls-key, put a TLS proxy in front and listen on 127.0.0.1, or "
+                + "accept the risk with --allow-plaintext."
         case .originsWithoutTokens(let origins):
             "refusing --allow-origin \(origins.joined(separator: " ")) without authentication: every web page on "
                 + "\(origins.contains("*") ? "any site" : "those origins") the user opens could drive the bridge. "

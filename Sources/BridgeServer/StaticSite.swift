@@ -35,9 +35,9 @@ struct StaticSite: Sendable {
         if let index = files["/index.html"] { files["/"] = index }
         self.files = files
         self.schema = Array(ProtocolSchema.document.renderedText().utf8)
-        let version = ProtocolInfo.bridgeVersion
+        let (version, wire) = (ProtocolInfo.bridgeVersion, ProtocolInfo.version)
         self.health = Array(
-            #"{"status":"ok","version":"\#(version)","protocol":\#(ProtocolInfo.version),"simulate":\#(simulate)}"#.utf8)
+            #"{"status":"ok","version":"\#(version)","protocol":\#(wire),"simulate":\#(simulate)}"#.utf8)
         let rooms: [JSONValue] = (embeddedNode?.demoRooms ?? []).map { room in
             .object([
                 "alias": .string(room.alias), "name": .string(room.name), "access": .string(room.access.rawValue),

@@ -13,7 +13,8 @@ struct RemoteOptions: ParsableArguments {
     var url = RemoteOptions.defaultURL
 
     @Option(help: ArgumentHelp(
-        "Trust only the CA certificates in this PEM file for a wss:// bridge (private PKI); without it the system's trust store is used.",
+        "Trust only the CA certificates in this PEM file for a wss:// bridge (private PKI); "
+            + "without it the system's trust store is used.",
         valueName: "PEM"))
     var caFile: String?
 
@@ -23,7 +24,8 @@ struct RemoteOptions: ParsableArguments {
     var serverName: String?
 
     @Option(help: ArgumentHelp(
-        "A file whose first line (blank lines and # comments skipped) is the client token. Preferred, like PEXBRIDGE_TOKEN.",
+        "A file whose first line (blank lines and # comments skipped) is the client token. "
+            + "Preferred, like PEXBRIDGE_TOKEN.",
         valueName: "FILE"))
     var tokenFile: String?
 
@@ -43,10 +45,13 @@ struct RemoteOptions: ParsableArguments {
         if serverName != nil && !lower.hasPrefix("wss://") { throw ValidationError("--server-name needs a wss:// URL") }
         if lower.hasPrefix("wss://") && serverName == nil, let host = URL(string: url)?.host, Self.isIPAddress(host) {
             throw ValidationError(
-                "a wss:// URL with an IP address needs --server-name (the name in the bridge's certificate), or use that name in the URL")
+                "a wss:// URL with an IP address needs --server-name (the name in the bridge's certificate), "
+                    + "or use that name in the URL")
         }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
-        guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+        guard timeout > 0 && timeout <= 86_400 else {
+            throw ValidationError("--timeout must be between 0 and 86400 seconds")
+        }
     }
 
     /// True for an IPv4 or IPv6 literal (brackets allowed), which TLS cannot send as a server name.

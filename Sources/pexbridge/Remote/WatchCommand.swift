@@ -119,6 +119,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
         }
         if Task.isCancelled { return .cancelled }
-        throw RemoteFailure(BridgeClientError.closed(code: client.connection.closeCode, reason: client.connection.closeReason))
+        let connection = client.connection
+        throw RemoteFailure(BridgeClientError.closed(code: connection.closeCode, reason: connection.closeReason))
     }
 }
