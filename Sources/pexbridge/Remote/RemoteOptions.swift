@@ -1,11 +1,13 @@
 import ArgumentParser
+import BridgeServer
 import Foundation
 import NIOSSL
 
 /// Where the bridge is and how to authenticate: the options every remote-control subcommand takes.
 struct RemoteOptions: ParsableArguments {
     /// The default bridge address: the loopback listener of `pexbridge serve`.
-    static let defaultURL = "ws://127.0.0.1:8080/ws"
+    static let defaultURL =
+        "ws://\(ListenAddress(host: ServerConfiguration.defaults.host, port: ServerConfiguration.defaults.port))/ws"
     /// The environment variable holding the client token.
     static let tokenEnvironmentVariable = "PEXBRIDGE_TOKEN"
 
