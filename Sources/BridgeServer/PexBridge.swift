@@ -9,7 +9,15 @@ import WebSocketTransport
 
 /// Why the bridge could not start.
 public enum BridgeStartError: Error, CustomStringConvertible, Sendable {
+    /// A listener other machines can reach, without tokens.
     case openToNetworkWithoutTokens(String)
+    /// A listener other machines can reach, without TLS and without `allowPlaintext`.
+    case plaintextOnNetwork(String)
+    /// Browser origins besides the bridge's own page, without tokens: every page the user visits on those
+    /// origins (any, for `*`) could drive the bridge.
+    case originsWithoutTokens([String])
+    /// The echo endpoint (no auth, large limits) on a listener others can reach or next to tokens.
+    case echoEndpointInProduction
     case transport(String)
 
     public var description: String {
@@ -17,6 +25,16 @@ public enum BridgeStartError: Error, CustomStringConvertible, Sendable {
         case .openToNetworkWithoutTokens(let host):
             "refusing to listen on \(host) without authentication: anyone who can reach it could join and drive "
                 + "conferences. Add --token SECRET:controller (and observer tokens as needed), or listen on 127.0.0.1."
+        case .plaintextOnNetwork(let host):
+            "refusing to listen on \(host) without TLS: client tokens and conference PINs would cross the network in "
+                + "clear. Add --tls-cert and --tls-key, put a TLS proxy in front and listen on 127.0.0.1, or "
+                + "accept the risk with --allow-plaintext."
+        case .originsWithoutTokens(let origins):
+            "refusing --allow-origin \(origins.joined(separator: " ")) without authentication: every web page on "
+                + "\(origins.contains("*") ? "any site" : "those origins") the user opens could drive the bridge. "
+                + "Add --token SECRET:controller, or drop --allow-origin (the bridge's own page is always allowed)."
+        case .echoEndpointInProduction:
+            "refusing --echo-endpoint: it is for conformance runs on a loopback bridge without tokens only."
         case .transport(let why): "cannot start the WebSocket server: \(why)"
         }
     }
@@ -52,14 +70,12 @@ public final class PexBridge: Sendable {
     ///   - logger: Where every part logs.
     ///   - metrics: The registry `/metrics` shows and the parts record into; a fresh one when not given, so
     ///     bridges in one process do not share figures.
-    /// - Throws: ``BridgeStartError/openToNetworkWithoutTokens(_:)`` for a network listener without tokens.
+    /// - Throws: ``ServerConfiguration/refusal`` when the configuration must not start.
     public init(
         configuration: ServerConfiguration, logger: Logger,
         metrics registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) throws(BridgeStartError) {
-        if !configuration.isLoopback && !configuration.core.authRequired {
-            throw .openToNetworkWithoutTokens(configuration.host)
-        }
+        if let refusal = configuration.refusal { throw refusal }
         self.configuration = configuration
         self.logger = logger
         let metrics = BridgeMetrics(registry: registry)
@@ -83,7 +99,7 @@ public final class PexBridge: Sendable {
         transport.refuseProxiedRequests = !configuration.core.authRequired
         let site = StaticSite(
             embeddedNode: configuration.embeddedNode, authRequired: configuration.core.authRequired,
-            webRoot: configuration.webRoot, metrics: metrics)
+            webRoot: configuration.webRoot, metrics: metrics, metricsPublic: configuration.metricsPublic)
         let server = WebSocketServer(configuration: transport, logger: logger) { request in site.respond(to: request) }
         self.server = server
         metrics.readTransport { server.stats() }
@@ -118,9 +134,11 @@ public final class PexBridge: Sendable {
     /// The bound port, once bound.
     public var port: Int? { boundPort.withLock { $0 } }
 
-    /// The bridge's services in start order (each describes itself by name only: a `ServiceGroup` logs them). A `ServiceGroup` shuts them down in reverse: the engine first (it
-    /// tells every client `bridge_shutdown` and releases every session upstream while the rest still runs),
-    /// then the pump, then the upstream client, and last the transport (queued frames flushed, sockets closed).
+    /// The bridge's services in start order (each describes itself by name only: a `ServiceGroup` logs them).
+    ///
+    /// A `ServiceGroup` shuts them down in reverse: the engine first (it tells every client `bridge_shutdown` and
+    /// releases every session upstream while the rest still runs), then the pump, then the upstream client, and
+    /// last the transport (queued frames flushed, sockets closed).
     public var services: [any Service] {
         [
             server,

@@ -36,8 +36,14 @@ public struct ServerConfiguration: Sendable {
     /// Connection limits.
     public var maxConnections = 20_000
     public var maxConnectionsPerAddress = 1000
-    /// Serve the test-only echo endpoint `/echo` (WebSocket conformance runs).
+    /// Serve the test-only echo endpoint `/echo` (WebSocket conformance runs): loopback and token-less only.
     public var echoEndpoint = false
+    /// Let a listener reachable from other machines run without TLS (tokens and PINs then cross the network in
+    /// clear). Off: such a listener is refused at start.
+    public var allowPlaintext = false
+    /// Serve `/metrics` to every peer. Off: only to loopback peers (figures about sessions and clients are not
+    /// for whoever reaches the port).
+    public var metricsPublic = false
     /// Development: serve the web page from this directory instead of the built-in copy.
     public var webRoot: String?
 
@@ -46,6 +52,18 @@ public struct ServerConfiguration: Sendable {
     /// True when the listen address is reachable only from this machine.
     public var isLoopback: Bool {
         OriginPolicy.isLoopbackAddress(host)
+    }
+
+    /// Why this configuration must not start, if it must not: the combinations that would hand the bridge to
+    /// someone it was not meant for. Checked by ``PexBridge/init(configuration:logger:metrics:)``.
+    public var refusal: BridgeStartError? {
+        if !isLoopback && !core.authRequired { return .openToNetworkWithoutTokens(host) }
+        if !isLoopback && tls == nil && !allowPlaintext { return .plaintextOnNetwork(host) }
+        // `*` hands the bridge to every site the user visits. A named origin is the operator's explicit choice
+        // (a front end in development on localhost:3000, a dashboard's site) and stays allowed without tokens.
+        if allowedOrigins.contains("*") && !core.authRequired { return .originsWithoutTokens(allowedOrigins) }
+        if echoEndpoint && (!isLoopback || core.authRequired) { return .echoEndpointInProduction }
+        return nil
     }
 }
 

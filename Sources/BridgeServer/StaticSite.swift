@@ -11,11 +11,17 @@ struct StaticSite: Sendable {
     /// Development: serve the page's files from this directory, read on every request.
     let webRoot: String?
     let metrics: BridgeMetrics?
+    /// Serve `/metrics` to every peer, not only to loopback ones.
+    let metricsPublic: Bool
 
-    init(embeddedNode: EmbeddedNode?, authRequired: Bool, webRoot: String? = nil, metrics: BridgeMetrics? = nil) {
+    init(
+        embeddedNode: EmbeddedNode?, authRequired: Bool, webRoot: String? = nil, metrics: BridgeMetrics? = nil,
+        metricsPublic: Bool = false
+    ) {
         let simulate = embeddedNode != nil
         self.webRoot = webRoot
         self.metrics = metrics
+        self.metricsPublic = metricsPublic
         var files: [String: (type: String, body: [UInt8])] = [:]
         if let root = Bundle.module.resourceURL?.appendingPathComponent("Web"),
             let names = FileManager.default.enumerator(atPath: root.path)
@@ -29,7 +35,9 @@ struct StaticSite: Sendable {
         if let index = files["/index.html"] { files["/"] = index }
         self.files = files
         self.schema = Array(ProtocolSchema.document.renderedText().utf8)
-        self.health = Array(#"{"status":"ok","version":"\#(ProtocolInfo.bridgeVersion)","protocol":\#(ProtocolInfo.version),"simulate":\#(simulate)}"#.utf8)
+        let (version, wire) = (ProtocolInfo.bridgeVersion, ProtocolInfo.version)
+        self.health = Array(
+            #"{"status":"ok","version":"\#(version)","protocol":\#(wire),"simulate":\#(simulate)}"#.utf8)
         let rooms: [JSONValue] = (embeddedNode?.demoRooms ?? []).map { room in
             .object([
                 "alias": .string(room.alias), "name": .string(room.name), "access": .string(room.access.rawValue),
@@ -56,20 +64,39 @@ struct StaticSite: Sendable {
         }
     }
 
+    /// The page's policy: scripts, styles and sockets from its own origin only (`connect-src 'self'` covers
+    /// `ws:`/`wss:` to the same host and port), nothing embedded, no forms, no base-URL games.
+    static let contentSecurityPolicy =
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        + "form-action 'none'; frame-ancestors 'none'"
+
+    /// Headers every answer carries, whatever its type or status.
+    static let commonHeaders: [(String, String)] = [
+        ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+    ]
+
     func respond(to request: HTTPRequest) -> HTTPResponse {
+        var response = route(request)
+        response.headers = Self.commonHeaders + response.headers
+        return response
+    }
+
+    private func route(_ request: HTTPRequest) -> HTTPResponse {
         guard request.method == "GET" || request.method == "HEAD" else {
             return HTTPResponse(text: "method not allowed\n", status: 405)
         }
-        let security: [(String, String)] = [
-            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-            ("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'"),
-            ("Cache-Control", "no-cache"),
+        let page: [(String, String)] = [
+            ("Content-Security-Policy", Self.contentSecurityPolicy), ("Cache-Control", "no-cache"),
         ]
         switch request.path {
         case "/healthz":
             return HTTPResponse(json: health, headers: [("Cache-Control", "no-store")])
         case "/metrics":
             guard let metrics else { return .notFound }
+            guard metricsPublic || Self.isLoopbackPeer(request.peerAddress) else {
+                return HTTPResponse(
+                    text: "metrics are served to loopback peers only (see --metrics-public)\n", status: 403)
+            }
             return HTTPResponse(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render(),
                 headers: [("Cache-Control", "no-store")])
@@ -78,10 +105,17 @@ struct StaticSite: Sendable {
         case "/protocol/schema.json":
             return HTTPResponse(json: schema)
         default:
-            if let webRoot { return fromDisk(webRoot, request.path, headers: security) }
+            if let webRoot { return fromDisk(webRoot, request.path, headers: page) }
             guard let file = files[request.path] else { return .notFound }
-            return HTTPResponse(status: 200, contentType: file.type, body: file.body, headers: security)
+            return HTTPResponse(status: 200, contentType: file.type, body: file.body, headers: page)
         }
+    }
+
+    /// A peer on this machine: 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6.
+    static func isLoopbackPeer(_ address: String) -> Bool {
+        var address = address.lowercased()
+        if address.hasPrefix("::ffff:") { address.removeFirst("::ffff:".count) }
+        return address == "::1" || (address.hasPrefix("127.") && OriginPolicy.isLoopbackAddress(address))
     }
 
     private func fromDisk(_ root: String, _ path: String, headers: [(String, String)]) -> HTTPResponse {
@@ -89,6 +123,7 @@ struct StaticSite: Sendable {
         guard !relative.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix(".") }),
             let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(relative))
         else { return .notFound }
-        return HTTPResponse(status: 200, contentType: Self.contentType(of: relative), body: Array(data), headers: headers)
+        return HTTPResponse(
+            status: 200, contentType: Self.contentType(of: relative), body: Array(data), headers: headers)
     }
 }

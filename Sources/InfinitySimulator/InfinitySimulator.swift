@@ -19,11 +19,15 @@ public final class InfinitySimulator: Sendable {
         case idle, starting, running(port: Int), stopped
     }
 
+    /// Background work the run owns: each job becomes a child task of the run's task group.
+    typealias Job = @Sendable () async -> Void
+
     private struct Lifecycle {
         var phase: Phase = .idle
-        var serverTask: Task<Void, Never>?
-        var serverDone: AsyncStream<Void>?
-        var backgroundTasks: [Task<Void, Never>] = []
+        /// The one task that owns the HTTP server and every background job (a task group); `stop()` ends it.
+        var run: Task<Void, Never>?
+        /// Feeds jobs into the run; finishing it ends the run.
+        var jobs: AsyncStream<Job>.Continuation?
     }
 
     /// How long `stop()` waits for the listener to close.
@@ -42,105 +46,112 @@ public final class InfinitySimulator: Sendable {
 
     deinit {
         lifecycle.withLock { lifecycle in
-            lifecycle.serverTask?.cancel()
-            for task in lifecycle.backgroundTasks { task.cancel() }
+            lifecycle.jobs?.finish()
+            lifecycle.run?.cancel()
         }
     }
 
     /// Binds the listener (port 0 picks a free one), serves in the background and returns the bound port.
     public func start() async throws -> Int {
+        let (jobs, jobsContinuation) = AsyncStream<Job>.makeStream()
         try lifecycle.withLock { (lifecycle: inout Lifecycle) throws(SimulatorError) in
             guard case .idle = lifecycle.phase else { throw .alreadyStarted }
             lifecycle.phase = .starting
+            lifecycle.jobs = jobsContinuation
         }
         let (started, startedContinuation) = AsyncStream<Result<Int, SimulatorError>>.makeStream()
-        let (done, doneContinuation) = AsyncStream<Void>.makeStream()
         // The HTTP server's own log: `stop()` cancels it, which it reports as an error; keep only critical lines.
         var serverLogger = logger
         serverLogger.logLevel = .critical
+        let admin = configuration.adminAPI ? SimulatorAdmin(simulator: self) : nil
         let app = Application(
-            responder: SimulatorResponder(engine: engine, admin: configuration.adminAPI ? SimulatorAdmin(simulator: self) : nil),
+            responder: SimulatorResponder(engine: engine, admin: admin),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 startedContinuation.yield(.success(channel.localAddress?.port ?? 0))
             },
             logger: serverLogger)
-        let serverTask = Task {
-            do {
-                try await app.run()
-            } catch {
-                startedContinuation.yield(.failure(.couldNotStart(String(describing: error))))
+        let run = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    do {
+                        try await app.run()
+                    } catch {
+                        startedContinuation.yield(.failure(.couldNotStart(String(describing: error))))
+                    }
+                    startedContinuation.finish()
+                    // The listener is gone: nothing else should outlive it.
+                    jobsContinuation.finish()
+                }
+                for await job in jobs {
+                    group.addTask { await job() }
+                }
+                group.cancelAll()
             }
-            startedContinuation.finish()
-            doneContinuation.finish()
         }
+        lifecycle.withLock { $0.run = run }
         var iterator = started.makeAsyncIterator()
         let first = await iterator.next()
         guard case .success(let port)? = first else {
-            serverTask.cancel()
+            jobsContinuation.finish()
+            await run.value
             lifecycle.withLock { $0.phase = .stopped }
             if case .failure(let error)? = first { throw error }
             throw SimulatorError.couldNotStart("start was cancelled")
         }
-        let tasks = startBackgroundTasks()
         let stillStarting = lifecycle.withLock { lifecycle -> Bool in
             guard case .starting = lifecycle.phase else { return false }
             lifecycle.phase = .running(port: port)
-            lifecycle.serverTask = serverTask
-            lifecycle.serverDone = done
-            lifecycle.backgroundTasks = tasks
             return true
         }
         guard stillStarting else {
-            for task in tasks { task.cancel() }
-            serverTask.cancel()
             throw SimulatorError.couldNotStart("stopped while starting")
         }
+        for job in backgroundJobs() { jobsContinuation.yield(job) }
         logger.info(
             "Infinity simulator listening",
             metadata: ["host": "\(configuration.host)", "port": "\(port)", "rooms": "\(configuration.rooms.count)"])
         return port
     }
 
-    /// Closes every event stream and the listener, and ends the background tasks.
+    /// Closes every event stream and the listener, and ends the background work.
     public func stop() async {
-        let (serverTask, done, tasks) = lifecycle.withLock { lifecycle in
-            let taken = (lifecycle.serverTask, lifecycle.serverDone, lifecycle.backgroundTasks)
+        let (run, jobs) = lifecycle.withLock { lifecycle in
+            let taken = (lifecycle.run, lifecycle.jobs)
             lifecycle.phase = .stopped
-            lifecycle.serverTask = nil
-            lifecycle.serverDone = nil
-            lifecycle.backgroundTasks = []
+            lifecycle.run = nil
+            lifecycle.jobs = nil
             return taken
         }
-        for task in tasks { task.cancel() }
         engine.shutdown()
-        serverTask?.cancel()
-        if let done {
+        jobs?.finish()
+        run?.cancel()
+        if let run {
+            // Bounded: a listener that does not close in time is left to end on its own.
             await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in done {}
-                }
-                group.addTask {
-                    try? await Task.sleep(for: Self.stopTimeout)
-                }
+                group.addTask { await run.value }
+                group.addTask { try? await Task.sleep(for: Self.stopTimeout) }
                 await group.next()
                 group.cancelAll()
             }
         }
-        for task in tasks { await task.value }
         logger.info("Infinity simulator stopped")
     }
 
-    /// Keeps a task started while running, so `stop()` ends it; cancels it when not running.
+    /// Hands a task started while running to the run, so `stop()` ends it; cancels it when not running.
     func adoptBackgroundTask(_ task: Task<Void, Never>) {
-        let adopted = lifecycle.withLock { lifecycle -> Bool in
-            guard case .running = lifecycle.phase else { return false }
-            lifecycle.backgroundTasks.removeAll { $0.isCancelled }
-            lifecycle.backgroundTasks.append(task)
-            return true
+        let jobs = lifecycle.withLock { lifecycle -> AsyncStream<Job>.Continuation? in
+            guard case .running = lifecycle.phase else { return nil }
+            return lifecycle.jobs
         }
-        if !adopted { task.cancel() }
+        let job: Job = {
+            await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        }
+        guard let jobs, case .enqueued = jobs.yield(job) else {
+            task.cancel()
+            return
+        }
     }
 
     /// The bound port while running.
@@ -168,11 +179,12 @@ public final class InfinitySimulator: Sendable {
         return "\(baseURL)/api/client/v2/conferences/\(encoded)"
     }
 
-    private func startBackgroundTasks() -> [Task<Void, Never>] {
+    /// Housekeeping (token expiry, keepalives) and, when on, the demo rooms' scripted activity.
+    private func backgroundJobs() -> [Job] {
         let engine = engine
         let tick = Self.housekeepingTick(for: configuration)
-        var tasks: [Task<Void, Never>] = [
-            Task {
+        var jobs: [Job] = [
+            {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
                     if Task.isCancelled { break }
@@ -184,18 +196,17 @@ public final class InfinitySimulator: Sendable {
             let interval = max(configuration.demoActivityInterval, .milliseconds(50))
             for room in configuration.rooms {
                 let alias = room.alias
-                tasks.append(
-                    Task {
-                        while !Task.isCancelled {
-                            let jitter = Double.random(in: 0.6...1.4)
-                            try? await Task.sleep(for: interval * jitter)
-                            if Task.isCancelled { break }
-                            engine.demoStep(alias: alias)
-                        }
-                    })
+                jobs.append {
+                    while !Task.isCancelled {
+                        let jitter = Double.random(in: 0.6...1.4)
+                        try? await Task.sleep(for: interval * jitter)
+                        if Task.isCancelled { break }
+                        engine.demoStep(alias: alias)
+                    }
+                }
             }
         }
-        return tasks
+        return jobs
     }
 
     private static func housekeepingTick(for configuration: SimulatorConfiguration) -> Duration {

@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// The defaults, defined once in `ServerConfiguration` and the types it holds; help texts quote them.
     private static let defaults = ServerConfiguration.defaults
     private static let defaultListen = ListenAddress(host: defaults.host, port: defaults.port)
+    /// The longest a graceful shutdown may take before the rest is cancelled.
+    static let shutdownCeiling: Duration = .seconds(30)
     /// The demo rooms' activity when `--simulate` runs them, unless told otherwise.
     static let defaultDemoActivity = true
 
@@ -55,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             Prefer --token-file or PEXBRIDGE_TOKENS so secrets stay out of ps.
             """,
             valueName: "SECRET:ROLE"))
-    var tokens: [String] = []
+    var tokens: [TokenArgument] = []
 
     @Option(help: "A file with one SECRET:ROLE per line (# comments allowed).")
     var tokenFile: String?
@@ -134,8 +136,32 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var upstreamIdleTimeout: Int?
 
-    @Flag(help: "Serve a WebSocket echo endpoint at /echo (for conformance test runs only).")
+    @Flag(
+        help: ArgumentHelp(
+            "Serve a WebSocket echo endpoint at /echo (conformance runs on a loopback bridge without tokens only).",
+            visibility: .hidden))
     var echoEndpoint = false
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Allow a listener other machines can reach without TLS (tokens and PINs then cross the network in \
+            clear). (default: off: such a listener is refused)
+            """)
+    var allowPlaintext: Bool?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Serve /metrics to every peer, not only to this machine. (default: off)")
+    var metricsPublic: Bool?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Refuse to start when the token file or the TLS key can be read by the group or others \
+            (default: off: warn)
+            """)
+    var strictPermissions: Bool?
 
     @Option(help: ArgumentHelp("Development: serve the web page from this directory.", visibility: .hidden))
     var webRoot: String?
@@ -152,6 +178,9 @@ struct ServeCommand: AsyncParsableCommand {
         let level = logLevel ?? fileLevel ?? .info
         let logger = bootstrapLogging(level: level)
         var configuration = try settings(file)
+        for warning in try secretWarnings(file, configuration) {
+            logger.warning("\(warning)")
+        }
         let simulatorSettings = simulatorSettings(file)
         FileLimit.prepare(forConnections: configuration.maxConnections, logger: logger)
         // One registry for the process: libraries recording through the global factory land next to the bridge's
@@ -159,6 +188,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        // Refused combinations end here, before anything is started (the bridge would refuse them too).
+        if let refusal = configuration.refusal { try Self.fail(refusal) }
         // Bind everything before the group runs, so a busy port is an error (exit 2) and the ports are known.
         var services: [any Service] = []
         let simulator = simulatorSettings.map { InfinitySimulator(configuration: $0, logger: logger) }
@@ -173,19 +204,24 @@ struct ServeCommand: AsyncParsableCommand {
             port = try await bridge.bind()
         } catch {
             await simulator?.stop()
-            FileHandle.standardError.write(Data("pexbridge: \(error)\n".utf8))
-            throw ExitCode(2)
+            try Self.fail(error)
         }
         services += bridge.services
         services.append(
             Announcement(lines: announcement(configuration, port: port, simulator: simulator), logger: logger))
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Ceilings only: the engine bounds its own shutdown; a part that hangs must not keep the process alive.
+        groupConfiguration.maximumGracefulShutdownDuration = Self.shutdownCeiling
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: groupConfiguration).run()
         logger.notice("bridge stopped")
+    }
+
+    /// Says why the bridge cannot start and ends the command with status 2.
+    private static func fail(_ error: any Error) throws -> Never {
+        FileHandle.standardError.write(Data("pexbridge: \(error)\n".utf8))
+        throw ExitCode(2)
     }
 
     /// Starts the simulator (binding its port) and describes it as the bridge's embedded node.
@@ -239,7 +275,9 @@ struct ServeCommand: AsyncParsableCommand {
         let address =
             try listen
             ?? file.listen.map {
-                guard let a = ListenAddress(argument: $0) else { throw ValidationError("config: listen must be HOST:PORT") }
+                guard let a = ListenAddress(argument: $0) else {
+                    throw ValidationError("config: listen must be HOST:PORT")
+                }
                 return a
             } ?? Self.defaultListen
         c.host = address.host
@@ -247,7 +285,8 @@ struct ServeCommand: AsyncParsableCommand {
         set(&c.core.allowInsecureNodes, allowInsecureNodes ?? file.allow_insecure_nodes)
         set(&c.core.maxPINAttempts, pinAttempts ?? file.pin_attempts)
         c.core.authTokens = try TokenList.load(
-            arguments: tokens.isEmpty ? (file.tokens ?? []) : tokens, file: tokenFile ?? file.token_file,
+            arguments: (tokens.isEmpty ? (file.tokens ?? []) : tokens).map(\.entry),
+            file: tokenFile ?? file.token_file,
             environment: ProcessInfo.processInfo.environment["PEXBRIDGE_TOKENS"])
         if let rate = requestRate ?? file.request_rate {
             c.core.requestRate = rate
@@ -262,6 +301,8 @@ struct ServeCommand: AsyncParsableCommand {
         setSeconds(&c.idleTimeout, idleTimeout ?? file.idle_timeout)
         set(&c.outboxLimitBytes, outboxLimitBytes ?? file.outbox_limit_bytes)
         c.echoEndpoint = echoEndpoint || (file.echo_endpoint ?? false)
+        set(&c.allowPlaintext, allowPlaintext ?? file.allow_plaintext)
+        set(&c.metricsPublic, metricsPublic ?? file.metrics_public)
         c.webRoot = webRoot
         c.infinity.trustRootsPEMFile = nodeCaFile ?? file.node_ca_file
         setSeconds(&c.infinity.eventStreamIdleTimeout, upstreamIdleTimeout ?? file.upstream_idle_timeout)
@@ -273,6 +314,27 @@ struct ServeCommand: AsyncParsableCommand {
         guard c.core.maxPINAttempts >= 1 else { throw ValidationError("--pin-attempts must be at least 1") }
         guard c.core.requestRate > 0 else { throw ValidationError("--request-rate must be positive") }
         return c
+    }
+
+    /// What to warn about secrets kept where others can read them; throws instead under `--strict-permissions`.
+    func secretWarnings(_ file: ConfigFile, _ configuration: ServerConfiguration) throws -> [String] {
+        var warnings: [String] = []
+        if file.tokens != nil {
+            warnings.append(
+                "config: \"tokens\" puts client secrets in the configuration file; keep them in token_file or "
+                    + "PEXBRIDGE_TOKENS (the configuration can then be readable by all)")
+        }
+        let strict = strictPermissions ?? file.strict_permissions ?? false
+        let secrets = [("token file", tokenFile ?? file.token_file), ("TLS key", configuration.tls?.privateKeyPath)]
+        for case (let what, let path?) in secrets {
+            guard let mode = SecretFile.exposedMode(path) else { continue }
+            let message =
+                "\(what) \(path) can be read by \(mode & 0o004 != 0 ? "every user" : "its group") (mode "
+                + "\(String(mode & 0o777, radix: 8))): chmod 600 it"
+            if strict { throw ValidationError(message + " (--strict-permissions)") }
+            warnings.append(message)
+        }
+        return warnings
     }
 
     /// Overrides a default only when the command line or the file gave a value.
@@ -317,7 +379,7 @@ struct ConfigFile: Decodable {
     var simulate: Bool?
     var demo_activity: Bool?
     var allow_insecure_nodes: Bool?
-    var tokens: [String]?
+    var tokens: [TokenArgument]?
     var token_file: String?
     var tls_cert: String?
     var tls_key: String?
@@ -335,6 +397,9 @@ struct ConfigFile: Decodable {
     var replay_depth: Int?
     var upstream_idle_timeout: Int?
     var echo_endpoint: Bool?
+    var allow_plaintext: Bool?
+    var metrics_public: Bool?
+    var strict_permissions: Bool?
 
     init() {}
 
@@ -346,7 +411,9 @@ struct ConfigFile: Decodable {
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             let known = Set(Mirror(reflecting: ConfigFile()).children.compactMap(\.label))
             let unknown = object.keys.filter { !known.contains($0) }.sorted()
-            if !unknown.isEmpty { throw ValidationError("config: unknown setting(s) \(unknown.joined(separator: ", "))") }
+            if !unknown.isEmpty {
+                throw ValidationError("config: unknown setting(s) \(unknown.joined(separator: ", "))")
+            }
         }
         do {
             return try JSONDecoder().decode(ConfigFile.self, from: data)
@@ -368,5 +435,33 @@ extension SimulatedRoom {
         if guestsWaitForHost { parts.append("guests wait for a host") }
         if locked { parts.append("locked") }
         return parts.joined(separator: "; ")
+    }
+}
+
+/// A `SECRET:ROLE` from `--token` or the config file: its description never shows the secret (ArgumentParser
+/// and error messages may print parsed values).
+struct TokenArgument: ExpressibleByArgument, Decodable, CustomStringConvertible, CustomReflectable, Sendable {
+    let entry: String
+
+    init?(argument: String) {
+        entry = argument
+    }
+
+    init(from decoder: any Decoder) throws {
+        entry = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    var description: String { "<redacted>:\(entry.split(separator: ":").last ?? "")" }
+    var customMirror: Mirror { Mirror(self, children: []) }
+}
+
+/// Permission checks for files holding secrets.
+enum SecretFile {
+    /// The file's mode when its group or others may read it, else nil (also when it cannot be examined: reading
+    /// it reports that).
+    static func exposedMode(_ path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o044 != 0 ? info.st_mode : nil
     }
 }

@@ -12,7 +12,7 @@ struct SimulateCommand: AsyncParsableCommand {
     var listen = ListenAddress(host: "127.0.0.1", port: 8081)
 
     @Option(help: "Seconds a token lives without refresh.")
-    var tokenExpiry = 120
+    var tokenExpiry = Int(SimulatorConfiguration.demo().tokenExpiry.components.seconds)
 
     @Flag(help: "Scripted participants join, leave, mute and chat in every room.")
     var activity = false

@@ -54,13 +54,14 @@ struct SecurityTests {
     }
 
     @Test func aDisallowedBrowserOriginIsRefusedBeforeAnyMessage() async throws {
-        let bridge = try await TestBridge.start { $0.allowedOrigins = ["https://console.example.com"] }
+        // Extra origins need tokens (a bridge refuses them without: see HardeningTests).
+        let bridge = try await secured { $0.allowedOrigins = ["https://console.example.com"] }
         #expect(try await upgradeStatus(port: bridge.port, origin: "https://evil.example.net") == 403)
         #expect(try await upgradeStatus(port: bridge.port, origin: "null") == 403)
         #expect(try await upgradeStatus(port: bridge.port, origin: "https://console.example.com") == 101)
         #expect(try await upgradeStatus(port: bridge.port, origin: nil) == 101)
         // Scripts and remote controls (no browser Origin) still get in.
-        let scripted = try await BridgeConnection.connect(url: bridge.url)
+        let scripted = try await BridgeConnection.connect(url: bridge.url, token: Self.controller)
         #expect(try await scripted.request(.ping) == .success(.empty))
         await scripted.close()
         await bridge.stop()
@@ -82,7 +83,7 @@ struct SecurityTests {
     }
 
     @Test func anAsteriskAllowsEveryOrigin() async throws {
-        let bridge = try await TestBridge.start { $0.allowedOrigins = ["*"] }
+        let bridge = try await secured { $0.allowedOrigins = ["*"] }
         #expect(try await upgradeStatus(port: bridge.port, origin: "https://dashboard.example.org") == 101)
         await bridge.stop()
     }

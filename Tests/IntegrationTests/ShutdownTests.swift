@@ -37,7 +37,8 @@ struct ShutdownTests {
         let configuration = TestBridge.configuration { $0.port = first.port }
         await #expect(throws: BridgeStartError.self) { _ = try await BridgeHarness.bind(configuration, logs: logs) }
         let started = try #require(logs.all.first { $0.contains("Infinity simulator listening") })
-        let simulatorPort = try #require(started.split(separator: "port=").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        let simulatorPort = try #require(
+            started.split(separator: "port=").last.flatMap { Int($0.prefix { $0.isNumber }) })
         #expect(logs.all.contains { $0.contains("Infinity simulator stopped") })
         await #expect(throws: (any Error).self) {
             try await httpRequest(port: simulatorPort, method: "GET", path: "/_simulator/rooms")

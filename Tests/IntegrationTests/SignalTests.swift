@@ -111,7 +111,8 @@ struct SignalTests {
     }
 
     @Test func sigtermWithAClientInARoomTellsItBridgeShutdownAndReleasesTheSessionUpstream() async throws {
-        let serve = try ServeProcess(arguments: ["serve", "--simulate", "--listen", "127.0.0.1:0", "--log-level", "debug"])
+        let serve = try ServeProcess(
+            arguments: ["serve", "--simulate", "--listen", "127.0.0.1:0", "--log-level", "debug"])
         let guardTask = watchdog(serve.process)
         defer { guardTask.cancel() }
         let ready = try await offThePool { serve.readUntilLine(startingWith: "web page: ") }

@@ -81,8 +81,40 @@ func withTestBridge<T: Sendable>(
 
 /// A WebSocket client that remembers everything it received.
 final class TestClient: Sendable {
+    /// What arrived, and who is waiting to hear that something did (so waits need no polling).
     final class Received: Sendable {
-        let messages = Mutex<[ServerMessage]>([])
+        private struct State {
+            var messages: [ServerMessage] = []
+            var watchers: [Int: AsyncStream<Void>.Continuation] = [:]
+            var nextWatcher = 0
+        }
+
+        private let state = Mutex(State())
+
+        var messages: [ServerMessage] { state.withLock { $0.messages } }
+
+        func append(_ message: ServerMessage) {
+            let watchers = state.withLock { state in
+                state.messages.append(message)
+                return Array(state.watchers.values)
+            }
+            for watcher in watchers { watcher.yield() }
+        }
+
+        /// A stream that ticks after every arrival from now on, until ``unwatch(_:)``.
+        func watch() -> (id: Int, changes: AsyncStream<Void>) {
+            let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            let id = state.withLock { state in
+                state.nextWatcher += 1
+                state.watchers[state.nextWatcher] = continuation
+                return state.nextWatcher
+            }
+            return (id, changes)
+        }
+
+        func unwatch(_ id: Int) {
+            state.withLock { $0.watchers.removeValue(forKey: id) }?.finish()
+        }
     }
 
     let connection: BridgeConnection
@@ -94,12 +126,12 @@ final class TestClient: Sendable {
         let received = self.received
         pump = Task {
             for await incoming in connection.incoming {
-                if case .message(let m) = incoming { received.messages.withLock { $0.append(m) } }
+                if case .message(let m) = incoming { received.append(m) }
             }
         }
     }
 
-    var messages: [ServerMessage] { received.messages.withLock { $0 } }
+    var messages: [ServerMessage] { received.messages }
 
     var events: [SessionEvent] { messages.compactMap { if case .event(let e) = $0 { e } else { nil } } }
 
@@ -130,23 +162,45 @@ final class TestClient: Sendable {
         try await session(.join(JoinParameters(node: "simulator", alias: alias, displayName: name, pin: pin)))
     }
 
-    /// Waits (bounded) for a message that matches.
+    /// Waits for a message that matches: woken by each arrival, no polling; the timeout is only a ceiling.
     @discardableResult
-    func waitFor(timeout: Duration = .seconds(15), _ match: @escaping (ServerMessage) -> Bool) async throws -> ServerMessage {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let m = messages.first(where: match) { return m }
-            try await Task.sleep(for: .milliseconds(10))
+    func waitFor(
+        timeout: Duration = .seconds(15), _ match: @escaping (ServerMessage) -> Bool
+    ) async throws -> ServerMessage {
+        let received = self.received
+        // Watch before the first look, so a message arriving in between still wakes the loop.
+        let (id, changes) = received.watch()
+        let found = await withTaskGroup(of: Void.self) { group -> ServerMessage? in
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                received.unwatch(id)
+            }
+            defer { group.cancelAll() }
+            if let m = received.messages.first(where: match) { return m }
+            for await _ in changes {
+                if let m = received.messages.first(where: match) { return m }
+            }
+            return nil
         }
-        Issue.record("timed out waiting for a message; got \(messages.map(\.type.rawValue))")
-        throw CancellationError()
+        received.unwatch(id)
+        guard let found else {
+            Issue.record("timed out waiting for a message; got \(messages.map(\.type.rawValue))")
+            throw CancellationError()
+        }
+        return found
     }
 
     /// Waits for a state event of `session` reaching `state`.
     @discardableResult
-    func waitForState(_ session: String, _ state: SessionState, timeout: Duration = .seconds(15)) async throws -> StateChange {
+    func waitForState(
+        _ session: String, _ state: SessionState, timeout: Duration = .seconds(15)
+    ) async throws -> StateChange {
         let m = try await waitFor(timeout: timeout) {
-            if case .event(let e) = $0, e.session == session, case .state(let c) = e.payload { c.state == state } else { false }
+            if case .event(let e) = $0, e.session == session, case .state(let c) = e.payload {
+                c.state == state
+            } else {
+                false
+            }
         }
         guard case .event(let e) = m, case .state(let change) = e.payload else { throw CancellationError() }
         return change

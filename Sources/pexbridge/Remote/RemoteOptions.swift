@@ -1,11 +1,13 @@
 import ArgumentParser
+import BridgeServer
 import Foundation
 import NIOSSL
 
 /// Where the bridge is and how to authenticate: the options every remote-control subcommand takes.
 struct RemoteOptions: ParsableArguments {
     /// The default bridge address: the loopback listener of `pexbridge serve`.
-    static let defaultURL = "ws://127.0.0.1:8080/ws"
+    static let defaultURL =
+        "ws://\(ListenAddress(host: ServerConfiguration.defaults.host, port: ServerConfiguration.defaults.port))/ws"
     /// The environment variable holding the client token.
     static let tokenEnvironmentVariable = "PEXBRIDGE_TOKEN"
 
@@ -13,7 +15,8 @@ struct RemoteOptions: ParsableArguments {
     var url = RemoteOptions.defaultURL
 
     @Option(help: ArgumentHelp(
-        "Trust only the CA certificates in this PEM file for a wss:// bridge (private PKI); without it the system's trust store is used.",
+        "Trust only the CA certificates in this PEM file for a wss:// bridge (private PKI); "
+            + "without it the system's trust store is used.",
         valueName: "PEM"))
     var caFile: String?
 
@@ -23,7 +26,8 @@ struct RemoteOptions: ParsableArguments {
     var serverName: String?
 
     @Option(help: ArgumentHelp(
-        "A file whose first line (blank lines and # comments skipped) is the client token. Preferred, like PEXBRIDGE_TOKEN.",
+        "A file whose first line (blank lines and # comments skipped) is the client token. "
+            + "Preferred, like PEXBRIDGE_TOKEN.",
         valueName: "FILE"))
     var tokenFile: String?
 
@@ -43,10 +47,13 @@ struct RemoteOptions: ParsableArguments {
         if serverName != nil && !lower.hasPrefix("wss://") { throw ValidationError("--server-name needs a wss:// URL") }
         if lower.hasPrefix("wss://") && serverName == nil, let host = URL(string: url)?.host, Self.isIPAddress(host) {
             throw ValidationError(
-                "a wss:// URL with an IP address needs --server-name (the name in the bridge's certificate), or use that name in the URL")
+                "a wss:// URL with an IP address needs --server-name (the name in the bridge's certificate), "
+                    + "or use that name in the URL")
         }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
-        guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+        guard timeout > 0 && timeout <= 86_400 else {
+            throw ValidationError("--timeout must be between 0 and 86400 seconds")
+        }
     }
 
     /// True for an IPv4 or IPv6 literal (brackets allowed), which TLS cannot send as a server name.
@@ -61,10 +68,31 @@ struct RemoteOptions: ParsableArguments {
     /// `--timeout` as a duration.
     var timeoutDuration: Duration { .milliseconds(Int((timeout * 1000).rounded(.up))) }
 
-    /// The token from --token, --token-file or PEXBRIDGE_TOKEN (in that order), if any.
+    /// The token from --token, --token-file or PEXBRIDGE_TOKEN (in that order), if any; refused when it would go
+    /// over plain `ws://` to another machine (anyone on the path could read it).
     func resolvedToken(environment: [String: String] = ProcessInfo.processInfo.environment) throws(RemoteFailure)
         -> ClientToken?
     {
+        let token = try foundToken(environment: environment)
+        if token != nil, url.lowercased().hasPrefix("ws://"), let host = URL(string: url)?.host,
+            !Self.isLoopbackHost(host)
+        {
+            throw .input(
+                "refusing to send the token over ws:// to \(host): it would cross the network in clear; use wss://")
+        }
+        return token
+    }
+
+    /// True for names and addresses of this machine: localhost, 127.0.0.0/8 and ::1.
+    static func isLoopbackHost(_ host: String) -> Bool {
+        var text = host.lowercased()
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if text == "localhost" || text == "::1" { return true }
+        var v4 = in_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 && text.hasPrefix("127.")
+    }
+
+    private func foundToken(environment: [String: String]) throws(RemoteFailure) -> ClientToken? {
         if let token {
             guard !token.secret.isEmpty else { throw .input("--token is empty") }
             return token

@@ -3,6 +3,7 @@ import BridgeClient
 import BridgeProtocol
 import Foundation
 import Synchronization
+import UnixSignals
 
 /// `pexbridge watch`: prints a session's (or every session's) events as they happen.
 struct WatchCommand: AsyncParsableCommand {
@@ -50,11 +51,10 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let interrupt = InterruptSignal()
-        defer { interrupt.cancel() }
+        // Caught from here on (the init returns once the handlers are registered), until the watch ends.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let slot = ClientSlot()
         let (options, session, json, since) = (self.remote, self.session, self.json, self.resumeFrom)
-        let signals = interrupt.received
         let ending = await withTaskGroup(of: Ending.self) { group in
             group.addTask {
                 for await _ in signals { return .interrupted }
@@ -119,6 +119,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
         }
         if Task.isCancelled { return .cancelled }
-        throw RemoteFailure(BridgeClientError.closed(code: client.connection.closeCode, reason: client.connection.closeReason))
+        let connection = client.connection
+        throw RemoteFailure(BridgeClientError.closed(code: connection.closeCode, reason: connection.closeReason))
     }
 }
