@@ -13,6 +13,12 @@ parts=("$@")
 for part in "${parts[@]}"; do
   case $part in
     swift)
+      # Python's `websockets` client checks that refused upgrades are readable HTTP (WebSocketTransportTests).
+      venv=${PEXBRIDGE_WEBSOCKETS_VENV:-/tmp/pexbridge-websockets-venv}
+      if ! "$venv/bin/python3" -c 'import websockets.sync.client' 2>/dev/null; then
+        python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check 'websockets>=13'
+      fi
+      export PEXBRIDGE_WEBSOCKETS_PYTHON=$venv/bin/python3 PEXBRIDGE_REQUIRE_PYTHON_WEBSOCKETS=1
       swift build --build-tests
       # The suite runs many bridges and sockets at once: lift the soft open-file limit (often 1,024) to the hard one.
       ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

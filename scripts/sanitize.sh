@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The Swift suite under a sanitizer, in its own build folder (.build-thread / .build-address):
+#
+#   scripts/sanitize.sh thread|address [swift test arguments…]
+#
+# No test is excluded. libwebsockets and Debian's system libraries are not instrumented; only Swift code
+# (the project's and its packages') is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:?usage: scripts/sanitize.sh thread|address}
+shift
+case $kind in thread|address) ;; *) echo "sanitize.sh: thread or address, not $kind" >&2; exit 64 ;; esac
+./scripts/install-deps.sh --test
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+venv=${PEXBRIDGE_WEBSOCKETS_VENV:-/tmp/pexbridge-websockets-venv}
+[ -x "$venv/bin/python3" ] && export PEXBRIDGE_WEBSOCKETS_PYTHON=$venv/bin/python3
+swift build --build-tests --sanitize="$kind" --scratch-path ".build-$kind"
+# halt_on_error: a report fails the run instead of scrolling past.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1}
+swift test --skip-build --sanitize="$kind" --scratch-path ".build-$kind" --parallel "$@"
