@@ -17,13 +17,24 @@ public struct ConnectionPolicy: Sendable {
     /// Longest time `release()` waits for `release_token`.
     public var releaseTimeout: Duration = .seconds(3)
 
+    /// The range a node-provided token lifetime (`expires`, seconds) is clamped to before it sets any timer: a
+    /// hostile or broken node's `expires: 0` must not make the bridge refresh in a tight loop, nor a huge value
+    /// stop refreshing.
+    public static let tokenLifetimeRange: ClosedRange<Int> = 10...86_400
+
+    /// The defaults above.
     public init() {}
 
+    /// The defaults, with the given rules replaced (each default is the property's own initial value).
     public init(
-        refreshFraction: Double = 1.0 / 3, refreshRetryInitial: Duration = .milliseconds(200),
-        refreshRetryMax: Duration = .seconds(10), reconnectInitial: Duration = .milliseconds(250),
-        reconnectMax: Duration = .seconds(5), jitter: Double = 0.2, giveUpAfter: Duration = .seconds(30),
-        releaseTimeout: Duration = .seconds(3)
+        refreshFraction: Double = ConnectionPolicy().refreshFraction,
+        refreshRetryInitial: Duration = ConnectionPolicy().refreshRetryInitial,
+        refreshRetryMax: Duration = ConnectionPolicy().refreshRetryMax,
+        reconnectInitial: Duration = ConnectionPolicy().reconnectInitial,
+        reconnectMax: Duration = ConnectionPolicy().reconnectMax,
+        jitter: Double = ConnectionPolicy().jitter,
+        giveUpAfter: Duration = ConnectionPolicy().giveUpAfter,
+        releaseTimeout: Duration = ConnectionPolicy().releaseTimeout
     ) {
         self.refreshFraction = refreshFraction
         self.refreshRetryInitial = refreshRetryInitial

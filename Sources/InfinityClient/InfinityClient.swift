@@ -39,7 +39,7 @@ public final class InfinityClient: Sendable {
         var http = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
-            timeout: .init(connect: configuration.connectTimeout.timeAmount, read: nil)
+            timeout: .init(connect: TimeAmount(configuration.connectTimeout), read: nil)
         )
         http.httpVersion = .http1Only
         http.connectionPool.retryConnectionEstablishment = false
@@ -129,8 +129,12 @@ public final class InfinityClient: Sendable {
             logger.debug(
                 "infinity retrying after upstream error",
                 metadata: metadata(call).merging(
-                    ["infinity.status": "\(response.status)", "infinity.attempt": "\(attempt)", "infinity.delay": "\(delay)"],
-                    uniquingKeysWith: { $1 })
+                    [
+                        "infinity.status": "\(response.status)", "infinity.attempt": "\(attempt)",
+                        "infinity.delay": "\(delay)",
+                    ],
+                    uniquingKeysWith: { $1 }
+                )
             )
             do {
                 try await Task.sleep(for: delay)
@@ -194,18 +198,25 @@ public final class InfinityClient: Sendable {
         do {
             // AHC's deadline does not bound the body, so the whole exchange runs under one timeout.
             let response = try await withTimeout(timeout) {
-                let response = try await http.execute(request, timeout: timeout.timeAmount, logger: logger)
+                let response = try await http.execute(request, timeout: TimeAmount(timeout), logger: logger)
                 let body = try await response.body.collect(upTo: limit)
                 return RawResponse(
-                    status: Int(response.status.code), reason: response.status.reasonPhrase, body: Array(buffer: body))
+                    status: Int(response.status.code),
+                    reason: response.status.reasonPhrase,
+                    body: Array(buffer: body)
+                )
             }
             let elapsed = ContinuousClock.now - started
             logMetadata["infinity.status"] = "\(response.status)"
             logMetadata["infinity.elapsed"] = "\(elapsed)"
             logger.debug("infinity response", metadata: logMetadata)
-            configuration.requestObserver?(UpstreamRequestRecord(
-                endpoint: call.endpoint,
-                outcome: (200..<300).contains(response.status) ? "ok" : "http_\(response.status)", duration: elapsed))
+            configuration.requestObserver?(
+                UpstreamRequestRecord(
+                    endpoint: call.endpoint,
+                    outcome: (200..<300).contains(response.status) ? "ok" : "http_\(response.status)",
+                    duration: elapsed
+                )
+            )
             return response
         } catch {
             let mapped = Self.map(error)
@@ -213,8 +224,13 @@ public final class InfinityClient: Sendable {
             logMetadata["infinity.error"] = "\(mapped)"
             logMetadata["infinity.elapsed"] = "\(elapsed)"
             logger.debug("infinity request failed", metadata: logMetadata)
-            configuration.requestObserver?(UpstreamRequestRecord(
-                endpoint: call.endpoint, outcome: mapped.outcomeName, duration: elapsed))
+            configuration.requestObserver?(
+                UpstreamRequestRecord(
+                    endpoint: call.endpoint,
+                    outcome: mapped.outcomeName,
+                    duration: elapsed
+                )
+            )
             throw Self.staleConnection(error) ?? mapped
         }
     }

@@ -1,6 +1,7 @@
 /// Settings for an `InfinityClient`.
 public struct InfinityClientConfiguration: Sendable {
-    /// Time allowed for one request, from sending to the last body byte (for the event stream: until the response head).
+    /// Time allowed for one request, from sending to the last body byte (for the event stream: until the response
+    /// head).
     public var requestTimeout: Duration = .seconds(10)
     /// Time allowed to open a TCP (and TLS) connection.
     public var connectTimeout: Duration = .seconds(5)
@@ -24,11 +25,17 @@ public struct InfinityClientConfiguration: Sendable {
     /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.
     public var requestObserver: (@Sendable (UpstreamRequestRecord) -> Void)?
 
+    /// The defaults above.
     public init() {}
 
+    /// The defaults, with the given settings replaced (each default is the property's own initial value).
     public init(
-        requestTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(5), retriesForIdempotent: Int = 2,
-        retryBackoff: Duration = .milliseconds(250), trustRootsPEMFile: String? = nil, userAgent: String = "pexbridge"
+        requestTimeout: Duration = InfinityClientConfiguration().requestTimeout,
+        connectTimeout: Duration = InfinityClientConfiguration().connectTimeout,
+        retriesForIdempotent: Int = InfinityClientConfiguration().retriesForIdempotent,
+        retryBackoff: Duration = InfinityClientConfiguration().retryBackoff,
+        trustRootsPEMFile: String? = InfinityClientConfiguration().trustRootsPEMFile,
+        userAgent: String = InfinityClientConfiguration().userAgent
     ) {
         self.requestTimeout = requestTimeout
         self.connectTimeout = connectTimeout
