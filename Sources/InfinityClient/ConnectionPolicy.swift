@@ -16,6 +16,12 @@ public struct ConnectionPolicy: Sendable {
     public var giveUpAfter: Duration = .seconds(30)
     /// Longest time `release()` waits for `release_token`.
     public var releaseTimeout: Duration = .seconds(3)
+    /// Most updates the consumer of `updates` may fall behind; past it the event stream is stopped and reopened
+    /// later (with a full roster), so a node that floods events cannot grow the backlog without bound.
+    public var maxPendingUpdates: Int = 10_000
+    /// Most events a roster sync (`participant_sync_begin` ... `participant_sync_end`) may carry; past it the
+    /// stream is reopened, so a sync that never ends cannot make consumers buffer without bound.
+    public var maxRosterSyncEvents: Int = 20_000
 
     /// The range a node-provided token lifetime (`expires`, seconds) is clamped to before it sets any timer: a
     /// hostile or broken node's `expires: 0` must not make the bridge refresh in a tight loop, nor a huge value
@@ -34,7 +40,9 @@ public struct ConnectionPolicy: Sendable {
         reconnectMax: Duration = ConnectionPolicy().reconnectMax,
         jitter: Double = ConnectionPolicy().jitter,
         giveUpAfter: Duration = ConnectionPolicy().giveUpAfter,
-        releaseTimeout: Duration = ConnectionPolicy().releaseTimeout
+        releaseTimeout: Duration = ConnectionPolicy().releaseTimeout,
+        maxPendingUpdates: Int = ConnectionPolicy().maxPendingUpdates,
+        maxRosterSyncEvents: Int = ConnectionPolicy().maxRosterSyncEvents
     ) {
         self.refreshFraction = refreshFraction
         self.refreshRetryInitial = refreshRetryInitial
@@ -44,5 +52,7 @@ public struct ConnectionPolicy: Sendable {
         self.jitter = jitter
         self.giveUpAfter = giveUpAfter
         self.releaseTimeout = releaseTimeout
+        self.maxPendingUpdates = maxPendingUpdates
+        self.maxRosterSyncEvents = maxRosterSyncEvents
     }
 }

@@ -51,12 +51,6 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         case finish(ConnectionEndReason)
     }
 
-    /// Why the stream was reopened without the node closing it.
-    enum ResyncCause: Sendable, Equatable {
-        /// Nothing arrived for `eventStreamIdleTimeout`.
-        case idle
-    }
-
     private enum RefreshState: Sendable, Equatable {
         /// The next refresh is due at the `refresh` timer.
         case scheduled
@@ -69,9 +63,9 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
     private enum StreamState: Sendable, Equatable {
         /// Stream `generation` is being opened (no answer yet).
         case opening(generation: Int)
-        /// Stream `generation` is open; `synced` once it delivered a whole roster; `unsyncedEvents` counts the
-        /// events since the last `participant_sync_begin` that has not ended yet.
-        case open(generation: Int, synced: Bool)
+        /// Stream `generation` is open; `synced` once it delivered a whole roster; `syncing` counts the events
+        /// since a `participant_sync_begin` that has not ended yet (nil outside a sync).
+        case open(generation: Int, synced: Bool, syncing: Int?)
         /// Waiting for the `reconnect` timer.
         case waiting
     }
@@ -156,7 +150,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
     func isReading(generation: Int) -> Bool {
         guard case .running(let running) = state else { return false }
         switch running.stream {
-        case .opening(let current), .open(let current, _): return current == generation
+        case .opening(let current), .open(let current, _, _): return current == generation
         case .waiting: return false
         }
     }
@@ -269,7 +263,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
             return end(.remoteDisconnect(message))
         case .cancelled:
             return []
-        case .unreachable, .timeout, .invalidRole, .http, .badResponse, .connectionClosed:
+        case .unreachable, .timeout, .invalidRole, .http, .badResponse, .connectionClosed, .invalidAlias:
             break
         }
         let failed = Action.emit(.health(.tokenRefreshFailed(attempt: attempt)))
@@ -289,7 +283,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
     mutating func streamOpened(generation opened: Int, at now: Duration) -> [Action] {
         guard case .running(var running) = state, case .opening(let current) = running.stream, current == opened
         else { return [] }
-        running.stream = .open(generation: opened, synced: false)
+        running.stream = .open(generation: opened, synced: false, syncing: nil)
         state = .running(running)
         var actions: [Action] = [.emit(.health(.ok))]
         if let idleTimeout { actions.append(arm(.idleWatchdog, at: now + idleTimeout)) }
@@ -298,13 +292,24 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
 
     /// Stream `generation` delivered `event`.
     mutating func streamEvent(_ event: InfinityEvent, generation delivering: Int, at now: Duration) -> [Action] {
-        guard case .running(var running) = state, case .open(let current, _) = running.stream, current == delivering
+        guard case .running(var running) = state, case .open(let current, let synced, let syncing) = running.stream,
+            current == delivering
         else { return [] }
+        if let syncing, syncing >= policy.maxRosterSyncEvents, event != .participantSyncEnd {
+            // A roster sync that never ends (a hostile or broken node) would make every consumer buffer without
+            // bound: drop the event and reopen the stream, which starts a new sync; not a healthy stream.
+            return [.stop(.stream)] + streamLost(failure: nil, at: now, healthy: false)
+        }
         var actions: [Action] = [.emit(.event(event))]
         switch event {
-        case .participantSyncEnd:
-            running.stream = .open(generation: current, synced: true)
+        case .participantSyncBegin:
+            running.stream = .open(generation: current, synced: synced, syncing: 0)
             state = .running(running)
+            return actions
+        case .participantSyncEnd:
+            running.stream = .open(generation: current, synced: true, syncing: nil)
+            state = .running(running)
+            return actions
         case .refreshToken:
             guard case .inFlight = running.refresh else {
                 actions.append(disarm(.refresh))
@@ -319,8 +324,12 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
             return actions + end(.remoteDisconnect(reason))
         case .participantCreate(let participant), .participantUpdate(let participant):
             if participant.uuid == participantUUID { actions += changeRole(to: participant.role) }
-        case .participantSyncBegin, .participantDelete, .conferenceUpdate, .messageReceived, .other:
+        case .participantDelete, .conferenceUpdate, .messageReceived, .other:
             break
+        }
+        if let syncing {
+            running.stream = .open(generation: current, synced: synced, syncing: syncing + 1)
+            state = .running(running)
         }
         return actions
     }
@@ -329,12 +338,25 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
     mutating func streamEnded(generation ended: Int, failure: InfinityError?, at now: Duration) -> [Action] {
         guard case .running(let running) = state else { return [] }
         switch running.stream {
-        case .opening(let current), .open(let current, _):
+        case .opening(let current), .open(let current, _, _):
             guard current == ended else { return [] }
         case .waiting:
             return []
         }
         return streamLost(failure: failure, at: now)
+    }
+
+    /// The consumer of the updates fell `ConnectionPolicy.maxPendingUpdates` behind at `now`: stop reading (an
+    /// endless stream must not grow its backlog without bound) and reopen the stream later, which sends the whole
+    /// roster again. Not a healthy stream, so a consumer that stays stuck runs into the give-up window.
+    mutating func consumerOverrun(at now: Duration) -> [Action] {
+        guard case .running(let running) = state else { return [] }
+        switch running.stream {
+        case .opening, .open:
+            return [.stop(.stream)] + streamLost(failure: nil, at: now, healthy: false)
+        case .waiting:
+            return []
+        }
     }
 
     /// `release()` was called at `now`: stop everything, send `release_token`, end with `.released`.
@@ -372,10 +394,12 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
 
     // MARK: Transitions
 
-    private mutating func streamLost(failure: InfinityError?, at now: Duration) -> [Action] {
+    /// The current stream is gone (`failure` nil: closed by the node); `healthy: false` when it was stopped for
+    /// misbehaving, which never resets the backoff.
+    private mutating func streamLost(failure: InfinityError?, at now: Duration, healthy: Bool = true) -> [Action] {
         guard case .running(var running) = state else { return [] }
         var synced = false
-        if case .open(_, let wasSynced) = running.stream { synced = wasSynced }
+        if case .open(_, let wasSynced, _) = running.stream { synced = wasSynced && healthy }
         switch failure {
         case .invalidToken?:
             return end(
@@ -386,7 +410,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
             return end(.remoteDisconnect(message))
         case .cancelled?:
             return []
-        case nil, .unreachable?, .timeout?, .invalidRole?, .http?, .badResponse?, .connectionClosed?:
+        case nil, .unreachable?, .timeout?, .invalidRole?, .http?, .badResponse?, .connectionClosed?, .invalidAlias?:
             break
         }
         if synced {

@@ -53,6 +53,7 @@ extension InfinityClient {
         onEvent: @escaping @Sendable (InfinityEvent) async -> EventDisposition
     ) async throws(InfinityError) {
         if let setupFailure { throw .unreachable(setupFailure) }
+        try validateAlias(alias)
         let call = Call(
             method: .GET,
             node: node,
@@ -73,7 +74,7 @@ extension InfinityClient {
 
         let http = self.http
         let logger = self.logger
-        let limit = configuration.maxResponseBytes
+        let limit = configuration.maxEventBytes
         let timeout = configuration.requestTimeout
         let response: HTTPClientResponse
         do {
@@ -84,7 +85,7 @@ extension InfinityClient {
             let mapped = Self.map(error)
             logger.debug(
                 "infinity request failed",
-                metadata: logMetadata.merging(["infinity.error": "\(mapped)"]) { $1 }
+                metadata: logMetadata.merging(["infinity.error": "\(mapped.logDescription)"]) { $1 }
             )
             throw mapped
         }
@@ -115,11 +116,14 @@ extension InfinityClient {
                             guard let event = InfinityEvent(message: message) else {
                                 logger.warning(
                                     "infinity event with malformed payload skipped",
-                                    metadata: ["infinity.event": "\(message.event)"]
+                                    metadata: ["infinity.event": "\(message.event.escapedForLog(limit: 64))"]
                                 )
                                 continue
                             }
-                            logger.trace("infinity event", metadata: ["infinity.event": "\(message.event)"])
+                            logger.trace(
+                                "infinity event",
+                                metadata: ["infinity.event": "\(message.event.escapedForLog(limit: 64))"]
+                            )
                             if await onEvent(event) == .stop { return }
                         }
                     }
@@ -144,7 +148,7 @@ extension InfinityClient {
             let mapped = Self.map(error)
             logger.debug(
                 "infinity event stream failed",
-                metadata: logMetadata.merging(["infinity.error": "\(mapped)"]) { $1 }
+                metadata: logMetadata.merging(["infinity.error": "\(mapped.logDescription)"]) { $1 }
             )
             throw mapped
         }

@@ -109,7 +109,7 @@ public final class InfinityClient: Sendable {
             "infinity.method": "\(call.method.rawValue)",
             "infinity.endpoint": "\(call.endpoint)",
             "infinity.node": "\(call.node)",
-            "infinity.alias": "\(call.alias)",
+            "infinity.alias": "\(call.alias.escapedForLog())",
             "infinity.headers": "\(headers.joined(separator: ","))",
         ]
     }
@@ -120,6 +120,7 @@ public final class InfinityClient: Sendable {
 
     /// Sends a call, retrying 502/503/504/529 a bounded number of times when it is idempotent.
     func send(_ call: Call) async throws(InfinityError) -> RawResponse {
+        try validateAlias(call.alias)
         let attempts = call.idempotent ? 1 + max(0, configuration.retriesForIdempotent) : 1
         var attempt = 1
         while true {
@@ -221,7 +222,7 @@ public final class InfinityClient: Sendable {
         } catch {
             let mapped = Self.map(error)
             let elapsed = ContinuousClock.now - started
-            logMetadata["infinity.error"] = "\(mapped)"
+            logMetadata["infinity.error"] = "\(mapped.logDescription)"
             logMetadata["infinity.elapsed"] = "\(elapsed)"
             logger.debug("infinity request failed", metadata: logMetadata)
             configuration.requestObserver?(

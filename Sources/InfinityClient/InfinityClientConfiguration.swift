@@ -22,6 +22,9 @@ public struct InfinityClientConfiguration: Sendable {
     public var eventStreamIdleTimeout: Duration? = .seconds(120)
     /// The largest response body accepted for a non-streaming call.
     public var maxResponseBytes: Int = 4 << 20
+    /// The largest single event (or line) accepted on an event stream; a bigger one ends the stream (which is
+    /// then reopened), so a hostile node cannot make the bridge hold megabytes per event.
+    public var maxEventBytes: Int = 256 << 10
     /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.
     public var requestObserver: (@Sendable (UpstreamRequestRecord) -> Void)?
 

@@ -17,6 +17,10 @@ public actor InfinityConnection {
     public nonisolated let updates: AsyncStream<ConnectionUpdate>
 
     typealias Machine = ConnectionStateMachine<SystemRandomNumberGenerator>
+    /// Room in `updates` beyond `maxPendingUpdates` for what follows an overrun: a stuck consumer sees at most one
+    /// reconnect cycle (a health update, the stream's first event) per backoff step until the give-up window
+    /// ends the connection, far fewer than this.
+    static let updateReserve = 256
     typealias Work = Machine.Work
 
     /// What the run loop does next: start or stop a child, or end.
@@ -46,6 +50,9 @@ public actor InfinityConnection {
     /// How to stop each running child early; children are owned by `run()`'s task group.
     private var stoppers: [Work: ChildStopper] = [:]
     private var liveChildren = 0
+    /// Set when an event left less than the reserve free in `updates`: the stream is stopped after the current
+    /// actions.
+    private var overrun = false
     /// The last reason the event stream was lost, for the reconnect log line.
     private var lastStreamFailure: InfinityError?
 
@@ -85,7 +92,12 @@ public actor InfinityConnection {
             idleTimeout: client.configuration.eventStreamIdleTimeout,
             random: SystemRandomNumberGenerator()
         )
-        (self.updates, self.continuation) = AsyncStream.makeStream(of: ConnectionUpdate.self)
+        // Bounded: past `maxPendingUpdates` the stream is stopped (see `emit`); the reserve above it keeps room for
+        // the health updates and the final `.ended` that follow, so `.ended` is never dropped.
+        (self.updates, self.continuation) = AsyncStream.makeStream(
+            of: ConnectionUpdate.self,
+            bufferingPolicy: .bufferingOldest(max(1, policy.maxPendingUpdates) + Self.updateReserve)
+        )
         (self.jobs, self.jobsContinuation) = AsyncStream.makeStream(of: Job.self)
         let jobsContinuation = self.jobsContinuation
         continuation.onTermination = { termination in
@@ -231,13 +243,38 @@ public actor InfinityConnection {
         liveChildren -= 1
     }
 
-    /// Carries out the machine's actions in order.
+    /// Carries out the machine's actions in order (and then the consumer overrun they caused, if any).
     private func apply(_ actions: [Machine.Action]) {
+        execute(actions)
+        while overrun {
+            overrun = false
+            execute(machine.consumerOverrun(at: time.now()))
+        }
+    }
+
+    private func execute(_ actions: [Machine.Action]) {
         for action in actions {
             switch action {
             case .emit(let update):
                 report(update)
-                continuation.yield(update)
+                switch continuation.yield(update) {
+                case .enqueued(let remaining):
+                    guard case .event = update, remaining < Self.updateReserve else { break }
+                    logger.warning(
+                        "infinity updates not consumed; pausing the event stream",
+                        metadata: ["infinity.pending": "\(policy.maxPendingUpdates)"]
+                    )
+                    overrun = true
+                case .dropped(let dropped):
+                    logger.error(
+                        "infinity update dropped",
+                        metadata: ["infinity.update": "\("\(dropped)".escapedForLog())"]
+                    )
+                case .terminated:
+                    break
+                @unknown default:
+                    break
+                }
             case .schedule(let timer, let deadline):
                 let time = self.time
                 spawn(.timer(timer)) {
@@ -270,12 +307,15 @@ public actor InfinityConnection {
                         try await client.releaseToken(node: node, alias: alias, token: token, timeout: timeout)
                         logger.debug("infinity release_token answered")
                     } catch {
-                        logger.info("infinity release_token failed", metadata: ["infinity.error": "\(error)"])
+                        logger.info(
+                            "infinity release_token failed",
+                            metadata: ["infinity.error": "\(error.logDescription)"]
+                        )
                     }
                     await self.releaseFinished()
                 }
             case .finish(let reason):
-                logger.info("infinity connection ended", metadata: ["infinity.reason": "\(reason)"])
+                logger.info("infinity connection ended", metadata: ["infinity.reason": "\(reason.logDescription)"])
                 continuation.yield(.ended(reason))
                 continuation.finish()
                 jobsContinuation.yield(.end)
@@ -296,7 +336,7 @@ public actor InfinityConnection {
                 "infinity event stream lost; reconnecting",
                 metadata: [
                     "infinity.attempt": "\(attempt)", "infinity.delay": "\(delay)",
-                    "infinity.error": "\(lastStreamFailure.map { "\($0)" } ?? "closed by node")",
+                    "infinity.error": "\(lastStreamFailure?.logDescription ?? "closed by node")",
                 ]
             )
         case .health(.tokenRefreshFailed(let attempt)):
@@ -320,7 +360,10 @@ public actor InfinityConnection {
             logger.debug("infinity token refreshed", metadata: ["infinity.expires": "\(refresh.expires)"])
             apply(machine.refreshSucceeded(refresh, at: now))
         case .failure(let error):
-            logger.debug("infinity token refresh attempt failed", metadata: ["infinity.error": "\(error)"])
+            logger.debug(
+                "infinity token refresh attempt failed",
+                metadata: ["infinity.error": "\(error.logDescription)"]
+            )
             apply(machine.refreshFailed(error, at: now))
         }
     }
@@ -358,7 +401,14 @@ public actor InfinityConnection {
     }
 
     private func streamEvent(_ event: InfinityEvent, generation: Int) -> EventDisposition {
-        apply(machine.streamEvent(event, generation: generation, at: time.now()))
+        let actions = machine.streamEvent(event, generation: generation, at: time.now())
+        if actions.first == .stop(.stream) {
+            logger.warning(
+                "infinity roster sync did not end; reopening the event stream",
+                metadata: ["infinity.limit": "\(policy.maxRosterSyncEvents)"]
+            )
+        }
+        apply(actions)
         return machine.isReading(generation: generation) ? .proceed : .stop
     }
 

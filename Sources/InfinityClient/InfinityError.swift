@@ -18,6 +18,9 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
     /// The `InfinityConnection` has already ended, so it holds no usable token.
     case connectionClosed
+    /// The conference alias cannot be sent (empty, over 256 bytes, only dots, or control characters); nothing was
+    /// sent. The text says which rule, never the alias.
+    case invalidAlias(String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,7 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badResponse(let detail): "bad response: \(detail)"
         case .cancelled: "cancelled"
         case .connectionClosed: "connection closed"
+        case .invalidAlias(let why): "invalid conference alias: \(why)"
         }
     }
 }
@@ -47,6 +51,7 @@ extension InfinityError {
         case .badResponse: "bad_response"
         case .cancelled: "cancelled"
         case .connectionClosed: "connection_closed"
+        case .invalidAlias: "invalid_alias"
         }
     }
 }

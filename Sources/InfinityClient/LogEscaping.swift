@@ -39,3 +39,21 @@ extension StringProtocol {
         }
     }
 }
+
+extension InfinityError {
+    /// The error for a log line: a node's own words in it are escaped and cut (`escapedForLog`).
+    var logDescription: String { description.escapedForLog() }
+}
+
+extension ConnectionEndReason {
+    /// The reason for a log line: a node's disconnect reason in it is escaped and cut (`escapedForLog`).
+    var logDescription: String {
+        switch self {
+        case .remoteDisconnect(let reason): "remoteDisconnect(\(reason.escapedForLog()))"
+        case .tokenExpired: "tokenExpired"
+        case .upstreamLost: "upstreamLost"
+        case .released: "released"
+        case .closed: "closed"
+        }
+    }
+}

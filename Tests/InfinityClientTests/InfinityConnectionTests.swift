@@ -89,7 +89,9 @@ struct ConnectionHarness {
     /// timer child that only starts sleeping after the test advanced the clock exactly to its deadline is still due
     /// (TestClock only wakes sleepers while advancing). The clock's reading never changes here.
     func waitUntil(
-        timeout: Duration = .seconds(10), _ what: String, _ condition: @escaping () async -> Bool
+        timeout: Duration = .seconds(10),
+        _ what: String,
+        _ condition: @escaping () async -> Bool
     ) async throws {
         let clock = self.clock
         try await InfinityClientTests.waitUntil(timeout: timeout, what) {
@@ -101,7 +103,9 @@ struct ConnectionHarness {
     /// Waits until `condition` holds for the updates so far (nudging the clock), returning them.
     @discardableResult
     func wait(
-        timeout: Duration = .seconds(10), _ what: String, until condition: @escaping ([ConnectionUpdate]) -> Bool
+        timeout: Duration = .seconds(10),
+        _ what: String,
+        until condition: @escaping ([ConnectionUpdate]) -> Bool
     ) async throws -> [ConnectionUpdate] {
         let recorder = self.recorder
         try await waitUntil(timeout: timeout, "\(what); got \(recorder.updates)") { condition(recorder.updates) }
@@ -278,7 +282,9 @@ extension [ConnectionUpdate] {
                 let updates = harness.recorder.updates
                 #expect(updates.dropLast().last == .event(.disconnect(reason: "Conference host ended the conference")))
                 #expect(server.requests(to: "release_token").isEmpty)
-                try await harness.waitUntil("the stream connection to close") { server.openConnections(serving: "events") == 0 }
+                try await harness.waitUntil("the stream connection to close") {
+                    server.openConnections(serving: "events") == 0
+                }
                 await #expect(throws: InfinityError.connectionClosed) { try await harness.connection.perform(.lock) }
             }
         }
@@ -531,7 +537,9 @@ extension [ConnectionUpdate] {
                 #expect(await harness.connection.activeTaskCount == 0)
                 try await harness.expectEnded(with: .released)
                 #expect(server.requests(to: "release_token").map { $0.header("token") } == ["after-refresh"])
-                try await harness.waitUntil("the stream connection to close") { server.openConnections(serving: "events") == 0 }
+                try await harness.waitUntil("the stream connection to close") {
+                    server.openConnections(serving: "events") == 0
+                }
                 await harness.connection.release()
                 #expect(harness.recorder.updates.endReasons == [.released])
             }
@@ -572,7 +580,9 @@ extension [ConnectionUpdate] {
                 await harness.connection.close()
                 try await harness.expectEnded(with: .closed)
                 #expect(server.requests(to: "release_token").isEmpty)
-                try await harness.waitUntil("the stream connection to close") { server.openConnections(serving: "events") == 0 }
+                try await harness.waitUntil("the stream connection to close") {
+                    server.openConnections(serving: "events") == 0
+                }
             }
         }
     }
