@@ -18,6 +18,7 @@ extension ErrorBody {
         case .cancelled: ErrorBody(.upstreamError, "the call to the conference node was cancelled")
         case .connectionClosed: ErrorBody(.invalidState, "the session's connection to the node has ended")
         case .invalidAlias(let why): ErrorBody(.badRequest, "this conference alias cannot be used: \(why)")
+        case .nodeNotAllowed: ErrorBody(.forbidden, "this bridge does not call that conference node")
         }
     }
 }

@@ -263,7 +263,8 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
             return end(.remoteDisconnect(message))
         case .cancelled:
             return []
-        case .unreachable, .timeout, .invalidRole, .http, .badResponse, .connectionClosed, .invalidAlias:
+        case .unreachable, .timeout, .invalidRole, .http, .badResponse, .connectionClosed, .invalidAlias,
+            .nodeNotAllowed:
             break
         }
         let failed = Action.emit(.health(.tokenRefreshFailed(attempt: attempt)))
@@ -410,7 +411,8 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
             return end(.remoteDisconnect(message))
         case .cancelled?:
             return []
-        case nil, .unreachable?, .timeout?, .invalidRole?, .http?, .badResponse?, .connectionClosed?, .invalidAlias?:
+        case nil, .unreachable?, .timeout?, .invalidRole?, .http?, .badResponse?, .connectionClosed?, .invalidAlias?,
+            .nodeNotAllowed?:
             break
         }
         if synced {

@@ -54,6 +54,7 @@ extension InfinityClient {
     ) async throws(InfinityError) {
         if let setupFailure { throw .unreachable(setupFailure) }
         try validateAlias(alias)
+        try await checkNode(node)
         let call = Call(
             method: .GET,
             node: node,

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// Client for the Pexip Infinity Client REST API v2 (one per process; it pools connections per node).
 public final class InfinityClient: Sendable {
@@ -11,6 +12,8 @@ public final class InfinityClient: Sendable {
     let http: HTTPClient
     /// Set when the configuration cannot be used (e.g. an unreadable trust-roots file); every call then fails.
     let setupFailure: String?
+    /// Nodes exempted at run time (the embedded simulator, whose port is known only once it runs).
+    private let exemptions = Mutex<Set<NodeAddress>>([])
 
     /// Creates a client; call `shutdown()` before dropping it.
     public init(configuration: InfinityClientConfiguration = .init(), logger: Logger) {
@@ -49,6 +52,27 @@ public final class InfinityClient: Sendable {
             configuration: http,
             backgroundActivityLogger: logger
         )
+    }
+
+    /// Always allows `node` (whatever `configuration.nodePolicy` says), e.g. the embedded simulator once its port
+    /// is known.
+    ///
+    /// - Parameter node: The node to allow; matched on host and port.
+    public func exempt(_ node: NodeAddress) {
+        _ = exemptions.withLock { $0.insert(node) }
+    }
+
+    /// Refuses a node the configured policy does not allow, before anything is sent to it. A host that does not
+    /// resolve is left to the connection attempt, which fails the same way.
+    func checkNode(_ node: NodeAddress) async throws(InfinityError) {
+        guard var policy = configuration.nodePolicy else { return }
+        policy.exemptNodes.formUnion(exemptions.withLock { $0 })
+        if policy.isListed(node) { return }
+        let classes = await NodeAddressPolicy.resolve(node.host)
+        guard classes.allSatisfy(policy.permits) else {
+            logger.warning("infinity node refused by the node policy", metadata: ["infinity.node": "\(node)"])
+            throw .nodeNotAllowed
+        }
     }
 
     /// Closes every pooled connection; the client cannot be used afterwards.
@@ -121,6 +145,7 @@ public final class InfinityClient: Sendable {
     /// Sends a call, retrying 502/503/504/529 a bounded number of times when it is idempotent.
     func send(_ call: Call) async throws(InfinityError) -> RawResponse {
         try validateAlias(call.alias)
+        try await checkNode(call.node)
         let attempts = call.idempotent ? 1 + max(0, configuration.retriesForIdempotent) : 1
         var attempt = 1
         while true {

@@ -25,6 +25,10 @@ public struct InfinityClientConfiguration: Sendable {
     /// The largest single event (or line) accepted on an event stream; a bigger one ends the stream (which is
     /// then reopened), so a hostile node cannot make the bridge hold megabytes per event.
     public var maxEventBytes: Int = 256 << 10
+    /// Which nodes may be called, judged after DNS resolution (see `NodeAddressPolicy`); a refused node fails
+    /// with `InfinityError.nodeNotAllowed` before anything is sent. nil: not enforced (the caller decides; the
+    /// bridge sets it from `--allow-insecure-nodes` and `--allow-node`).
+    public var nodePolicy: NodeAddressPolicy? = nil
     /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.
     public var requestObserver: (@Sendable (UpstreamRequestRecord) -> Void)?
 

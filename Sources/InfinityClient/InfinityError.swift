@@ -21,6 +21,9 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The conference alias cannot be sent (empty, over 256 bytes, only dots, or control characters); nothing was
     /// sent. The text says which rule, never the alias.
     case invalidAlias(String)
+    /// The node's addresses are not allowed by `InfinityClientConfiguration.nodePolicy` (loopback, private,
+    /// link-local, metadata or special, and not on the allow-list); nothing was sent. Carries no resolution detail.
+    case nodeNotAllowed
 
     public var description: String {
         switch self {
@@ -34,6 +37,7 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cancelled: "cancelled"
         case .connectionClosed: "connection closed"
         case .invalidAlias(let why): "invalid conference alias: \(why)"
+        case .nodeNotAllowed: "node not allowed by this bridge's node policy"
         }
     }
 }
@@ -52,6 +56,7 @@ extension InfinityError {
         case .cancelled: "cancelled"
         case .connectionClosed: "connection_closed"
         case .invalidAlias: "invalid_alias"
+        case .nodeNotAllowed: "node_not_allowed"
         }
     }
 }
