@@ -22,11 +22,10 @@ public struct ConnectionPolicy: Sendable {
     /// Most events a roster sync (`participant_sync_begin` ... `participant_sync_end`) may carry; past it the
     /// stream is reopened, so a sync that never ends cannot make consumers buffer without bound.
     public var maxRosterSyncEvents: Int = 20_000
-
-    /// The range a node-provided token lifetime (`expires`, seconds) is clamped to before it sets any timer: a
+    /// The range (seconds) a node-provided token lifetime (`expires`) is clamped to before it sets any timer: a
     /// hostile or broken node's `expires: 0` must not make the bridge refresh in a tight loop, nor a huge value
-    /// stop refreshing.
-    public static let tokenLifetimeRange: ClosedRange<Int> = 10...86_400
+    /// stop refreshing. Tests against a simulator with shorter tokens lower the floor.
+    public var tokenLifetimeRange: ClosedRange<Int> = 10...86_400
 
     /// The defaults above.
     public init() {}
@@ -42,7 +41,8 @@ public struct ConnectionPolicy: Sendable {
         giveUpAfter: Duration = ConnectionPolicy().giveUpAfter,
         releaseTimeout: Duration = ConnectionPolicy().releaseTimeout,
         maxPendingUpdates: Int = ConnectionPolicy().maxPendingUpdates,
-        maxRosterSyncEvents: Int = ConnectionPolicy().maxRosterSyncEvents
+        maxRosterSyncEvents: Int = ConnectionPolicy().maxRosterSyncEvents,
+        tokenLifetimeRange: ClosedRange<Int> = ConnectionPolicy().tokenLifetimeRange
     ) {
         self.refreshFraction = refreshFraction
         self.refreshRetryInitial = refreshRetryInitial
@@ -54,5 +54,6 @@ public struct ConnectionPolicy: Sendable {
         self.releaseTimeout = releaseTimeout
         self.maxPendingUpdates = maxPendingUpdates
         self.maxRosterSyncEvents = maxRosterSyncEvents
+        self.tokenLifetimeRange = tokenLifetimeRange
     }
 }

@@ -158,16 +158,13 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
     /// The delay between refreshes: `expires × refreshFraction`, with the lifetime clamped to
     /// `ConnectionPolicy.tokenLifetimeRange` so a node's `expires: 0` cannot make the bridge refresh in a loop.
     var refreshInterval: Duration {
-        let lifetime = Self.clampedLifetime(expires)
+        let lifetime = clampedLifetime(expires)
         return .nanoseconds(Int64((Double(lifetime) * policy.refreshFraction * 1e9).rounded()))
     }
 
-    /// A node-provided lifetime in seconds, clamped to `ConnectionPolicy.tokenLifetimeRange`.
-    static func clampedLifetime(_ seconds: Int) -> Int {
-        min(
-            max(seconds, ConnectionPolicy.tokenLifetimeRange.lowerBound),
-            ConnectionPolicy.tokenLifetimeRange.upperBound
-        )
+    /// A node-provided lifetime in seconds, clamped to `policy.tokenLifetimeRange`.
+    private func clampedLifetime(_ seconds: Int) -> Int {
+        min(max(seconds, policy.tokenLifetimeRange.lowerBound), policy.tokenLifetimeRange.upperBound)
     }
 
     // MARK: Inputs
@@ -181,7 +178,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
                 Running(
                     refresh: .scheduled,
                     stream: .opening(generation: generation),
-                    tokenExpiry: now + .seconds(Self.clampedLifetime(expires)),
+                    tokenExpiry: now + .seconds(clampedLifetime(expires)),
                     lostSince: now
                 )
             )
@@ -240,7 +237,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         }
         token = refresh.token
         expires = refresh.expires
-        running.tokenExpiry = startedAt + .seconds(Self.clampedLifetime(refresh.expires))
+        running.tokenExpiry = startedAt + .seconds(clampedLifetime(refresh.expires))
         running.refresh = .scheduled
         state = .running(running)
         var actions: [Action] = [arm(.refresh, at: now + refreshInterval)]

@@ -79,6 +79,11 @@ import Testing
         )
         var huge = Self.machine(expires: Int.max)
         #expect(huge.start(at: .zero).first == .schedule(.refresh, at: .seconds(8 * 3600)))
+        // The floor is the policy's: a simulator with 3 s tokens is refreshed every second.
+        var policy = Self.policy
+        policy.tokenLifetimeRange = 1...86_400
+        var short = Self.machine(expires: 3, policy: policy)
+        #expect(short.start(at: .zero).first == .schedule(.refresh, at: .seconds(1)))
     }
 
     @Test func failedRefreshesBackOffWithJitterUntilTheTokenExpires() {
