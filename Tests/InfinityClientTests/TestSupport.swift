@@ -159,3 +159,13 @@ extension [ConnectionUpdate] {
         compactMap { if case .ended(let reason) = $0 { return reason } else { return nil } }
     }
 }
+
+/// Suspends until the calling task is cancelled; no timer involved.
+func waitUntilCancelled() async {
+    let (stream, continuation) = AsyncStream<Never>.makeStream()
+    await withTaskCancellationHandler {
+        for await _ in stream {}
+    } onCancel: {
+        continuation.finish()
+    }
+}
