@@ -40,12 +40,13 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         case schedule(Timer, at: Duration)
         /// Stop `work` (a timer, a call, the stream); whatever it reports afterwards is ignored.
         case stop(Work)
-        /// Send `refresh_token` with `token`; the answer comes back as `refreshSucceeded`/`refreshFailed`.
+        /// Send `refresh_token` with the machine's `token`; the answer comes back as `refreshSucceeded` or
+        /// `refreshFailed`.
         case refreshNow
-        /// Open event stream number `generation` with `token`; it reports `streamOpened`, `streamEvent` and
-        /// `streamEnded` with that number.
+        /// Open event stream number `generation` with the machine's `token`; it reports `streamOpened`,
+        /// `streamEvent` and `streamEnded` with that number.
         case openStream(generation: Int)
-        /// Send `release_token` with `token`; the outcome comes back as `releaseFinished`.
+        /// Send `release_token` with the machine's `token`; the outcome comes back as `releaseFinished`.
         case releaseToken
         /// The connection is over: report `.ended(reason)` and end every piece of work.
         case finish(ConnectionEndReason)
@@ -230,7 +231,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         }
     }
 
-    /// `refresh_token` answered with a new token; `issuedAt` is when that call started.
+    /// `refresh_token` answered at `now` with a new token; its lifetime counts from when the call started.
     mutating func refreshSucceeded(_ refresh: TokenRefresh, at now: Duration) -> [Action] {
         guard case .running(var running) = state, case .inFlight(_, let startedAt) = running.refresh else {
             return []
