@@ -17,6 +17,8 @@ extension ErrorBody {
         case .badResponse(let why): ErrorBody(.upstreamError, "unexpected answer from the conference node: \(quoted(why))")
         case .cancelled: ErrorBody(.upstreamError, "the call to the conference node was cancelled")
         case .connectionClosed: ErrorBody(.invalidState, "the session's connection to the node has ended")
+        case .invalidAlias(let why): ErrorBody(.badRequest, "this conference alias cannot be used: \(why)")
+        case .nodeNotAllowed: ErrorBody(.forbidden, "this bridge does not call that conference node")
         }
     }
 }

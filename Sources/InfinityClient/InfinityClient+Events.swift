@@ -9,17 +9,25 @@ enum EventDisposition: Sendable {
 }
 
 extension InfinityClient {
-    /// Opens ONE event stream (token in the `token` header); it finishes when the node closes it and throws the first failure.
-    public func events(node: NodeAddress, alias: String, token: String) -> AsyncThrowingStream<InfinityEvent, any Error> {
+    /// Opens ONE event stream (token in the `token` header); it finishes when the node closes it and throws the
+    /// first failure.
+    public func events(node: NodeAddress, alias: String, token: String) -> AsyncThrowingStream<InfinityEvent, any Error>
+    {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do throws(InfinityError) {
                     try await self.streamEvents(
-                        node: node, alias: alias, token: token, onOpen: {},
+                        node: node,
+                        alias: alias,
+                        token: token,
+                        idleTimeout: self.configuration.eventStreamIdleTimeout,
+                        onActivity: {},
+                        onOpen: {},
                         onEvent: { event in
                             continuation.yield(event)
                             return .proceed
-                        })
+                        }
+                    )
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -30,15 +38,35 @@ extension InfinityClient {
     }
 
     /// Reads one event stream until the node closes it, `onEvent` says stop, or the task is cancelled.
+    ///
+    /// - Parameters:
+    ///   - idleTimeout: Fail with `.timeout` when nothing arrives for this long (nil: the caller watches
+    ///     `onActivity` itself, as `InfinityConnection` does on its own clock).
+    ///   - onActivity: Called for every chunk of bytes the node sends (events and keepalive comments).
     func streamEvents(
-        node: NodeAddress, alias: String, token: String,
+        node: NodeAddress,
+        alias: String,
+        token: String,
+        idleTimeout: Duration?,
+        onActivity: @escaping @Sendable () -> Void,
         onOpen: @escaping @Sendable () async -> Void,
         onEvent: @escaping @Sendable (InfinityEvent) async -> EventDisposition
     ) async throws(InfinityError) {
         if let setupFailure { throw .unreachable(setupFailure) }
+        try validateAlias(alias)
+        try await checkNode(node)
         let call = Call(
-            method: .GET, node: node, alias: alias, path: "events", endpoint: "events", token: token, pin: nil,
-            body: nil, idempotent: true, timeout: nil)
+            method: .GET,
+            node: node,
+            alias: alias,
+            path: "events",
+            endpoint: "events",
+            token: token,
+            pin: nil,
+            body: nil,
+            idempotent: true,
+            timeout: nil
+        )
         var eventRequest = makeRequest(call, accept: "text/event-stream")
         eventRequest.headers.add(name: "cache-control", value: "no-cache")
         let request = eventRequest
@@ -47,7 +75,7 @@ extension InfinityClient {
 
         let http = self.http
         let logger = self.logger
-        let limit = configuration.maxResponseBytes
+        let limit = configuration.maxEventBytes
         let timeout = configuration.requestTimeout
         let response: HTTPClientResponse
         do {
@@ -56,7 +84,10 @@ extension InfinityClient {
             }
         } catch {
             let mapped = Self.map(error)
-            logger.debug("infinity request failed", metadata: logMetadata.merging(["infinity.error": "\(mapped)"]) { $1 })
+            logger.debug(
+                "infinity request failed",
+                metadata: logMetadata.merging(["infinity.error": "\(mapped.logDescription)"]) { $1 }
+            )
             throw mapped
         }
 
@@ -65,13 +96,15 @@ extension InfinityClient {
         guard status == 200 else {
             let body = try? await withTimeout(timeout) { try await response.body.collect(upTo: 64 * 1024) }
             let raw = RawResponse(
-                status: status, reason: response.status.reasonPhrase, body: body.map { Array(buffer: $0) } ?? [])
+                status: status,
+                reason: response.status.reasonPhrase,
+                body: body.map { Array(buffer: $0) } ?? []
+            )
             let message = Envelope.decode(raw.body)?.message ?? raw.reason
             throw Self.error(status: status, message: message)
         }
 
         await onOpen()
-        let idleTimeout = configuration.eventStreamIdleTimeout
         let activity = StreamActivity()
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -79,14 +112,19 @@ extension InfinityClient {
                     var parser = SSEParser(maxEventBytes: limit)
                     for try await buffer in response.body {
                         activity.touch()
+                        onActivity()
                         for message in try parser.feed(buffer.readableBytesView) {
                             guard let event = InfinityEvent(message: message) else {
                                 logger.warning(
                                     "infinity event with malformed payload skipped",
-                                    metadata: ["infinity.event": "\(message.event)"])
+                                    metadata: ["infinity.event": "\(message.event.escapedForLog(limit: 64))"]
+                                )
                                 continue
                             }
-                            logger.trace("infinity event", metadata: ["infinity.event": "\(message.event)"])
+                            logger.trace(
+                                "infinity event",
+                                metadata: ["infinity.event": "\(message.event.escapedForLog(limit: 64))"]
+                            )
                             if await onEvent(event) == .stop { return }
                         }
                     }
@@ -104,11 +142,15 @@ extension InfinityClient {
         } catch let idle as StreamIdle {
             logger.info(
                 "infinity event stream silent; reopening",
-                metadata: logMetadata.merging(["infinity.idle": "\(idle.silence)"]) { $1 })
+                metadata: logMetadata.merging(["infinity.idle": "\(idle.silence)"]) { $1 }
+            )
             throw .timeout
         } catch {
             let mapped = Self.map(error)
-            logger.debug("infinity event stream failed", metadata: logMetadata.merging(["infinity.error": "\(mapped)"]) { $1 })
+            logger.debug(
+                "infinity event stream failed",
+                metadata: logMetadata.merging(["infinity.error": "\(mapped.logDescription)"]) { $1 }
+            )
             throw mapped
         }
     }

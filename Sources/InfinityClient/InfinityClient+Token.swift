@@ -1,27 +1,55 @@
 extension InfinityClient {
     /// Asks for a participant token; `pin` nil sends no `pin` header, `.none` sends `pin: none`.
     public func requestToken(
-        node: NodeAddress, alias: String, displayName: String, pin: PINHeader?
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?
     ) async throws(InfinityError) -> TokenRequestOutcome {
         if let pin, !pin.isSendable { return .invalidPIN }
         let call = Call(
-            method: .POST, node: node, alias: alias, path: "request_token", endpoint: "request_token",
-            token: nil, pin: pin?.headerValue, body: encodeJSON(RequestTokenBody(displayName: displayName)),
-            idempotent: true, timeout: nil)
+            method: .POST,
+            node: node,
+            alias: alias,
+            path: "request_token",
+            endpoint: "request_token",
+            token: nil,
+            pin: pin?.headerValue,
+            body: encodeJSON(RequestTokenBody(displayName: displayName)),
+            idempotent: true,
+            timeout: nil
+        )
         let response = try await send(call)
         let outcome = try Self.tokenOutcome(response)
         logger.debug(
             "infinity request_token outcome",
-            metadata: ["infinity.node": "\(node)", "infinity.alias": "\(alias)", "infinity.outcome": "\(outcome.logName)"])
+            metadata: [
+                "infinity.node": "\(node)", "infinity.alias": "\(alias)", "infinity.outcome": "\(outcome.logName)",
+            ]
+        )
         return outcome
     }
 
     /// Refreshes a token; the answer's token replaces the old one.
-    public func refreshToken(node: NodeAddress, alias: String, token: String) async throws(InfinityError) -> TokenRefresh {
+    public func refreshToken(
+        node: NodeAddress,
+        alias: String,
+        token: String
+    ) async throws(InfinityError) -> TokenRefresh {
         let response = try await send(
             Call(
-                method: .POST, node: node, alias: alias, path: "refresh_token", endpoint: "refresh_token",
-                token: token, pin: nil, body: nil, idempotent: true, timeout: nil))
+                method: .POST,
+                node: node,
+                alias: alias,
+                path: "refresh_token",
+                endpoint: "refresh_token",
+                token: token,
+                pin: nil,
+                body: nil,
+                idempotent: true,
+                timeout: nil
+            )
+        )
         let result = try Self.result(of: response, endpoint: "refresh_token")
         guard let refresh = TokenRefresh(result: result) else {
             throw .badResponse("refresh_token: result has no token")
@@ -37,8 +65,18 @@ extension InfinityClient {
     func releaseToken(node: NodeAddress, alias: String, token: String, timeout: Duration?) async throws(InfinityError) {
         let response = try await send(
             Call(
-                method: .POST, node: node, alias: alias, path: "release_token", endpoint: "release_token",
-                token: token, pin: nil, body: nil, idempotent: true, timeout: timeout))
+                method: .POST,
+                node: node,
+                alias: alias,
+                path: "release_token",
+                endpoint: "release_token",
+                token: token,
+                pin: nil,
+                body: nil,
+                idempotent: true,
+                timeout: timeout
+            )
+        )
         _ = try Self.result(of: response, endpoint: "release_token")
     }
 
@@ -66,7 +104,8 @@ extension InfinityClient {
             if let pin = result["pin"], let guestPIN = result["guest_pin"] {
                 return .pinChallenge(
                     hostPINRequired: pin.stringValue?.lowercased() == "required",
-                    guestPINRequired: guestPIN.stringValue?.lowercased() == "required")
+                    guestPINRequired: guestPIN.stringValue?.lowercased() == "required"
+                )
             }
             if status == 403 {
                 if result["idp"] != nil { return .unsupportedChallenge(kind: "idp") }

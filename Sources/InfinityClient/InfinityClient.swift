@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// Client for the Pexip Infinity Client REST API v2 (one per process; it pools connections per node).
 public final class InfinityClient: Sendable {
@@ -11,6 +12,8 @@ public final class InfinityClient: Sendable {
     let http: HTTPClient
     /// Set when the configuration cannot be used (e.g. an unreadable trust-roots file); every call then fails.
     let setupFailure: String?
+    /// Nodes exempted at run time (the embedded simulator, whose port is known only once it runs).
+    private let exemptions = Mutex<Set<NodeAddress>>([])
 
     /// Creates a client; call `shutdown()` before dropping it.
     public init(configuration: InfinityClientConfiguration = .init(), logger: Logger) {
@@ -39,7 +42,7 @@ public final class InfinityClient: Sendable {
         var http = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
-            timeout: .init(connect: configuration.connectTimeout.timeAmount, read: nil)
+            timeout: .init(connect: TimeAmount(configuration.connectTimeout), read: nil)
         )
         http.httpVersion = .http1Only
         http.connectionPool.retryConnectionEstablishment = false
@@ -49,6 +52,27 @@ public final class InfinityClient: Sendable {
             configuration: http,
             backgroundActivityLogger: logger
         )
+    }
+
+    /// Always allows `node` (whatever `configuration.nodePolicy` says), e.g. the embedded simulator once its port
+    /// is known.
+    ///
+    /// - Parameter node: The node to allow; matched on host and port.
+    public func exempt(_ node: NodeAddress) {
+        _ = exemptions.withLock { $0.insert(node) }
+    }
+
+    /// Refuses a node the configured policy does not allow, before anything is sent to it. A host that does not
+    /// resolve is left to the connection attempt, which fails the same way.
+    func checkNode(_ node: NodeAddress) async throws(InfinityError) {
+        guard var policy = configuration.nodePolicy else { return }
+        policy.exemptNodes.formUnion(exemptions.withLock { $0 })
+        if policy.isListed(node) { return }
+        let classes = await NodeAddressPolicy.resolve(node.host)
+        guard classes.allSatisfy(policy.permits) else {
+            logger.warning("infinity node refused by the node policy", metadata: ["infinity.node": "\(node)"])
+            throw .nodeNotAllowed
+        }
     }
 
     /// Closes every pooled connection; the client cannot be used afterwards.
@@ -109,7 +133,7 @@ public final class InfinityClient: Sendable {
             "infinity.method": "\(call.method.rawValue)",
             "infinity.endpoint": "\(call.endpoint)",
             "infinity.node": "\(call.node)",
-            "infinity.alias": "\(call.alias)",
+            "infinity.alias": "\(call.alias.escapedForLog())",
             "infinity.headers": "\(headers.joined(separator: ","))",
         ]
     }
@@ -120,6 +144,8 @@ public final class InfinityClient: Sendable {
 
     /// Sends a call, retrying 502/503/504/529 a bounded number of times when it is idempotent.
     func send(_ call: Call) async throws(InfinityError) -> RawResponse {
+        try validateAlias(call.alias)
+        try await checkNode(call.node)
         let attempts = call.idempotent ? 1 + max(0, configuration.retriesForIdempotent) : 1
         var attempt = 1
         while true {
@@ -129,8 +155,12 @@ public final class InfinityClient: Sendable {
             logger.debug(
                 "infinity retrying after upstream error",
                 metadata: metadata(call).merging(
-                    ["infinity.status": "\(response.status)", "infinity.attempt": "\(attempt)", "infinity.delay": "\(delay)"],
-                    uniquingKeysWith: { $1 })
+                    [
+                        "infinity.status": "\(response.status)", "infinity.attempt": "\(attempt)",
+                        "infinity.delay": "\(delay)",
+                    ],
+                    uniquingKeysWith: { $1 }
+                )
             )
             do {
                 try await Task.sleep(for: delay)
@@ -194,27 +224,39 @@ public final class InfinityClient: Sendable {
         do {
             // AHC's deadline does not bound the body, so the whole exchange runs under one timeout.
             let response = try await withTimeout(timeout) {
-                let response = try await http.execute(request, timeout: timeout.timeAmount, logger: logger)
+                let response = try await http.execute(request, timeout: TimeAmount(timeout), logger: logger)
                 let body = try await response.body.collect(upTo: limit)
                 return RawResponse(
-                    status: Int(response.status.code), reason: response.status.reasonPhrase, body: Array(buffer: body))
+                    status: Int(response.status.code),
+                    reason: response.status.reasonPhrase,
+                    body: Array(buffer: body)
+                )
             }
             let elapsed = ContinuousClock.now - started
             logMetadata["infinity.status"] = "\(response.status)"
             logMetadata["infinity.elapsed"] = "\(elapsed)"
             logger.debug("infinity response", metadata: logMetadata)
-            configuration.requestObserver?(UpstreamRequestRecord(
-                endpoint: call.endpoint,
-                outcome: (200..<300).contains(response.status) ? "ok" : "http_\(response.status)", duration: elapsed))
+            configuration.requestObserver?(
+                UpstreamRequestRecord(
+                    endpoint: call.endpoint,
+                    outcome: (200..<300).contains(response.status) ? "ok" : "http_\(response.status)",
+                    duration: elapsed
+                )
+            )
             return response
         } catch {
             let mapped = Self.map(error)
             let elapsed = ContinuousClock.now - started
-            logMetadata["infinity.error"] = "\(mapped)"
+            logMetadata["infinity.error"] = "\(mapped.logDescription)"
             logMetadata["infinity.elapsed"] = "\(elapsed)"
             logger.debug("infinity request failed", metadata: logMetadata)
-            configuration.requestObserver?(UpstreamRequestRecord(
-                endpoint: call.endpoint, outcome: mapped.outcomeName, duration: elapsed))
+            configuration.requestObserver?(
+                UpstreamRequestRecord(
+                    endpoint: call.endpoint,
+                    outcome: mapped.outcomeName,
+                    duration: elapsed
+                )
+            )
             throw Self.staleConnection(error) ?? mapped
         }
     }

@@ -1,6 +1,7 @@
 /// Settings for an `InfinityClient`.
 public struct InfinityClientConfiguration: Sendable {
-    /// Time allowed for one request, from sending to the last body byte (for the event stream: until the response head).
+    /// Time allowed for one request, from sending to the last body byte (for the event stream: until the response
+    /// head).
     public var requestTimeout: Duration = .seconds(10)
     /// Time allowed to open a TCP (and TLS) connection.
     public var connectTimeout: Duration = .seconds(5)
@@ -21,14 +22,27 @@ public struct InfinityClientConfiguration: Sendable {
     public var eventStreamIdleTimeout: Duration? = .seconds(120)
     /// The largest response body accepted for a non-streaming call.
     public var maxResponseBytes: Int = 4 << 20
+    /// The largest single event (or line) accepted on an event stream; a bigger one ends the stream (which is
+    /// then reopened), so a hostile node cannot make the bridge hold megabytes per event.
+    public var maxEventBytes: Int = 256 << 10
+    /// Which nodes may be called, judged after DNS resolution (see `NodeAddressPolicy`); a refused node fails
+    /// with `InfinityError.nodeNotAllowed` before anything is sent. nil: not enforced (the caller decides; the
+    /// bridge sets it from `--allow-insecure-nodes` and `--allow-node`).
+    public var nodePolicy: NodeAddressPolicy? = nil
     /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.
     public var requestObserver: (@Sendable (UpstreamRequestRecord) -> Void)?
 
+    /// The defaults above.
     public init() {}
 
+    /// The defaults, with the given settings replaced (each default is the property's own initial value).
     public init(
-        requestTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(5), retriesForIdempotent: Int = 2,
-        retryBackoff: Duration = .milliseconds(250), trustRootsPEMFile: String? = nil, userAgent: String = "pexbridge"
+        requestTimeout: Duration = InfinityClientConfiguration().requestTimeout,
+        connectTimeout: Duration = InfinityClientConfiguration().connectTimeout,
+        retriesForIdempotent: Int = InfinityClientConfiguration().retriesForIdempotent,
+        retryBackoff: Duration = InfinityClientConfiguration().retryBackoff,
+        trustRootsPEMFile: String? = InfinityClientConfiguration().trustRootsPEMFile,
+        userAgent: String = InfinityClientConfiguration().userAgent
     ) {
         self.requestTimeout = requestTimeout
         self.connectTimeout = connectTimeout

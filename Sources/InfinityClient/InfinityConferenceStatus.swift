@@ -14,7 +14,11 @@ public struct InfinityConferenceStatus: Sendable, Equatable {
     public var guestsCanUnmute: Bool?
 
     public init(
-        locked: Bool, guestsMuted: Bool, started: Bool, allMuted: Bool? = nil, presentationAllowed: Bool? = nil,
+        locked: Bool,
+        guestsMuted: Bool,
+        started: Bool,
+        allMuted: Bool? = nil,
+        presentationAllowed: Bool? = nil,
         guestsCanUnmute: Bool? = nil
     ) {
         self.locked = locked

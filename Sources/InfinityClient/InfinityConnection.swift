@@ -1,14 +1,12 @@
 import Logging
+import Synchronization
 
 /// A held participant: refreshes its token and keeps its event stream open, reporting typed updates.
+///
+/// Every decision (when to refresh, retry, reconnect, give up, reopen a silent stream, release) is made by
+/// `ConnectionStateMachine`; this actor only feeds it inputs stamped with the injected clock and runs the work
+/// its actions ask for as children of one task group in `run()`.
 public actor InfinityConnection {
-    private enum Phase {
-        case idle
-        case running
-        case releasing
-        case finished
-    }
-
     /// The node this participant is on.
     public nonisolated let node: NodeAddress
     /// The conference alias.
@@ -18,30 +16,64 @@ public actor InfinityConnection {
     /// Every update, in order; `.ended` is always the last one.
     public nonisolated let updates: AsyncStream<ConnectionUpdate>
 
+    typealias Machine = ConnectionStateMachine<SystemRandomNumberGenerator>
+    /// Room in `updates` beyond `maxPendingUpdates` for what follows an overrun: a stuck consumer sees at most one
+    /// reconnect cycle (a health update, the stream's first event) per backoff step until the give-up window
+    /// ends the connection, far fewer than this.
+    static let updateReserve = 256
+    typealias Work = Machine.Work
+
+    /// What the run loop does next: start or stop a child, or end.
+    private enum Job: Sendable {
+        case start(Work, @Sendable () async -> Void)
+        case stop(Work)
+        /// The consumer of `updates` went away: close.
+        case consumerGone
+        case end
+    }
+
     private let client: InfinityClient
     private let policy: ConnectionPolicy
     private let logger: Logger
+    private let time: TimeSource
     private let continuation: AsyncStream<ConnectionUpdate>.Continuation
+    private let jobs: AsyncStream<Job>
+    private let jobsContinuation: AsyncStream<Job>.Continuation
+    /// When the current event stream last delivered bytes (an offset on `time`), for the idle watchdog.
+    private let lastActivity = StreamActivityMark()
 
-    private var token: String
-    private var expires: Int
-    private var currentRole: InfinityRole
-    private var tokenExpiry: ContinuousClock.Instant
-    /// True from a failed refresh until the next successful one.
-    private var refreshFailing = false
-    private var phase: Phase = .idle
-    private var tasks: [Int: Task<Void, Never>] = [:]
-    private var nextTaskID = 0
-    private var refreshTaskID: Int?
-    private var refreshInFlight = false
-    /// Set when the current event stream delivered a whole roster sync: only such a stream counts as healthy and
-    /// resets the reconnect backoff (a node that accepts the stream and closes it at once still runs out of time).
-    private var streamSynced = false
+    private var machine: Machine
+    /// Set once something (`run()`, `start()` or `release()`) runs the loop; it runs once.
+    private var runClaimed = false
+    private var runFinished = false
+    private var runWaiters: [CheckedContinuation<Void, Never>] = []
+    /// How to stop each running child early; children are owned by `run()`'s task group.
+    private var stoppers: [Work: ChildStopper] = [:]
+    private var liveChildren = 0
+    /// Set when an event left less than the reserve free in `updates`: the stream is stopped after the current
+    /// actions.
+    private var overrun = false
+    /// The last reason the event stream was lost, for the reconnect log line.
+    private var lastStreamFailure: InfinityError?
 
-    /// Wraps a granted token; nothing happens until `start()`.
+    /// Wraps a granted token; nothing happens until `run()` (or `start()`).
+    ///
+    /// - Parameters:
+    ///   - client: The client that sends the calls.
+    ///   - node: The participant's node.
+    ///   - alias: The conference alias.
+    ///   - grant: The token granted by `request_token`.
+    ///   - policy: Refresh, reconnect and release timing.
+    ///   - logger: Where the connection logs (node-provided strings are escaped; tokens never appear).
+    ///   - clock: The clock every timer sleeps on (a test clock in tests).
     public init(
-        client: InfinityClient, node: NodeAddress, alias: String, grant: TokenGrant, policy: ConnectionPolicy = .init(),
-        logger: Logger
+        client: InfinityClient,
+        node: NodeAddress,
+        alias: String,
+        grant: TokenGrant,
+        policy: ConnectionPolicy = .init(),
+        logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.client = client
         self.node = node
@@ -50,41 +82,60 @@ public actor InfinityConnection {
         self.policy = policy
         var logger = logger
         logger[metadataKey: "infinity.node"] = "\(node)"
-        logger[metadataKey: "infinity.alias"] = "\(alias)"
-        logger[metadataKey: "infinity.participant"] = "\(grant.participantUUID)"
+        logger[metadataKey: "infinity.alias"] = "\(alias.escapedForLog())"
+        logger[metadataKey: "infinity.participant"] = "\(grant.participantUUID.escapedForLog())"
         self.logger = logger
-        self.token = grant.token
-        self.expires = grant.expires
-        self.currentRole = grant.role
-        self.tokenExpiry = .now + .seconds(grant.expires)
-        (self.updates, self.continuation) = AsyncStream.makeStream(of: ConnectionUpdate.self)
+        self.time = TimeSource(clock)
+        self.machine = Machine(
+            grant: grant,
+            policy: policy,
+            idleTimeout: client.configuration.eventStreamIdleTimeout,
+            random: SystemRandomNumberGenerator()
+        )
+        // Bounded: past `maxPendingUpdates` the stream is stopped (see `emit`); the reserve above it keeps room for
+        // the health updates and the final `.ended` that follow, so `.ended` is never dropped.
+        (self.updates, self.continuation) = AsyncStream.makeStream(
+            of: ConnectionUpdate.self,
+            bufferingPolicy: .bufferingOldest(max(1, policy.maxPendingUpdates) + Self.updateReserve)
+        )
+        (self.jobs, self.jobsContinuation) = AsyncStream.makeStream(of: Job.self)
+        let jobsContinuation = self.jobsContinuation
+        continuation.onTermination = { termination in
+            guard case .cancelled = termination else { return }
+            jobsContinuation.yield(.consumerGone)
+        }
     }
 
     /// The participant's current role.
-    public var role: InfinityRole { currentRole }
+    public var role: InfinityRole { machine.role }
 
-    /// Whether the refresh and event-stream loops are running.
-    public var isRunning: Bool { phase == .running }
+    /// Whether the refresh and event-stream work is running.
+    public var isRunning: Bool { machine.isRunning }
 
-    /// How many tasks this connection has started that have not finished yet.
-    public var activeTaskCount: Int { tasks.count }
+    /// How many children (timers, calls, the stream reader) are running now.
+    public var activeTaskCount: Int { liveChildren }
 
-    /// Starts the refresh loop and the event-stream loop (once).
+    /// Runs the connection until it has ended (after `.ended` was yielded): refreshes the token, follows the
+    /// event stream, reconnects, and finally releases or closes. All work runs as children of this call; cancelling
+    /// it closes the connection (without releasing the token). Runs once; a second call returns at once.
+    public func run() async {
+        guard !runClaimed else { return }
+        runClaimed = true
+        await runLoop()
+    }
+
+    /// Runs `run()` in a task of its own (once), for callers that do not own a task group for their connections.
     public func start() {
-        guard phase == .idle else { return }
-        phase = .running
-        tokenExpiry = .now + .seconds(expires)
-        continuation.onTermination = { [weak self] termination in
-            guard case .cancelled = termination, let self else { return }
-            Task { await self.close() }
-        }
-        startRefreshLoop(after: refreshInterval)
-        spawn { connection in await connection.streamLoop() }
+        guard !runClaimed else { return }
+        runClaimed = true
+        // Unstructured on purpose: this is the fire-and-forget entry point of callers that do not run `run()` in a
+        // task group of their own. The task ends with the connection (release, close, or any end), never later.
+        Task { await self.runLoop() }
     }
 
     /// Sends a conference-level control call with the current token.
     public func perform(_ command: ConferenceCommand) async throws(InfinityError) {
-        guard phase == .running || phase == .idle else { throw .connectionClosed }
+        guard machine.acceptsCalls else { throw .connectionClosed }
         let (client, node, alias) = (self.client, self.node, self.alias)
         try await withCurrentToken { token throws(InfinityError) in
             try await client.perform(command, node: node, alias: alias, token: token)
@@ -93,7 +144,7 @@ public actor InfinityConnection {
 
     /// Sends a participant-level control call with the current token.
     public func perform(_ command: ParticipantCommand, participant: String) async throws(InfinityError) {
-        guard phase == .running || phase == .idle else { throw .connectionClosed }
+        guard machine.acceptsCalls else { throw .connectionClosed }
         let (client, node, alias) = (self.client, self.node, self.alias)
         try await withCurrentToken { token throws(InfinityError) in
             try await client.perform(command, participant: participant, node: node, alias: alias, token: token)
@@ -105,284 +156,317 @@ public actor InfinityConnection {
     private func withCurrentToken(
         _ call: (String) async throws(InfinityError) -> Void
     ) async throws(InfinityError) {
-        let used = token
+        let used = machine.token
         do {
             try await call(used)
-        } catch .invalidToken where token != used && phase == .running {
+        } catch .invalidToken where machine.token != used && machine.isRunning {
             logger.debug("infinity call crossed a token refresh; repeating it with the new token")
-            try await call(token)
+            try await call(machine.token)
         }
     }
 
     /// The roster, fetched with the current token.
     public func participants() async throws(InfinityError) -> [InfinityParticipant] {
-        guard phase == .running || phase == .idle else { throw .connectionClosed }
-        return try await client.participants(node: node, alias: alias, token: token)
+        guard machine.acceptsCalls else { throw .connectionClosed }
+        return try await client.participants(node: node, alias: alias, token: machine.token)
     }
 
     /// Conference-wide state, fetched with the current token.
     public func conferenceStatus() async throws(InfinityError) -> InfinityConferenceStatus {
-        guard phase == .running || phase == .idle else { throw .connectionClosed }
-        return try await client.conferenceStatus(node: node, alias: alias, token: token)
+        guard machine.acceptsCalls else { throw .connectionClosed }
+        return try await client.conferenceStatus(node: node, alias: alias, token: machine.token)
     }
 
-    /// Stops both loops, releases the token (bounded by `policy.releaseTimeout`) and ends with `.released`.
+    /// Stops refreshing and listening, releases the token (bounded by `policy.releaseTimeout` on the clock) and
+    /// ends with `.released`; returns when the connection's work has finished. Without a running `run()` it runs
+    /// the release itself.
     public func release() async {
-        guard phase == .idle || phase == .running else { return }
-        phase = .releasing
-        await stopTasks()
-        await releaseToken()
-        phase = .finished
-        continuation.yield(.ended(.released))
-        continuation.finish()
+        apply(machine.releaseRequested(at: time.now()))
+        if runClaimed {
+            await waitForTasksToFinish()
+        } else {
+            runClaimed = true
+            await runLoop()
+        }
     }
 
-    /// Stops both loops without releasing the token and ends with `.closed`.
+    /// Stops both loops without releasing the token and ends with `.closed` (`run()` returns soon after).
     public func close() {
-        finish(.closed)
+        apply(machine.closeRequested())
     }
 
-    /// Waits until every task this connection started has finished (call after `close()` or an end).
+    /// Waits until `run()` has returned (every child finished); returns at once when nothing runs the connection.
     public func waitForTasksToFinish() async {
-        while let task = tasks.values.first {
-            await task.value
-        }
+        guard runClaimed, !runFinished else { return }
+        await withCheckedContinuation { runWaiters.append($0) }
     }
 
-    // MARK: Tasks
+    /// When `timer` fires (an offset from the clock's reading when the connection was made), if it is armed;
+    /// tests advance a test clock to it.
+    func deadline(of timer: Machine.Timer) -> Duration? { machine.deadline(of: timer) }
 
-    @discardableResult
-    private func spawn(_ operation: @escaping @Sendable (isolated InfinityConnection) async -> Void) -> Int {
-        let id = nextTaskID
-        nextTaskID += 1
-        tasks[id] = Task {
-            await operation(self)
-            self.tasks[id] = nil
-        }
-        return id
-    }
+    // MARK: Run loop
 
-    private func stopTasks() async {
-        let running = Array(tasks.values)
-        for task in running { task.cancel() }
-        for task in running { await task.value }
-    }
-
-    private func finish(_ reason: ConnectionEndReason) {
-        guard phase == .idle || phase == .running else { return }
-        phase = .finished
-        for task in tasks.values { task.cancel() }
-        logger.info("infinity connection ended", metadata: ["infinity.reason": "\(reason)"])
-        continuation.yield(.ended(reason))
-        continuation.finish()
-    }
-
-    private func emit(_ update: ConnectionUpdate) {
-        guard phase == .running else { return }
-        continuation.yield(update)
-    }
-
-    // MARK: Token refresh
-
-    private var refreshInterval: Duration {
-        max(.milliseconds(100), .seconds(Double(expires) * policy.refreshFraction))
-    }
-
-    private func startRefreshLoop(after delay: Duration) {
-        if let refreshTaskID { tasks[refreshTaskID]?.cancel() }
-        refreshTaskID = spawn { connection in await connection.refreshLoop(firstDelay: delay) }
-    }
-
-    private func refreshNow() {
-        guard phase == .running, !refreshInFlight else { return }
-        logger.debug("infinity node asked for a token refresh")
-        startRefreshLoop(after: .zero)
-    }
-
-    private func refreshLoop(firstDelay: Duration) async {
-        var delay = firstDelay
-        while true {
-            do {
-                try await Task.sleep(for: delay)
-            } catch {
-                return
+    private func runLoop() async {
+        apply(machine.start(at: time.now()))
+        await withTaskGroup(of: Void.self) { group in
+            jobLoop: for await job in jobs {
+                switch job {
+                case .start(let work, let body):
+                    stoppers.removeValue(forKey: work)?.stop()
+                    let stopper = ChildStopper()
+                    stoppers[work] = stopper
+                    liveChildren += 1
+                    group.addTask {
+                        await stopper.run(body)
+                        await self.childFinished()
+                    }
+                case .stop(let work):
+                    stoppers.removeValue(forKey: work)?.stop()
+                case .consumerGone:
+                    apply(machine.closeRequested())
+                case .end:
+                    break jobLoop
+                }
             }
-            guard phase == .running, !Task.isCancelled else { return }
-            guard await refreshUntilExpiry() else { return }
-            delay = refreshInterval
+            // Ended, or the task running the loop was cancelled: stop whatever still runs.
+            group.cancelAll()
+        }
+        stoppers.removeAll()
+        if !machine.hasEnded { apply(machine.closeRequested()) }
+        runFinished = true
+        for waiter in runWaiters { waiter.resume() }
+        runWaiters.removeAll()
+    }
+
+    private func childFinished() {
+        liveChildren -= 1
+    }
+
+    /// Carries out the machine's actions in order (and then the consumer overrun they caused, if any).
+    private func apply(_ actions: [Machine.Action]) {
+        execute(actions)
+        while overrun {
+            overrun = false
+            execute(machine.consumerOverrun(at: time.now()))
         }
     }
 
-    /// Refreshes, retrying with backoff until the token expires; false when the connection ended or stopped.
-    private func refreshUntilExpiry() async -> Bool {
-        refreshInFlight = true
-        defer { refreshInFlight = false }
-        let backoff = Backoff(initial: policy.refreshRetryInitial, maximum: policy.refreshRetryMax, jitter: policy.jitter)
-        var attempt = 0
-        while true {
-            attempt += 1
-            let started = ContinuousClock.now
-            do {
-                let refresh = try await client.refreshToken(node: node, alias: alias, token: token)
-                guard phase == .running, !Task.isCancelled else { return false }
-                apply(refresh, issuedAt: started)
-                refreshFailing = false
-                return true
-            } catch {
-                guard phase == .running, !Task.isCancelled, error != .cancelled else { return false }
-                switch error {
-                case .invalidToken:
-                    finish(invalidTokenReason())
-                    return false
-                case .notFound(let message):
-                    finish(.remoteDisconnect(message))
-                    return false
-                default:
+    private func execute(_ actions: [Machine.Action]) {
+        for action in actions {
+            switch action {
+            case .emit(let update):
+                report(update)
+                switch continuation.yield(update) {
+                case .enqueued(let remaining):
+                    guard case .event = update, remaining < Self.updateReserve else { break }
+                    logger.warning(
+                        "infinity updates not consumed; pausing the event stream",
+                        metadata: ["infinity.pending": "\(policy.maxPendingUpdates)"]
+                    )
+                    overrun = true
+                case .dropped(let dropped):
+                    logger.error(
+                        "infinity update dropped",
+                        metadata: ["infinity.update": "\("\(dropped)".escapedForLog())"]
+                    )
+                case .terminated:
+                    break
+                @unknown default:
                     break
                 }
-                logger.warning(
-                    "infinity token refresh failed",
-                    metadata: ["infinity.attempt": "\(attempt)", "infinity.error": "\(error)"])
-                refreshFailing = true
-                emit(.health(.tokenRefreshFailed(attempt: attempt)))
-                let now = ContinuousClock.now
-                guard now < tokenExpiry else {
-                    finish(.tokenExpired)
-                    return false
+            case .schedule(let timer, let deadline):
+                let time = self.time
+                spawn(.timer(timer)) {
+                    do {
+                        try await time.sleep(deadline)
+                    } catch {
+                        return
+                    }
+                    await self.timerFired(timer)
                 }
-                do {
-                    try await Task.sleep(for: min(backoff.delay(attempt: attempt), tokenExpiry - now))
-                } catch {
-                    return false
+            case .stop(let work):
+                jobsContinuation.yield(.stop(work))
+            case .refreshNow:
+                let (client, node, alias, token) = (self.client, self.node, self.alias, machine.token)
+                spawn(.refreshRequest) {
+                    do throws(InfinityError) {
+                        let refresh = try await client.refreshToken(node: node, alias: alias, token: token)
+                        await self.refreshFinished(.success(refresh))
+                    } catch {
+                        await self.refreshFinished(.failure(error))
+                    }
                 }
-                guard phase == .running else { return false }
-                if ContinuousClock.now >= tokenExpiry {
-                    finish(.tokenExpired)
-                    return false
+            case .openStream(let generation):
+                openStream(generation: generation)
+            case .releaseToken:
+                let (client, node, alias, token) = (self.client, self.node, self.alias, machine.token)
+                let (timeout, logger) = (policy.releaseTimeout, self.logger)
+                spawn(.releaseRequest) {
+                    do throws(InfinityError) {
+                        try await client.releaseToken(node: node, alias: alias, token: token, timeout: timeout)
+                        logger.debug("infinity release_token answered")
+                    } catch {
+                        logger.info(
+                            "infinity release_token failed",
+                            metadata: ["infinity.error": "\(error.logDescription)"]
+                        )
+                    }
+                    await self.releaseFinished()
                 }
+            case .finish(let reason):
+                logger.info("infinity connection ended", metadata: ["infinity.reason": "\(reason.logDescription)"])
+                continuation.yield(.ended(reason))
+                continuation.finish()
+                jobsContinuation.yield(.end)
+                jobsContinuation.finish()
             }
         }
     }
 
-    /// Why the node stopped accepting the token: it expired (refreshes were failing or its time is up),
-    /// or the node ended it.
-    private func invalidTokenReason() -> ConnectionEndReason {
-        refreshFailing || ContinuousClock.now >= tokenExpiry ? .tokenExpired : .remoteDisconnect("Invalid token")
+    private func spawn(_ work: Work, _ body: @escaping @Sendable () async -> Void) {
+        jobsContinuation.yield(.start(work, body))
     }
 
-    private func apply(_ refresh: TokenRefresh, issuedAt: ContinuousClock.Instant) {
-        token = refresh.token
-        expires = refresh.expires
-        tokenExpiry = issuedAt + .seconds(refresh.expires)
-        logger.debug("infinity token refreshed", metadata: ["infinity.expires": "\(refresh.expires)"])
-        if let role = refresh.role { updateRole(role) }
-    }
-
-    private func updateRole(_ role: InfinityRole) {
-        guard role != currentRole else { return }
-        currentRole = role
-        emit(.roleChanged(role))
-    }
-
-    // MARK: Event stream
-
-    private func streamLoop() async {
-        let backoff = Backoff(initial: policy.reconnectInitial, maximum: policy.reconnectMax, jitter: policy.jitter)
-        var attempt = 0
-        var lostSince = ContinuousClock.now
-        while phase == .running, !Task.isCancelled {
-            streamSynced = false
-            var failure: InfinityError?
-            do {
-                try await client.streamEvents(
-                    node: node, alias: alias, token: token,
-                    onOpen: { await self.streamDidOpen() },
-                    onEvent: { event in await self.handle(event) })
-            } catch {
-                failure = error
-            }
-            guard phase == .running, !Task.isCancelled else { return }
-            switch failure {
-            case .invalidToken?:
-                finish(invalidTokenReason())
-                return
-            case .notFound(let message)?:
-                finish(.remoteDisconnect(message))
-                return
-            case .cancelled?:
-                return
-            default:
-                break
-            }
-            if streamSynced {
-                attempt = 0
-                lostSince = .now
-            }
-            attempt += 1
-            let remaining = lostSince + policy.giveUpAfter - .now
-            guard remaining > .zero else {
-                logger.warning("infinity event stream could not be reopened; giving up")
-                await releaseAbandonedToken()
-                finish(.upstreamLost)
-                return
-            }
-            let delay = min(backoff.delay(attempt: attempt), remaining)
+    /// Logs what an update means for operators.
+    private func report(_ update: ConnectionUpdate) {
+        switch update {
+        case .health(.reconnecting(let attempt, let delay)):
             logger.info(
                 "infinity event stream lost; reconnecting",
                 metadata: [
                     "infinity.attempt": "\(attempt)", "infinity.delay": "\(delay)",
-                    "infinity.error": "\(failure.map { "\($0)" } ?? "closed by node")",
-                ])
-            emit(.health(.reconnecting(attempt: attempt, delay: delay)))
-            do {
-                try await Task.sleep(for: delay)
-            } catch {
-                return
-            }
-        }
-    }
-
-    /// Giving up on a participant whose token may still be valid: release it (best effort, bounded), so the node
-    /// does not keep a ghost participant in its roster until the token expires.
-    private func releaseAbandonedToken() async {
-        if let refreshTaskID { tasks[refreshTaskID]?.cancel() }
-        await releaseToken()
-    }
-
-    /// `release_token` with the current token, bounded by `policy.releaseTimeout`; failures are only logged.
-    private func releaseToken() async {
-        let (client, node, alias, token) = (self.client, self.node, self.alias, self.token)
-        let timeout = policy.releaseTimeout
-        do {
-            try await withTimeout(timeout) {
-                try await client.releaseToken(node: node, alias: alias, token: token, timeout: timeout)
-            }
-            logger.debug("infinity release_token answered")
-        } catch {
-            logger.info("infinity release_token failed", metadata: ["infinity.error": "\(InfinityClient.map(error))"])
-        }
-    }
-
-    private func streamDidOpen() {
-        emit(.health(.ok))
-    }
-
-    private func handle(_ event: InfinityEvent) -> EventDisposition {
-        guard phase == .running else { return .stop }
-        emit(.event(event))
-        switch event {
-        case .participantSyncEnd:
-            streamSynced = true
-        case .refreshToken:
-            refreshNow()
-        case .disconnect(let reason):
-            finish(.remoteDisconnect(reason))
-            return .stop
-        case .participantCreate(let participant), .participantUpdate(let participant):
-            if participant.uuid == participantUUID { updateRole(participant.role) }
-        default:
+                    "infinity.error": "\(lastStreamFailure?.logDescription ?? "closed by node")",
+                ]
+            )
+        case .health(.tokenRefreshFailed(let attempt)):
+            logger.warning("infinity token refresh failed", metadata: ["infinity.attempt": "\(attempt)"])
+        case .health(.ok), .event, .roleChanged, .ended:
             break
         }
-        return .proceed
+    }
+
+    // MARK: Inputs from children
+
+    private func timerFired(_ timer: Machine.Timer) {
+        let now = time.now()
+        apply(machine.timerFired(timer, lastActivity: lastActivity.value, at: now))
+    }
+
+    private func refreshFinished(_ result: Result<TokenRefresh, InfinityError>) {
+        let now = time.now()
+        switch result {
+        case .success(let refresh):
+            logger.debug("infinity token refreshed", metadata: ["infinity.expires": "\(refresh.expires)"])
+            apply(machine.refreshSucceeded(refresh, at: now))
+        case .failure(let error):
+            logger.debug(
+                "infinity token refresh attempt failed",
+                metadata: ["infinity.error": "\(error.logDescription)"]
+            )
+            apply(machine.refreshFailed(error, at: now))
+        }
+    }
+
+    private func releaseFinished() {
+        apply(machine.releaseFinished())
+    }
+
+    private func openStream(generation: Int) {
+        let (client, node, alias, token, time) = (self.client, self.node, self.alias, machine.token, self.time)
+        let activity = lastActivity
+        spawn(.stream) {
+            var failure: InfinityError?
+            do throws(InfinityError) {
+                try await client.streamEvents(
+                    node: node,
+                    alias: alias,
+                    token: token,
+                    idleTimeout: nil,
+                    onActivity: { activity.value = time.now() },
+                    onOpen: { await self.streamOpened(generation: generation) },
+                    onEvent: { event in await self.streamEvent(event, generation: generation) }
+                )
+            } catch {
+                failure = error
+            }
+            await self.streamEnded(generation: generation, failure: failure)
+        }
+    }
+
+    private func streamOpened(generation: Int) {
+        let now = time.now()
+        lastActivity.value = now
+        apply(machine.streamOpened(generation: generation, at: now))
+    }
+
+    private func streamEvent(_ event: InfinityEvent, generation: Int) -> EventDisposition {
+        let actions = machine.streamEvent(event, generation: generation, at: time.now())
+        if actions.first == .stop(.stream) {
+            logger.warning(
+                "infinity roster sync did not end; reopening the event stream",
+                metadata: ["infinity.limit": "\(policy.maxRosterSyncEvents)"]
+            )
+        }
+        apply(actions)
+        return machine.isReading(generation: generation) ? .proceed : .stop
+    }
+
+    private func streamEnded(generation: Int, failure: InfinityError?) {
+        if machine.isReading(generation: generation) { lastStreamFailure = failure }
+        apply(machine.streamEnded(generation: generation, failure: failure, at: time.now()))
+    }
+}
+
+/// The injected clock, seen as `Duration` offsets from the moment the connection was made (what the machine uses).
+struct TimeSource: Sendable {
+    /// Now, as an offset from the origin.
+    let now: @Sendable () -> Duration
+    /// Sleeps until the given offset from the origin (at once when it has passed).
+    let sleep: @Sendable (Duration) async throws -> Void
+
+    init<C: Clock>(_ clock: C) where C.Duration == Duration {
+        let origin = clock.now
+        self.now = { origin.duration(to: clock.now) }
+        self.sleep = { deadline in try await clock.sleep(until: origin.advanced(by: deadline), tolerance: nil) }
+    }
+}
+
+/// The instant the current event stream last delivered bytes; written by the reader, read by the watchdog.
+final class StreamActivityMark: Sendable {
+    private let mark = Mutex(Duration.zero)
+
+    var value: Duration {
+        get { mark.withLock { $0 } }
+        set { mark.withLock { $0 = newValue } }
+    }
+}
+
+/// Ends one child of a task group early: the child runs its work next to a waiter for `stop()`, and whichever
+/// finishes first cancels the other.
+final class ChildStopper: Sendable {
+    private let signal: AsyncStream<Never>
+    private let continuation: AsyncStream<Never>.Continuation
+
+    init() {
+        (signal, continuation) = AsyncStream.makeStream(of: Never.self)
+    }
+
+    /// Asks the child to stop (its work is cancelled).
+    func stop() {
+        continuation.finish()
+    }
+
+    /// Runs `body` until it returns or `stop()` is called.
+    func run(_ body: @escaping @Sendable () async -> Void) async {
+        let signal = self.signal
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await body() }
+            group.addTask {
+                for await _ in signal {}
+            }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }

@@ -18,6 +18,12 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
     /// The `InfinityConnection` has already ended, so it holds no usable token.
     case connectionClosed
+    /// The conference alias cannot be sent (empty, over 256 bytes, only dots, or control characters); nothing was
+    /// sent. The text says which rule, never the alias.
+    case invalidAlias(String)
+    /// The node's addresses are not allowed by `InfinityClientConfiguration.nodePolicy` (loopback, private,
+    /// link-local, metadata or special, and not on the allow-list); nothing was sent. Carries no resolution detail.
+    case nodeNotAllowed
 
     public var description: String {
         switch self {
@@ -30,6 +36,8 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badResponse(let detail): "bad response: \(detail)"
         case .cancelled: "cancelled"
         case .connectionClosed: "connection closed"
+        case .invalidAlias(let why): "invalid conference alias: \(why)"
+        case .nodeNotAllowed: "node not allowed by this bridge's node policy"
         }
     }
 }
@@ -47,6 +55,8 @@ extension InfinityError {
         case .badResponse: "bad_response"
         case .cancelled: "cancelled"
         case .connectionClosed: "connection_closed"
+        case .invalidAlias: "invalid_alias"
+        case .nodeNotAllowed: "node_not_allowed"
         }
     }
 }

@@ -36,10 +36,22 @@ public struct InfinityParticipant: Sendable, Equatable {
     public var callDirection: String?
 
     public init(
-        uuid: String, displayName: String, role: InfinityRole, isMuted: Bool = false, isPresenting: Bool = false,
-        isSpotlight: Bool = false, serviceType: String = "conference", protocolName: String? = nil,
-        hasMedia: Bool? = nil, isVideoMuted: Bool? = nil, startTime: Double? = nil, buzzTime: Double? = nil,
-        isClientMuted: Bool? = nil, isVideoCall: Bool? = nil, isAudioOnlyCall: Bool? = nil, uri: String? = nil,
+        uuid: String,
+        displayName: String,
+        role: InfinityRole,
+        isMuted: Bool = false,
+        isPresenting: Bool = false,
+        isSpotlight: Bool = false,
+        serviceType: String = "conference",
+        protocolName: String? = nil,
+        hasMedia: Bool? = nil,
+        isVideoMuted: Bool? = nil,
+        startTime: Double? = nil,
+        buzzTime: Double? = nil,
+        isClientMuted: Bool? = nil,
+        isVideoCall: Bool? = nil,
+        isAudioOnlyCall: Bool? = nil,
+        uri: String? = nil,
         callDirection: String? = nil
     ) {
         self.uuid = uuid

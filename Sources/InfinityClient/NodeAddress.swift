@@ -56,7 +56,8 @@ public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses "host", "host:port", "[v6]:port", "https://host[:port][/]" or "http://host[:port][/]"; bare forms mean https.
+    /// Parses "host", "host:port", "[v6]:port", "https://host[:port][/]" or "http://host[:port][/]"; bare forms mean
+    /// https.
     public init(parsing text: String) throws(NodeAddressError) {
         var rest = Substring(text.trimmingWhitespace())
         guard !rest.isEmpty else { throw .empty }

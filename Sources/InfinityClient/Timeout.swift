@@ -3,7 +3,8 @@ struct TimeoutReached: Error {}
 
 /// Runs `operation`, cancelling it and throwing `TimeoutReached` if it takes longer than `timeout`.
 func withTimeout<T: Sendable>(
-    _ timeout: Duration, operation: @escaping @Sendable () async throws -> T
+    _ timeout: Duration,
+    operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }

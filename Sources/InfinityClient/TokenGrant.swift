@@ -1,9 +1,12 @@
 /// A successful `request_token` answer. The token is redacted whenever the value is printed.
-public struct TokenGrant: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct TokenGrant: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable
+{
     /// The node-issued token (secret).
     public var token: String
     /// Token lifetime in seconds.
     public var expires: Int
+    /// The lifetime assumed when a node's answer carries none (the API's documented default).
+    static let defaultLifetime = 120
     /// This participant's uuid in the roster.
     public var participantUUID: String
     /// HOST or GUEST.
@@ -22,9 +25,16 @@ public struct TokenGrant: Sendable, Equatable, CustomStringConvertible, CustomDe
     public var version: String?
 
     public init(
-        token: String, expires: Int, participantUUID: String, role: InfinityRole, displayName: String,
-        serviceType: String? = nil, currentServiceType: String? = nil, chatEnabled: Bool? = nil,
-        conferenceName: String? = nil, version: String? = nil
+        token: String,
+        expires: Int,
+        participantUUID: String,
+        role: InfinityRole,
+        displayName: String,
+        serviceType: String? = nil,
+        currentServiceType: String? = nil,
+        chatEnabled: Bool? = nil,
+        conferenceName: String? = nil,
+        version: String? = nil
     ) {
         self.token = token
         self.expires = expires
@@ -44,7 +54,7 @@ public struct TokenGrant: Sendable, Equatable, CustomStringConvertible, CustomDe
             let uuid = result["participant_uuid"]?.stringValue
         else { return nil }
         self.token = token
-        self.expires = result["expires"]?.intValue ?? 120
+        self.expires = result["expires"]?.intValue ?? TokenGrant.defaultLifetime
         self.participantUUID = uuid
         self.role = result["role"]?.stringValue.flatMap(InfinityRole.init(wire:)) ?? .guest
         self.displayName = result["display_name"]?.stringValue ?? ""

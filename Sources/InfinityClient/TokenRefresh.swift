@@ -1,5 +1,7 @@
 /// A successful `refresh_token` answer. The token is redacted whenever the value is printed.
-public struct TokenRefresh: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct TokenRefresh: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The new token (secret); it replaces the old one.
     public var token: String
     /// Its lifetime in seconds.
@@ -16,7 +18,7 @@ public struct TokenRefresh: Sendable, Equatable, CustomStringConvertible, Custom
     init?(result: JSONValue) {
         guard let token = result["token"]?.stringValue, !token.isEmpty else { return nil }
         self.token = token
-        self.expires = result["expires"]?.intValue ?? 120
+        self.expires = result["expires"]?.intValue ?? TokenGrant.defaultLifetime
         self.role = result["role"]?.stringValue.flatMap(InfinityRole.init(wire:))
     }
 

@@ -2,7 +2,8 @@
 public enum TokenRequestOutcome: Sendable, Equatable {
     /// 200: the participant holds a token.
     case granted(TokenGrant)
-    /// 403 (or 415) `status:"success"` with `pin`/`guest_pin`: a PIN is asked for. Both false never happens in practice.
+    /// 403 (or 415) `status:"success"` with `pin`/`guest_pin`: a PIN is asked for. Both false never happens in
+    /// practice.
     case pinChallenge(hostPINRequired: Bool, guestPINRequired: Bool)
     /// 403 with the string "Invalid PIN" (whatever the envelope status).
     case invalidPIN

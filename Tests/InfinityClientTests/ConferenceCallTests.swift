@@ -9,7 +9,8 @@ import Testing
     @Test func refreshTokenSendsTheTokenHeaderAndReadsTheAnswer() async throws {
         let old = Fixture.newToken("old")
         let new = Fixture.newToken("new")
-        try await withStub({ _, _ in .json(200, Fixture.refresh(token: new, expires: "90", role: "GUEST")) }) { server in
+        try await withStub({ _, _ in .json(200, Fixture.refresh(token: new, expires: "90", role: "GUEST")) }) {
+            server in
             try await withClient { client in
                 let refresh = try await client.refreshToken(node: server.node, alias: "meet", token: old)
                 #expect(refresh == TokenRefresh(token: new, expires: 90, role: .guest))
@@ -79,7 +80,8 @@ import Testing
 
     @Test func participantsAreDecodedTolerantly() async throws {
         let roster =
-            "[" + Fixture.participant(uuid: "p1", name: "Host", role: "chair", muted: "NO", spotlight: "1700000000.5") + ","
+            "[" + Fixture.participant(uuid: "p1", name: "Host", role: "chair", muted: "NO", spotlight: "1700000000.5")
+            + ","
             + Fixture.participant(uuid: "p2", name: "Guest", muted: "YES", serviceType: "waiting_room") + ","
             + #"{"uuid":"p3","display_name":"Minimal","role":"guest"}"# + "]"
         try await withStub({ _, _ in .json(200, #"{"status":"success","result":\#(roster)}"#) }) { server in
@@ -87,8 +89,14 @@ import Testing
                 let participants = try await client.participants(node: server.node, alias: "meet", token: "t")
                 #expect(participants.map(\.uuid) == ["p1", "p2", "p3"])
                 #expect(participants[0].role == .host && participants[0].isSpotlight && !participants[0].isMuted)
-                #expect(participants[1].role == .guest && participants[1].isMuted && participants[1].serviceType == "waiting_room")
-                #expect(participants[2].hasMedia == nil && participants[2].startTime == nil && participants[2].protocolName == nil)
+                #expect(
+                    participants[1].role == .guest && participants[1].isMuted
+                        && participants[1].serviceType == "waiting_room"
+                )
+                #expect(
+                    participants[2].hasMedia == nil && participants[2].startTime == nil
+                        && participants[2].protocolName == nil
+                )
                 let request = try #require(server.requests.first)
                 #expect(request.method == .GET)
                 #expect(request.endpoint == "participants")
@@ -112,7 +120,8 @@ import Testing
     }
 
     @Test func conferenceStatus() async throws {
-        try await withStub({ _, _ in .json(200, #"{"status":"success","result":\#(Fixture.conferenceUpdate)}"#) }) { server in
+        try await withStub({ _, _ in .json(200, #"{"status":"success","result":\#(Fixture.conferenceUpdate)}"#) }) {
+            server in
             try await withClient { client in
                 let status = try await client.conferenceStatus(node: server.node, alias: "meet", token: "t")
                 #expect(status.started && !status.locked && status.presentationAllowed == true)
@@ -135,7 +144,9 @@ import Testing
                 #expect(request.endpoint == path)
                 #expect(request.header("token") == "tok")
                 if case .message(let text) = command {
-                    let body = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: String])
+                    let body = try #require(
+                        try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: String]
+                    )
                     #expect(body == ["type": "text/plain", "payload": text])
                 }
             }
@@ -207,7 +218,13 @@ import Testing
                     try await client.perform(.message("hi"), node: server.node, alias: "meet", token: "t")
                 }
                 await #expect(throws: InfinityError.http(status: 502, message: "Bad Gateway")) {
-                    try await client.perform(.disconnect, participant: "p", node: server.node, alias: "meet", token: "t")
+                    try await client.perform(
+                        .disconnect,
+                        participant: "p",
+                        node: server.node,
+                        alias: "meet",
+                        token: "t"
+                    )
                 }
                 #expect(server.requests.count == 2)
             }

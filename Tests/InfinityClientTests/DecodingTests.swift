@@ -9,7 +9,10 @@ import Testing
 
     @Test func participantWithYesNoStringsAndFloats() throws {
         let participant = try #require(
-            InfinityParticipant(json: json(Fixture.participant(uuid: "p1", role: "chair", muted: "YES", spotlight: "1700484999.25"))))
+            InfinityParticipant(
+                json: json(Fixture.participant(uuid: "p1", role: "chair", muted: "YES", spotlight: "1700484999.25"))
+            )
+        )
         #expect(participant.uuid == "p1")
         #expect(participant.displayName == "George R")
         #expect(participant.role == .host)
@@ -31,13 +34,15 @@ import Testing
             InfinityParticipant(
                 json: json(
                     #"{"uuid":"p2","display_name":"Bob","role":"guest","is_muted":true,"is_presenting":"YES","spotlight":"0","start_time":"1700000000.5","buzz_time":"1700000001","has_media":"YES","is_video_muted":"NO","service_type":"waiting_room","unknown_field":{"x":[1,2]}}"#
-                )))
+                )
+            )
+        )
         #expect(participant.role == .guest)
         #expect(participant.isMuted)
         #expect(participant.isPresenting)
         #expect(!participant.isSpotlight)
         #expect(participant.startTime == 1700000000.5)
-        #expect(participant.buzzTime == 1700000001)
+        #expect(participant.buzzTime == 1_700_000_001)
         #expect(participant.hasMedia == true)
         #expect(participant.isVideoMuted == false)
         #expect(participant.serviceType == "waiting_room")
@@ -54,9 +59,17 @@ import Testing
         #expect(
             status
                 == InfinityConferenceStatus(
-                    locked: false, guestsMuted: false, started: true, allMuted: false, presentationAllowed: true,
-                    guestsCanUnmute: false))
-        let minimal = try #require(InfinityConferenceStatus(json: json(#"{"locked":true,"guests_muted":"YES","started":false}"#)))
+                    locked: false,
+                    guestsMuted: false,
+                    started: true,
+                    allMuted: false,
+                    presentationAllowed: true,
+                    guestsCanUnmute: false
+                )
+        )
+        let minimal = try #require(
+            InfinityConferenceStatus(json: json(#"{"locked":true,"guests_muted":"YES","started":false}"#))
+        )
         #expect(minimal == InfinityConferenceStatus(locked: true, guestsMuted: true, started: false))
     }
 
@@ -76,7 +89,13 @@ import Testing
     }
 
     @Test func grantAndRefreshRedactTheToken() throws {
-        let grant = TokenGrant(token: "super-secret-token", expires: 120, participantUUID: "u", role: .guest, displayName: "n")
+        let grant = TokenGrant(
+            token: "super-secret-token",
+            expires: 120,
+            participantUUID: "u",
+            role: .guest,
+            displayName: "n"
+        )
         let refresh = TokenRefresh(token: "super-secret-token", expires: 120, role: .host)
         let renderings = [
             "\(grant)", String(reflecting: grant), String(describing: Mirror(reflecting: grant).children.map { $0 }),
@@ -109,14 +128,38 @@ import Testing
 
     @Test func backoffDoublesUpToTheCapWithJitter() {
         let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0.2)
+        var random = SystemRandomNumberGenerator()
         for _ in 0..<50 {
-            let first = backoff.delay(attempt: 1)
+            let first = backoff.delay(attempt: 1, using: &random)
             #expect(first >= .milliseconds(80) && first <= .milliseconds(120))
-            let third = backoff.delay(attempt: 3)
+            let third = backoff.delay(attempt: 3, using: &random)
             #expect(third >= .milliseconds(320) && third <= .milliseconds(480))
-            let late = backoff.delay(attempt: 40)
+            let late = backoff.delay(attempt: 40, using: &random)
             #expect(late >= .milliseconds(800) && late <= .milliseconds(1200))
         }
-        #expect(Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0).delay(attempt: 2) == .milliseconds(200))
+        let flat = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0)
+        #expect(flat.delay(attempt: 2, using: &random) == .milliseconds(200))
     }
+
+    @Test func backoffJitterSpansExactlyTheConfiguredBand() {
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0.2)
+        var low = FixedRandom.lowest
+        var high = FixedRandom.highest
+        #expect(backoff.delay(attempt: 1, using: &low) == .milliseconds(80))
+        let top = backoff.delay(attempt: 1, using: &high)
+        #expect(top == .milliseconds(120))
+        #expect(backoff.delay(attempt: 62, using: &low) == .milliseconds(800))
+        #expect(backoff.delay(attempt: .max, using: &low) == .milliseconds(800))
+    }
+}
+
+/// A "random" source that always answers the same word: `.lowest` pins jitter to its lower bound, `.highest` to its
+/// upper bound (a constant 0 would spin forever in the standard library's rejection sampling).
+struct FixedRandom: RandomNumberGenerator, Sendable {
+    var word: UInt64
+
+    static let lowest = FixedRandom(word: 1)
+    static let highest = FixedRandom(word: .max)
+
+    mutating func next() -> UInt64 { word }
 }

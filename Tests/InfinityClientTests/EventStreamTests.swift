@@ -11,11 +11,15 @@ import Testing
                     StubChunk(Fixture.syncBurst(selfUUID: "me")),
                     StubChunk(after: .milliseconds(30), ": keepalive\n"),
                     StubChunk(Fixture.sse("conference_update", Fixture.conferenceUpdate)),
-                ], close: true)
+                ],
+                close: true
+            )
         }) { server in
             try await withClient { client in
                 var events: [InfinityEvent] = []
-                for try await event in client.events(node: server.node, alias: "meet", token: token) { events.append(event) }
+                for try await event in client.events(node: server.node, alias: "meet", token: token) {
+                    events.append(event)
+                }
                 #expect(events.count == 5)
                 #expect(events.first == .participantSyncBegin)
                 #expect(events[3] == .participantSyncEnd)
@@ -61,18 +65,23 @@ import Testing
                 [
                     StubChunk(Fixture.sse("participant_create", "{not json")),
                     StubChunk(Fixture.sse("participant_delete", #"{"uuid":"gone"}"#)),
-                ], close: true)
+                ],
+                close: true
+            )
         }) { server in
             try await withClient { client in
                 var events: [InfinityEvent] = []
-                for try await event in client.events(node: server.node, alias: "meet", token: "t") { events.append(event) }
+                for try await event in client.events(node: server.node, alias: "meet", token: "t") {
+                    events.append(event)
+                }
                 #expect(events == [.participantDelete(uuid: "gone")])
             }
         }
     }
 
     @Test func cancellingTheConsumerClosesTheConnection() async throws {
-        try await withStub({ _, _ in .events([StubChunk(Fixture.syncBurst(selfUUID: "me"))], close: false) }) { server in
+        try await withStub({ _, _ in .events([StubChunk(Fixture.syncBurst(selfUUID: "me"))], close: false) }) {
+            server in
             try await withClient { client in
                 let consumer = Task {
                     for try await _ in client.events(node: server.node, alias: "meet", token: "t") {}

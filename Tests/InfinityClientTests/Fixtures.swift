@@ -9,7 +9,10 @@ enum Fixture {
 
     /// A 200 request_token answer shaped like Android's captured request_token_v36.json.
     static func requestToken(
-        token: String, expires: String = "120", role: String = "HOST", uuid: String = "614221f4-3a5c-4d1f-8df6-3ae27188df54",
+        token: String,
+        expires: String = "120",
+        role: String = "HOST",
+        uuid: String = "614221f4-3a5c-4d1f-8df6-3ae27188df54",
         currentServiceType: String = "conference"
     ) -> String {
         """
@@ -72,7 +75,11 @@ enum Fixture {
 
     /// A participant object in the schema's shape (YES/NO strings, booleans, float timestamps).
     static func participant(
-        uuid: String, name: String = "George R", role: String = "guest", muted: String = "NO", spotlight: String = "0",
+        uuid: String,
+        name: String = "George R",
+        role: String = "guest",
+        muted: String = "NO",
+        spotlight: String = "0",
         serviceType: String = "conference"
     ) -> String {
         """

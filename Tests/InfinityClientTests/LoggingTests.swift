@@ -18,19 +18,32 @@ import Testing
                     [
                         StubChunk(Fixture.syncBurst(selfUUID: "614221f4-3a5c-4d1f-8df6-3ae27188df54")),
                         StubChunk(after: .milliseconds(50), Fixture.sse("refresh_token")),
-                    ], close: false)
+                    ],
+                    close: false
+                )
             case "lock": .json(403, Fixture.invalidRole)
             default: .json(200, Fixture.ok)
             }
         }) { server in
             try await withClient(.fastTests, logger: logger) { client in
-                let outcome = try await client.requestToken(node: server.node, alias: "meet", displayName: "B", pin: .pin(pin))
+                let outcome = try await client.requestToken(
+                    node: server.node,
+                    alias: "meet",
+                    displayName: "B",
+                    pin: .pin(pin)
+                )
                 guard case .granted(let grant) = outcome else {
                     Issue.record("expected granted, got \(outcome)")
                     return
                 }
                 let connection = InfinityConnection(
-                    client: client, node: server.node, alias: "meet", grant: grant, policy: .fastTests, logger: logger)
+                    client: client,
+                    node: server.node,
+                    alias: "meet",
+                    grant: grant,
+                    policy: .fastTests,
+                    logger: logger
+                )
                 let recorder = UpdateRecorder(connection.updates)
                 await connection.start()
                 try await waitUntil("calls to use the refreshed token") {

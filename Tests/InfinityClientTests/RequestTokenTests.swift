@@ -5,11 +5,18 @@ import Testing
 
 @Suite struct RequestTokenTests {
     private func outcome(
-        for response: StubResponse, pin: PINHeader? = nil, configuration: InfinityClientConfiguration = .fastTests
+        for response: StubResponse,
+        pin: PINHeader? = nil,
+        configuration: InfinityClientConfiguration = .fastTests
     ) async throws -> (TokenRequestOutcome, [RecordedRequest]) {
         try await withStub({ _, _ in response }) { server in
             try await withClient(configuration) { client in
-                let outcome = try await client.requestToken(node: server.node, alias: "meet.alice", displayName: "Bridge", pin: pin)
+                let outcome = try await client.requestToken(
+                    node: server.node,
+                    alias: "meet.alice",
+                    displayName: "Bridge",
+                    pin: pin
+                )
                 return (outcome, server.requests)
             }
         }
@@ -58,7 +65,10 @@ import Testing
     }
 
     @Test func pinWithControlCharactersIsInvalidWithoutAsking() async throws {
-        let (outcome, requests) = try await outcome(for: .json(200, Fixture.requestToken(token: "t")), pin: .pin("12\r\n34"))
+        let (outcome, requests) = try await outcome(
+            for: .json(200, Fixture.requestToken(token: "t")),
+            pin: .pin("12\r\n34")
+        )
         #expect(outcome == .invalidPIN)
         #expect(requests.isEmpty)
     }
@@ -69,7 +79,9 @@ import Testing
     }
 
     @Test func bothPINsChallenge() async throws {
-        let (outcome, _) = try await outcome(for: .json(403, Fixture.pinChallenge(pin: "required", guestPIN: "required")))
+        let (outcome, _) = try await outcome(
+            for: .json(403, Fixture.pinChallenge(pin: "required", guestPIN: "required"))
+        )
         #expect(outcome == .pinChallenge(hostPINRequired: true, guestPINRequired: true))
     }
 
@@ -135,7 +147,12 @@ import Testing
             count == 1 ? .json(502, Fixture.failed("Bad Gateway")) : .json(200, Fixture.requestToken(token: token))
         }) { server in
             try await withClient { client in
-                let outcome = try await client.requestToken(node: server.node, alias: "meet", displayName: "B", pin: nil)
+                let outcome = try await client.requestToken(
+                    node: server.node,
+                    alias: "meet",
+                    displayName: "B",
+                    pin: nil
+                )
                 guard case .granted(let grant) = outcome else {
                     Issue.record("expected granted, got \(outcome)")
                     return
@@ -149,7 +166,12 @@ import Testing
     @Test func serviceUnavailableExhaustsTheRetries() async throws {
         try await withStub({ _, _ in .json(503, Fixture.failed("System in maintenance mode")) }) { server in
             try await withClient { client in
-                let outcome = try await client.requestToken(node: server.node, alias: "meet", displayName: "B", pin: nil)
+                let outcome = try await client.requestToken(
+                    node: server.node,
+                    alias: "meet",
+                    displayName: "B",
+                    pin: nil
+                )
                 #expect(outcome == .serverError(status: 503, message: "System in maintenance mode"))
                 #expect(server.requests(to: "request_token").count == 3)
             }
@@ -159,7 +181,12 @@ import Testing
     @Test func internalServerErrorIsNotRetried() async throws {
         try await withStub({ _, _ in .json(500, Fixture.failed("Out of resource")) }) { server in
             try await withClient { client in
-                let outcome = try await client.requestToken(node: server.node, alias: "meet", displayName: "B", pin: nil)
+                let outcome = try await client.requestToken(
+                    node: server.node,
+                    alias: "meet",
+                    displayName: "B",
+                    pin: nil
+                )
                 #expect(outcome == .serverError(status: 500, message: "Out of resource"))
                 #expect(server.requests(to: "request_token").count == 1)
             }
@@ -170,14 +197,21 @@ import Testing
         var configuration = InfinityClientConfiguration.fastTests
         configuration.retriesForIdempotent = 0
         let (outcome, _) = try await outcome(
-            for: .raw(504, contentType: "text/html", body: "<html>504</html>"), configuration: configuration)
+            for: .raw(504, contentType: "text/html", body: "<html>504</html>"),
+            configuration: configuration
+        )
         #expect(outcome == .serverError(status: 504, message: "Gateway Timeout"))
     }
 
     @Test func aliasIsPercentEncodedInThePath() async throws {
         try await withStub({ _, _ in .json(200, Fixture.requestToken(token: "t")) }) { server in
             try await withClient { client in
-                _ = try await client.requestToken(node: server.node, alias: "meet alice@example.com", displayName: "B", pin: nil)
+                _ = try await client.requestToken(
+                    node: server.node,
+                    alias: "meet alice@example.com",
+                    displayName: "B",
+                    pin: nil
+                )
                 #expect(server.requests.first?.rawAlias == "meet%20alice%40example.com")
             }
         }

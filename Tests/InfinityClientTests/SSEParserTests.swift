@@ -73,7 +73,8 @@ import Testing
 
     @Test func chunkBoundariesAnywhereGiveTheSameEvents() throws {
         let text =
-            Fixture.syncBurst(selfUUID: "me") + "event: message_received\r\ndata: {\"payload\":\"h\u{e9}llo \u{1F44B}\"}\r\n\r\n"
+            Fixture.syncBurst(selfUUID: "me")
+            + "event: message_received\r\ndata: {\"payload\":\"h\u{e9}llo \u{1F44B}\"}\r\n\r\n"
             + ": comment\r\n" + Fixture.sse("refresh_token")
         let bytes = Array(text.utf8)
         var whole = SSEParser()
@@ -112,15 +113,20 @@ import Testing
     @Test func messagesBecomeTypedEvents() throws {
         let messages = try parse(
             Fixture.syncBurst(selfUUID: "me")
-                + Fixture.sse("participant_update", Fixture.participant(uuid: "p-guest", muted: "YES", spotlight: "1700484999.5"))
+                + Fixture.sse(
+                    "participant_update",
+                    Fixture.participant(uuid: "p-guest", muted: "YES", spotlight: "1700484999.5")
+                )
                 + Fixture.sse("participant_delete", #"{"uuid":"p-guest"}"#)
                 + Fixture.sse("conference_update", Fixture.conferenceUpdate)
                 + Fixture.sse(
                     "message_received",
-                    #"{"origin":"George","type":"text/plain","payload":"hello","uuid":"dc46","direct":true}"#)
+                    #"{"origin":"George","type":"text/plain","payload":"hello","uuid":"dc46","direct":true}"#
+                )
                 + Fixture.sse("disconnect", #"{"reason":"Conference host ended the conference"}"#)
                 + Fixture.sse("refresh_token") + Fixture.sse("presentation_stop", "{}")
-                + Fixture.sse("stage", #"[{"participant_uuid":"me","stage_index":0,"vad":0}]"#))
+                + Fixture.sse("stage", #"[{"participant_uuid":"me","stage_index":0,"vad":0}]"#)
+        )
         let events = messages.compactMap(InfinityEvent.init(message:))
         #expect(events.count == messages.count)
         #expect(events.first == .participantSyncBegin)
@@ -135,12 +141,27 @@ import Testing
             events[6]
                 == .conferenceUpdate(
                     InfinityConferenceStatus(
-                        locked: false, guestsMuted: false, started: true, allMuted: false, presentationAllowed: true,
-                        guestsCanUnmute: false)))
+                        locked: false,
+                        guestsMuted: false,
+                        started: true,
+                        allMuted: false,
+                        presentationAllowed: true,
+                        guestsCanUnmute: false
+                    )
+                )
+        )
         #expect(
             events[7]
                 == .messageReceived(
-                    InfinityChatMessage(origin: "George", senderUUID: "dc46", type: "text/plain", payload: "hello", direct: true)))
+                    InfinityChatMessage(
+                        origin: "George",
+                        senderUUID: "dc46",
+                        type: "text/plain",
+                        payload: "hello",
+                        direct: true
+                    )
+                )
+        )
         #expect(events[8] == .disconnect(reason: "Conference host ended the conference"))
         #expect(events[9] == .refreshToken)
         #expect(events[10] == .other(name: "presentation_stop"))

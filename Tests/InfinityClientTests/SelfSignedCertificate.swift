@@ -1,6 +1,6 @@
 import Foundation
-import TestSpawn
 import NIOSSL
+import TestSpawn
 
 /// A throwaway self-signed certificate for 127.0.0.1/localhost, made with `openssl req -x509`.
 struct SelfSignedCertificate {
@@ -14,7 +14,9 @@ struct SelfSignedCertificate {
     }
 
     static func make() throws -> SelfSignedCertificate {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("infclient-tls-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "infclient-tls-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = SelfSignedCertificate(directory: directory)
         let arguments = [
@@ -24,8 +26,12 @@ struct SelfSignedCertificate {
         ]
         let pipe = Pipe()
         let process = try Spawned(
-            executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment,
-            stdout: pipe.fileHandleForWriting.fileDescriptor, stderr: pipe.fileHandleForWriting.fileDescriptor)
+            executable: "/usr/bin/env",
+            arguments: arguments,
+            environment: ProcessInfo.processInfo.environment,
+            stdout: pipe.fileHandleForWriting.fileDescriptor,
+            stderr: pipe.fileHandleForWriting.fileDescriptor
+        )
         try pipe.fileHandleForWriting.close()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -40,7 +46,8 @@ struct SelfSignedCertificate {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
         return try NIOSSLContext(
-            configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        )
     }
 
     func remove() {

@@ -100,8 +100,11 @@ final class StubServer: Sendable {
             .bind(host: "127.0.0.1", port: 0)
             .get()
         return StubServer(
-            port: channel.localAddress!.port!, scheme: tls == nil ? "http" : "https", serverChannel: channel,
-            state: state)
+            port: channel.localAddress!.port!,
+            scheme: tls == nil ? "http" : "https",
+            serverChannel: channel,
+            state: state
+        )
     }
 
     /// Every request received so far, in order.
@@ -198,13 +201,24 @@ private final class StubHandler: ChannelInboundHandler {
     private func respond(_ response: StubResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         switch response {
         case .json(let status, let text):
-            sendComplete(status: status, contentType: "application/json", body: text, keepAlive: keepAlive, context: context)
+            sendComplete(
+                status: status,
+                contentType: "application/json",
+                body: text,
+                keepAlive: keepAlive,
+                context: context
+            )
         case .raw(let status, let contentType, let text):
             sendComplete(status: status, contentType: contentType, body: text, keepAlive: keepAlive, context: context)
         case .redirect(let location):
             sendComplete(
-                status: 302, contentType: "text/plain", body: "", extraHeaders: [("location", location)],
-                keepAlive: keepAlive, context: context)
+                status: 302,
+                contentType: "text/plain",
+                body: "",
+                extraHeaders: [("location", location)],
+                keepAlive: keepAlive,
+                context: context
+            )
         case .hang:
             break
         case .hangUp:
@@ -215,14 +229,16 @@ private final class StubHandler: ChannelInboundHandler {
             headers.add(name: "content-length", value: "100")
             context.writeAndFlush(
                 wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
-                promise: nil)
+                promise: nil
+            )
         case .events(let chunks, let close):
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "text/event-stream")
             headers.add(name: "cache-control", value: "no-cache")
             context.writeAndFlush(
                 wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
-                promise: nil)
+                promise: nil
+            )
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             var at = TimeAmount.zero
             for chunk in chunks {
@@ -248,7 +264,11 @@ private final class StubHandler: ChannelInboundHandler {
     }
 
     private func sendComplete(
-        status: Int, contentType: String, body text: String, extraHeaders: [(String, String)] = [], keepAlive: Bool,
+        status: Int,
+        contentType: String,
+        body text: String,
+        extraHeaders: [(String, String)] = [],
+        keepAlive: Bool,
         context: ChannelHandlerContext
     ) {
         var headers = HTTPHeaders(extraHeaders)

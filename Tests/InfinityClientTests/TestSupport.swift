@@ -48,7 +48,8 @@ func testLogger() -> Logger { LogCapture().logger() }
 @discardableResult
 /// Runs `body` with a client, shutting it down afterwards.
 func withClient<T>(
-    _ configuration: InfinityClientConfiguration = .fastTests, logger: Logger = testLogger(),
+    _ configuration: InfinityClientConfiguration = .fastTests,
+    logger: Logger = testLogger(),
     _ body: (InfinityClient) async throws -> T
 ) async throws -> T {
     let client = InfinityClient(configuration: configuration, logger: logger)
@@ -65,7 +66,8 @@ func withClient<T>(
 @discardableResult
 /// Runs `body` with a stub server, stopping it afterwards.
 func withStub<T>(
-    _ responder: @escaping StubServer.Responder, _ body: (StubServer) async throws -> T
+    _ responder: @escaping StubServer.Responder,
+    _ body: (StubServer) async throws -> T
 ) async throws -> T {
     let server = try await StubServer.start(responder: responder)
     do {
@@ -82,8 +84,11 @@ extension InfinityClientConfiguration {
     /// Short timeouts and backoffs so failing tests fail fast.
     static var fastTests: InfinityClientConfiguration {
         InfinityClientConfiguration(
-            requestTimeout: .seconds(5), connectTimeout: .seconds(2), retriesForIdempotent: 2,
-            retryBackoff: .milliseconds(20))
+            requestTimeout: .seconds(5),
+            connectTimeout: .seconds(2),
+            retriesForIdempotent: 2,
+            retryBackoff: .milliseconds(20)
+        )
     }
 }
 
@@ -93,7 +98,9 @@ struct WaitTimedOut: Error, CustomStringConvertible {
 
 /// Polls `condition` every 10 ms until it holds; throws after `timeout`.
 func waitUntil(
-    timeout: Duration = .seconds(10), _ what: String = "condition", _ condition: () async -> Bool
+    timeout: Duration = .seconds(10),
+    _ what: String = "condition",
+    _ condition: () async -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while !(await condition()) {
@@ -130,7 +137,9 @@ final class UpdateRecorder: Sendable {
     /// Waits until `condition` holds for the updates so far, returning them.
     @discardableResult
     func wait(
-        timeout: Duration = .seconds(10), _ what: String, until condition: @escaping ([ConnectionUpdate]) -> Bool
+        timeout: Duration = .seconds(10),
+        _ what: String,
+        until condition: @escaping ([ConnectionUpdate]) -> Bool
     ) async throws -> [ConnectionUpdate] {
         try await waitUntil(timeout: timeout, "\(what); got \(updates)") { condition(self.updates) }
         return updates
@@ -148,5 +157,15 @@ extension [ConnectionUpdate] {
     func count(where predicate: (ConnectionUpdate) -> Bool) -> Int { filter(predicate).count }
     var endReasons: [ConnectionEndReason] {
         compactMap { if case .ended(let reason) = $0 { return reason } else { return nil } }
+    }
+}
+
+/// Suspends until the calling task is cancelled; no timer involved.
+func waitUntilCancelled() async {
+    let (stream, continuation) = AsyncStream<Never>.makeStream()
+    await withTaskCancellationHandler {
+        for await _ in stream {}
+    } onCancel: {
+        continuation.finish()
     }
 }

@@ -45,7 +45,6 @@ import Testing
         let port = try await Self.closedPort()
         try await withClient { client in
             let node = try NodeAddress(scheme: "http", host: "127.0.0.1", port: port)
-            let started = ContinuousClock.now
             let error = await #expect(throws: InfinityError.self) {
                 _ = try await client.requestToken(node: node, alias: "meet", displayName: "B", pin: .pin("1234"))
             }
@@ -54,9 +53,8 @@ import Testing
                 return
             }
             #expect(!message.contains("1234"))
-            // Refused at once, not after a timeout: `unreachable` (a timeout maps to `.timeout`). The bound is only
-            // a guard against a hang, with room for a loaded machine.
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // Refused at once, not after a timeout: `unreachable` (a timeout maps to `.timeout`), checked above
+            // without timing the wall clock.
         }
     }
 
@@ -126,7 +124,8 @@ import Testing
                     for index in 0..<streams {
                         group.addTask {
                             for try await event in client.events(node: server.node, alias: "meet", token: "t\(index)") {
-                                if event == .participantSyncEnd { try await Task.sleep(for: .seconds(30)) }
+                                // Hold the stream open (not reading further) until the test cancels the group.
+                                if event == .participantSyncEnd { await waitUntilCancelled() }
                             }
                         }
                     }
