@@ -68,6 +68,12 @@ public final class BridgeHarness: Sendable {
     {
         let logger = logs.logger()
         var settings = configuration.bridge
+        // The bridge clamps a node's token lifetime to at least 10 s (a hostile node's `expires: 0`); tests that
+        // shorten the simulator's tokens to watch refreshes lower that floor to match.
+        let expiry = Int(configuration.simulator.tokenExpiry.components.seconds)
+        if configuration.embedsSimulator, expiry < settings.connectionPolicy.tokenLifetimeRange.lowerBound {
+            settings.connectionPolicy.tokenLifetimeRange = max(1, expiry)...settings.connectionPolicy.tokenLifetimeRange.upperBound
+        }
         let simulator =
             configuration.embedsSimulator
             ? InfinitySimulator(configuration: configuration.simulator, logger: logger) : nil
