@@ -262,9 +262,13 @@ extension BridgeEngine {
         record.grant = nil
         let id = record.id
         spawn {
-            await link.start()
-            for await update in link.updates {
-                await self.upstreamUpdate(session: id, update)
+            // The link's own work (refresh, event stream, timers) runs beside the reader of its updates; both end
+            // when the link has ended (released, closed, or given up).
+            await withDiscardingTaskGroup { group in
+                group.addTask { await link.run() }
+                for await update in link.updates {
+                    await self.upstreamUpdate(session: id, update)
+                }
             }
         }
     }

@@ -14,8 +14,9 @@ public protocol Upstream: Sendable {
 public protocol UpstreamLink: Sendable {
     /// Events, health and the final `.ended`, in order.
     var updates: AsyncStream<ConnectionUpdate> { get }
-    /// Starts refreshing and listening.
-    func start() async
+    /// Refreshes the token and follows the event stream until the link has ended (released, closed or given up);
+    /// every piece of that work is a child task of this call.
+    func run() async
     /// A conference-level control.
     func perform(_ command: ConferenceCommand) async throws(InfinityError)
     /// A participant-level control.

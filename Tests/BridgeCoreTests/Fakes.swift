@@ -182,7 +182,7 @@ final class FakeLink: UpstreamLink {
     func holdReleases(at gate: Gate) { state.withLock { $0.releaseGate = gate } }
     func holdCommands(at gate: Gate) { state.withLock { $0.commandGate = gate } }
 
-    func start() async { state.withLock { $0.started = true } }
+    func run() async { state.withLock { $0.started = true } }
 
     func perform(_ command: ConferenceCommand) async throws(InfinityError) {
         try await record("\(command)")
