@@ -1,3 +1,5 @@
+import InfinityClient
+
 /// A point in time on the engine's clock, counted from the moment the engine was made.
 ///
 /// The engine's value types (client table, PIN guard, token buckets, failure windows) take a `Moment` as an
@@ -31,6 +33,8 @@ struct EngineClock: Sendable {
     init<C: Clock>(_ clock: C) where C.Duration == Duration {
         let start = clock.now
         now = { Moment(start.duration(to: clock.now)) }
-        sleepUntil = { deadline in try await clock.sleep(until: start.advanced(by: deadline.sinceStart), tolerance: nil) }
+        // Stepped on the standard library's clocks: a cancelled long sleep there holds its memory until its
+        // deadline (see InfinityClient.steppedSleep(until:on:)).
+        sleepUntil = { deadline in try await steppedSleep(until: start.advanced(by: deadline.sinceStart), on: clock) }
     }
 }

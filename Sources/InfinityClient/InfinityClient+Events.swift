@@ -174,7 +174,7 @@ final class StreamActivity: Sendable {
         while true {
             let silence = ContinuousClock.now - last.withLock { $0 }
             if silence >= idleTimeout { throw StreamIdle(silence: silence) }
-            try await Task.sleep(for: idleTimeout - silence)
+            try await steppedSleep(for: idleTimeout - silence)
         }
     }
 }

@@ -428,7 +428,7 @@ struct TimeSource: Sendable {
     init<C: Clock>(_ clock: C) where C.Duration == Duration {
         let origin = clock.now
         self.now = { origin.duration(to: clock.now) }
-        self.sleep = { deadline in try await clock.sleep(until: origin.advanced(by: deadline), tolerance: nil) }
+        self.sleep = { deadline in try await steppedSleep(until: origin.advanced(by: deadline), on: clock) }
     }
 }
 

@@ -9,7 +9,7 @@ func withTimeout<T: Sendable>(
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }
         group.addTask {
-            try await Task.sleep(for: timeout)
+            try await steppedSleep(for: timeout)
             throw TimeoutReached()
         }
         defer { group.cancelAll() }
