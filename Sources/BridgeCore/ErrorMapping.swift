@@ -5,7 +5,9 @@ extension ErrorBody {
     /// The protocol error for a failed call to the node; never quotes a secret.
     static func upstream(_ error: InfinityError, participantCall: Bool = false) -> ErrorBody {
         switch error {
-        case .unreachable(let why): ErrorBody(.nodeUnreachable, "cannot reach the conference node: \(quoted(why))")
+        // The reason (refused, TLS, reset) stays in the bridge's log: told to a client, it would let a controller
+        // map which hosts and ports answer (security review, finding 4).
+        case .unreachable: ErrorBody(.nodeUnreachable, "cannot reach the conference node")
         case .timeout: ErrorBody(.upstreamTimeout, "the conference node did not answer in time")
         case .invalidToken: ErrorBody(.upstreamError, "the conference node no longer accepts this session")
         case .invalidRole: ErrorBody(.notHost, "the conference node allows this to hosts only")
@@ -18,7 +20,11 @@ extension ErrorBody {
         case .cancelled: ErrorBody(.upstreamError, "the call to the conference node was cancelled")
         case .connectionClosed: ErrorBody(.invalidState, "the session's connection to the node has ended")
         case .invalidAlias(let why): ErrorBody(.badRequest, "this conference alias cannot be used: \(why)")
-        case .nodeNotAllowed: ErrorBody(.forbidden, "this bridge does not call that conference node")
+        case .nodeNotAllowed:
+            ErrorBody(
+                .nodeNotAllowed,
+                "this bridge does not call conference nodes on loopback, link-local, private or metadata addresses "
+                    + "unless they are allowed with --allow-node")
         }
     }
 }

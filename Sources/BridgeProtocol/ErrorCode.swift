@@ -30,6 +30,9 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case tooManySessions = "too_many_sessions"
     /// The session waited too long for a PIN and was closed.
     case sessionExpired = "session_expired"
+    /// The node's address is loopback, link-local, private or a metadata service, and it is not on the bridge's
+    /// allow-list (`--allow-node`); nothing was sent to it.
+    case nodeNotAllowed = "node_not_allowed"
 }
 
 /// The `error` object of a failed result or an `error` message.

@@ -81,6 +81,12 @@ public final class PexBridge: Sendable {
         let metrics = BridgeMetrics(registry: registry)
         self.metrics = metrics
         var infinity = configuration.infinity
+        // Nodes on loopback, link-local, private and metadata addresses are refused before anything is sent
+        // (a controller could otherwise scan the bridge's network), unless allowed: loopback by the development
+        // switch, any by --allow-node, the embedded simulator always.
+        infinity.nodePolicy = NodeAddressPolicy(
+            allowLoopback: configuration.core.allowInsecureNodes, allowedNodes: configuration.allowedNodes,
+            exemptNodes: configuration.embeddedNode.map { [$0.address] } ?? [])
         infinity.requestObserver = { record in
             metrics.recordUpstream(endpoint: record.endpoint, outcome: record.outcome, duration: record.duration)
         }
@@ -97,6 +103,7 @@ public final class PexBridge: Sendable {
         // not be reachable through a proxy: the loopback-only promise holds only for direct connections.
         transport.promoteOnOpen = !configuration.core.authRequired
         transport.refuseProxiedRequests = !configuration.core.authRequired
+        transport.trustedProxies = configuration.trustedProxies
         let site = StaticSite(
             embeddedNode: configuration.embeddedNode, authRequired: configuration.core.authRequired,
             webRoot: configuration.webRoot, metrics: metrics, metricsPublic: configuration.metricsPublic)

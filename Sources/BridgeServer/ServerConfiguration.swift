@@ -41,6 +41,12 @@ public struct ServerConfiguration: Sendable {
     /// Let a listener reachable from other machines run without TLS (tokens and PINs then cross the network in
     /// clear). Off: such a listener is refused at start.
     public var allowPlaintext = false
+    /// Conference nodes (`host` or `host:port`) the bridge may call although their address is loopback, link-local,
+    /// private or a metadata service (`--allow-node`). Loopback nodes are also allowed by `allowInsecureNodes`; the
+    /// embedded simulator always is.
+    public var allowedNodes: [String] = []
+    /// Reverse proxies whose forwarding headers name the real client address (`--trusted-proxy`).
+    public var trustedProxies: [CIDR] = []
     /// Serve `/metrics` to every peer. Off: only to loopback peers (figures about sessions and clients are not
     /// for whoever reaches the port).
     public var metricsPublic = false

@@ -249,7 +249,8 @@ public final class InfinityClient: Sendable {
             let elapsed = ContinuousClock.now - started
             logMetadata["infinity.error"] = "\(mapped.logDescription)"
             logMetadata["infinity.elapsed"] = "\(elapsed)"
-            logger.debug("infinity request failed", metadata: logMetadata)
+            // At info: clients are told only the error's code, so this line is where the reason can be read.
+            logger.info("infinity request failed", metadata: logMetadata)
             configuration.requestObserver?(
                 UpstreamRequestRecord(
                     endpoint: call.endpoint,

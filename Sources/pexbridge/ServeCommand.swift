@@ -46,8 +46,30 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var demoActivity: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Allow conference nodes reached over plain HTTP.")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Allow conference nodes reached over plain HTTP, and nodes on loopback addresses (development).")
     var allowInsecureNodes: Bool?
+
+    @Option(
+        name: .customLong("allow-node"),
+        help: ArgumentHelp(
+            """
+            A conference node the bridge may call although its address is loopback, link-local, private or a \
+            metadata service (repeatable). (default: none: such nodes are refused before anything is sent)
+            """,
+            valueName: "HOST[:PORT]"))
+    var allowedNodes: [String] = []
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: ArgumentHelp(
+            """
+            A reverse proxy's address range whose X-Forwarded-For / Forwarded names the real client (repeatable). \
+            (default: none: without tokens, proxied requests are refused)
+            """,
+            valueName: "CIDR"))
+    var trustedProxies: [String] = []
 
     @Option(
         name: .customLong("token"),
@@ -302,6 +324,14 @@ struct ServeCommand: AsyncParsableCommand {
         set(&c.outboxLimitBytes, outboxLimitBytes ?? file.outbox_limit_bytes)
         c.echoEndpoint = echoEndpoint || (file.echo_endpoint ?? false)
         set(&c.allowPlaintext, allowPlaintext ?? file.allow_plaintext)
+        c.allowedNodes = allowedNodes.isEmpty ? (file.allow_node ?? []) : allowedNodes
+        c.trustedProxies = try (trustedProxies.isEmpty ? (file.trusted_proxy ?? []) : trustedProxies).map { text in
+            do {
+                return try CIDR(text)
+            } catch {
+                throw ValidationError("--trusted-proxy \(text): \(error)")
+            }
+        }
         set(&c.metricsPublic, metricsPublic ?? file.metrics_public)
         c.webRoot = webRoot
         c.infinity.trustRootsPEMFile = nodeCaFile ?? file.node_ca_file
@@ -398,6 +428,8 @@ struct ConfigFile: Decodable {
     var upstream_idle_timeout: Int?
     var echo_endpoint: Bool?
     var allow_plaintext: Bool?
+    var allow_node: [String]?
+    var trusted_proxy: [String]?
     var metrics_public: Bool?
     var strict_permissions: Bool?
 
