@@ -189,6 +189,7 @@ struct ServeCommand: AsyncParsableCommand {
     var webRoot: String?
 
     func run() async throws {
+        MemoryPolicy.apply()
         let file = try config.map(ConfigFile.load) ?? ConfigFile()
         let fileLevel = try file.log_level.map {
             guard let level = Logger.Level(rawValue: $0) else {
