@@ -31,6 +31,8 @@ struct EngineClock: Sendable {
     init<C: Clock>(_ clock: C) where C.Duration == Duration {
         let start = clock.now
         now = { Moment(start.duration(to: clock.now)) }
-        sleepUntil = { deadline in try await clock.sleep(until: start.advanced(by: deadline.sinceStart), tolerance: nil) }
+        sleepUntil = { deadline in
+            try await clock.sleep(until: start.advanced(by: deadline.sinceStart), tolerance: nil)
+        }
     }
 }

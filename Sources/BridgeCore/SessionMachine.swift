@@ -328,7 +328,8 @@ public struct SessionMachine: Sendable, Equatable {
 
     private func pinOutsidePINState() -> Transition {
         Transition(effects: [], verdict: .rejected(ErrorBody(
-            .invalidState, "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))")))
+            .invalidState,
+            "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))")))
     }
 
     private mutating func connect(as role: Role) -> Transition {
@@ -364,7 +365,8 @@ public struct SessionMachine: Sendable, Equatable {
         let error = ErrorBody(.invalidPIN, "wrong PIN", attemptsLeft: attemptsLeft)
         // A wrong PIN given with `join` still joins: the session waits in its PIN state with the error set.
         return Transition(
-            effects: [.emit(pinState(requirement, error: error))], verdict: answeringJoin ? .accepted : .rejected(error))
+            effects: [.emit(pinState(requirement, error: error))],
+            verdict: answeringJoin ? .accepted : .rejected(error))
     }
 
     // MARK: who hears it
