@@ -34,6 +34,8 @@ public struct BridgeConfiguration: Sendable {
     /// When auth is required: a connection that has not authenticated within this time is closed (1008), so
     /// connections without a token cannot hold connection slots by answering pings.
     public var authTimeout: Duration = .seconds(10)
+    /// Before `auth` succeeds, frames longer than this are refused without being decoded (an `auth` is small).
+    public var maxFrameBytesBeforeAuth = 4096
     /// Events kept per session for `subscribe` with `since_seq`.
     public var replayDepth = 512
     /// Requests per second each connection may send on average, and its burst.

@@ -161,4 +161,24 @@ struct EngineHardeningTests {
             #expect(sink.closeCode(1) == nil && sink.closeCode(2) == nil)
         }
     }
+
+    @Test func beforeAuthOnlySmallFramesAreDecoded() async throws {
+        try await withEngine(engine {
+            $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
+            $0.maxFrameBytesBeforeAuth = 256
+        }) { e in
+            await e.clientConnected(1, peer: "p")
+            let padding = String(repeating: " ", count: 300)
+            await send(e, 1, #"{"type":"auth","id":1,"token":"right-secret"}"# + padding)
+            guard case .error(let error) = sink.messages(1).last else {
+                Issue.record("a large frame before auth was decoded: \(sink.messages(1))")
+                return
+            }
+            #expect(error.code == .badRequest)
+            await send(e, 1, #"{"type":"auth","id":2,"token":"right-secret"}"#)
+            #expect(await sink.result(1, id: 2) == .success(.role(.controller)))
+            await send(e, 1, #"{"type":"ping","id":3}"# + padding)
+            #expect(await sink.result(1, id: 3) == .success(.empty))
+        }
+    }
 }

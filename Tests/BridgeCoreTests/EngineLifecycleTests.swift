@@ -156,7 +156,11 @@ struct EngineLifecycleTests {
     }
 
     @Test func sessionLimitsAnswerACodedFailureAndFreeUpWhenASessionEnds() async throws {
-        try await withEngine(engine { $0.maxSessionsPerClient = 1; $0.maxSessionsPerAlias = 2; $0.maxSessions = 3 }) { e in
+        try await withEngine(engine {
+            $0.maxSessionsPerClient = 1
+            $0.maxSessionsPerAlias = 2
+            $0.maxSessions = 3
+        }) { e in
             for client in ClientID(1)...4 { await e.clientConnected(client, peer: "p") }
             await send(e, 1, joinFrame(id: 1, alias: "open"))
             let first = try #require(session(await sink.result(1, id: 1)))

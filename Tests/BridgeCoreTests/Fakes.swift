@@ -112,8 +112,9 @@ final class FakeUpstream: Upstream {
     /// Links made from now on hold their release at `gate` (an open gate just counts releases).
     func holdReleases(at gate: Gate?) { state.withLock { $0.releaseGate = gate } }
 
-    func requestToken(node: NodeAddress, alias: String, displayName: String, pin: PINHeader?) async throws(InfinityError)
-        -> TokenRequestOutcome
+    func requestToken(
+        node: NodeAddress, alias: String, displayName: String, pin: PINHeader?
+    ) async throws(InfinityError) -> TokenRequestOutcome
     {
         let header: String? = switch pin {
         case .none?: "none"

@@ -32,7 +32,11 @@ struct SessionMachineTests {
         #expect(emitted(t).first?.pin == PINRequirement(host: true, guest: true))
         let empty = m.handle(.pinSubmitted(""))
         #expect(empty.effects.isEmpty)
-        if case .rejected(let e) = empty.verdict { #expect(e.code == .pinRequired) } else { Issue.record("not rejected") }
+        if case .rejected(let e) = empty.verdict {
+            #expect(e.code == .pinRequired)
+        } else {
+            Issue.record("not rejected")
+        }
         #expect(m.state == .pinRequired)
     }
 
@@ -88,7 +92,11 @@ struct SessionMachineTests {
         _ = m.handle(.challenge(PINRequirement(host: true, guest: false)))
         _ = m.handle(.pinSubmitted("1"))
         let t = m.handle(.challenge(PINRequirement(host: true, guest: false)))
-        if case .rejected(let e) = t.verdict { #expect(e.code == .invalidPIN) } else { Issue.record("not rejected") }
+        if case .rejected(let e) = t.verdict {
+            #expect(e.code == .invalidPIN)
+        } else {
+            Issue.record("not rejected")
+        }
         #expect(m.state == .pinOptional)
     }
 
@@ -123,7 +131,11 @@ struct SessionMachineTests {
         _ = m.handle(.pinSubmitted("1"))
         let t = m.handle(.pinSubmitted("2"))
         #expect(t.effects.isEmpty)
-        if case .rejected(let e) = t.verdict { #expect(e.code == .invalidState) } else { Issue.record("not rejected") }
+        if case .rejected(let e) = t.verdict {
+            #expect(e.code == .invalidState)
+        } else {
+            Issue.record("not rejected")
+        }
     }
 
     @Test func transientFailureDuringPINKeepsThePINState() {
@@ -132,7 +144,11 @@ struct SessionMachineTests {
         _ = m.handle(.challenge(PINRequirement(host: true, guest: true)))
         _ = m.handle(.pinSubmitted("1"))
         let t = m.handle(.failure(ErrorBody(.upstreamTimeout, "slow")))
-        if case .rejected(let e) = t.verdict { #expect(e.code == .upstreamTimeout) } else { Issue.record("not rejected") }
+        if case .rejected(let e) = t.verdict {
+            #expect(e.code == .upstreamTimeout)
+        } else {
+            Issue.record("not rejected")
+        }
         #expect(m.state == .pinRequired)
         #expect(m.wrongPINs == 0)
     }
@@ -143,7 +159,11 @@ struct SessionMachineTests {
         let t = m.handle(.failure(ErrorBody(.conferenceNotFound, "no")))
         #expect(m.state == .error)
         #expect(emitted(t).first?.error?.code == .conferenceNotFound)
-        if case .rejected(let e) = t.verdict { #expect(e.code == .conferenceNotFound) } else { Issue.record("not rejected") }
+        if case .rejected(let e) = t.verdict {
+            #expect(e.code == .conferenceNotFound)
+        } else {
+            Issue.record("not rejected")
+        }
     }
 
     @Test func leaveWhenConnectedReleasesUpstream() {
@@ -246,7 +266,8 @@ struct SessionMachineTests {
         let left = m.handle(.leave, from: other)
         #expect(left.replies == [
             M.Reply(to: other, outcome: .empty),
-            M.Reply(to: join, outcome: .failure(ErrorBody(.invalidState, "the session ended before the node answered"))),
+            M.Reply(
+                to: join, outcome: .failure(ErrorBody(.invalidState, "the session ended before the node answered"))),
         ])
         // The grant that comes later is given back and answers nobody.
         let late = m.handle(.granted(.guest))

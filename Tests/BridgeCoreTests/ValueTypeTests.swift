@@ -346,8 +346,8 @@ struct PeekAndCapTests {
         }
         #expect(message.contains("'text'"))
         let longID = String(repeating: "i", count: 129)
-        guard case .failure(.unreadable(let why)) = RequestCodec.decode(Array(#"{"type":"ping","id":"\#(longID)"}"#.utf8))
-        else {
+        let frame = #"{"type":"ping","id":"\#(longID)"}"#
+        guard case .failure(.unreadable(let why)) = RequestCodec.decode(Array(frame.utf8)) else {
             Issue.record("a 129-byte id was accepted")
             return
         }
