@@ -321,12 +321,26 @@ extension BridgeEngine {
         pinGuard.failed(attempt, now: now)
     }
 
-    /// A session entering a PIN state has `pinStateTimeout` to leave it.
+    /// A session entering a PIN state has `pinStateTimeout` to leave it. One ticker sleeps for every session
+    /// (`runPINTicker`): the timeout is the same for all, so deadlines come in order.
     private func startPINClock(_ record: SessionRecord) {
         let deadline = now + configuration.pinStateTimeout
         record.pinDeadline = deadline
-        let id = record.id
-        schedule(at: deadline) { engine in await engine.pinClockRanOut(session: id) }
+        if pinDeadlines.push(deadline, record.id) { pinWake.continuation.yield() }
+    }
+
+    /// Expires sessions whose PIN-state deadline passed; runs as one child task of `run()` until cancelled.
+    func runPINTicker() async {
+        for await _ in pinWake.stream {
+            while let deadline = pinDeadlines.next {
+                do {
+                    try await clock.sleepUntil(deadline)
+                } catch {
+                    return
+                }
+                for session in pinDeadlines.popDue(now: now) { pinClockRanOut(session: session) }
+            }
+        }
     }
 
     private func pinClockRanOut(session: String) {

@@ -34,6 +34,9 @@ public actor BridgeEngine {
     var counters = EngineCounters()
     /// Upstream work and timers, handed to `run()`'s task group.
     var work: WorkQueue
+    /// Sessions' PIN-state deadlines, and the signal that wakes their ticker when the first one arrives.
+    var pinDeadlines = DeadlineQueue<String>()
+    let pinWake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     /// - Parameters:
     ///   - configuration: limits, tokens and timeouts.

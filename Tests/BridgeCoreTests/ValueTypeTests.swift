@@ -421,3 +421,31 @@ struct RosterBoundsTests {
         #expect(cut.dropLast().allSatisfy { $0 == "é" })
     }
 }
+
+@Suite("Deadline queue")
+struct DeadlineQueueTests {
+    @Test func deadlinesComeOutInOrderWhenDue() {
+        var queue = DeadlineQueue<String>()
+        func push(_ seconds: Int64, _ id: String) -> Bool { queue.push(Moment(.seconds(seconds)), id) }
+        func popDue(_ seconds: Int64) -> [String] { queue.popDue(now: Moment(.seconds(seconds))) }
+        #expect(push(10, "a"))
+        #expect(!push(20, "b"))
+        #expect(!push(15, "c"))
+        #expect(queue.next == Moment(.seconds(10)))
+        #expect(popDue(9).isEmpty)
+        #expect(popDue(15) == ["a", "c"])
+        #expect(queue.count == 1)
+        #expect(popDue(60) == ["b"])
+        #expect(queue.isEmpty)
+        #expect(push(70, "d"))
+    }
+
+    @Test func manyDeadlinesCostNoMoreThanTheirEntries() {
+        var queue = DeadlineQueue<Int>()
+        for i in 0..<10_000 { queue.push(Moment(.milliseconds(i)), i) }
+        let due = queue.popDue(now: Moment(.milliseconds(4999)))
+        #expect(due.count == 5000)
+        #expect(queue.count == 5000)
+        #expect(queue.next == Moment(.milliseconds(5000)))
+    }
+}

@@ -77,7 +77,7 @@ struct MalformedInputTests {
         let bridge = try await TestBridge.start()
         let client = try await bridge.client()
         let text = String(decoding: RequestCodec.encode(RequestEnvelope(id: .string("frag"), request: .join(
-            JoinParameters(node: "simulator", alias: "t.open", displayName: String(repeating: "n", count: 300))))),
+            JoinParameters(node: "simulator", alias: "t.open", displayName: String(repeating: "n", count: 250))))),
             as: UTF8.self)
         try await client.connection.sendFragmented(text, fragmentSize: 37)
         let m = try await client.waitFor { if case .result(.string("frag"), _) = $0 { true } else { false } }
