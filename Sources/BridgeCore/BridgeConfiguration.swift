@@ -34,6 +34,8 @@ public struct BridgeConfiguration: Sendable {
     /// When auth is required: a connection that has not authenticated within this time is closed (1008), so
     /// connections without a token cannot hold connection slots by answering pings.
     public var authTimeout: Duration = .seconds(10)
+    /// Before `auth` succeeds, frames longer than this are refused without being decoded (an `auth` is small).
+    public var maxFrameBytesBeforeAuth = 4096
     /// Events kept per session for `subscribe` with `since_seq`.
     public var replayDepth = 512
     /// Requests per second each connection may send on average, and its burst.
@@ -45,6 +47,17 @@ public struct BridgeConfiguration: Sendable {
     /// Wrong PINs per conference (from any client, any session) within the window before PINs for it are throttled.
     public var conferencePINFailureLimit = 10
     public var conferencePINFailureWindow: Duration = .seconds(300)
+    /// Wrong PINs per node (every conference on it) within the same window before PINs for it are throttled.
+    public var nodePINFailureLimit = 30
+    /// Wrong PINs per client address (IPv6 by /64) within the same window before its PINs are throttled.
+    public var clientPINFailureLimit = 10
+    /// Repeated PIN lockouts double (2 × window, 4 × window, ...) up to this long.
+    public var maxPINLockout: Duration = .seconds(86_400)
+    /// Failed `auth` attempts from all addresses together within `authFailureWindow` before every address is held
+    /// back; repeated global lockouts double up to `maxAuthLockout`.
+    public var authGlobalFailureLimit = 200
+    /// Repeated auth lockouts (per address and global) double up to this long.
+    public var maxAuthLockout: Duration = .seconds(3600)
     /// Live sessions the bridge holds at most; a `join` over it is refused with `too_many_sessions`.
     public var maxSessions = 1000
     /// Live sessions one connection may have made at most.

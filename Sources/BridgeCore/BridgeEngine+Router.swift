@@ -15,6 +15,11 @@ extension BridgeEngine {
         case .rateLimited:
             refuseOverBudget(client, text: text)
         case .admit:
+            let limit = configuration.maxFrameBytesBeforeAuth
+            if clients[client]?.role == nil, text.count > limit {
+                let why = "authenticate first: frames before auth are at most \(limit) bytes"
+                return send(.error(ErrorBody(.badRequest, why)), to: client)
+            }
             route(RequestCodec.decode(text), from: client)
         }
     }

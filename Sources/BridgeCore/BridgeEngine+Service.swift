@@ -58,6 +58,7 @@ extension BridgeEngine: Service {
         let timeout = configuration.shutdownTimeout
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                group.addTask { await self.runPINTicker() }
                 group.addTask {
                     for await _ in stopRequests {
                         await self.beginShutdown(timeout: timeout)

@@ -16,7 +16,8 @@ extension BridgeEngine {
         }
         if !address.isSecure && !configuration.allowInsecureNodes && address != embeddedNode {
             return .failure(ErrorBody(
-                .insecureNode, "plain-HTTP nodes are refused; use https or start the bridge with --allow-insecure-nodes"))
+                .insecureNode,
+                "plain-HTTP nodes are refused; use https or start the bridge with --allow-insecure-nodes"))
         }
         return .success(address)
     }
@@ -34,7 +35,7 @@ extension BridgeEngine {
         if let refused = sessionLimits.refusal(client: target.client, alias: parameters.alias, of: configuration) {
             return reply(target, .failure(refused))
         }
-        if parameters.pin != nil, let held = pinHeldBack(node: node, alias: parameters.alias) {
+        if parameters.pin != nil, let held = pinHeldBack(pinAttempt(node: node, alias: parameters.alias, by: target)) {
             return reply(target, .failure(held))
         }
         let id = newSessionID()
@@ -63,16 +64,26 @@ extension BridgeEngine {
         guard let record = sessions[session] else {
             return reply(target, .failure(ErrorBody(.unknownSession, "no live session with that id")))
         }
-        if case .awaitingPIN = record.machine.phase, let held = pinHeldBack(node: record.node, alias: record.alias) {
+        if case .awaitingPIN = record.machine.phase,
+            let held = pinHeldBack(pinAttempt(node: record.node, alias: record.alias, by: target))
+        {
             return reply(target, .failure(held))
         }
         apply(.pinSubmitted(pin.trimmingCharacters(in: .whitespaces)), to: record, from: target)
     }
 
-    private func pinHeldBack(node: NodeAddress, alias: String) -> ErrorBody? {
-        guard let wait = pinGuard.holdBack(alias: alias, now: now) else { return nil }
+    /// Who is guessing what, for the PIN guard's budgets.
+    func pinAttempt(node: NodeAddress, alias: String, by requester: ReplyTarget?) -> PINGuard.Attempt {
+        let peer = requester.flatMap { clients[$0.client]?.peer } ?? "?"
+        return PINGuard.Attempt(alias: alias, node: node.host, client: AuthFailureKey.of(peer: peer))
+    }
+
+    private func pinHeldBack(_ attempt: PINGuard.Attempt) -> ErrorBody? {
+        guard let wait = pinGuard.holdBack(attempt, now: now) else { return nil }
         countRateLimited()
-        logger.notice("PIN attempt throttled", metadata: ["node": "\(node)", "alias": "\(LogText.clean(alias))"])
+        logger.notice(
+            "PIN attempt throttled",
+            metadata: ["node": "\(LogText.clean(attempt.node))", "alias": "\(LogText.clean(attempt.alias))"])
         return ErrorBody(
             .rateLimited, "too many wrong PINs for this conference; try again in \(wait.components.seconds + 1) s")
     }
@@ -205,9 +216,10 @@ extension BridgeEngine {
         case .digits(let digits)?: .pin(digits)
         case nil: nil
         }
-        // A PIN in flight counts against the conference's brute-force budget until the node has answered.
-        let guarded: Bool = if case .digits? = pin { true } else { false }
-        if guarded { pinGuard.sent(alias: alias) }
+        // A PIN in flight counts against the brute-force budgets until the node has answered.
+        let guarded: PINGuard.Attempt? =
+            if case .digits? = pin { pinAttempt(node: node, alias: alias, by: record.machine.waiting) } else { nil }
+        if let guarded { pinGuard.sent(guarded) }
         let started = now
         spawn {
             let result: Result<TokenRequestOutcome, InfinityError>
@@ -223,11 +235,11 @@ extension BridgeEngine {
     }
 
     private func tokenOutcome(
-        session: String, node: NodeAddress, alias: String, guarded: Bool, started: Moment,
+        session: String, node: NodeAddress, alias: String, guarded: PINGuard.Attempt?, started: Moment,
         _ result: Result<TokenRequestOutcome, InfinityError>
     ) {
         metrics.tokenRequests.recordNanoseconds(nanoseconds(now - started))
-        if guarded { pinGuard.answered(alias: alias) }
+        if let guarded { pinGuard.answered(guarded) }
         guard let record = sessions[session] else {
             if case .success(.granted(let grant)) = result {
                 // The session ended while the node was granting: give the token straight back.
@@ -236,17 +248,14 @@ extension BridgeEngine {
             }
             return
         }
-        switch result {
-        case .success(let outcome):
-            if case .granted(let grant) = outcome {
-                record.grant = grant
-                record.selfUUID = grant.participantUUID
-                record.chatEnabled = grant.chatEnabled ?? true
-            }
-            apply(.from(outcome), to: record)
-        case .failure(let error):
-            apply(.failure(.upstream(error)), to: record)
+        if case .success(.granted(let grant)) = result {
+            record.grant = grant
+            record.selfUUID = grant.participantUUID
+            record.chatEnabled = grant.chatEnabled ?? true
         }
+        record.lastPINAttempt = guarded
+        apply(.answer(result, pinSent: guarded != nil), to: record)
+        record.lastPINAttempt = nil
     }
 
     private func nanoseconds(_ duration: Duration) -> Int64 {
@@ -283,13 +292,13 @@ extension BridgeEngine {
         let role = machine.role
         if state == .pinRequired || state == .pinOptional {
             record.lastPINError = change.error
-            if change.error?.code == .invalidPIN { countWrongPIN(alias: record.alias) }
+            if change.error?.code == .invalidPIN { countWrongPIN(in: record) }
             if record.pinDeadline == nil { startPINClock(record) }
         } else {
             record.lastPINError = nil
             record.pinDeadline = nil
         }
-        if change.error?.code == .tooManyPINAttempts { countWrongPIN(alias: record.alias) }
+        if change.error?.code == .tooManyPINAttempts { countWrongPIN(in: record) }
         if state == .connected { change.role = role }
         let capabilities = Capabilities.of(
             state: state, role: role, conference: record.conference, chatEnabled: record.chatEnabled,
@@ -309,18 +318,33 @@ extension BridgeEngine {
         if state.isFinal { retire(record) }
     }
 
-    private func countWrongPIN(alias: String) {
+    private func countWrongPIN(in record: SessionRecord) {
         counters.pinFailures += 1
         metrics.pinFailures.increment()
-        pinGuard.failed(alias: alias, now: now)
+        let attempt = record.lastPINAttempt ?? pinAttempt(node: record.node, alias: record.alias, by: nil)
+        pinGuard.failed(attempt, now: now)
     }
 
-    /// A session entering a PIN state has `pinStateTimeout` to leave it.
+    /// A session entering a PIN state has `pinStateTimeout` to leave it. One ticker sleeps for every session
+    /// (`runPINTicker`): the timeout is the same for all, so deadlines come in order.
     private func startPINClock(_ record: SessionRecord) {
         let deadline = now + configuration.pinStateTimeout
         record.pinDeadline = deadline
-        let id = record.id
-        schedule(at: deadline) { engine in await engine.pinClockRanOut(session: id) }
+        if pinDeadlines.push(deadline, record.id) { pinWake.continuation.yield() }
+    }
+
+    /// Expires sessions whose PIN-state deadline passed; runs as one child task of `run()` until cancelled.
+    func runPINTicker() async {
+        for await _ in pinWake.stream {
+            while let deadline = pinDeadlines.next {
+                do {
+                    try await clock.sleepUntil(deadline)
+                } catch {
+                    return
+                }
+                for session in pinDeadlines.popDue(now: now) { pinClockRanOut(session: session) }
+            }
+        }
     }
 
     private func pinClockRanOut(session: String) {

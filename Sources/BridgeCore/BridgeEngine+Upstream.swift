@@ -16,7 +16,8 @@ extension BridgeEngine {
             switch reason {
             case .released, .closed: return
             case .remoteDisconnect(let message):
-                apply(.upstreamEnded(.remoteDisconnect, message: message), to: record)
+                let cut = NodeText.cut(message, maxBytes: NodeText.nameBytes)
+                apply(.upstreamEnded(.remoteDisconnect, message: cut), to: record)
             case .tokenExpired:
                 apply(.upstreamEnded(.tokenExpired, message: "the node's token expired and could not be refreshed"),
                       to: record)
@@ -38,17 +39,21 @@ extension BridgeEngine {
         case .participantCreate(let p), .participantUpdate(let p):
             changes = record.roster.upsert(Participant(p, selfUUID: record.selfUUID))
         case .participantDelete(let uuid):
-            changes = record.roster.remove(uuid: uuid)
+            changes = record.roster.remove(uuid: NodeText.cut(uuid, maxBytes: NodeText.tokenBytes))
         case .conferenceUpdate(let status):
-            let fresh = ConferenceStatus(locked: status.locked, guestsMuted: status.guestsMuted, started: status.started)
+            let fresh = ConferenceStatus(
+                locked: status.locked, guestsMuted: status.guestsMuted, started: status.started)
             guard fresh != record.conference else { return }
             record.conference = fresh
             publish(.conference(fresh), in: record)
             refreshCapabilities(record)
             return
         case .messageReceived(let message):
-            publish(.message(ChatMessage(
-                from: MessageSender(uuid: message.senderUUID, displayName: message.origin), text: message.payload)), in: record)
+            let sender = MessageSender(
+                uuid: NodeText.cut(message.senderUUID, maxBytes: NodeText.tokenBytes),
+                displayName: NodeText.cut(message.origin, maxBytes: NodeText.nameBytes))
+            let text = NodeText.cut(message.payload, maxBytes: NodeText.chatBytes)
+            publish(.message(ChatMessage(from: sender, text: text)), in: record)
             return
         case .disconnect, .refreshToken, .other:
             return
@@ -100,12 +105,16 @@ extension ConferenceControl {
 }
 
 extension Participant {
-    /// Normalises the node's participant.
+    /// Normalises the node's participant; its strings are cut to `NodeText`'s limits.
     init(_ p: InfinityParticipant, selfUUID: String?) {
         self.init(
-            uuid: p.uuid, displayName: p.displayName, role: p.role == .host ? .host : .guest, muted: p.isMuted,
-            presenting: p.isPresenting, spotlight: p.isSpotlight, serviceType: p.serviceType,
-            isSelf: p.uuid == selfUUID, callProtocol: p.protocolName)
+            uuid: NodeText.cut(p.uuid, maxBytes: NodeText.tokenBytes),
+            displayName: NodeText.cut(p.displayName, maxBytes: NodeText.nameBytes),
+            role: p.role == .host ? .host : .guest, muted: p.isMuted,
+            presenting: p.isPresenting, spotlight: p.isSpotlight,
+            serviceType: NodeText.cut(p.serviceType, maxBytes: NodeText.tokenBytes),
+            isSelf: p.uuid == selfUUID,
+            callProtocol: p.protocolName.map { NodeText.cut($0, maxBytes: NodeText.tokenBytes) })
     }
 }
 

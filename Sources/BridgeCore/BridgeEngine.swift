@@ -27,11 +27,16 @@ public actor BridgeEngine {
     var sessionLimits = SessionLimits()
     var nextSessionOrdinal: UInt64 = 0
     var pinGuard: PINGuard
+    /// Failed `auth` per address (IPv6 by /64), and from all addresses together.
     var authFailures: FailureWindow
+    var authGlobalFailures: FailureWindow
     var embeddedNode: NodeAddress?
     var counters = EngineCounters()
     /// Upstream work and timers, handed to `run()`'s task group.
     var work: WorkQueue
+    /// Sessions' PIN-state deadlines, and the signal that wakes their ticker when the first one arrives.
+    var pinDeadlines = DeadlineQueue<String>()
+    let pinWake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     /// - Parameters:
     ///   - configuration: limits, tokens and timeouts.
@@ -52,9 +57,13 @@ public actor BridgeEngine {
         self.metrics = EngineMetrics(factory: metricsFactory)
         self.embeddedNode = configuration.embeddedNode
         self.clients = ClientTable(requestRate: configuration.requestRate, requestBurst: configuration.requestBurst)
-        self.authFailures = FailureWindow(limit: configuration.authFailureLimit, window: configuration.authFailureWindow)
-        self.pinGuard = PINGuard(
-            limit: configuration.conferencePINFailureLimit, window: configuration.conferencePINFailureWindow)
+        self.authFailures = FailureWindow(
+            limit: configuration.authFailureLimit, window: configuration.authFailureWindow,
+            maxLockout: configuration.maxAuthLockout)
+        self.authGlobalFailures = FailureWindow(
+            limit: configuration.authGlobalFailureLimit, window: configuration.authFailureWindow,
+            maxLockout: configuration.maxAuthLockout)
+        self.pinGuard = PINGuard(configuration: configuration)
         self.work = WorkQueue()
     }
 
@@ -83,7 +92,8 @@ public actor BridgeEngine {
         guard clients.authDeadlinePassed(client, now: now), let entry = clients[client] else { return }
         clients.markClosing(client)
         logger.notice(
-            "client did not authenticate in time", metadata: ["client": "\(client)", "peer": "\(LogText.clean(entry.peer))"])
+            "client did not authenticate in time",
+            metadata: ["client": "\(client)", "peer": "\(LogText.clean(entry.peer))"])
         send(.error(ErrorBody(.unauthorized, "no auth within the time allowed")), to: client)
         sink.close(client, code: 1008, reason: "authentication timeout")
     }

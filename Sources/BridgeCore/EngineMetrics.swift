@@ -32,7 +32,8 @@ struct EngineMetrics: Sendable {
             (state, Meter(label: "pexbridge_sessions", dimensions: [("state", state.rawValue)], factory: factory))
         })
         requestFailures = Dictionary(uniqueKeysWithValues: ErrorCode.allCases.map { code in
-            (code, Counter(label: "pexbridge_request_failures_total", dimensions: [("code", code.rawValue)], factory: factory))
+            let label = "pexbridge_request_failures_total"
+            return (code, Counter(label: label, dimensions: [("code", code.rawValue)], factory: factory))
         })
         tokenRequests = Timer(label: "pexbridge_token_request_duration_seconds", factory: factory)
     }

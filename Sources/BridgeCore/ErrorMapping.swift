@@ -15,8 +15,10 @@ extension ErrorBody {
             participantCall
                 ? ErrorBody(.unknownParticipant, "the conference node does not know that participant (\(quoted(why)))")
                 : ErrorBody(.conferenceNotFound, "the conference node does not know this conference (\(quoted(why)))")
-        case .http(let status, let why): ErrorBody(.upstreamError, "the conference node answered \(status): \(quoted(why))")
-        case .badResponse(let why): ErrorBody(.upstreamError, "unexpected answer from the conference node: \(quoted(why))")
+        case .http(let status, let why):
+            ErrorBody(.upstreamError, "the conference node answered \(status): \(quoted(why))")
+        case .badResponse(let why):
+            ErrorBody(.upstreamError, "unexpected answer from the conference node: \(quoted(why))")
         case .cancelled: ErrorBody(.upstreamError, "the call to the conference node was cancelled")
         case .connectionClosed: ErrorBody(.invalidState, "the session's connection to the node has ended")
         case .invalidAlias(let why): ErrorBody(.badRequest, "this conference alias cannot be used: \(why)")
@@ -51,6 +53,32 @@ extension SessionMachine.Input {
             .failure(ErrorBody(.refused, "the conference node refused to join (\(status): \(quoted(message)))"))
         case .serverError(let status, let message):
             .failure(ErrorBody(.upstreamError, "the conference node failed (\(status): \(quoted(message)))"))
+        }
+    }
+}
+
+extension SessionMachine.Input {
+    /// The machine's view of the node's answer to a token request. An answer to a PIN that is not a grant, not a
+    /// new challenge, not "no such conference" and not a failure of the node (5xx, timeout, unreachable) is a
+    /// refusal of that PIN, whatever its words: it counts as a wrong PIN, so a node that words its refusals
+    /// otherwise than "Invalid PIN" does not give a guesser free attempts.
+    /// - Parameters:
+    ///   - result: the token request's outcome.
+    ///   - pinSent: whether the request carried a PIN (not `none`).
+    static func answer(_ result: Result<TokenRequestOutcome, InfinityError>, pinSent: Bool) -> SessionMachine.Input {
+        switch result {
+        case .success(let outcome):
+            if pinSent, case .refused(let status, _) = outcome, (400..<500).contains(status) { return .invalidPIN }
+            return .from(outcome)
+        case .failure(let error):
+            guard pinSent else { return .failure(.upstream(error)) }
+            switch error {
+            case .invalidToken, .invalidRole: return .invalidPIN
+            case .http(let status, _) where (400..<500).contains(status): return .invalidPIN
+            case .http, .unreachable, .timeout, .notFound, .badResponse, .cancelled, .connectionClosed,
+                .invalidAlias, .nodeNotAllowed:
+                return .failure(.upstream(error))
+            }
         }
     }
 }

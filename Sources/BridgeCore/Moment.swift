@@ -35,6 +35,8 @@ struct EngineClock: Sendable {
         now = { Moment(start.duration(to: clock.now)) }
         // Stepped on the standard library's clocks: a cancelled long sleep there holds its memory until its
         // deadline (see InfinityClient.steppedSleep(until:on:)).
-        sleepUntil = { deadline in try await steppedSleep(until: start.advanced(by: deadline.sinceStart), on: clock) }
+        sleepUntil = { deadline in
+            try await steppedSleep(until: start.advanced(by: deadline.sinceStart), on: clock)
+        }
     }
 }

@@ -14,7 +14,8 @@ struct SessionLimits: Sendable {
         }
         if perClient[client, default: 0] >= configuration.maxSessionsPerClient {
             return ErrorBody(
-                .tooManySessions, "this connection made its limit of \(configuration.maxSessionsPerClient) live sessions")
+                .tooManySessions,
+                "this connection made its limit of \(configuration.maxSessionsPerClient) live sessions")
         }
         if perAlias[Self.key(alias), default: 0] >= configuration.maxSessionsPerAlias {
             return ErrorBody(

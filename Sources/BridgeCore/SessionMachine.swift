@@ -109,6 +109,10 @@ public struct SessionMachine: Sendable, Equatable {
         /// Sent once the node has released the token (`leave` answers after the node let go).
         public var afterRelease: Bool
 
+        /// - Parameters:
+        ///   - to: the request to answer.
+        ///   - outcome: what it hears.
+        ///   - afterRelease: hold the reply until the node has released the session's token.
         public init(to: ReplyTarget, outcome: ReplyOutcome, afterRelease: Bool = false) {
             self.to = to
             self.outcome = outcome
@@ -124,6 +128,10 @@ public struct SessionMachine: Sendable, Equatable {
         /// Who hears what, decided by the machine.
         public var replies: [Reply]
 
+        /// - Parameters:
+        ///   - effects: work to do, in order.
+        ///   - verdict: how the request fares; nil while it waits on the node.
+        ///   - replies: who hears what.
         public init(effects: [Effect], verdict: Verdict?, replies: [Reply] = []) {
             self.effects = effects
             self.verdict = verdict
@@ -328,7 +336,8 @@ public struct SessionMachine: Sendable, Equatable {
 
     private func pinOutsidePINState() -> Transition {
         Transition(effects: [], verdict: .rejected(ErrorBody(
-            .invalidState, "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))")))
+            .invalidState,
+            "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))")))
     }
 
     private mutating func connect(as role: Role) -> Transition {
@@ -364,7 +373,8 @@ public struct SessionMachine: Sendable, Equatable {
         let error = ErrorBody(.invalidPIN, "wrong PIN", attemptsLeft: attemptsLeft)
         // A wrong PIN given with `join` still joins: the session waits in its PIN state with the error set.
         return Transition(
-            effects: [.emit(pinState(requirement, error: error))], verdict: answeringJoin ? .accepted : .rejected(error))
+            effects: [.emit(pinState(requirement, error: error))],
+            verdict: answeringJoin ? .accepted : .rejected(error))
     }
 
     // MARK: who hears it

@@ -27,6 +27,8 @@ final class SessionRecord {
     let owner: ClientID
     /// When a session waiting for a PIN expires; set while it is in a PIN state.
     var pinDeadline: Moment?
+    /// The PIN attempt whose answer is being applied (so a wrong PIN is charged to whoever sent it).
+    var lastPINAttempt: PINGuard.Attempt?
 
     init(
         id: String, ordinal: UInt64, owner: ClientID, node: NodeAddress, nodeText: String, alias: String,

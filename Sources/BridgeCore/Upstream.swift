@@ -4,8 +4,9 @@ import InfinityClient
 /// The conference node as the core sees it; a protocol so that core tests can use a fake.
 public protocol Upstream: Sendable {
     /// Asks for a token (`request_token`), with the `pin` header when given.
-    func requestToken(node: NodeAddress, alias: String, displayName: String, pin: PINHeader?) async throws(InfinityError)
-        -> TokenRequestOutcome
+    func requestToken(
+        node: NodeAddress, alias: String, displayName: String, pin: PINHeader?
+    ) async throws(InfinityError) -> TokenRequestOutcome
     /// Holds a granted token: refreshes it and follows the event stream.
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
 }

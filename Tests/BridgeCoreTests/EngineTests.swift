@@ -30,7 +30,8 @@ struct EngineTests {
         -> Result<ResultData, ErrorBody>
     {
         let pinField = pin.map { #","pin":"\#($0)""# } ?? ""
-        await send(e, client, #"{"type":"join","id":\#(id),"node":"node.example.com","alias":"\#(alias)","display_name":"Bot"\#(pinField)}"#)
+        let fields = #""node":"node.example.com","alias":"\#(alias)","display_name":"Bot"\#(pinField)"#
+        await send(e, client, #"{"type":"join","id":\#(id),\#(fields)}"#)
         return await sink.result(client, id: id)
     }
 
@@ -42,7 +43,8 @@ struct EngineTests {
     @Test func helloGreetsEveryClient() async throws {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "127.0.0.1")
-            #expect(sink.messages(1).first == .hello(Hello(server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: false)))
+            #expect(sink.messages(1).first == .hello(Hello(
+                server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: false)))
         }
     }
 
@@ -134,16 +136,19 @@ struct EngineTests {
         }
     }
 
+    static let plainHTTPJoin =
+        #"{"type":"join","id":1,"node":"http://node.example.com","alias":"open","display_name":"B"}"#
+
     @Test func plainHTTPNodesAreRefusedUnlessAllowed() async throws {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
-            await send(e, 1, #"{"type":"join","id":1,"node":"http://node.example.com","alias":"open","display_name":"B"}"#)
+            await send(e, 1, Self.plainHTTPJoin)
             guard case .failure(let error) = await sink.result(1, id: 1) else { Issue.record("ok"); return }
             #expect(error.code == .insecureNode)
         }
         try await withEngine(engine { $0.allowInsecureNodes = true }) { allowed in
             await allowed.clientConnected(2, peer: "p")
-            await send(allowed, 2, #"{"type":"join","id":1,"node":"http://node.example.com","alias":"open","display_name":"B"}"#)
+            await send(allowed, 2, Self.plainHTTPJoin)
             #expect(session(await sink.result(2, id: 1))?.state == .connected)
         }
     }
@@ -165,7 +170,8 @@ struct EngineTests {
             #expect(link.released == 1)
             #expect(await e.sessionCount == 0)
             let last = try #require(sink.events(1).last)
-            #expect(last.payload == .state(StateChange(state: .disconnected, reason: .left, capabilities: Capabilities.none)))
+            #expect(last.payload == .state(StateChange(
+                state: .disconnected, reason: .left, capabilities: Capabilities.none)))
         }
     }
 
@@ -198,7 +204,10 @@ struct EngineTests {
             #expect(await e.sessionCount == 1)
             await e.clientConnected(2, peer: "p")
             await send(e, 2, #"{"type":"list","id":1}"#)
-            guard case .success(.sessions(let list, _)) = await sink.result(2, id: 1) else { Issue.record("no list"); return }
+            guard case .success(.sessions(let list, _)) = await sink.result(2, id: 1) else {
+                Issue.record("no list")
+                return
+            }
             #expect(list.map(\.state) == [.connected])
         }
     }
@@ -249,14 +258,20 @@ struct EngineTests {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
             await e.receiveBinary(1)
-            #expect(sink.messages(1).last == .error(ErrorBody(.unsupportedFrame, "binary frames are not supported; send JSON in text frames")))
+            #expect(sink.messages(1).last == .error(ErrorBody(
+                .unsupportedFrame, "binary frames are not supported; send JSON in text frames")))
         }
     }
 
     @Test func authIsRequiredWhenTokensAreConfigured() async throws {
-        try await withEngine(engine { $0.authTokens = [AuthToken(secret: "ctl-secret", role: .controller), AuthToken(secret: "obs-secret", role: .observer)] }) { e in
+        try await withEngine(engine {
+            $0.authTokens = [
+                AuthToken(secret: "ctl-secret", role: .controller), AuthToken(secret: "obs-secret", role: .observer),
+            ]
+        }) { e in
             await e.clientConnected(1, peer: "p")
-            #expect(sink.messages(1).first == .hello(Hello(server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: true)))
+            #expect(sink.messages(1).first == .hello(Hello(
+                server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: true)))
             await send(e, 1, #"{"type":"list","id":1}"#)
             guard case .failure(let e1) = await sink.result(1, id: 1) else { Issue.record("ok"); return }
             #expect(e1.code == .unauthorized)
@@ -467,7 +482,9 @@ struct EngineTests {
             links[0].push(.event(.participantCreate(.fake("x", name: "In A"))))
             links[1].push(.event(.participantCreate(.fake("y", name: "In B"))))
             _ = await sink.waitFor(2) { if case .event(let ev) = $0 { ev.session == b.id } else { false } }
-            _ = await sink.waitFor(1) { if case .event(let ev) = $0 { ev.session == a.id && ev.seq >= 3 } else { false } }
+            _ = await sink.waitFor(1) {
+                if case .event(let ev) = $0 { ev.session == a.id && ev.seq >= 3 } else { false }
+            }
             #expect(sink.events(2).allSatisfy { $0.session == b.id })
             // Subscribing to it again brings it back.
             await send(e, 2, #"{"type":"subscribe","id":3,"session":"\#(a.id)"}"#)
@@ -485,7 +502,9 @@ struct EngineTests {
             let results = sink.messages(1).compactMap { if case .result(_, let r) = $0 { r } else { nil } }
             #expect(results.count == 20)
             #expect(results.prefix(5).allSatisfy { $0 == .success(.empty) })
-            #expect(results.suffix(15).allSatisfy { if case .failure(let e) = $0 { e.code == .rateLimited } else { false } })
+            #expect(results.suffix(15).allSatisfy {
+                if case .failure(let e) = $0 { e.code == .rateLimited } else { false }
+            })
             await send(e, 2, #"{"type":"ping","id":1}"#)
             #expect(await sink.result(2, id: 1) == .success(.empty))
         }

@@ -89,6 +89,7 @@ final class FakeUpstream: Upstream {
         var failure: InfinityError?
         var answer: TokenRequestOutcome?
         var tokenGate: Gate?
+        var releaseGate: Gate?
     }
 
     let state = Mutex(State())
@@ -108,8 +109,12 @@ final class FakeUpstream: Upstream {
     /// Token requests wait at `gate` (after being recorded) until the test opens it.
     func holdTokenRequests(at gate: Gate?) { state.withLock { $0.tokenGate = gate } }
 
-    func requestToken(node: NodeAddress, alias: String, displayName: String, pin: PINHeader?) async throws(InfinityError)
-        -> TokenRequestOutcome
+    /// Links made from now on hold their release at `gate` (an open gate just counts releases).
+    func holdReleases(at gate: Gate?) { state.withLock { $0.releaseGate = gate } }
+
+    func requestToken(
+        node: NodeAddress, alias: String, displayName: String, pin: PINHeader?
+    ) async throws(InfinityError) -> TokenRequestOutcome
     {
         let header: String? = switch pin {
         case .none?: "none"
@@ -146,7 +151,11 @@ final class FakeUpstream: Upstream {
 
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink {
         let link = FakeLink(role: grant.role)
-        state.withLock { $0.links.append(link) }
+        let gate = state.withLock { s in
+            s.links.append(link)
+            return s.releaseGate
+        }
+        if let gate { link.holdReleases(at: gate) }
         return link
     }
 }

@@ -181,27 +181,93 @@ struct SubscriptionIndexTests {
 
 @Suite("PIN guard and session limits")
 struct GuardTests {
+    func guardian(conference: Int = 2, node: Int = 100, client: Int = 100) -> PINGuard {
+        var configuration = BridgeConfiguration()
+        configuration.conferencePINFailureLimit = conference
+        configuration.nodePINFailureLimit = node
+        configuration.clientPINFailureLimit = client
+        configuration.conferencePINFailureWindow = .seconds(300)
+        configuration.maxPINLockout = .seconds(3600)
+        return PINGuard(configuration: configuration)
+    }
+
+    func attempt(_ alias: String, node: String = "n.example.com", client: String = "198.51.100.1") -> PINGuard.Attempt {
+        PINGuard.Attempt(alias: alias, node: node, client: client)
+    }
+
     @Test func wrongPINsForOneConferenceAreThrottledWhateverTheCase() {
-        var guardian = PINGuard(limit: 2, window: .seconds(300))
-        guardian.failed(alias: "Room", now: .zero)
-        #expect(guardian.holdBack(alias: "room", now: .zero) == nil)
-        guardian.failed(alias: "ROOM", now: .zero)
-        #expect(guardian.holdBack(alias: "room", now: .zero) == .seconds(300))
-        #expect(guardian.holdBack(alias: "other", now: .zero) == nil)
-        #expect(guardian.holdBack(alias: "room", now: Moment(.seconds(300))) == nil)
+        var pins = guardian()
+        pins.failed(attempt("Room"), now: .zero)
+        #expect(pins.holdBack(attempt("room"), now: .zero) == nil)
+        pins.failed(attempt("ROOM", client: "203.0.113.5"), now: .zero)
+        #expect(pins.holdBack(attempt("room", client: "192.0.2.9"), now: .zero) == .seconds(300))
+        #expect(pins.holdBack(attempt("other"), now: .zero) == nil)
+        #expect(pins.holdBack(attempt("room"), now: Moment(.seconds(300))) == nil)
     }
 
     @Test func pinsInFlightCountUntilAnswered() {
-        var guardian = PINGuard(limit: 2, window: .seconds(300))
-        guardian.sent(alias: "room")
-        guardian.sent(alias: "room")
-        #expect(guardian.pending(alias: "room") == 2)
-        #expect(guardian.holdBack(alias: "room", now: .zero) != nil)
-        guardian.answered(alias: "room")
-        #expect(guardian.holdBack(alias: "room", now: .zero) == nil)
-        guardian.answered(alias: "room")
-        guardian.answered(alias: "room")
-        #expect(guardian.pending(alias: "room") == 0)
+        var pins = guardian()
+        pins.sent(attempt("room"))
+        pins.sent(attempt("room"))
+        #expect(pins.pending(attempt("room")) == 2)
+        #expect(pins.holdBack(attempt("room"), now: .zero) != nil)
+        pins.answered(attempt("room"))
+        #expect(pins.holdBack(attempt("room"), now: .zero) == nil)
+        pins.answered(attempt("room"))
+        pins.answered(attempt("room"))
+        #expect(pins.pending(attempt("room")) == 0)
+    }
+
+    @Test func aNodeAndAClientHaveBudgetsOfTheirOwnAcrossConferences() {
+        var pins = guardian(conference: 100, node: 3, client: 2)
+        // One client guessing across many conferences runs out of its own budget.
+        pins.failed(attempt("a"), now: .zero)
+        pins.failed(attempt("b"), now: .zero)
+        #expect(pins.holdBack(attempt("c"), now: .zero) != nil)
+        #expect(pins.holdBack(attempt("c", client: "192.0.2.7"), now: .zero) == nil)
+        // Many clients guessing across one node's conferences run out of the node's budget.
+        pins.failed(attempt("d", client: "192.0.2.7"), now: .zero)
+        #expect(pins.holdBack(attempt("e", client: "192.0.2.8"), now: .zero) != nil)
+        #expect(pins.holdBack(attempt("e", node: "other.example.com", client: "192.0.2.8"), now: .zero) == nil)
+    }
+
+    @Test func repeatedLockoutsEscalate() {
+        var pins = guardian(conference: 2)
+        let room = attempt("room")
+        // First lockout: until the oldest counted failure ages out (300 s).
+        pins.failed(room, now: .zero)
+        pins.failed(room, now: .zero)
+        #expect(pins.holdBack(room, now: .zero) == .seconds(300))
+        #expect(pins.strikes(room) == 1)
+        // Second: 2 × 300 s; third: 4 × 300 s; then capped at an hour.
+        var t = Moment(.seconds(300))
+        for wait in [600, 1200, 2400, 3600, 3600] {
+            pins.failed(room, now: t)
+            pins.failed(room, now: t)
+            #expect(pins.holdBack(room, now: t) == .seconds(wait))
+            t = t + .seconds(wait)
+        }
+        // After a quiet hour past the last lockout, the count starts over.
+        t = t + .seconds(3601)
+        pins.failed(room, now: t)
+        pins.failed(room, now: t)
+        #expect(pins.strikes(room) == 1)
+    }
+
+    @Test func answersToAPINOtherThanGrantsChallengesAndNodeFailuresAreWrongPINs() {
+        typealias I = SessionMachine.Input
+        #expect(I.answer(.success(.refused(status: 403, message: "Forbidden")), pinSent: true) == .invalidPIN)
+        #expect(I.answer(.success(.refused(status: 429, message: "Slow down")), pinSent: true) == .invalidPIN)
+        #expect(I.answer(.failure(.http(status: 401, message: "no")), pinSent: true) == .invalidPIN)
+        #expect(I.answer(.failure(.invalidRole), pinSent: true) == .invalidPIN)
+        #expect(I.answer(.success(.invalidPIN), pinSent: true) == .invalidPIN)
+        // Not counted: grants, challenges, node failures, and the same refusals without a PIN.
+        #expect(I.answer(.success(.serverError(status: 503, message: "busy")), pinSent: true) != .invalidPIN)
+        #expect(I.answer(.failure(.timeout), pinSent: true) != .invalidPIN)
+        #expect(I.answer(.failure(.http(status: 502, message: "bad gateway")), pinSent: true) != .invalidPIN)
+        #expect(I.answer(.success(.pinChallenge(hostPINRequired: true, guestPINRequired: false)), pinSent: true)
+            == .challenge(PINRequirement(host: true, guest: false)))
+        #expect(I.answer(.success(.refused(status: 403, message: "Forbidden")), pinSent: false) != .invalidPIN)
     }
 
     @Test func sessionLimitsCountTheBridgeEachClientAndEachConference() {
@@ -280,8 +346,8 @@ struct PeekAndCapTests {
         }
         #expect(message.contains("'text'"))
         let longID = String(repeating: "i", count: 129)
-        guard case .failure(.unreadable(let why)) = RequestCodec.decode(Array(#"{"type":"ping","id":"\#(longID)"}"#.utf8))
-        else {
+        let frame = #"{"type":"ping","id":"\#(longID)"}"#
+        guard case .failure(.unreadable(let why)) = RequestCodec.decode(Array(frame.utf8)) else {
             Issue.record("a 129-byte id was accepted")
             return
         }
@@ -297,5 +363,89 @@ struct LogTextTests {
         #expect(LogText.clean("a\nb\r\u{202E}c\u{9B}") == "a\\u{a}b\\u{d}\\u{202e}c\\u{9b}")
         #expect(LogText.clean(String(repeating: "z", count: 500)).count == LogText.limit + 1)
         #expect(LogText.clean("Zoë 🎉") == "Zoë 🎉")
+    }
+}
+
+@Suite("Auth failure keys")
+struct AuthFailureKeyTests {
+    @Test(arguments: [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("[2001:DB8:1:2::99]", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80:0:0:0::/64"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("::1", "0:0:0:0::/64"),
+        ("not an address", "not an address"),
+    ])
+    func addressesAreGroupedAsOneHostOwnsThem(peer: String, key: String) {
+        #expect(AuthFailureKey.of(peer: peer) == key)
+    }
+}
+
+@Suite("Roster bounds and node text")
+struct RosterBoundsTests {
+    func p(_ id: String) -> Participant {
+        Participant(uuid: id, displayName: "P \(id)", role: .guest, muted: false)
+    }
+
+    @Test func theRosterKeepsAtMostItsCapacityLiveAndInASync() {
+        var r = Roster(capacity: 3)
+        for id in ["a", "b", "c", "d"] { _ = r.upsert(p(id)) }
+        #expect(r.participants.map(\.uuid) == ["a", "b", "c"])
+        r.beginSync()
+        for i in 0..<10_000 { _ = r.upsert(p("x\(i)")) }
+        // A sync that never ends holds no more than the capacity either.
+        let changes = r.endSync()
+        #expect(r.participants.map(\.uuid) == ["x0", "x1", "x2"])
+        #expect(changes.count == 6)
+    }
+
+    @Test func aParticipantRemovedAndAddedAgainDuringASyncKeepsOnePlace() {
+        var r = Roster()
+        r.beginSync()
+        _ = r.upsert(p("a"))
+        _ = r.upsert(p("b"))
+        _ = r.remove(uuid: "a")
+        _ = r.upsert(p("a"))
+        #expect(r.endSync() == [.joined(p("a")), .joined(p("b"))])
+        #expect(r.participants.map(\.uuid) == ["a", "b"])
+    }
+
+    @Test func nodeTextIsCutOnACharacterBoundaryWithinItsBudget() {
+        #expect(NodeText.cut("short", maxBytes: 256) == "short")
+        let long = String(repeating: "é", count: 300)
+        let cut = NodeText.cut(long, maxBytes: 256)
+        #expect(cut.utf8.count <= 256)
+        #expect(cut.hasSuffix("…"))
+        #expect(cut.dropLast().allSatisfy { $0 == "é" })
+    }
+}
+
+@Suite("Deadline queue")
+struct DeadlineQueueTests {
+    @Test func deadlinesComeOutInOrderWhenDue() {
+        var queue = DeadlineQueue<String>()
+        func push(_ seconds: Int64, _ id: String) -> Bool { queue.push(Moment(.seconds(seconds)), id) }
+        func popDue(_ seconds: Int64) -> [String] { queue.popDue(now: Moment(.seconds(seconds))) }
+        #expect(push(10, "a"))
+        #expect(!push(20, "b"))
+        #expect(!push(15, "c"))
+        #expect(queue.next == Moment(.seconds(10)))
+        #expect(popDue(9).isEmpty)
+        #expect(popDue(15) == ["a", "c"])
+        #expect(queue.count == 1)
+        #expect(popDue(60) == ["b"])
+        #expect(queue.isEmpty)
+        #expect(push(70, "d"))
+    }
+
+    @Test func manyDeadlinesCostNoMoreThanTheirEntries() {
+        var queue = DeadlineQueue<Int>()
+        for i in 0..<10_000 { queue.push(Moment(.milliseconds(i)), i) }
+        let due = queue.popDue(now: Moment(.milliseconds(4999)))
+        #expect(due.count == 5000)
+        #expect(queue.count == 5000)
+        #expect(queue.next == Moment(.milliseconds(5000)))
     }
 }
