@@ -384,7 +384,7 @@ class Page:
         return self.js("""const s = document.getElementById('bridge-status');
             const t = document.getElementById('bridge-status-text');
             return {state: s.dataset.state, reconnected: s.dataset.reconnected || '',
-                    text: t.checkVisibility() ? t.innerText : '', visible: t.checkVisibility()};""")
+                    text: t.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}) ? t.innerText : '', visible: t.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})};""")
 
     def wait_online(self, timeout: float = WAIT, reconnected: bool = False) -> None:
         """Waits until the page is online and says so on screen (not only in an attribute)."""
@@ -412,7 +412,7 @@ class Page:
         """The names the user sees in the session's roster: rendered rows only (innerText; a row that is
         hidden or not rendered does not count)."""
         return self.js("""return [...document.querySelectorAll(`.session-panel[data-session="${arguments[0]}"] li.person .person-name`)]
-                          .filter(e => e.checkVisibility()).map(e => e.innerText);""", session_id)
+                          .filter(e => e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})).map(e => e.innerText);""", session_id)
 
     def wait_roster_count(self, session_id: str, name: str, count: int, timeout: float = WAIT) -> None:
         self.wait(lambda _: self.roster_names(session_id).count(name) == count,
@@ -420,13 +420,13 @@ class Page:
 
     def chat_messages(self, panel) -> list[dict]:
         """The chat log of a panel: [{from, text, classes}], oldest first."""
-        return self.js("""return [...arguments[0].querySelectorAll('.chat-log .msg')].filter(m => m.checkVisibility())
+        return self.js("""return [...arguments[0].querySelectorAll('.chat-log .msg')].filter(m => m.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}))
                           .map(m => ({from: m.querySelector('.msg-from').innerText, text: m.querySelector('.msg-text').innerText,
                                       classes: [...m.classList]}));""", panel)
 
     def session_tabs(self) -> list[dict]:
         """The session tabs on screen (rendered ones only), with the text the user reads."""
-        return self.js("""return [...document.querySelectorAll('button.session-tab')].filter(b => b.checkVisibility())
+        return self.js("""return [...document.querySelectorAll('button.session-tab')].filter(b => b.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}))
                           .map(b => ({id: b.dataset.session, title: b.querySelector('.tab-title').innerText,
                                       sub: b.querySelector('.tab-sub').innerText}));""")
 
