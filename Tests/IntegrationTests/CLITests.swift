@@ -139,8 +139,9 @@ struct CLITests {
         let tokenFile = dir.appendingPathComponent("tokens")
         try Data("\(fileSecret):observer\n".utf8).write(to: tokenFile)
         let config = dir.appendingPathComponent("pexbridge.json")
-        try Data(#"{"simulate": true, "demo_activity": false, "token_file": "\#(tokenFile.path)", "tokens": ["\#(configSecret):controller"]}"#.utf8)
-            .write(to: config)
+        let configText = #"{"simulate": true, "demo_activity": false, "token_file": "\#(tokenFile.path)", "#
+            + #""tokens": ["\#(configSecret):controller"]}"#
+        try Data(configText.utf8).write(to: config)
         let child = try ChildProcess(
             arguments: [
                 "serve", "--config", config.path, "--listen", "127.0.0.1:0", "--log-level", "trace",

@@ -182,7 +182,9 @@ struct ConferenceTests {
         #expect(bridge.simulator.conference(alias: "t.manual")?.started == true)
         // The waiting guest's session sees it start.
         try await client.waitFor { m in
-            if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload { c.started } else { false }
+            if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload {
+                c.started
+            } else { false }
         }
         await client.close()
         await bridge.stop()

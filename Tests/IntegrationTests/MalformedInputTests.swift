@@ -106,7 +106,8 @@ struct MalformedInputTests {
     @Test func theSubprotocolIsEchoedWhenOffered() async throws {
         let bridge = try await TestBridge.start()
         // On the wire: the 101 carries the offered subprotocol back (a client that offered one must see it).
-        let response = try await rawUpgrade(port: bridge.port, headers: ["Sec-WebSocket-Protocol": ProtocolInfo.subprotocol])
+        let response = try await rawUpgrade(
+            port: bridge.port, headers: ["Sec-WebSocket-Protocol": ProtocolInfo.subprotocol])
         #expect(response.status == 101)
         #expect(response.headers["sec-websocket-protocol"] == ProtocolInfo.subprotocol)
         // Without an offer, none is named.

@@ -34,18 +34,22 @@ struct NodeTLSTests {
         try await withNodeBehindTLS(trustCA: true) { bridge, door in
             let client = try await bridge.client()
             let node = "https://127.0.0.1:\(door.port)"
-            let snapshot = try await client.session(.join(JoinParameters(node: node, alias: "t.open", displayName: "TLS")))
+            let snapshot = try await client.session(
+                .join(JoinParameters(node: node, alias: "t.open", displayName: "TLS")))
             #expect(snapshot.state == .connected)
             #expect(snapshot.node == node)
             // The event stream runs over the same TLS: a participant the node adds reaches the client.
-            _ = try bridge.simulator.addParticipant(alias: "t.open", displayName: "Over TLS", role: .guest, muted: false)
+            _ = try bridge.simulator.addParticipant(
+                alias: "t.open", displayName: "Over TLS", role: .guest, muted: false)
             try await client.waitFor {
                 if case .event(let e) = $0, e.session == snapshot.id, case .participantJoined(let p) = e.payload {
                     p.displayName == "Over TLS"
                 } else { false }
             }
             // The node saw the calls (through the front door, so over HTTPS).
-            #expect(bridge.simulator.calls(alias: "t.open").contains { $0.endpoint == "request_token" && $0.status == 200 })
+            #expect(bridge.simulator.calls(alias: "t.open").contains {
+                $0.endpoint == "request_token" && $0.status == 200
+            })
             #expect(try await client.request(.leave(session: snapshot.id)) == .success(.empty))
             #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 0)
             await client.close()

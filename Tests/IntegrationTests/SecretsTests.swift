@@ -14,7 +14,8 @@ struct SecretsTests {
         }
         let client = try await bridge.client(token: controllerSecret)
         let watcher = try await bridge.client(token: controllerSecret)
-        #expect(try await watcher.request(.subscribe(session: nil, sinceSeq: nil)) == .success(.sessions([], replayed: nil)))
+        let subscribed = try await watcher.request(.subscribe(session: nil, sinceSeq: nil))
+        #expect(subscribed == .success(.sessions([], replayed: nil)))
 
         // Every PIN path, each with its expected outcome (an early refusal would skip the code that handles PINs):
         // wrong PIN in join, wrong PIN, right guest PIN, right host PIN in join, optional host PIN, lockout.
@@ -56,8 +57,8 @@ struct SecretsTests {
         let nodeTokens = bridge.simulator.issuedTokens()
         // One token per joined session (a, b, c) plus at least one from the refresh.
         #expect(nodeTokens.count >= 4)
-        let secrets = [TestPINs.wrong, TestPINs.guest, TestPINs.host, TestPINs.optionalHost, controllerSecret, wrongSecret]
-            + nodeTokens
+        let pins = [TestPINs.wrong, TestPINs.guest, TestPINs.host, TestPINs.optionalHost]
+        let secrets = pins + [controllerSecret, wrongSecret] + nodeTokens
         let connections = [client.connection, watcher.connection, intruder.connection]
         let frames = connections.flatMap(\.receivedFrames)
         let closeReasons = connections.compactMap(\.closeReason)

@@ -106,7 +106,9 @@ struct SlowConsumerTests {
             let last = "\(min(batch + 8, 600) - 1) "
             #expect(await eventually(timeout: .seconds(30)) {
                 watchers.allSatisfy { watcher in
-                    watcher.events.contains { if case .message(let m) = $0.payload { m.text.hasPrefix(last) } else { false } }
+                    watcher.events.contains {
+                        if case .message(let m) = $0.payload { m.text.hasPrefix(last) } else { false }
+                    }
                 }
             })
         }
