@@ -29,19 +29,20 @@ struct TokenLifecycleTests {
 
     @Test("an unrefreshed token expires: the participant leaves and the token is invalid")
     func expiryRemovesParticipant() async throws {
-        // 2 s tokens and the simulator's time moved by hand: the watcher refreshes 1.5 s in, the leaver never does;
-        // at 2.5 s the leaver's token is over and the watcher's still has 1 s.
-        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(2))
+        // 60 s tokens and the simulator's time moved by hand: the watcher refreshes 45 s in, the leaver never does;
+        // at 75 s the leaver's token is over and the watcher's still has 30 s. The real time that passes meanwhile
+        // (seconds at most, on a loaded machine) only adds to the moved time, far inside those margins.
+        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(60))
         try await Harness.run(configuration) { h in
             let watcher = try await h.join("room", name: "Watcher", pin: "1234")
             let leaver = try await h.join("room", name: "Leaver", pin: "5678")
-            #expect(leaver.result["expires"] == .string("2"))
+            #expect(leaver.result["expires"] == .string("60"))
             let stream = try await h.syncedEvents("room", token: watcher.token)
-            configuration.time.advance(by: .milliseconds(1500))
+            configuration.time.advance(by: .seconds(45))
             let refreshed = try await h.call("POST", "room", "refresh_token", token: watcher.token)
             let watcherToken = try #require(refreshed.result?["token"]?.string)
             #expect(h.sim.participants(alias: "room").contains { $0.uuid == leaver.uuid })
-            configuration.time.advance(by: .seconds(1))
+            configuration.time.advance(by: .seconds(30))
             // Any call (or the housekeeping tick) notices the expiry; the watcher's stream is told.
             #expect(try await h.call("GET", "room", "participants", token: watcherToken).status == 200)
             let leaverID = leaver.uuid
@@ -55,14 +56,14 @@ struct TokenLifecycleTests {
 
     @Test("refreshing in time keeps a participant past the token lifetime")
     func refreshKeepsParticipant() async throws {
-        // 2 s tokens; the simulator's time is moved by hand (no sleeps), 1 s per refresh, over 2.5 lifetimes. The
-        // real time that passes meanwhile only adds to that, and stays far below the 1 s margin.
-        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(2))
+        // 60 s tokens; the simulator's time is moved by hand (no sleeps), 30 s per refresh, over 2.5 lifetimes. The
+        // real time that passes meanwhile only adds to that, and stays far below the 30 s margin.
+        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(60))
         try await Harness.run(configuration) { h in
             let grant = try await h.join("room", pin: "1234")
             var token = grant.token
             for _ in 0..<5 {
-                configuration.time.advance(by: .seconds(1))
+                configuration.time.advance(by: .seconds(30))
                 let reply = try await h.call("POST", "room", "refresh_token", token: token)
                 #expect(reply.status == 200)
                 token = try #require(reply.result?["token"]?.string)
@@ -70,8 +71,8 @@ struct TokenLifecycleTests {
             #expect(h.sim.participants(alias: "room").contains { $0.uuid == grant.uuid })
             #expect(h.sim.refreshCount(alias: "room") == 5)
             #expect(try await h.call("GET", "room", "participants", token: token).status == 200)
-            // Without a refresh, the same token runs out once its 2 s are over.
-            configuration.time.advance(by: .seconds(2))
+            // Without a refresh, the same token runs out once its 60 s are over.
+            configuration.time.advance(by: .seconds(60))
             #expect(try await h.call("GET", "room", "participants", token: token).json == failed("Invalid token"))
             #expect(!h.sim.participants(alias: "room").contains { $0.uuid == grant.uuid })
         }
