@@ -13,7 +13,8 @@ unexplained. The allow-list holds one case per line, fields separated by '|':
 Prints the explained cases with their reasons, one line per unexplained failure, then
     autobahn: N passed, N failed, N skipped, N explained
 ("failed" counts only the unexplained failures) and exits 1 when there is one (wstest itself exits
-0 whatever happens). "skipped" counts cases wstest did not run (UNIMPLEMENTED). Python 3, stdlib.
+0 whatever happens), or when no case passed (an empty or broken run is not a conformant one).
+"skipped" counts cases wstest did not run (UNIMPLEMENTED). Python 3, stdlib.
 """
 import json
 import os
@@ -84,6 +85,9 @@ def main(argv):
     for line in unexplained:
         print(line)
     print(f"autobahn: {passed} passed, {len(unexplained)} failed, {skipped} skipped, {len(explained)} explained")
+    if passed == 0:
+        print("autobahn: no case passed; the run checked nothing")
+        return 1
     return 1 if unexplained else 0
 
 

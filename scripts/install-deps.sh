@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pexbridge needs beside the Swift toolchain: libwebsockets (the WebSocket server)
-# and, for the tests, Python's jsonschema (an independent check of protocol/schema.json).
+# and, for the tests, Python's jsonschema (an independent check of protocol/schema.json) and iproute2
+# (NetworkNamespaceTests puts a watcher in its own network namespace; CI requires it to run).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -12,6 +13,7 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v openssl >/dev/null || need_apt+=(openssl)
 if [ "${1:-}" = "--test" ]; then
   python3 -c 'import jsonschema' 2>/dev/null || need_apt+=(python3-jsonschema)
+  command -v ip >/dev/null || need_apt+=(iproute2)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"

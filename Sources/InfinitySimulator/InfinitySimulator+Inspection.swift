@@ -46,6 +46,11 @@ extension InfinitySimulator {
         engine.readRoom(alias) { room, _ in room.refreshCount } ?? 0
     }
 
+    /// The chat messages the room passed on, oldest first (the most recent 1,000); empty for an unknown room.
+    public func chatMessages(alias: String) -> [ChatRecord] {
+        engine.readRoom(alias) { room, _ in room.chatLog } ?? []
+    }
+
     /// The room's conference flags; nil for an unknown room.
     public func conference(alias: String) -> ConferenceInfo? {
         engine.readRoom(alias) { room, _ in

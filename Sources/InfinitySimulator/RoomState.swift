@@ -17,13 +17,16 @@ struct RoomState: Sendable {
     var issuedTokens: [String] = []
     var wrongPINCounts: [String: Int] = [:]
     var refusingEventStreams = false
+    /// The most recent chat messages passed on, oldest first (at most `ChatRecord.kept`).
+    var chatLog: [ChatRecord] = []
     /// Streams to finish once the engine's lock is released.
     var finishing: [AsyncStream<String>.Continuation] = []
 
     init(config: SimulatedRoom, wallClock: Double) {
         self.config = config
         self.locked = config.locked
-        self.started = !config.guestsWaitForHost || config.initialParticipants.contains { $0.role == .host }
+        self.started = !config.guestsWaitForHost
+            || (!config.hostStartsConference && config.initialParticipants.contains { $0.role == .host })
         for scripted in config.initialParticipants {
             var record = ParticipantRecord.scripted(scripted, localAlias: config.alias, now: wallClock)
             record.serviceType = desiredServiceType(for: record)
@@ -145,7 +148,8 @@ struct RoomState: Sendable {
     }
 
     /// Adds a participant, holding it in the waiting room when the room is locked (unless it
-    /// entered the host PIN) or when guests wait for a host; a host's arrival starts the conference.
+    /// entered the host PIN) or when guests wait for a host; a host's arrival starts the conference (unless the
+    /// room leaves that to `start_conference`).
     @discardableResult
     mutating func join(_ newcomer: ParticipantRecord, now: ContinuousClock.Instant) -> ParticipantRecord {
         var record = newcomer
@@ -157,7 +161,7 @@ struct RoomState: Sendable {
         record.serviceType = desiredServiceType(for: record)
         roster.append(record)
         broadcast(ServerEvent(name: "participant_create", data: record.json), now: now)
-        if record.role == .host && !record.awaitingAdmission && !started {
+        if record.role == .host && !record.awaitingAdmission && !started && !config.hostStartsConference {
             startConference(now: now)
         }
         return participant(record.uuid) ?? record
@@ -278,6 +282,8 @@ struct RoomState: Sendable {
             ("payload", .string(payload)),
         ])
         broadcast(ServerEvent(name: "message_received", data: message), except: senderUUID, now: now)
+        chatLog.append(ChatRecord(origin: origin, senderUUID: senderUUID, text: payload))
+        if chatLog.count > ChatRecord.kept { chatLog.removeFirst(chatLog.count - ChatRecord.kept) }
     }
 
     // MARK: Tokens

@@ -10,6 +10,9 @@ public struct SimulatedRoom: Sendable, CustomStringConvertible, CustomDebugStrin
     public var guestPIN: String?
     /// Conference `started` stays false until a host joins; guests sit in `waiting_room` meanwhile.
     public var guestsWaitForHost: Bool
+    /// With `guestsWaitForHost`: a host's arrival does not start the conference; only a host's `start_conference`
+    /// does (tests of that call need a conference that is not yet started while a host is in).
+    public var hostStartsConference: Bool
     /// Room starts locked: a new participant who did not enter the host PIN (every guest, and
     /// everyone in a room without PIN) lands in `waiting_room` until admitted or the room is unlocked.
     public var locked: Bool
@@ -27,7 +30,8 @@ public struct SimulatedRoom: Sendable, CustomStringConvertible, CustomDebugStrin
         guestsWaitForHost: Bool = false,
         locked: Bool = false,
         chatEnabled: Bool = true,
-        initialParticipants: [ScriptedParticipant] = []
+        initialParticipants: [ScriptedParticipant] = [],
+        hostStartsConference: Bool = false
     ) {
         self.alias = alias
         self.name = name ?? alias
@@ -37,13 +41,15 @@ public struct SimulatedRoom: Sendable, CustomStringConvertible, CustomDebugStrin
         self.locked = locked
         self.chatEnabled = chatEnabled
         self.initialParticipants = initialParticipants
+        self.hostStartsConference = hostStartsConference
     }
 
     /// Describes the room without its PINs.
     public var description: String {
         "SimulatedRoom(alias: \(alias), hostPIN: \(hostPIN == nil ? "none" : "<redacted>"), "
             + "guestPIN: \(guestPIN == nil ? "none" : "<redacted>"), guestsWaitForHost: \(guestsWaitForHost), "
-            + "locked: \(locked), participants: \(initialParticipants.count))"
+            + "hostStartsConference: \(hostStartsConference), locked: \(locked), "
+            + "participants: \(initialParticipants.count))"
     }
 
     /// Same as `description`: PINs are never shown.
@@ -55,7 +61,8 @@ public struct SimulatedRoom: Sendable, CustomStringConvertible, CustomDebugStrin
             self,
             children: [
                 "alias": alias, "name": name, "hasHostPIN": hostPIN != nil, "hasGuestPIN": guestPIN != nil,
-                "guestsWaitForHost": guestsWaitForHost, "locked": locked, "chatEnabled": chatEnabled,
+                "guestsWaitForHost": guestsWaitForHost, "hostStartsConference": hostStartsConference,
+                "locked": locked, "chatEnabled": chatEnabled,
                 "initialParticipants": initialParticipants,
             ]
         )

@@ -125,6 +125,7 @@ struct SimulatorAdmin: Sendable {
             "started": conference?.started ?? true,
             "live_tokens": simulator.liveTokenCount(alias: alias),
             "open_event_streams": simulator.openEventStreams(alias: alias),
+            "refresh_count": simulator.refreshCount(alias: alias),
             "participants": simulator.participants(alias: alias).map {
                 ["uuid": $0.uuid, "display_name": $0.displayName, "role": $0.role == .host ? "host" : "guest",
                  "muted": $0.isMuted, "presenting": $0.isPresenting, "service_type": $0.serviceType, "api": $0.isAPI]

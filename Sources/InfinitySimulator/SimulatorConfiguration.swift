@@ -21,6 +21,8 @@ public struct SimulatorConfiguration: Sendable {
     /// Serve the control API under `/_simulator/` (inject participants, chat and faults by hand; emit stamped
     /// chat for benchmarks). Off by default; `demo()` turns it on. The simulator listens on loopback.
     public var adminAPI = false
+    /// Where the simulator reads the time (token expiry, keepalives); tests advance it instead of sleeping.
+    public var time = SimulatorTime()
 
     /// Creates a configuration.
     public init(

@@ -9,7 +9,8 @@ final class SimulatorEngine: Sendable {
     let settings: SimulatorConfiguration
     let logger: Logger
     private let state: Mutex<EngineState>
-    private let clock = ContinuousClock()
+    /// The configured time source (the continuous clock unless a test moves it).
+    private var clock: SimulatorTime { settings.time }
 
     init(settings: SimulatorConfiguration, logger: Logger) {
         self.settings = settings

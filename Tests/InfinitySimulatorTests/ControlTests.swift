@@ -17,6 +17,9 @@ struct ControlTests {
         try await Harness.run(rooms: Self.rooms) { h in
             let guest = try await h.join("room", pin: "5678")
             let carla = try #require(h.sim.participants(alias: "room").first { $0.displayName == "Carla" })
+            // Everything a control could change: the conference flags and every field of every participant.
+            let conferenceBefore = h.sim.conference(alias: "room")
+            let rosterBefore = h.sim.participants(alias: "room")
             for endpoint in ["lock", "unlock", "muteguests", "unmuteguests", "start_conference", "disconnect"] {
                 let reply = try await h.call("POST", "room", endpoint, token: guest.token)
                 #expect(reply.status == 403, "\(endpoint)")
@@ -28,6 +31,8 @@ struct ControlTests {
             }
             #expect(h.sim.conference(alias: "room")?.locked == false)
             #expect(h.sim.participants(alias: "room").count == 2)
+            #expect(h.sim.conference(alias: "room") == conferenceBefore)
+            #expect(h.sim.participants(alias: "room") == rosterBefore)
             let message = try await h.call(
                 "POST", "room", "message", token: guest.token, body: #"{"type":"text/plain","payload":"hi"}"#)
             #expect(message.json == Self.ok)

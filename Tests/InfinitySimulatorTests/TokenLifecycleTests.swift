@@ -29,21 +29,24 @@ struct TokenLifecycleTests {
 
     @Test("an unrefreshed token expires: the participant leaves and the token is invalid")
     func expiryRemovesParticipant() async throws {
-        // 2 s, not 1: on a loaded machine the watcher's own first refresh must still come in time.
-        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(2))
+        // 60 s tokens and the simulator's time moved by hand: the watcher refreshes 45 s in, the leaver never does;
+        // at 75 s the leaver's token is over and the watcher's still has 30 s. The real time that passes meanwhile
+        // (seconds at most, on a loaded machine) only adds to the moved time, far inside those margins.
+        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(60))
         try await Harness.run(configuration) { h in
             let watcher = try await h.join("room", name: "Watcher", pin: "1234")
             let leaver = try await h.join("room", name: "Leaver", pin: "5678")
-            #expect(leaver.result["expires"] == .string("2"))
+            #expect(leaver.result["expires"] == .string("60"))
             let stream = try await h.syncedEvents("room", token: watcher.token)
-            // The watcher keeps refreshing while the leaver's token runs out.
-            var watcherToken = watcher.token
+            configuration.time.advance(by: .seconds(45))
+            let refreshed = try await h.call("POST", "room", "refresh_token", token: watcher.token)
+            let watcherToken = try #require(refreshed.result?["token"]?.string)
+            #expect(h.sim.participants(alias: "room").contains { $0.uuid == leaver.uuid })
+            configuration.time.advance(by: .seconds(30))
+            // Any call (or the housekeeping tick) notices the expiry; the watcher's stream is told.
+            #expect(try await h.call("GET", "room", "participants", token: watcherToken).status == 200)
             let leaverID = leaver.uuid
-            _ = try await eventually("the leaver's participant_delete", timeout: .seconds(10)) { () -> SSEEvent? in
-                let reply = try await h.call("POST", "room", "refresh_token", token: watcherToken)
-                watcherToken = reply.result?["token"]?.string ?? watcherToken
-                return await stream.log.take { $0.name == "participant_delete" && $0.json?["uuid"]?.string == leaverID }
-            }
+            _ = try await stream.next("participant_delete") { $0.json?["uuid"]?.string == leaverID }
             #expect(!h.sim.participants(alias: "room").contains { $0.uuid == leaver.uuid })
             #expect(h.sim.participants(alias: "room").contains { $0.uuid == watcher.uuid })
             #expect(try await h.call("GET", "room", "participants", token: leaver.token).status == 403)
@@ -53,21 +56,25 @@ struct TokenLifecycleTests {
 
     @Test("refreshing in time keeps a participant past the token lifetime")
     func refreshKeepsParticipant() async throws {
-        // 2 s tokens refreshed every 250 ms for 2.5 lifetimes: a loaded machine (the suite runs in parallel on
-        // 2 cores) may delay one refresh by a second without the token running out.
-        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(2))
+        // 60 s tokens; the simulator's time is moved by hand (no sleeps), 30 s per refresh, over 2.5 lifetimes. The
+        // real time that passes meanwhile only adds to that, and stays far below the 30 s margin.
+        let configuration = SimulatorConfiguration(rooms: Self.rooms, tokenExpiry: .seconds(60))
         try await Harness.run(configuration) { h in
             let grant = try await h.join("room", pin: "1234")
             var token = grant.token
-            let until = ContinuousClock.now + .seconds(5)
-            while ContinuousClock.now < until {
-                try await Task.sleep(for: .milliseconds(250))
+            for _ in 0..<5 {
+                configuration.time.advance(by: .seconds(30))
                 let reply = try await h.call("POST", "room", "refresh_token", token: token)
                 #expect(reply.status == 200)
                 token = try #require(reply.result?["token"]?.string)
             }
             #expect(h.sim.participants(alias: "room").contains { $0.uuid == grant.uuid })
-            #expect(h.sim.refreshCount(alias: "room") >= 5)
+            #expect(h.sim.refreshCount(alias: "room") == 5)
+            #expect(try await h.call("GET", "room", "participants", token: token).status == 200)
+            // Without a refresh, the same token runs out once its 60 s are over.
+            configuration.time.advance(by: .seconds(60))
+            #expect(try await h.call("GET", "room", "participants", token: token).json == failed("Invalid token"))
+            #expect(!h.sim.participants(alias: "room").contains { $0.uuid == grant.uuid })
         }
     }
 

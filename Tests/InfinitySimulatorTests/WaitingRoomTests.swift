@@ -5,6 +5,7 @@ import Testing
 struct WaitingRoomTests {
     static let rooms = [
         SimulatedRoom(alias: "waiting", hostPIN: "2468", guestsWaitForHost: true),
+        SimulatedRoom(alias: "manual", hostPIN: "2468", guestsWaitForHost: true, hostStartsConference: true),
         SimulatedRoom(alias: "lockedpin", hostPIN: "1234", guestPIN: "5678", locked: true),
         SimulatedRoom(
             alias: "lockedopen", locked: true,
@@ -39,16 +40,21 @@ struct WaitingRoomTests {
     @Test("start_conference is host-only, answers true and announces started")
     func startConference() async throws {
         try await Harness.run(rooms: Self.rooms) { h in
-            let guest = try await h.join("waiting", pin: "none")
-            #expect(h.sim.participants(alias: "waiting").first?.serviceType == "waiting_room")
-            let refused = try await h.call("POST", "waiting", "start_conference", token: guest.token)
+            let guest = try await h.join("manual", pin: "none")
+            #expect(h.sim.participants(alias: "manual").first?.serviceType == "waiting_room")
+            let refused = try await h.call("POST", "manual", "start_conference", token: guest.token)
             #expect(refused.json == failed("Invalid role"))
-            let host = try await h.join("waiting", name: "Host", pin: "2468")
-            let stream = try await h.syncedEvents("waiting", token: host.token)
-            let reply = try await h.call("POST", "waiting", "start_conference", token: host.token)
+            #expect(h.sim.conference(alias: "manual")?.started == false)
+            // In this room a host's arrival does not start the conference: the call has something to do.
+            let host = try await h.join("manual", name: "Host", pin: "2468")
+            #expect(h.sim.conference(alias: "manual")?.started == false)
+            #expect(h.sim.participants(alias: "manual").first { $0.uuid == guest.uuid }?.serviceType == "waiting_room")
+            let stream = try await h.syncedEvents("manual", token: host.token)
+            let reply = try await h.call("POST", "manual", "start_conference", token: host.token)
             #expect(reply.json == .object(["status": .string("success"), "result": .bool(true)]))
             #expect(try await stream.next("conference_update").json?["started"] == .bool(true))
-            #expect(h.sim.participants(alias: "waiting").allSatisfy { $0.serviceType == "conference" })
+            #expect(h.sim.conference(alias: "manual")?.started == true)
+            #expect(h.sim.participants(alias: "manual").allSatisfy { $0.serviceType == "conference" })
             stream.close()
         }
     }

@@ -124,6 +124,104 @@ struct CLITests {
         #expect(child.stderr.contains("session transition"))
     }
 
+    @Test func serveKeepsEverySecretOutOfItsOutput() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A client secret from every source: --token, a token file named in the config file, the environment, the
+        // config file's own list (overridden by --token, but read), and one that is wrong.
+        let cliSecret = "cli-secret-7a1b2c3d4e"
+        let fileSecret = "file-secret-4e5f6a7b9c"
+        let envSecret = "env-secret-8c9d0e1f2a"
+        let configSecret = "cfg-secret-1d2e3f4a5b"
+        let wrongSecret = "bad-secret-6f7a8b9c0d"
+        let wrongPIN = "917253"
+        let tokenFile = dir.appendingPathComponent("tokens")
+        try Data("\(fileSecret):observer\n".utf8).write(to: tokenFile)
+        let config = dir.appendingPathComponent("pexbridge.json")
+        let configText = #"{"simulate": true, "demo_activity": false, "token_file": "\#(tokenFile.path)", "#
+            + #""tokens": ["\#(configSecret):controller"]}"#
+        try Data(configText.utf8).write(to: config)
+        let child = try ChildProcess(
+            arguments: [
+                "serve", "--config", config.path, "--listen", "127.0.0.1:0", "--log-level", "trace",
+                "--token", "\(cliSecret):controller",
+            ],
+            environment: ["PEXBRIDGE_TOKENS": "\(envSecret):observer"])
+        defer { child.stop() }
+        let listening = try await child.line(startingWith: "listening on ")
+        let port = try #require(Int(listening.split(separator: ":").last ?? ""))
+        let simulatorLine = try await child.line(startingWith: "simulator: ")
+        let simulatorURL = try #require(simulatorLine.firstMatch(of: /\((http:\/\/[0-9.]+:([0-9]+))\)/))
+        let simulatorPort = try #require(Int(simulatorURL.output.2))
+        let url = "ws://127.0.0.1:\(port)/ws"
+
+        // Every token source is in force, and the wrong one is refused.
+        let controller = try await BridgeConnection.connect(url: url, token: cliSecret, recordFrames: true)
+        let fileObserver = try await BridgeConnection.connect(url: url, token: fileSecret, recordFrames: true)
+        let envObserver = try await BridgeConnection.connect(url: url, token: envSecret, recordFrames: true)
+        #expect(try await envObserver.request(.subscribe(session: nil, sinceSeq: nil)) == .success(.sessions([])))
+        do {
+            _ = try await BridgeConnection.connect(url: url, token: wrongSecret)
+            Issue.record("a wrong token was accepted")
+        } catch BridgeClientError.closed(code: 1008, _) {
+        } catch {
+            Issue.record("a wrong token should end with 1008, got \(error)")
+        }
+
+        // PINs: a wrong one, the guest PIN, the optional host PIN; then a token refresh.
+        let joined = try await controller.request(.join(JoinParameters(
+            node: "simulator", alias: "meet.pin", displayName: "Secrets", pin: wrongPIN)))
+        guard case .success(.session(let s)) = joined else { Issue.record("\(joined)"); return }
+        #expect(s.error?.code == .invalidPIN)
+        guard case .success(.session(let guest)) = try await controller.request(.pin(session: s.id, pin: "5678")) else {
+            Issue.record("the guest PIN did not connect"); return
+        }
+        #expect(guest.role == .guest)
+        let optional = try await controller.request(.join(JoinParameters(
+            node: "simulator", alias: "meet.hostpin", displayName: "Secrets", pin: "4321")))
+        guard case .success(.session(let host)) = optional else { Issue.record("\(optional)"); return }
+        #expect(host.role == .host)
+        _ = try await httpRequest(port: simulatorPort, method: "POST", path: "/_simulator/rooms/meet.pin/refresh")
+        #expect(await eventually {
+            let rooms = (try? await httpGet(port: simulatorPort, path: "/_simulator/rooms").body) ?? ""
+            return rooms.contains(#""refresh_count":1"#) || rooms.contains(#""refresh_count" : 1"#)
+        })
+
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(await child.waitForExit() == 0)
+        let frames = [controller, fileObserver, envObserver].flatMap(\.receivedFrames)
+        let (stdout, stderr) = (child.stdout, child.stderr)
+        // The log really ran at trace level (upstream requests are logged there).
+        #expect(stderr.contains("infinity request"))
+        // Booleans first, so a failure names the place without printing the whole log (or the secret) again.
+        for secret in [cliSecret, fileSecret, envSecret, configSecret, wrongSecret, wrongPIN] {
+            let (inStdout, inStderr) = (stdout.contains(secret), stderr.contains(secret))
+            let inFrames = frames.contains { $0.contains(secret) }
+            #expect(!inStdout, "stdout carries a secret")
+            #expect(!inStderr, "stderr carries a secret")
+            #expect(!inFrames, "a frame carries a secret")
+        }
+        // The demo PINs are printed on stdout by design; never in the log or a frame (as a whole number, so a
+        // port such as 45678 does not count).
+        for pin in ["5678", "4321"] {
+            let standalone = try Regex("(?:^|[^0-9A-Za-z])\(pin)(?:[^0-9A-Za-z]|$)")
+            let inStderr = stderr.firstMatch(of: standalone) != nil
+            let inFrames = frames.contains { $0.firstMatch(of: standalone) != nil }
+            #expect(!inStderr, "the log carries the PIN \(pin)")
+            #expect(!inFrames, "a frame carries the PIN \(pin)")
+        }
+        // Node tokens (160 base64url characters) never appear: no long run of token characters anywhere.
+        let tokenLike = /[A-Za-z0-9_\-]{100,}/
+        let tokenInStdout = stdout.firstMatch(of: tokenLike) != nil
+        let tokenInStderr = stderr.firstMatch(of: tokenLike) != nil
+        let tokenInFrames = frames.contains { $0.firstMatch(of: tokenLike) != nil }
+        #expect(!tokenInStdout, "stdout carries something like a node token")
+        #expect(!tokenInStderr, "stderr carries something like a node token")
+        #expect(!tokenInFrames, "a frame carries something like a node token")
+        for connection in [controller, fileObserver, envObserver] { await connection.close() }
+    }
+
     @Test func aConfigFileSetsWhatTheOptionsSetAndTheCommandLineWins() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

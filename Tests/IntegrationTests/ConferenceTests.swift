@@ -162,6 +162,34 @@ struct ConferenceTests {
         await bridge.stop()
     }
 
+    @Test func startConferenceStartsAConferenceTheHostsArrivalDidNotStart() async throws {
+        let bridge = try await TestBridge.start {
+            $0.simulator.rooms.append(SimulatedRoom(
+                alias: "t.manual", hostPIN: TestPINs.host, guestsWaitForHost: true, hostStartsConference: true))
+        }
+        let client = try await bridge.client()
+        let guest = try await client.join("t.manual", pin: "", name: "Early guest")
+        let connected = guest.state == .connected ? guest : try await client.session(.pin(session: guest.id, pin: ""))
+        #expect(connected.role == .guest)
+        let host = try await client.join("t.manual", pin: TestPINs.host, name: "Host")
+        #expect(host.role == .host)
+        // A host is in, and the conference has still not started: only the call can start it.
+        #expect(bridge.simulator.conference(alias: "t.manual")?.started == false)
+        #expect(!bridge.simulator.calls(alias: "t.manual").contains { $0.endpoint == "start_conference" })
+        #expect(try await client.request(.control(session: host.id, .startConference)) == .success(.empty))
+        #expect(bridge.simulator.calls(alias: "t.manual").filter { $0.endpoint == "start_conference" }.map(\.status)
+            == [200])
+        #expect(bridge.simulator.conference(alias: "t.manual")?.started == true)
+        // The waiting guest's session sees it start.
+        try await client.waitFor { m in
+            if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload {
+                c.started
+            } else { false }
+        }
+        await client.close()
+        await bridge.stop()
+    }
+
     @Test func sendMessageReachesTheOtherParticipants() async throws {
         let room = try await HostedRoom.open()
         let other = try await room.host.join("t.open", name: "Listener")
@@ -201,12 +229,30 @@ struct ConferenceTests {
             return
         }
         #expect(held.first?.capabilities == Capabilities(leave: true))
+        // While held, a control is refused by the bridge (the session's state does not allow it) and never
+        // reaches the node.
+        // Known defect found by this check: `BridgeEngine.perform` looks at the role only, so a held session's
+        // `lock` goes to the node and succeeds. Once the core refuses it, this wrapper reports the known issue as
+        // missing: remove the wrapper then.
+        await withKnownIssue("a held session's control is passed to the node") {
+            let refused = try await client.request(.control(session: s.id, .lock))
+            guard case .failure(let error) = refused else {
+                Issue.record("a held session's lock was accepted: \(refused)")
+                return
+            }
+            #expect(error.code == .invalidState)
+            #expect(!bridge.simulator.calls(alias: "t.locked").contains { $0.endpoint == "lock" })
+        }
+        #expect(bridge.simulator.conference(alias: "t.locked")?.locked == true)
         let me = try #require(bridge.simulator.participants(alias: "t.locked").first { $0.isAPI })
         try bridge.simulator.admit(alias: "t.locked", uuid: me.uuid)
-        let change = try await client.waitFor { m in
+        try await client.waitFor { m in
             if case .event(let e) = m, e.session == s.id, case .state(let c) = e.payload { c.capabilities?.lock == true } else { false }
         }
-        #expect(change.type == .state)
+        // Once admitted, the same control goes through to the node.
+        #expect(try await client.request(.control(session: s.id, .unlock)) == .success(.empty))
+        #expect(bridge.simulator.calls(alias: "t.locked").contains { $0.endpoint == "unlock" })
+        #expect(bridge.simulator.conference(alias: "t.locked")?.locked == false)
         await client.close()
         await bridge.stop()
     }

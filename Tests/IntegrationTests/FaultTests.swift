@@ -13,7 +13,9 @@ func quickFaults(_ c: inout TestBridge.Configuration) {
     c.connectionPolicy.giveUpAfter = .seconds(2)
     c.connectionPolicy.refreshRetryInitial = .milliseconds(100)
     c.connectionPolicy.refreshRetryMax = .milliseconds(400)
-    c.infinity.requestTimeout = .seconds(1)
+    // Long enough for a join on a loaded 2-core machine running the suite in parallel; the slow-node test delays
+    // its call far past it.
+    c.infinity.requestTimeout = .seconds(3)
 }
 
 @Suite("Upstream faults end in a stated session state")
@@ -62,10 +64,9 @@ struct FaultTests {
         let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
         try room.simulator.refuseEventStreams(alias: "t.open", true)
         try room.simulator.dropEventStreams(alias: "t.open")
-        let started = ContinuousClock.now
-        let change = try await room.host.waitForState(room.session.id, .disconnected, timeout: .seconds(10))
+        // The reason proves the give-up decision; when it happens is the connection's unit test (test clock).
+        let change = try await room.host.waitForState(room.session.id, .disconnected, timeout: .seconds(20))
         #expect(change.reason == .upstreamLost)
-        #expect(ContinuousClock.now - started < .seconds(8))
         await expectNothingLeft(room)
         await room.close()
     }
@@ -105,10 +106,11 @@ struct FaultTests {
 
     @Test func aSlowNodeGivesUpstreamTimeout() async throws {
         let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
-        room.simulator.delayNext(endpoint: "lock", by: .seconds(3), count: 1, alias: "t.open")
-        let started = ContinuousClock.now
+        // The node would answer long after the request timeout: the bridge gives up with the timeout's own code
+        // (an answer that waited for the node would be a success, not this failure).
+        room.simulator.delayNext(endpoint: "lock", by: .seconds(60), count: 1, alias: "t.open")
         #expect(try await room.host.failure(.control(session: room.session.id, .lock)).code == .upstreamTimeout)
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(room.simulator.conference(alias: "t.open")?.locked == false)
         await room.close()
     }
 
@@ -127,7 +129,8 @@ struct FaultTests {
         let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
         try room.simulator.expireTokens(alias: "t.open")
         let change = try await room.host.waitForState(room.session.id, .disconnected, timeout: .seconds(10))
-        #expect(change.reason == .remoteDisconnect || change.reason == .tokenExpired)
+        // The token was still within its lifetime and refreshes were not failing: the node ended it.
+        #expect(change.reason == .remoteDisconnect)
         await expectNothingLeft(room)
         await room.close()
     }

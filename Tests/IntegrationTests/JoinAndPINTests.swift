@@ -156,10 +156,11 @@ struct JoinAndPINTests {
         let bridge = try await TestBridge.start { $0.simulator.tokenExpiry = .seconds(3) }
         let client = try await bridge.client()
         let s = try await client.join("t.open")
-        // Expiry 3 s: refreshes at 1 s intervals; after 4.5 s the original token would long be dead.
-        try await Task.sleep(for: .milliseconds(4500))
-        #expect(bridge.simulator.refreshCount(alias: "t.open") >= 2)
+        // Expiry 3 s: refreshes at 1 s intervals. Wait for the fourth refresh (an observed event, not a fixed
+        // sleep): by then the first token's 3 s are over, so the session lives on refreshed tokens only.
+        #expect(await eventually(timeout: .seconds(20)) { bridge.simulator.refreshCount(alias: "t.open") >= 4 })
         #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 1)
+        #expect(bridge.simulator.issuedTokens(alias: "t.open").count >= 5)
         guard case .success(.sessions(let sessions, _)) = try await client.request(.list) else {
             Issue.record("unexpected message")
             return

@@ -105,6 +105,15 @@ struct MalformedInputTests {
 
     @Test func theSubprotocolIsEchoedWhenOffered() async throws {
         let bridge = try await TestBridge.start()
+        // On the wire: the 101 carries the offered subprotocol back (a client that offered one must see it).
+        let response = try await rawUpgrade(
+            port: bridge.port, headers: ["Sec-WebSocket-Protocol": ProtocolInfo.subprotocol])
+        #expect(response.status == 101)
+        #expect(response.headers["sec-websocket-protocol"] == ProtocolInfo.subprotocol)
+        // Without an offer, none is named.
+        let plain = try await rawUpgrade(port: bridge.port, headers: [:])
+        #expect(plain.status == 101)
+        #expect(plain.headers["sec-websocket-protocol"] == nil)
         let connection = try await BridgeConnection.connect(url: bridge.url, subprotocol: ProtocolInfo.subprotocol)
         #expect(connection.hello.protocolVersion == 1)
         #expect(try await connection.request(.ping) == .success(.empty))

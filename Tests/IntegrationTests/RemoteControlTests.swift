@@ -291,7 +291,10 @@ struct RemoteControlTests {
             let say = try await runPexbridge(["say", id, "hello", "from", "the", "shell"] + url)
             outputs += [say.stdout, say.stderr]
             #expect(say.status == 0, "\(say.stderr)")
-            #expect(bridge.simulator.calls(alias: "t.pin").contains { $0.endpoint == "message" })
+            // The node got exactly the words, from this session's participant.
+            #expect(bridge.simulator.chatMessages(alias: "t.pin").map(\.text) == ["hello from the shell"])
+            let me = bridge.simulator.participants(alias: "t.pin").first { $0.isAPI }
+            #expect(bridge.simulator.chatMessages(alias: "t.pin").first?.senderUUID == me?.uuid)
 
             // leave: the single-session watcher prints the end and exits 0; the session is gone from list.
             let leave = try await runPexbridge(["leave", id] + url)

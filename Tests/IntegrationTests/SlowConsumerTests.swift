@@ -16,15 +16,25 @@ final class StalledReader: Sendable {
             let request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
             _ = request.withCString { send(fd, $0, strlen($0), 0) }
-            // Read the 101 and hello, then stall; a subscribe goes out masked as the protocol requires.
-            var buffer = [UInt8](repeating: 0, count: 1024)
-            let n = max(0, recv(fd, &buffer, buffer.count, 0))
+            // Send a subscribe (masked as the protocol requires), read until its result has come (so every event
+            // from now on is queued for this connection), then stall.
             let payload = Array(#"{"type":"subscribe","id":1}"#.utf8)
             let mask: [UInt8] = [1, 2, 3, 4]
             var frame: [UInt8] = [0x81, 0x80 | UInt8(payload.count)] + mask
             frame += payload.enumerated().map { $1 ^ mask[$0 % 4] }
             _ = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            return (fd, Array(buffer[0..<n]))
+            var data = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 1024)
+            let subscribed = Array(#""id":1,"#.utf8)
+            while data.firstRange(of: subscribed) == nil {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                guard n > 0 else {
+                    close(fd)
+                    throw POSIXError(.ECONNRESET)
+                }
+                data += buffer[0..<n]
+            }
+            return (fd, data)
         }
     }
 
@@ -73,21 +83,39 @@ struct SlowConsumerTests {
             watchers.append(client)
         }
         let stalled = try await StalledReader(port: room.bridge.port)
-        try await Task.sleep(for: .milliseconds(200))
+        let port = room.bridge.port
+        let closedAsSlow: @Sendable () async -> Bool = {
+            (try? await httpGet(port: port, path: "/metrics").body)?.contains("pexbridge_slow_consumer_closes_total 1")
+                == true
+        }
+        // The stalled reader reads again as soon as the bridge has dropped it (while the firehose goes on): the
+        // bridge keeps the close frame for it only for a grace period (5 s), which a busy machine could let pass
+        // before the sending below ends.
+        let drained = Task { () -> Int? in
+            guard await eventually(timeout: .seconds(120), closedAsSlow) else { return nil }
+            return try await stalled.drainCloseCode()
+        }
         // 600 chat events of ~16 KiB: 9.6 MiB, past what loopback socket buffers absorb and the 256 KiB outbox.
         let text = String(repeating: "z", count: 16000)
-        // Paced so that healthy clients keep up: only the one that stopped reading falls behind.
-        for i in 0..<600 {
-            try room.simulator.sendChat(alias: "t.open", fromDisplayName: "Firehose", text: "\(i) \(text)")
-            try await Task.sleep(for: .milliseconds(3))
+        // Paced by what the healthy clients received (batches of 8, 128 KiB, under the outbox limit): only the one
+        // that stopped reading falls behind.
+        for batch in stride(from: 0, to: 600, by: 8) {
+            for i in batch..<min(batch + 8, 600) {
+                try room.simulator.sendChat(alias: "t.open", fromDisplayName: "Firehose", text: "\(i) \(text)")
+            }
+            let last = "\(min(batch + 8, 600) - 1) "
+            #expect(await eventually(timeout: .seconds(30)) {
+                watchers.allSatisfy { watcher in
+                    watcher.events.contains {
+                        if case .message(let m) = $0.payload { m.text.hasPrefix(last) } else { false }
+                    }
+                }
+            })
         }
         // The stalled reader was dropped as a slow consumer; once it reads again it finds the 1008 close
         // (within the transport's grace period for taking the close frame).
-        #expect(await eventually {
-            (try? await httpGet(port: room.bridge.port, path: "/metrics").body)?
-                .contains("pexbridge_slow_consumer_closes_total 1") == true
-        })
-        #expect(try await stalled.drainCloseCode() == 1008)
+        #expect(await eventually(closedAsSlow))
+        #expect(try await drained.value == 1008)
         for watcher in watchers {
             #expect(!watcher.connection.isClosed, "a healthy watcher was closed: \(watcher.connection.closeCode ?? 0)")
             try await watcher.waitFor(timeout: .seconds(30)) {

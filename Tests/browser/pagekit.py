@@ -338,6 +338,20 @@ def start_chromium():
     return driver
 
 
+# Counts the requests the page sends, by type, so a test can tell "nothing was sent" from "not yet":
+# install with driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SEND_COUNTER}).
+SEND_COUNTER = """
+(() => {
+  const counts = window.__sentTypes = {};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    try { const type = JSON.parse(data).type; counts[type] = (counts[type] || 0) + 1; } catch (e) {}
+    return send.call(this, data);
+  };
+})();
+"""
+
+
 class Page:
     """The page under test, with explicit waits and numbered screenshots."""
 
@@ -365,15 +379,21 @@ class Page:
         return (root or self.d).find_elements(By.CSS_SELECTOR, selector)
 
     def status(self) -> dict:
+        """The status box: its state attribute (for styling) and what the user reads (innerText, empty when
+        the text is not rendered), with whether the text is on screen at all."""
         return self.js("""const s = document.getElementById('bridge-status');
+            const t = document.getElementById('bridge-status-text');
             return {state: s.dataset.state, reconnected: s.dataset.reconnected || '',
-                    text: document.getElementById('bridge-status-text').textContent};""")
+                    text: t.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}) ? t.innerText : '', visible: t.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})};""")
 
     def wait_online(self, timeout: float = WAIT, reconnected: bool = False) -> None:
+        """Waits until the page is online and says so on screen (not only in an attribute)."""
         def online(_):
             status = self.status()
-            return status["state"] == "online" and (not reconnected or status["reconnected"] == "true")
-        self.wait(online, "the page to be connected to the bridge", timeout)
+            said = "Bridge is back" in status["text"] if reconnected else \
+                status["text"] in ("Connected to the bridge", "Bridge is back: reconnected")
+            return status["state"] == "online" and said and (not reconnected or status["reconnected"] == "true")
+        self.wait(online, "the page to be connected to the bridge (and to say so)", timeout)
 
     def displayed(self, selector: str) -> bool:
         found = self.els(selector)
@@ -389,8 +409,10 @@ class Page:
                          f"the session panel in state {state}", timeout)
 
     def roster_names(self, session_id: str) -> list[str]:
+        """The names the user sees in the session's roster: rendered rows only (innerText; a row that is
+        hidden or not rendered does not count)."""
         return self.js("""return [...document.querySelectorAll(`.session-panel[data-session="${arguments[0]}"] li.person .person-name`)]
-                          .map(e => e.textContent);""", session_id)
+                          .filter(e => e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})).map(e => e.innerText);""", session_id)
 
     def wait_roster_count(self, session_id: str, name: str, count: int, timeout: float = WAIT) -> None:
         self.wait(lambda _: self.roster_names(session_id).count(name) == count,
@@ -398,14 +420,19 @@ class Page:
 
     def chat_messages(self, panel) -> list[dict]:
         """The chat log of a panel: [{from, text, classes}], oldest first."""
-        return self.js("""return [...arguments[0].querySelectorAll('.chat-log .msg')].map(m => ({
-                          from: m.querySelector('.msg-from').textContent, text: m.querySelector('.msg-text').textContent,
-                          classes: [...m.classList]}));""", panel)
+        return self.js("""return [...arguments[0].querySelectorAll('.chat-log .msg')].filter(m => m.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}))
+                          .map(m => ({from: m.querySelector('.msg-from').innerText, text: m.querySelector('.msg-text').innerText,
+                                      classes: [...m.classList]}));""", panel)
 
     def session_tabs(self) -> list[dict]:
-        return self.js("""return [...document.querySelectorAll('button.session-tab')]
-                          .map(b => ({id: b.dataset.session, title: b.querySelector('.tab-title').textContent,
-                                      sub: b.querySelector('.tab-sub').textContent}));""")
+        """The session tabs on screen (rendered ones only), with the text the user reads."""
+        return self.js("""return [...document.querySelectorAll('button.session-tab')].filter(b => b.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}))
+                          .map(b => ({id: b.dataset.session, title: b.querySelector('.tab-title').innerText,
+                                      sub: b.querySelector('.tab-sub').innerText}));""")
+
+    def sent_types(self) -> dict:
+        """How many requests of each type the page sent (needs SEND_COUNTER installed before the page loads)."""
+        return self.js("return {...(window.__sentTypes || {})};")
 
     def notices(self) -> list[str]:
         return [e.text for e in self.els("#notices .notice p")]
@@ -447,13 +474,16 @@ class Page:
         return path
 
     def axe_violations(self) -> list[str]:
-        """Runs axe-core (the copy shipped in the axe-playwright-python wheel) on the page as it is."""
+        """Runs axe-core (the copy shipped in the axe-playwright-python wheel) on the page as it is: its
+        violations, and the contrast checks it could not decide (`incomplete`: text over an image, a gradient,
+        overlapping elements), which count as failures too: a contrast nobody checked is not audited."""
         source = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
         self.d.set_script_timeout(60)
         self.js(source)
         found = self.d.execute_async_script("""const done = arguments[0];
-            axe.run(document, {resultTypes: ['violations']})
-              .then(r => done(r.violations.map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')})`)))
+            axe.run(document, {resultTypes: ['violations', 'incomplete']})
+              .then(r => done(r.violations.concat(r.incomplete.filter(v => v.id === 'color-contrast'))
+                .map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')})`)))
               .catch(e => done([`axe failed: ${e}`]));""")
         return found
 

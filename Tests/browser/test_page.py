@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import secrets
 import signal
-import time
 import urllib.error
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from pagekit import DESKTOP, PHONE, WAIT, Bridge, Page, TcpProxy, WsClient, free_port, set_viewport
+from pagekit import DESKTOP, PHONE, SEND_COUNTER, WAIT, Bridge, Page, TcpProxy, WsClient, free_port, set_viewport
 
 CONTROLLER_TOKEN = "SECRETSECRET"
 OBSERVER_TOKEN = "OBSERVERSECRET"
@@ -339,7 +338,7 @@ def test_resume_after_connection_drop(bridge_url, driver):
 WS_SHIM = """
 (() => {
   const Native = window.WebSocket;
-  const shim = window.__wsShim = { session: null, events: 'pass', refuse: 0, subscribes: 0, refused: 0 };
+  const shim = window.__wsShim = { session: null, events: 'pass', refuse: 0, subscribes: 0, refused: 0, times: [] };
   const forSession = (data) => {
     try {
       const message = JSON.parse(data);
@@ -366,6 +365,7 @@ WS_SHIM = """
       const message = shim.session && forSession(data);
       if (message && message.type === 'subscribe') {
         shim.subscribes += 1;
+        shim.times.push(performance.now());
         if (shim.refuse > 0) {
           shim.refuse -= 1;
           shim.refused += 1;
@@ -408,6 +408,13 @@ def test_resync_retries_after_refusal(bridge_url, driver):
             shim = page.js("return {...window.__wsShim};")
             assert shim["subscribes"] >= 3, shim
             assert shim["events"] == "block", shim
+            # The delay grows: at least the first retry delay (500 ms) before the second try, at least twice it
+            # before the third. (Lower bounds only: a timer never fires early; a busy machine only adds.)
+            first_gap = shim["times"][1] - shim["times"][0]
+            second_gap = shim["times"][2] - shim["times"][1]
+            assert first_gap >= 450, shim["times"]
+            assert second_gap >= 950, shim["times"]
+            assert second_gap > first_gap, shim["times"]
             page.shot("24-resynced-after-refusal")
             page.js("window.__wsShim.events = 'pass';")
         finally:
@@ -420,6 +427,7 @@ def test_resync_retries_after_refusal(bridge_url, driver):
 
 
 def test_pin_optional_guest_and_pin_lockout(bridge_url, driver):
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SEND_COUNTER})
     page = Page(driver, bridge_url)
     page.open()
     page.wait_online()
@@ -447,12 +455,14 @@ def test_pin_optional_guest_and_pin_lockout(bridge_url, driver):
     assert submit.text == "Join as host"
     submit.click()
     page.wait(lambda _: "Enter the host PIN, or join as guest" in error.text, "the empty-PIN hint again")
-    time.sleep(1)  # what a wrongly sent "" would have done by now: joined as a guest
+    # Counted, not waited for: a click handler that sent "" would have done so before the hint showed.
+    assert page.sent_types().get("pin", 0) == 0, page.sent_types()
     assert panel.get_attribute("data-state") == "pin_optional"
     assert not page.el(".role-badge", panel).is_displayed()
     page.shot("40b-pin-optional-empty")
     guest.click()
     panel = page.wait_panel_state("connected")
+    assert page.sent_types().get("pin", 0) == 1, page.sent_types()  # the guest button's one request
     page.wait(lambda _: page.el(".role-badge", panel).text == "Guest", "the guest role")
     page.wait_roster_count(session_id, "Lobby Screen", 1)
     assert not page.el(".host-controls", panel).is_displayed()

@@ -61,6 +61,8 @@ actor SSELog {
     private(set) var events: [SSEEvent] = []
     private(set) var comments = 0
     private(set) var ended = false
+    /// Why the response ended badly (a reset, a truncated body), when it did; nil after a clean end.
+    private(set) var failure: String?
     private var cursor = 0
 
     func append(_ batch: (events: [SSEEvent], comments: Int)) {
@@ -68,8 +70,9 @@ actor SSELog {
         comments += batch.comments
     }
 
-    func end() {
+    func end(failure: String?) {
         ended = true
+        self.failure = failure
     }
 
     /// The first event at or after the cursor that matches; moves the cursor past it.
@@ -100,12 +103,16 @@ final class SSEConnection: Sendable {
             let log = log
             reader = Task {
                 var parser = SSEParser()
+                var failure: String?
                 do {
                     for try await chunk in response.body {
                         await log.append(parser.feed(Array(chunk.readableBytesView)))
                     }
-                } catch {}
-                await log.end()
+                } catch {
+                    // Kept: a reset or truncated response is not a clean end (`waitForEnd` fails on it).
+                    failure = Task.isCancelled ? "closed by the test" : "\(error)"
+                }
+                await log.end(failure: failure)
             }
         } else {
             reader = nil
@@ -149,9 +156,10 @@ final class SSEConnection: Sendable {
         }
     }
 
-    /// Waits until the server ends the response.
+    /// Waits until the server ends the response cleanly; throws when it ended with an error (reset, truncated).
     func waitForEnd(timeout: Duration = .seconds(5)) async throws {
         try await waitUntil("end of stream", timeout: timeout) { await log.ended }
+        if let failure = await log.failure { throw StreamEndedBadly(reason: failure) }
     }
 
     /// Waits until `count` events have arrived and returns the first `count`.
@@ -161,4 +169,10 @@ final class SSEConnection: Sendable {
             return events.count >= count ? Array(events.prefix(count)) : nil
         }
     }
+}
+
+/// An event stream that ended with an error instead of a clean end of the response.
+struct StreamEndedBadly: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "the event stream ended with an error: \(reason)" }
 }
