@@ -106,6 +106,13 @@ extension BridgeEngine {
                 .invalidState,
                 "\(control.requestType.rawValue) needs a connected session (it is \(record.machine.state.rawValue))")))
         }
+        // Held in the waiting room, the participant is not in the conference yet: the node would carry out a
+        // host's control all the same, so the bridge refuses it (capabilities already say only `leave` is allowed).
+        if record.isWaiting {
+            return reply(target, .failure(ErrorBody(
+                .invalidState,
+                "\(control.requestType.rawValue) is not possible while the session waits to be let in; it may only leave")))
+        }
         if control.requiresHost && role != .host {
             return reply(target, .failure(ErrorBody(
                 .notHost, "\(control.requestType.rawValue) is for hosts; this session is a guest")))

@@ -231,23 +231,21 @@ struct ConferenceTests {
         #expect(held.first?.capabilities == Capabilities(leave: true))
         // While held, a control is refused by the bridge (the session's state does not allow it) and never
         // reaches the node.
-        // Known defect found by this check: `BridgeEngine.perform` looks at the role only, so a held session's
-        // `lock` goes to the node and succeeds. Once the core refuses it, this wrapper reports the known issue as
-        // missing: remove the wrapper then.
-        await withKnownIssue("a held session's control is passed to the node") {
-            let refused = try await client.request(.control(session: s.id, .lock))
-            guard case .failure(let error) = refused else {
-                Issue.record("a held session's lock was accepted: \(refused)")
-                return
-            }
-            #expect(error.code == .invalidState)
-            #expect(!bridge.simulator.calls(alias: "t.locked").contains { $0.endpoint == "lock" })
+        let refused = try await client.request(.control(session: s.id, .lock))
+        guard case .failure(let error) = refused else {
+            Issue.record("a held session's lock was accepted: \(refused)")
+            return
         }
+        #expect(error.code == .invalidState)
+        #expect(!bridge.simulator.calls(alias: "t.locked").contains { $0.endpoint == "lock" })
         #expect(bridge.simulator.conference(alias: "t.locked")?.locked == true)
         let me = try #require(bridge.simulator.participants(alias: "t.locked").first { $0.isAPI })
         try bridge.simulator.admit(alias: "t.locked", uuid: me.uuid)
+        // Admitted: the node moves the bridge's own participant from the waiting room into the conference.
         try await client.waitFor { m in
-            if case .event(let e) = m, e.session == s.id, case .state(let c) = e.payload { c.capabilities?.lock == true } else { false }
+            if case .event(let e) = m, e.session == s.id, case .participantUpdated(let p) = e.payload {
+                p.isSelf && p.serviceType == "conference"
+            } else { false }
         }
         // Once admitted, the same control goes through to the node.
         #expect(try await client.request(.control(session: s.id, .unlock)) == .success(.empty))
