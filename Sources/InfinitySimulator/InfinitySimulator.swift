@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// An HTTP server that answers like a Pexip Infinity conference node's Client REST API v2
@@ -28,6 +29,8 @@ public final class InfinitySimulator: Sendable {
         var run: Task<Void, Never>?
         /// Feeds jobs into the run; finishing it ends the run.
         var jobs: AsyncStream<Job>.Continuation?
+        /// Runs the HTTP server; its graceful shutdown lets open responses end before the listener closes.
+        var server: ServiceGroup?
     }
 
     /// How long `stop()` waits for the listener to close.
@@ -72,11 +75,16 @@ public final class InfinitySimulator: Sendable {
                 startedContinuation.yield(.success(channel.localAddress?.port ?? 0))
             },
             logger: serverLogger)
+        // The server runs in a group of its own (no signal handling) so that `stop()` can shut it down gracefully:
+        // responses already being written (event streams that the engine has just finished) end cleanly instead of
+        // being cut by a cancellation.
+        let server = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [app], logger: serverLogger))
         let run = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     do {
-                        try await app.run()
+                        try await server.run()
                     } catch {
                         startedContinuation.yield(.failure(.couldNotStart(String(describing: error))))
                     }
@@ -84,13 +92,20 @@ public final class InfinitySimulator: Sendable {
                     // The listener is gone: nothing else should outlive it.
                     jobsContinuation.finish()
                 }
-                for await job in jobs {
-                    group.addTask { await job() }
+                // Background jobs in a group of their own: when `stop()` finishes the job stream they are cancelled,
+                // while the server (above) shuts down gracefully and ends its responses.
+                await withDiscardingTaskGroup { background in
+                    for await job in jobs {
+                        background.addTask { await job() }
+                    }
+                    background.cancelAll()
                 }
-                group.cancelAll()
             }
         }
-        lifecycle.withLock { $0.run = run }
+        lifecycle.withLock {
+            $0.run = run
+            $0.server = server
+        }
         var iterator = started.makeAsyncIterator()
         let first = await iterator.next()
         guard case .success(let port)? = first else {
@@ -117,16 +132,18 @@ public final class InfinitySimulator: Sendable {
 
     /// Closes every event stream and the listener, and ends the background work.
     public func stop() async {
-        let (run, jobs) = lifecycle.withLock { lifecycle in
-            let taken = (lifecycle.run, lifecycle.jobs)
+        let (run, jobs, server) = lifecycle.withLock { lifecycle in
+            let taken = (lifecycle.run, lifecycle.jobs, lifecycle.server)
             lifecycle.phase = .stopped
             lifecycle.run = nil
             lifecycle.jobs = nil
+            lifecycle.server = nil
             return taken
         }
+        // Finish every event stream first, then let the server end its responses and close the listener.
         engine.shutdown()
         jobs?.finish()
-        run?.cancel()
+        await server?.triggerGracefulShutdown()
         if let run {
             // Bounded: a listener that does not close in time is left to end on its own.
             await withTaskGroup(of: Void.self) { group in
@@ -135,6 +152,8 @@ public final class InfinitySimulator: Sendable {
                 await group.next()
                 group.cancelAll()
             }
+            // Past the timeout (a client that does not read its response): cut what is left.
+            run.cancel()
         }
         logger.info("Infinity simulator stopped")
     }

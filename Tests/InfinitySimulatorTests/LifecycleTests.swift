@@ -19,13 +19,9 @@ struct LifecycleTests {
         let second = try await h.syncedEvents("room", token: host.token)
         #expect(sim.openEventStreams(alias: "room") == 2)
         await sim.stop()
-        // Known defect found by the clean-end check: `stop()` finishes the streams and cancels the server at once,
-        // so the last chunk of a response is cut (AHC: "stream ended at an unexpected time"). A graceful
-        // shutdown (the simulator as a ServiceLifecycle service) lets the responses end; then drop the wrapper.
-        await withKnownIssue("stop() cuts every open stream instead of ending it") {
-            try await first.waitForEnd()
-            try await second.waitForEnd()
-        }
+        // Every stream ends cleanly (its last chunk written), not cut: `stop()` shuts the server down gracefully.
+        try await first.waitForEnd()
+        try await second.waitForEnd()
         #expect(await first.log.ended)
         #expect(await second.log.ended)
         #expect(sim.openEventStreams(alias: "room") == 0)
