@@ -107,6 +107,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Wrong PINs in a row before a session is closed. (default: \(defaults.core.maxPINAttempts))")
     var pinAttempts: Int?
 
+    @Option(help: "Most live sessions on the bridge; more joins get too_many_sessions. (default: \(defaults.core.maxSessions))")
+    var maxSessions: Int?
+
+    @Option(help: "Most live sessions one client connection may create. (default: \(defaults.core.maxSessionsPerClient))")
+    var maxSessionsPerClient: Int?
+
+    @Option(
+        help: "Most live sessions in one conference (alias). (default: \(defaults.core.maxSessionsPerAlias))")
+    var maxSessionsPerConference: Int?
+
+    @Option(
+        help: """
+            Seconds a session may wait for a PIN before it ends with session_expired. \
+            (default: \(defaults.core.pinStateTimeout.components.seconds))
+            """)
+    var pinTimeout: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (default: info)")
     var logLevel: Logger.Level?
 
@@ -307,6 +324,19 @@ struct ServeCommand: AsyncParsableCommand {
         c.port = address.port
         set(&c.core.allowInsecureNodes, allowInsecureNodes ?? file.allow_insecure_nodes)
         set(&c.core.maxPINAttempts, pinAttempts ?? file.pin_attempts)
+        set(&c.core.maxSessions, maxSessions ?? file.max_sessions)
+        set(&c.core.maxSessionsPerClient, maxSessionsPerClient ?? file.max_sessions_per_client)
+        set(&c.core.maxSessionsPerAlias, maxSessionsPerConference ?? file.max_sessions_per_conference)
+        if let seconds = pinTimeout ?? file.pin_timeout {
+            guard seconds >= 1 else { throw ValidationError("--pin-timeout must be at least 1") }
+            c.core.pinStateTimeout = .seconds(seconds)
+        }
+        for (name, value) in [
+            ("--max-sessions", c.core.maxSessions), ("--max-sessions-per-client", c.core.maxSessionsPerClient),
+            ("--max-sessions-per-conference", c.core.maxSessionsPerAlias),
+        ] where value < 1 {
+            throw ValidationError("\(name) must be at least 1")
+        }
         c.core.authTokens = try TokenList.load(
             arguments: (tokens.isEmpty ? (file.tokens ?? []) : tokens).map(\.entry),
             file: tokenFile ?? file.token_file,
@@ -430,6 +460,10 @@ struct ConfigFile: Decodable {
     var echo_endpoint: Bool?
     var allow_plaintext: Bool?
     var allow_node: [String]?
+    var max_sessions: Int?
+    var max_sessions_per_client: Int?
+    var max_sessions_per_conference: Int?
+    var pin_timeout: Int?
     var trusted_proxy: [String]?
     var metrics_public: Bool?
     var strict_permissions: Bool?
