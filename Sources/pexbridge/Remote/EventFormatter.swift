@@ -1,5 +1,6 @@
 import BridgeProtocol
 import Foundation
+import InfinityClient
 
 /// Turns session events into the human lines of `watch`, remembering participants' names.
 struct EventFormatter {
@@ -14,8 +15,13 @@ struct EventFormatter {
     }
 
     /// `HH:MM:SS s-abc  #12 participant_joined  Alice (guest)`.
+    ///
+    /// Names, chat and the node's words come from other people: control characters (escape sequences that could
+    /// rewrite the terminal, set its title or write to the clipboard) and bidirectional overrides are printed
+    /// escaped, never raw (security review, finding 13).
     mutating func line(_ event: SessionEvent, at date: Date = Date()) -> String {
-        "\(Self.clock(date)) \(event.session)  #\(event.seq) \(event.payload.type.rawValue)  \(details(event.payload))"
+        let details = details(event.payload).escapedForLog(limit: 8192)
+        return "\(Self.clock(date)) \(event.session)  #\(event.seq) \(event.payload.type.rawValue)  \(details)"
     }
 
     private mutating func details(_ payload: EventPayload) -> String {
