@@ -1,10 +1,10 @@
 import BridgeProtocol
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import HTTPTypes
 import Synchronization
 import WSClient
 
@@ -94,15 +94,25 @@ public final class BridgeConnection: Sendable {
     /// - Returns: A connection that has received `hello` (and, with a token, a good `auth` result).
     /// - Throws: ``BridgeClientError``.
     public static func connect(
-        url: String, token: String? = nil, origin: String? = nil, subprotocol: String? = nil,
-        tlsConfiguration: TLSConfiguration? = nil, serverName: String? = nil, recordFrames: Bool = false, maxFrameSize: Int = 1 << 20, timeout: Duration = .seconds(10),
+        url: String,
+        token: String? = nil,
+        origin: String? = nil,
+        subprotocol: String? = nil,
+        tlsConfiguration: TLSConfiguration? = nil,
+        serverName: String? = nil,
+        recordFrames: Bool = false,
+        maxFrameSize: Int = 1 << 20,
+        timeout: Duration = .seconds(10),
         logger: Logger = Logger(label: "pexbridge.client")
     ) async throws -> BridgeConnection {
         var headers = HTTPFields()
         if let origin { headers[.origin] = origin }
         if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
         var configuration = WebSocketClientConfiguration(
-            maxFrameSize: maxFrameSize, additionalHeaders: headers, validateUTF8: true)
+            maxFrameSize: maxFrameSize,
+            additionalHeaders: headers,
+            validateUTF8: true
+        )
         // TLS names the server it expects; an IP address cannot be sent as SNI, so a URL with one needs `serverName`.
         configuration.sniHostname = serverName
         let (stream, continuation) = AsyncStream<Incoming>.makeStream()
@@ -111,7 +121,10 @@ public final class BridgeConnection: Sendable {
             var failure: BridgeClientError?
             do {
                 let closeFrame = try await WebSocketClient.connect(
-                    url: url, configuration: configuration, tlsConfiguration: tlsConfiguration, logger: logger
+                    url: url,
+                    configuration: configuration,
+                    tlsConfiguration: tlsConfiguration,
+                    logger: logger
                 ) { inbound, outbound, _ in
                     var first = true
                     for try await message in inbound.messages(maxSize: maxFrameSize) {
@@ -235,7 +248,10 @@ public final class BridgeConnection: Sendable {
     ///   - timeout: How long to wait for the result before throwing ``BridgeClientError/timeout``.
     /// - Returns: The result's `data` on success, or the error the bridge answered with.
     /// - Throws: ``BridgeClientError`` when the connection closed or no result came in time.
-    public func request(_ request: Request, timeout: Duration = .seconds(30)) async throws
+    public func request(
+        _ request: Request,
+        timeout: Duration = .seconds(30)
+    ) async throws
         -> Result<ResultData, ErrorBody>
     {
         let id = state.withLock { s -> RequestID in
@@ -252,7 +268,10 @@ public final class BridgeConnection: Sendable {
     ///   - timeout: How long to wait for the result before throwing ``BridgeClientError/timeout``.
     /// - Returns: The result's `data` on success, or the error the bridge answered with.
     /// - Throws: ``BridgeClientError`` when the connection closed or no result came in time.
-    public func request(_ envelope: RequestEnvelope, timeout: Duration = .seconds(30)) async throws
+    public func request(
+        _ envelope: RequestEnvelope,
+        timeout: Duration = .seconds(30)
+    ) async throws
         -> Result<ResultData, ErrorBody>
     {
         let text = String(decoding: RequestCodec.encode(envelope), as: UTF8.self)
@@ -321,8 +340,10 @@ public final class BridgeConnection: Sendable {
         while offset < bytes.count {
             let end = min(bytes.count, offset + max(1, fragmentSize))
             let frame = WebSocketFrame(
-                fin: end == bytes.count, opcode: offset == 0 ? .text : .continuation,
-                data: ByteBuffer(bytes: bytes[offset..<end]))
+                fin: end == bytes.count,
+                opcode: offset == 0 ? .text : .continuation,
+                data: ByteBuffer(bytes: bytes[offset..<end])
+            )
             try await outbound.write(.custom(frame))
             offset = end
         }

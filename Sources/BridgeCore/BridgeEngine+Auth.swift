@@ -12,10 +12,18 @@ extension BridgeEngine {
         if let wait = waits.compactMap({ $0 }).max() {
             countAuthFailure()
             logger.notice(
-                "auth attempt held back", metadata: ["client": "\(target.client)", "peer": "\(LogText.clean(peer))"])
-            reply(target, .failure(ErrorBody(
-                .rateLimited,
-                "too many failed attempts from this address; try again in \(wait.components.seconds + 1) s")))
+                "auth attempt held back",
+                metadata: ["client": "\(target.client)", "peer": "\(LogText.clean(peer))"]
+            )
+            reply(
+                target,
+                .failure(
+                    ErrorBody(
+                        .rateLimited,
+                        "too many failed attempts from this address; try again in \(wait.components.seconds + 1) s"
+                    )
+                )
+            )
             return closeAfterDelay(target.client, reason: "authentication held back")
         }
         let secret = Array(token.utf8)
@@ -29,14 +37,19 @@ extension BridgeEngine {
             clients.authenticate(target.client, as: granted)
             sink.promote(target.client)
             metrics.client(from: before, to: granted.rawValue)
-            logger.info("client authenticated", metadata: ["client": "\(target.client)", "role": "\(granted.rawValue)"])
+            logger.info(
+                "client authenticated",
+                metadata: ["client": "\(target.client)", "role": "\(granted.rawValue)"]
+            )
             return reply(target, .success(.role(granted)))
         }
         countAuthFailure()
         authFailures.record(key, now: now)
         authGlobalFailures.record("*", now: now)
         logger.notice(
-            "client failed to authenticate", metadata: ["client": "\(target.client)", "peer": "\(LogText.clean(peer))"])
+            "client failed to authenticate",
+            metadata: ["client": "\(target.client)", "peer": "\(LogText.clean(peer))"]
+        )
         reply(target, .failure(ErrorBody(.unauthorized, "unknown token")))
         closeAfterDelay(target.client, reason: "authentication failed")
     }

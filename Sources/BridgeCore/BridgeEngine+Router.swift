@@ -31,8 +31,10 @@ extension BridgeEngine {
         case .ignore: return
         case .rateLimited: countRateLimited()
         case .admit:
-            send(.error(ErrorBody(.unsupportedFrame, "binary frames are not supported; send JSON in text frames")),
-                 to: client)
+            send(
+                .error(ErrorBody(.unsupportedFrame, "binary frames are not supported; send JSON in text frames")),
+                to: client
+            )
         }
     }
 
@@ -59,8 +61,15 @@ extension BridgeEngine {
         case .failure(.unreadable(let why)):
             return send(.error(ErrorBody(.badRequest, why)), to: client)
         case .failure(.unknownType(let id, let type)):
-            return reply(ReplyTarget(client: client, id: id), .failure(ErrorBody(
-                .unknownType, "unknown message type '\(LogText.clean(type, limit: 64))'")))
+            return reply(
+                ReplyTarget(client: client, id: id),
+                .failure(
+                    ErrorBody(
+                        .unknownType,
+                        "unknown message type '\(LogText.clean(type, limit: 64))'"
+                    )
+                )
+            )
         case .failure(.invalidFields(let id, _, let why)):
             return reply(ReplyTarget(client: client, id: id), .failure(ErrorBody(.badRequest, why)))
         case .success(let decoded):
@@ -74,8 +83,15 @@ extension BridgeEngine {
             return reply(target, .failure(ErrorBody(.unauthorized, "authenticate first: send auth with a token")))
         }
         guard role == .controller || envelope.request.type.allowedForObservers else {
-            return reply(target, .failure(ErrorBody(
-                .forbidden, "observers may only list, subscribe, unsubscribe and ping")))
+            return reply(
+                target,
+                .failure(
+                    ErrorBody(
+                        .forbidden,
+                        "observers may only list, subscribe, unsubscribe and ping"
+                    )
+                )
+            )
         }
         switch envelope.request {
         case .auth: preconditionFailure("auth is routed before the role gate")

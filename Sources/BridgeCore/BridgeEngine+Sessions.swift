@@ -15,9 +15,12 @@ extension BridgeEngine {
             return .failure(ErrorBody(.badRequest, "join: field 'node' is not a host, host:port or http(s) URL"))
         }
         if !address.isSecure && !configuration.allowInsecureNodes && address != embeddedNode {
-            return .failure(ErrorBody(
-                .insecureNode,
-                "plain-HTTP nodes are refused; use https or start the bridge with --allow-insecure-nodes"))
+            return .failure(
+                ErrorBody(
+                    .insecureNode,
+                    "plain-HTTP nodes are refused; use https or start the bridge with --allow-insecure-nodes"
+                )
+            )
         }
         return .success(address)
     }
@@ -41,21 +44,40 @@ extension BridgeEngine {
         let id = newSessionID()
         nextSessionOrdinal += 1
         let record = SessionRecord(
-            id: id, ordinal: nextSessionOrdinal, owner: target.client, node: node, nodeText: parameters.node,
-            alias: parameters.alias, displayName: parameters.displayName, maxPINAttempts: configuration.maxPINAttempts)
+            id: id,
+            ordinal: nextSessionOrdinal,
+            owner: target.client,
+            node: node,
+            nodeText: parameters.node,
+            alias: parameters.alias,
+            displayName: parameters.displayName,
+            maxPINAttempts: configuration.maxPINAttempts
+        )
         sessions[id] = record
         sessionLimits.opened(client: target.client, alias: parameters.alias)
         subscriptions.addSession(id)
         subscriptions.subscribe(target.client, to: id)
         metrics.session(from: nil, to: .connecting)
         record.capabilities = Capabilities.of(state: .connecting, role: nil, conference: nil)
-        logger.info("session created", metadata: [
-            "session": "\(id)", "node": "\(node)", "alias": "\(LogText.clean(parameters.alias))",
-            "client": "\(target.client)",
-        ])
-        publish(.state(StateChange(
-            state: .connecting, capabilities: record.capabilities, node: parameters.node, alias: parameters.alias,
-            displayName: parameters.displayName)), in: record)
+        logger.info(
+            "session created",
+            metadata: [
+                "session": "\(id)", "node": "\(node)", "alias": "\(LogText.clean(parameters.alias))",
+                "client": "\(target.client)",
+            ]
+        )
+        publish(
+            .state(
+                StateChange(
+                    state: .connecting,
+                    capabilities: record.capabilities,
+                    node: parameters.node,
+                    alias: parameters.alias,
+                    displayName: parameters.displayName
+                )
+            ),
+            in: record
+        )
         apply(.start(pin: parameters.pin), to: record, from: target)
     }
 
@@ -83,9 +105,12 @@ extension BridgeEngine {
         countRateLimited()
         logger.notice(
             "PIN attempt throttled",
-            metadata: ["node": "\(LogText.clean(attempt.node))", "alias": "\(LogText.clean(attempt.alias))"])
+            metadata: ["node": "\(LogText.clean(attempt.node))", "alias": "\(LogText.clean(attempt.alias))"]
+        )
         return ErrorBody(
-            .rateLimited, "too many wrong PINs for this conference; try again in \(wait.components.seconds + 1) s")
+            .rateLimited,
+            "too many wrong PINs for this conference; try again in \(wait.components.seconds + 1) s"
+        )
     }
 
     /// `leave`: ends a session; the result goes out once the node has released the token.
@@ -102,30 +127,59 @@ extension BridgeEngine {
             return reply(target, .failure(ErrorBody(.unknownSession, "no live session with that id")))
         }
         guard case .connected(let role) = record.machine.phase, let link = record.link else {
-            return reply(target, .failure(ErrorBody(
-                .invalidState,
-                "\(control.requestType.rawValue) needs a connected session (it is \(record.machine.state.rawValue))")))
+            return reply(
+                target,
+                .failure(
+                    ErrorBody(
+                        .invalidState,
+                        "\(control.requestType.rawValue) needs a connected session (it is \(record.machine.state.rawValue))"
+                    )
+                )
+            )
         }
         // Held in the waiting room, the participant is not in the conference yet: the node would carry out a
         // host's control all the same, so the bridge refuses it (capabilities already say only `leave` is allowed).
         if record.isWaiting {
-            return reply(target, .failure(ErrorBody(
-                .invalidState,
-                "\(control.requestType.rawValue) is not possible while the session waits to be let in; it may only leave")))
+            return reply(
+                target,
+                .failure(
+                    ErrorBody(
+                        .invalidState,
+                        "\(control.requestType.rawValue) is not possible while the session waits to be let in; it may only leave"
+                    )
+                )
+            )
         }
         if control.requiresHost && role != .host {
-            return reply(target, .failure(ErrorBody(
-                .notHost, "\(control.requestType.rawValue) is for hosts; this session is a guest")))
+            return reply(
+                target,
+                .failure(
+                    ErrorBody(
+                        .notHost,
+                        "\(control.requestType.rawValue) is for hosts; this session is a guest"
+                    )
+                )
+            )
         }
         if case .sendMessage = control, !record.chatEnabled {
             return reply(target, .failure(ErrorBody(.refused, "chat is disabled in this conference")))
         }
         if let participant = control.participant, record.roster[participant] == nil {
-            return reply(target, .failure(ErrorBody(
-                .unknownParticipant, "no participant with that uuid in this session")))
+            return reply(
+                target,
+                .failure(
+                    ErrorBody(
+                        .unknownParticipant,
+                        "no participant with that uuid in this session"
+                    )
+                )
+            )
         }
         let sessionID = record.id
-        logger.info("host control", metadata: ["session": "\(sessionID)", "control": "\(control.requestType.rawValue)"])
+        logger.info(
+            "host control",
+            metadata: ["session": "\(sessionID)", "control": "\(control.requestType.rawValue)"]
+        )
         spawn {
             do throws(InfinityError) {
                 switch control.upstreamCommand {
@@ -146,7 +200,8 @@ extension BridgeEngine {
         let name = record.selfUUID.flatMap { record.roster[$0]?.displayName } ?? record.displayName
         publish(
             .message(ChatMessage(from: MessageSender(uuid: record.selfUUID ?? "", displayName: name), text: text)),
-            in: record)
+            in: record
+        )
     }
 
     private func newSessionID() -> String {
@@ -188,11 +243,12 @@ extension BridgeEngine {
         var immediate: [(ReplyTarget, Result<ResultData, ErrorBody>)] = []
         var later: [(ReplyTarget, Result<ResultData, ErrorBody>)] = []
         for reply in transition.replies {
-            let outcome: Result<ResultData, ErrorBody> = switch reply.outcome {
-            case .snapshot: .success(.session(record.snapshot()))
-            case .empty: .success(.empty)
-            case .failure(let error): .failure(error)
-            }
+            let outcome: Result<ResultData, ErrorBody> =
+                switch reply.outcome {
+                case .snapshot: .success(.session(record.snapshot()))
+                case .empty: .success(.empty)
+                case .failure(let error): .failure(error)
+                }
             if reply.afterRelease && releasing != nil {
                 later.append((reply.to, outcome))
             } else {
@@ -218,11 +274,12 @@ extension BridgeEngine {
     private func requestToken(for record: SessionRecord, pin: SessionMachine.PINValue?) {
         let upstream = self.upstream
         let (id, node, alias, name) = (record.id, record.node, record.alias, record.displayName)
-        let header: PINHeader? = switch pin {
-        case .none?: PINHeader.none
-        case .digits(let digits)?: .pin(digits)
-        case nil: nil
-        }
+        let header: PINHeader? =
+            switch pin {
+            case .none?: PINHeader.none
+            case .digits(let digits)?: .pin(digits)
+            case nil: nil
+            }
         // A PIN in flight counts against the brute-force budgets until the node has answered.
         let guarded: PINGuard.Attempt? =
             if case .digits? = pin { pinAttempt(node: node, alias: alias, by: record.machine.waiting) } else { nil }
@@ -232,17 +289,28 @@ extension BridgeEngine {
             let result: Result<TokenRequestOutcome, InfinityError>
             do throws(InfinityError) {
                 result = .success(
-                    try await upstream.requestToken(node: node, alias: alias, displayName: name, pin: header))
+                    try await upstream.requestToken(node: node, alias: alias, displayName: name, pin: header)
+                )
             } catch {
                 result = .failure(error)
             }
             await self.tokenOutcome(
-                session: id, node: node, alias: alias, guarded: guarded, started: started, result)
+                session: id,
+                node: node,
+                alias: alias,
+                guarded: guarded,
+                started: started,
+                result
+            )
         }
     }
 
     private func tokenOutcome(
-        session: String, node: NodeAddress, alias: String, guarded: PINGuard.Attempt?, started: Moment,
+        session: String,
+        node: NodeAddress,
+        alias: String,
+        guarded: PINGuard.Attempt?,
+        started: Moment,
         _ result: Result<TokenRequestOutcome, InfinityError>
     ) {
         metrics.tokenRequests.recordNanoseconds(nanoseconds(now - started))
@@ -308,8 +376,12 @@ extension BridgeEngine {
         if change.error?.code == .tooManyPINAttempts { countWrongPIN(in: record) }
         if state == .connected { change.role = role }
         let capabilities = Capabilities.of(
-            state: state, role: role, conference: record.conference, chatEnabled: record.chatEnabled,
-            waiting: record.isWaiting)
+            state: state,
+            role: role,
+            conference: record.conference,
+            chatEnabled: record.chatEnabled,
+            waiting: record.isWaiting
+        )
         record.capabilities = capabilities
         change.capabilities = capabilities
         if before != state {

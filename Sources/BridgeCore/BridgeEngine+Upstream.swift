@@ -19,11 +19,15 @@ extension BridgeEngine {
                 let cut = NodeText.cut(message, maxBytes: NodeText.nameBytes)
                 apply(.upstreamEnded(.remoteDisconnect, message: cut), to: record)
             case .tokenExpired:
-                apply(.upstreamEnded(.tokenExpired, message: "the node's token expired and could not be refreshed"),
-                      to: record)
+                apply(
+                    .upstreamEnded(.tokenExpired, message: "the node's token expired and could not be refreshed"),
+                    to: record
+                )
             case .upstreamLost:
-                apply(.upstreamEnded(.upstreamLost, message: "the event stream could not be re-established"),
-                      to: record)
+                apply(
+                    .upstreamEnded(.upstreamLost, message: "the event stream could not be re-established"),
+                    to: record
+                )
             }
         }
     }
@@ -42,7 +46,10 @@ extension BridgeEngine {
             changes = record.roster.remove(uuid: NodeText.cut(uuid, maxBytes: NodeText.tokenBytes))
         case .conferenceUpdate(let status):
             let fresh = ConferenceStatus(
-                locked: status.locked, guestsMuted: status.guestsMuted, started: status.started)
+                locked: status.locked,
+                guestsMuted: status.guestsMuted,
+                started: status.started
+            )
             guard fresh != record.conference else { return }
             record.conference = fresh
             publish(.conference(fresh), in: record)
@@ -51,7 +58,8 @@ extension BridgeEngine {
         case .messageReceived(let message):
             let sender = MessageSender(
                 uuid: NodeText.cut(message.senderUUID, maxBytes: NodeText.tokenBytes),
-                displayName: NodeText.cut(message.origin, maxBytes: NodeText.nameBytes))
+                displayName: NodeText.cut(message.origin, maxBytes: NodeText.nameBytes)
+            )
             let text = NodeText.cut(message.payload, maxBytes: NodeText.chatBytes)
             publish(.message(ChatMessage(from: sender, text: text)), in: record)
             return
@@ -70,12 +78,18 @@ extension BridgeEngine {
 
     private func refreshCapabilities(_ record: SessionRecord) {
         let capabilities = Capabilities.of(
-            state: record.machine.state, role: record.machine.role, conference: record.conference,
-            chatEnabled: record.chatEnabled, waiting: record.isWaiting)
+            state: record.machine.state,
+            role: record.machine.role,
+            conference: record.conference,
+            chatEnabled: record.chatEnabled,
+            waiting: record.isWaiting
+        )
         guard capabilities != record.capabilities else { return }
         record.capabilities = capabilities
-        publish(.state(StateChange(state: record.machine.state, role: record.machine.role, capabilities: capabilities)),
-                in: record)
+        publish(
+            .state(StateChange(state: record.machine.state, role: record.machine.role, capabilities: capabilities)),
+            in: record
+        )
     }
 
 }
@@ -110,11 +124,14 @@ extension Participant {
         self.init(
             uuid: NodeText.cut(p.uuid, maxBytes: NodeText.tokenBytes),
             displayName: NodeText.cut(p.displayName, maxBytes: NodeText.nameBytes),
-            role: p.role == .host ? .host : .guest, muted: p.isMuted,
-            presenting: p.isPresenting, spotlight: p.isSpotlight,
+            role: p.role == .host ? .host : .guest,
+            muted: p.isMuted,
+            presenting: p.isPresenting,
+            spotlight: p.isSpotlight,
             serviceType: NodeText.cut(p.serviceType, maxBytes: NodeText.tokenBytes),
             isSelf: p.uuid == selfUUID,
-            callProtocol: p.protocolName.map { NodeText.cut($0, maxBytes: NodeText.tokenBytes) })
+            callProtocol: p.protocolName.map { NodeText.cut($0, maxBytes: NodeText.tokenBytes) }
+        )
     }
 }
 

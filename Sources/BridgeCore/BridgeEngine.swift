@@ -46,8 +46,12 @@ public actor BridgeEngine {
     ///   - clock: the time source of every deadline, window and budget; tests pass a `TestClock`.
     ///   - metricsFactory: where counters and gauges are made; tests pass a `TestMetrics`.
     public init(
-        configuration: BridgeConfiguration, upstream: any Upstream, sink: any ClientSink, logger: Logger,
-        clock: any Clock<Duration> = ContinuousClock(), metricsFactory: any MetricsFactory = MetricsSystem.factory
+        configuration: BridgeConfiguration,
+        upstream: any Upstream,
+        sink: any ClientSink,
+        logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.configuration = configuration
         self.upstream = upstream
@@ -58,11 +62,15 @@ public actor BridgeEngine {
         self.embeddedNode = configuration.embeddedNode
         self.clients = ClientTable(requestRate: configuration.requestRate, requestBurst: configuration.requestBurst)
         self.authFailures = FailureWindow(
-            limit: configuration.authFailureLimit, window: configuration.authFailureWindow,
-            maxLockout: configuration.maxAuthLockout)
+            limit: configuration.authFailureLimit,
+            window: configuration.authFailureWindow,
+            maxLockout: configuration.maxAuthLockout
+        )
         self.authGlobalFailures = FailureWindow(
-            limit: configuration.authGlobalFailureLimit, window: configuration.authFailureWindow,
-            maxLockout: configuration.maxAuthLockout)
+            limit: configuration.authGlobalFailureLimit,
+            window: configuration.authFailureWindow,
+            maxLockout: configuration.maxAuthLockout
+        )
         self.pinGuard = PINGuard(configuration: configuration)
         self.work = WorkQueue()
     }
@@ -93,7 +101,8 @@ public actor BridgeEngine {
         clients.markClosing(client)
         logger.notice(
             "client did not authenticate in time",
-            metadata: ["client": "\(client)", "peer": "\(LogText.clean(entry.peer))"])
+            metadata: ["client": "\(client)", "peer": "\(LogText.clean(entry.peer))"]
+        )
         send(.error(ErrorBody(.unauthorized, "no auth within the time allowed")), to: client)
         sink.close(client, code: 1008, reason: "authentication timeout")
     }

@@ -3,7 +3,10 @@ import BridgeProtocol
 extension Capabilities {
     /// What a session in `state` with `role` may do, given the conference's state.
     public static func of(
-        state: SessionState, role: Role?, conference: ConferenceStatus?, chatEnabled: Bool = true,
+        state: SessionState,
+        role: Role?,
+        conference: ConferenceStatus?,
+        chatEnabled: Bool = true,
         waiting: Bool = false
     ) -> Capabilities {
         switch state {
@@ -16,8 +19,17 @@ extension Capabilities {
             guard !waiting else { return Capabilities(leave: true) }
             guard role == .host else { return Capabilities(leave: true, chat: chatEnabled) }
             return Capabilities(
-                leave: true, chat: chatEnabled, lock: true, muteGuests: true, mute: true, spotlight: true, admit: true,
-                disconnectParticipant: true, startConference: !(conference?.started ?? true), disconnectAll: true)
+                leave: true,
+                chat: chatEnabled,
+                lock: true,
+                muteGuests: true,
+                mute: true,
+                spotlight: true,
+                admit: true,
+                disconnectParticipant: true,
+                startConference: !(conference?.started ?? true),
+                disconnectAll: true
+            )
         }
     }
 }

@@ -46,8 +46,11 @@ struct ClientTable: Sendable {
     ///   - now: the current moment.
     mutating func connect(_ client: ClientID, peer: String, authTimeout: Duration?, now: Moment) {
         entries[client] = Entry(
-            peer: peer, bucket: TokenBucket(rate: requestRate, burst: requestBurst, now: now),
-            role: authTimeout == nil ? .controller : nil, authDeadline: authTimeout.map { now + $0 })
+            peer: peer,
+            bucket: TokenBucket(rate: requestRate, burst: requestBurst, now: now),
+            role: authTimeout == nil ? .controller : nil,
+            authDeadline: authTimeout.map { now + $0 }
+        )
     }
 
     /// Forgets a client; returns whether it was known.

@@ -25,16 +25,22 @@ struct EngineMetrics: Sendable {
         pinFailures = Counter(label: "pexbridge_pin_failures_total", factory: factory)
         authFailures = Counter(label: "pexbridge_auth_failures_total", factory: factory)
         rateLimited = Counter(label: "pexbridge_rate_limited_total", factory: factory)
-        clientsByRole = Dictionary(uniqueKeysWithValues: Self.roles.map { role in
-            (role, Meter(label: "pexbridge_clients", dimensions: [("role", role)], factory: factory))
-        })
-        sessionsByState = Dictionary(uniqueKeysWithValues: SessionState.allCases.filter { !$0.isFinal }.map { state in
-            (state, Meter(label: "pexbridge_sessions", dimensions: [("state", state.rawValue)], factory: factory))
-        })
-        requestFailures = Dictionary(uniqueKeysWithValues: ErrorCode.allCases.map { code in
-            let label = "pexbridge_request_failures_total"
-            return (code, Counter(label: label, dimensions: [("code", code.rawValue)], factory: factory))
-        })
+        clientsByRole = Dictionary(
+            uniqueKeysWithValues: Self.roles.map { role in
+                (role, Meter(label: "pexbridge_clients", dimensions: [("role", role)], factory: factory))
+            }
+        )
+        sessionsByState = Dictionary(
+            uniqueKeysWithValues: SessionState.allCases.filter { !$0.isFinal }.map { state in
+                (state, Meter(label: "pexbridge_sessions", dimensions: [("state", state.rawValue)], factory: factory))
+            }
+        )
+        requestFailures = Dictionary(
+            uniqueKeysWithValues: ErrorCode.allCases.map { code in
+                let label = "pexbridge_request_failures_total"
+                return (code, Counter(label: label, dimensions: [("code", code.rawValue)], factory: factory))
+            }
+        )
         tokenRequests = Timer(label: "pexbridge_token_request_duration_seconds", factory: factory)
     }
 

@@ -26,7 +26,8 @@ extension ErrorBody {
             ErrorBody(
                 .nodeNotAllowed,
                 "this bridge does not call conference nodes on loopback, link-local, private or metadata addresses "
-                    + "unless they are allowed with --allow-node")
+                    + "unless they are allowed with --allow-node"
+            )
         }
     }
 }

@@ -32,7 +32,10 @@ struct PINGuard: Sendable {
         let window = configuration.conferencePINFailureWindow
         let maxLockout = configuration.maxPINLockout
         conferences = FailureWindow(
-            limit: configuration.conferencePINFailureLimit, window: window, maxLockout: maxLockout)
+            limit: configuration.conferencePINFailureLimit,
+            window: window,
+            maxLockout: maxLockout
+        )
         nodes = FailureWindow(limit: configuration.nodePINFailureLimit, window: window, maxLockout: maxLockout)
         clients = FailureWindow(limit: configuration.clientPINFailureLimit, window: window, maxLockout: maxLockout)
     }

@@ -15,11 +15,14 @@ struct SessionLimits: Sendable {
         if perClient[client, default: 0] >= configuration.maxSessionsPerClient {
             return ErrorBody(
                 .tooManySessions,
-                "this connection made its limit of \(configuration.maxSessionsPerClient) live sessions")
+                "this connection made its limit of \(configuration.maxSessionsPerClient) live sessions"
+            )
         }
         if perAlias[Self.key(alias), default: 0] >= configuration.maxSessionsPerAlias {
             return ErrorBody(
-                .tooManySessions, "this conference has its limit of \(configuration.maxSessionsPerAlias) sessions")
+                .tooManySessions,
+                "this conference has its limit of \(configuration.maxSessionsPerAlias) sessions"
+            )
         }
         return nil
     }

@@ -253,9 +253,15 @@ public struct SessionMachine: Sendable, Equatable {
             case .pinSubmitted(let pin):
                 if pin.isEmpty {
                     guard !requirement.guest else {
-                        return Transition(effects: [], verdict: .rejected(ErrorBody(
-                            .pinRequired,
-                            "this conference needs a PIN; an empty PIN only works where guests may join without one")))
+                        return Transition(
+                            effects: [],
+                            verdict: .rejected(
+                                ErrorBody(
+                                    .pinRequired,
+                                    "this conference needs a PIN; an empty PIN only works where guests may join without one"
+                                )
+                            )
+                        )
                     }
                     phase = .submittingPIN(requirement)
                     return Transition(effects: [.requestToken(pin: PINValue.none)], verdict: nil)
@@ -279,8 +285,15 @@ public struct SessionMachine: Sendable, Equatable {
                 phase = .awaitingPIN(requirement)
                 return Transition(effects: [], verdict: .rejected(error))
             case .pinSubmitted:
-                return Transition(effects: [], verdict: .rejected(ErrorBody(
-                    .invalidState, "a PIN attempt is already in progress")))
+                return Transition(
+                    effects: [],
+                    verdict: .rejected(
+                        ErrorBody(
+                            .invalidState,
+                            "a PIN attempt is already in progress"
+                        )
+                    )
+                )
             case .leave: return end(.left, releasing: false)
             case .shutdown: return end(.bridgeShutdown, releasing: false)
             case .expired: return fail(expiredError)
@@ -301,7 +314,8 @@ public struct SessionMachine: Sendable, Equatable {
                     effects: [
                         .closeConnection, .emit(StateChange(state: .disconnected, reason: reason, message: message)),
                     ],
-                    verdict: .accepted)
+                    verdict: .accepted
+                )
             case .roleChanged(let role):
                 guard role != current else { return ignored() }
                 phase = .connected(role)
@@ -335,16 +349,24 @@ public struct SessionMachine: Sendable, Equatable {
     }
 
     private func pinOutsidePINState() -> Transition {
-        Transition(effects: [], verdict: .rejected(ErrorBody(
-            .invalidState,
-            "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))")))
+        Transition(
+            effects: [],
+            verdict: .rejected(
+                ErrorBody(
+                    .invalidState,
+                    "a PIN is only accepted in pin_required or pin_optional (the session is \(state.rawValue))"
+                )
+            )
+        )
     }
 
     private mutating func connect(as role: Role) -> Transition {
         phase = .connected(role)
         wrongPINs = 0
         return Transition(
-            effects: [.openConnection, .emit(StateChange(state: .connected, role: role))], verdict: .accepted)
+            effects: [.openConnection, .emit(StateChange(state: .connected, role: role))],
+            verdict: .accepted
+        )
     }
 
     private mutating func fail(_ error: ErrorBody) -> Transition {
@@ -360,8 +382,11 @@ public struct SessionMachine: Sendable, Equatable {
 
     private func pinState(_ requirement: PINRequirement, error: ErrorBody? = nil) -> StateChange {
         StateChange(
-            state: requirement.guest ? .pinRequired : .pinOptional, pin: requirement, error: error,
-            pinAttemptsLeft: attemptsLeft)
+            state: requirement.guest ? .pinRequired : .pinOptional,
+            pin: requirement,
+            error: error,
+            pinAttemptsLeft: attemptsLeft
+        )
     }
 
     private mutating func wrongPIN(in requirement: PINRequirement, answeringJoin: Bool) -> Transition {
@@ -374,7 +399,8 @@ public struct SessionMachine: Sendable, Equatable {
         // A wrong PIN given with `join` still joins: the session waits in its PIN state with the error set.
         return Transition(
             effects: [.emit(pinState(requirement, error: error))],
-            verdict: answeringJoin ? .accepted : .rejected(error))
+            verdict: answeringJoin ? .accepted : .rejected(error)
+        )
     }
 
     // MARK: who hears it
@@ -389,16 +415,17 @@ public struct SessionMachine: Sendable, Equatable {
             if requestsToken, let requester { waiting = requester }
             return []
         }
-        let outcome: ReplyOutcome = switch verdict {
-        case .accepted:
-            switch input {
-            case .leave, .shutdown: .empty
-            case .start, .granted, .challenge, .invalidPIN, .failure, .pinSubmitted, .upstreamEnded, .roleChanged,
-                .expired:
-                .snapshot
+        let outcome: ReplyOutcome =
+            switch verdict {
+            case .accepted:
+                switch input {
+                case .leave, .shutdown: .empty
+                case .start, .granted, .challenge, .invalidPIN, .failure, .pinSubmitted, .upstreamEnded, .roleChanged,
+                    .expired:
+                    .snapshot
+                }
+            case .rejected(let error): .failure(error)
             }
-        case .rejected(let error): .failure(error)
-        }
         var replies: [Reply] = []
         if let requester {
             replies.append(Reply(to: requester, outcome: outcome, afterRelease: releasing))

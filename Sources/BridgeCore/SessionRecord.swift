@@ -31,8 +31,14 @@ final class SessionRecord {
     var lastPINAttempt: PINGuard.Attempt?
 
     init(
-        id: String, ordinal: UInt64, owner: ClientID, node: NodeAddress, nodeText: String, alias: String,
-        displayName: String, maxPINAttempts: Int
+        id: String,
+        ordinal: UInt64,
+        owner: ClientID,
+        node: NodeAddress,
+        nodeText: String,
+        alias: String,
+        displayName: String,
+        maxPINAttempts: Int
     ) {
         self.id = id
         self.ordinal = ordinal
@@ -46,16 +52,27 @@ final class SessionRecord {
 
     /// The session as clients see it.
     func snapshot() -> SessionSnapshot {
-        let error: ErrorBody? = switch machine.phase {
-        case .failed(let e): e
-        case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected:
-            lastPINError
-        }
+        let error: ErrorBody? =
+            switch machine.phase {
+            case .failed(let e): e
+            case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected:
+                lastPINError
+            }
         return SessionSnapshot(
-            id: id, seq: seq, state: machine.state, node: nodeText, alias: alias, displayName: displayName,
-            role: machine.role, pin: machine.pinRequirement, error: error, participants: roster.participants,
-            conference: conference, capabilities: capabilities,
-            pinAttemptsLeft: machine.pinRequirement == nil ? nil : machine.attemptsLeft)
+            id: id,
+            seq: seq,
+            state: machine.state,
+            node: nodeText,
+            alias: alias,
+            displayName: displayName,
+            role: machine.role,
+            pin: machine.pinRequirement,
+            error: error,
+            participants: roster.participants,
+            conference: conference,
+            capabilities: capabilities,
+            pinAttemptsLeft: machine.pinRequirement == nil ? nil : machine.attemptsLeft
+        )
     }
 
     /// True while the node holds the bridge's own participant in the waiting room.

@@ -1,11 +1,14 @@
-import Logging
 import InfinityClient
+import Logging
 
 /// The conference node as the core sees it; a protocol so that core tests can use a fake.
 public protocol Upstream: Sendable {
     /// Asks for a token (`request_token`), with the `pin` header when given.
     func requestToken(
-        node: NodeAddress, alias: String, displayName: String, pin: PINHeader?
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?
     ) async throws(InfinityError) -> TokenRequestOutcome
     /// Holds a granted token: refreshes it and follows the event stream.
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
@@ -40,7 +43,12 @@ public struct InfinityUpstream: Upstream {
         self.logger = logger
     }
 
-    public func requestToken(node: NodeAddress, alias: String, displayName: String, pin: PINHeader?)
+    public func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?
+    )
         async throws(InfinityError) -> TokenRequestOutcome
     {
         try await client.requestToken(node: node, alias: alias, displayName: displayName, pin: pin)

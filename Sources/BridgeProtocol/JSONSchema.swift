@@ -2,7 +2,12 @@ import Foundation
 
 /// A JSON Schema (draft 2020-12) subset, rich enough to describe the protocol and to validate against.
 public indirect enum SchemaNode: Sendable {
-    case string(description: String? = nil, oneOfValues: [String]? = nil, constant: String? = nil, minLength: Int? = nil)
+    case string(
+        description: String? = nil,
+        oneOfValues: [String]? = nil,
+        constant: String? = nil,
+        minLength: Int? = nil
+    )
     case integer(description: String? = nil, minimum: Int? = nil)
     case boolean(description: String? = nil)
     case null
@@ -26,7 +31,9 @@ public struct ObjectSchema: Sendable {
     public var closed: Bool
 
     public init(
-        description: String? = nil, properties: [(name: String, schema: SchemaNode)], required: [String],
+        description: String? = nil,
+        properties: [(name: String, schema: SchemaNode)],
+        required: [String],
         closed: Bool
     ) {
         self.description = description

@@ -24,8 +24,15 @@ public struct Participant: Codable, Sendable, Equatable {
     ///   - isSelf: True for the bridge's own participant.
     ///   - callProtocol: The signalling protocol the node reports (`webrtc`, `sip`, `api`, ...).
     public init(
-        uuid: String, displayName: String, role: Role, muted: Bool = false, presenting: Bool = false,
-        spotlight: Bool = false, serviceType: String = "conference", isSelf: Bool = false, callProtocol: String? = nil
+        uuid: String,
+        displayName: String,
+        role: Role,
+        muted: Bool = false,
+        presenting: Bool = false,
+        spotlight: Bool = false,
+        serviceType: String = "conference",
+        isSelf: Bool = false,
+        callProtocol: String? = nil
     ) {
         self.uuid = uuid
         self.displayName = displayName
@@ -94,9 +101,16 @@ public struct Capabilities: Codable, Sendable, Equatable {
     ///   - startConference: `start_conference` is allowed.
     ///   - disconnectAll: `disconnect_all` is allowed.
     public init(
-        leave: Bool = false, chat: Bool = false, lock: Bool = false, muteGuests: Bool = false, mute: Bool = false,
-        spotlight: Bool = false, admit: Bool = false, disconnectParticipant: Bool = false,
-        startConference: Bool = false, disconnectAll: Bool = false
+        leave: Bool = false,
+        chat: Bool = false,
+        lock: Bool = false,
+        muteGuests: Bool = false,
+        mute: Bool = false,
+        spotlight: Bool = false,
+        admit: Bool = false,
+        disconnectParticipant: Bool = false,
+        startConference: Bool = false,
+        disconnectAll: Bool = false
     ) {
         self.leave = leave
         self.chat = chat

@@ -9,7 +9,8 @@ public enum ProtocolSchema {
             Client messages (requests) ignore unknown members; server messages list every member they carry.
             """,
         definitions: definitions,
-        root: .anyOf([.ref("client_message"), .ref("server_message")]))
+        root: .anyOf([.ref("client_message"), .ref("server_message")])
+    )
 
     /// The definition name of a request's schema, e.g. `request.join`.
     ///
@@ -23,14 +24,25 @@ public enum ProtocolSchema {
     /// - Returns: The name of its definition in ``document``.
     public static func definitionName(_ type: ServerMessageType) -> String { "server.\(type.rawValue)" }
 
-    static let definitions: [(name: String, schema: SchemaNode)] = shared
+    static let definitions: [(name: String, schema: SchemaNode)] =
+        shared
         + RequestType.allCases.map { (definitionName($0), .object(requestSchema($0))) }
         + ServerMessageType.allCases.map { (definitionName($0), serverSchema($0)) }
         + [
-            ("client_message", .anyOf(RequestType.allCases.map { .ref(definitionName($0)) },
-                                      description: "Any message a client sends.")),
-            ("server_message", .anyOf(ServerMessageType.allCases.map { .ref(definitionName($0)) },
-                                      description: "Any message the bridge sends.")),
+            (
+                "client_message",
+                .anyOf(
+                    RequestType.allCases.map { .ref(definitionName($0)) },
+                    description: "Any message a client sends."
+                )
+            ),
+            (
+                "server_message",
+                .anyOf(
+                    ServerMessageType.allCases.map { .ref(definitionName($0)) },
+                    description: "Any message the bridge sends."
+                )
+            ),
         ]
 
     private static func enumeration<E: CaseIterable & RawRepresentable>(_: E.Type, _ description: String) -> SchemaNode
@@ -39,12 +51,19 @@ public enum ProtocolSchema {
     }
 
     private static func object(
-        _ description: String? = nil, _ properties: [(name: String, schema: SchemaNode)], required: [String]? = nil,
+        _ description: String? = nil,
+        _ properties: [(name: String, schema: SchemaNode)],
+        required: [String]? = nil,
         closed: Bool = true
     ) -> SchemaNode {
-        .object(ObjectSchema(
-            description: description, properties: properties, required: required ?? properties.map(\.name),
-            closed: closed))
+        .object(
+            ObjectSchema(
+                description: description,
+                properties: properties,
+                required: required ?? properties.map(\.name),
+                closed: closed
+            )
+        )
     }
 
     private static let sessionID: SchemaNode = .string(description: "A session id chosen by the bridge.")
@@ -53,55 +72,103 @@ public enum ProtocolSchema {
     private static let shared: [(name: String, schema: SchemaNode)] = [
         ("request_id", .anyOf([.string(), .integer()], description: "Chosen by the client, echoed in the result.")),
         ("error_code", enumeration(ErrorCode.self, "Stable machine-readable error code.")),
-        ("error", object("What went wrong, for programs (code) and people (message).", [
-            ("code", .ref("error_code")),
-            ("message", .string(description: "Text for people; never contains a secret.")),
-            ("attempts_left", .integer(description: "invalid_pin: wrong PINs left before the lockout.", minimum: 0)),
-        ], required: ["code", "message"])),
+        (
+            "error",
+            object(
+                "What went wrong, for programs (code) and people (message).",
+                [
+                    ("code", .ref("error_code")),
+                    ("message", .string(description: "Text for people; never contains a secret.")),
+                    (
+                        "attempts_left",
+                        .integer(description: "invalid_pin: wrong PINs left before the lockout.", minimum: 0)
+                    ),
+                ],
+                required: ["code", "message"]
+            )
+        ),
         ("session_state", enumeration(SessionState.self, "Where a session is; disconnected and error are final.")),
         ("role", enumeration(Role.self, "The bridge's role in the conference.")),
         ("client_role", enumeration(ClientRole.self, "A client's role, decided by its auth token.")),
         ("disconnect_reason", enumeration(DisconnectReason.self, "Why a session ended in disconnected.")),
-        ("pin_requirement", object("Which PINs the conference asked for.", [
-            ("host", .boolean(description: "A host PIN is set.")),
-            ("guest", .boolean(description: "Guests need a PIN too; false means guests may join without one.")),
-        ])),
-        ("participant", object("A conference participant, normalised.", [
-            ("uuid", .string()),
-            ("display_name", .string()),
-            ("role", .ref("role")),
-            ("muted", .boolean(description: "Administratively muted.")),
-            ("presenting", .boolean()),
-            ("spotlight", .boolean()),
-            ("service_type", .string(description: "conference, waiting_room, lecture, gateway, ivr, connecting, ...")),
-            ("self", .boolean(description: "True for the bridge's own participant.")),
-            ("protocol", .string(description: "The participant's protocol: webrtc, sip, api, ...")),
-        ], required: ["uuid", "display_name", "role", "muted", "presenting", "spotlight", "service_type", "self"])),
-        ("conference_status", object("The conference's own state.", [
-            ("locked", .boolean()), ("guests_muted", .boolean()),
-            ("started", .boolean(description: "False while guests wait for a host.")),
-        ])),
-        ("capabilities", object("What this session may do now.", [
-            ("leave", .boolean()), ("chat", .boolean()), ("lock", .boolean()), ("mute_guests", .boolean()),
-            ("mute", .boolean()), ("spotlight", .boolean()), ("admit", .boolean()),
-            ("disconnect_participant", .boolean()), ("start_conference", .boolean()), ("disconnect_all", .boolean()),
-        ])),
-        ("snapshot", object("Everything about one session; seq is that of the last event included.", [
-            ("id", sessionID),
-            ("seq", .integer(minimum: 0)),
-            ("state", .ref("session_state")),
-            ("node", .string()),
-            ("alias", .string()),
-            ("display_name", .string()),
-            ("role", .nullable(.ref("role"))),
-            ("pin", .nullable(.ref("pin_requirement"))),
-            ("error", .nullable(.ref("error"))),
-            ("participants", .array(.ref("participant"))),
-            ("conference", .nullable(.ref("conference_status"))),
-            ("capabilities", .ref("capabilities")),
-            ("pin_attempts_left", .integer(description: "In a PIN state: wrong PINs left.", minimum: 0)),
-        ], required: ["id", "seq", "state", "node", "alias", "display_name", "role", "pin", "error",
-                      "participants", "conference", "capabilities"])),
+        (
+            "pin_requirement",
+            object(
+                "Which PINs the conference asked for.",
+                [
+                    ("host", .boolean(description: "A host PIN is set.")),
+                    ("guest", .boolean(description: "Guests need a PIN too; false means guests may join without one.")),
+                ]
+            )
+        ),
+        (
+            "participant",
+            object(
+                "A conference participant, normalised.",
+                [
+                    ("uuid", .string()),
+                    ("display_name", .string()),
+                    ("role", .ref("role")),
+                    ("muted", .boolean(description: "Administratively muted.")),
+                    ("presenting", .boolean()),
+                    ("spotlight", .boolean()),
+                    (
+                        "service_type",
+                        .string(description: "conference, waiting_room, lecture, gateway, ivr, connecting, ...")
+                    ),
+                    ("self", .boolean(description: "True for the bridge's own participant.")),
+                    ("protocol", .string(description: "The participant's protocol: webrtc, sip, api, ...")),
+                ],
+                required: ["uuid", "display_name", "role", "muted", "presenting", "spotlight", "service_type", "self"]
+            )
+        ),
+        (
+            "conference_status",
+            object(
+                "The conference's own state.",
+                [
+                    ("locked", .boolean()), ("guests_muted", .boolean()),
+                    ("started", .boolean(description: "False while guests wait for a host.")),
+                ]
+            )
+        ),
+        (
+            "capabilities",
+            object(
+                "What this session may do now.",
+                [
+                    ("leave", .boolean()), ("chat", .boolean()), ("lock", .boolean()), ("mute_guests", .boolean()),
+                    ("mute", .boolean()), ("spotlight", .boolean()), ("admit", .boolean()),
+                    ("disconnect_participant", .boolean()), ("start_conference", .boolean()),
+                    ("disconnect_all", .boolean()),
+                ]
+            )
+        ),
+        (
+            "snapshot",
+            object(
+                "Everything about one session; seq is that of the last event included.",
+                [
+                    ("id", sessionID),
+                    ("seq", .integer(minimum: 0)),
+                    ("state", .ref("session_state")),
+                    ("node", .string()),
+                    ("alias", .string()),
+                    ("display_name", .string()),
+                    ("role", .nullable(.ref("role"))),
+                    ("pin", .nullable(.ref("pin_requirement"))),
+                    ("error", .nullable(.ref("error"))),
+                    ("participants", .array(.ref("participant"))),
+                    ("conference", .nullable(.ref("conference_status"))),
+                    ("capabilities", .ref("capabilities")),
+                    ("pin_attempts_left", .integer(description: "In a PIN state: wrong PINs left.", minimum: 0)),
+                ],
+                required: [
+                    "id", "seq", "state", "node", "alias", "display_name", "role", "pin", "error",
+                    "participants", "conference", "capabilities",
+                ]
+            )
+        ),
         ("message_sender", object("Who sent a chat message.", [("uuid", .string()), ("display_name", .string())])),
         ("upstream_status", enumeration(UpstreamStatus.Status.self, "Health of the session's link to the node.")),
     ]
@@ -114,36 +181,55 @@ public enum ProtocolSchema {
         ]
         let (description, fields, optional) = requestFields(type)
         return ObjectSchema(
-            description: description, properties: head + fields,
-            required: ["type", "id"] + fields.map(\.name).filter { !optional.contains($0) }, closed: false)
+            description: description,
+            properties: head + fields,
+            required: ["type", "id"] + fields.map(\.name).filter { !optional.contains($0) },
+            closed: false
+        )
     }
 
-    private static func requestFields(_ type: RequestType)
+    private static func requestFields(
+        _ type: RequestType
+    )
         -> (String, [(name: String, schema: SchemaNode)], optional: Set<String>)
     {
         let session: (name: String, schema: SchemaNode) = ("session", sessionID)
         let participant: (name: String, schema: SchemaNode) = ("participant", participantID)
         switch type {
         case .auth:
-            return ("Authenticate; the first request when hello.auth_required is true.",
-                    [("token", .string(description: "A secret from --token."))], [])
+            return (
+                "Authenticate; the first request when hello.auth_required is true.",
+                [("token", .string(description: "A secret from --token."))], []
+            )
         case .ping: return ("Liveness check; answered with {}.", [], [])
         case .join:
-            return ("Join a conference; the sender is subscribed to the new session.", [
-                ("node", .string(description: "host, host:port (HTTPS), or an https:// or http:// URL", minLength: 1)),
-                ("alias", .string(description: "The conference alias.", minLength: 1)),
-                ("display_name", .string(description: "Name shown to the other participants.", minLength: 1)),
-                ("pin", .string(description: "Optional PIN sent with the first token request.")),
-            ], ["pin"])
+            return (
+                "Join a conference; the sender is subscribed to the new session.",
+                [
+                    (
+                        "node",
+                        .string(description: "host, host:port (HTTPS), or an https:// or http:// URL", minLength: 1)
+                    ),
+                    ("alias", .string(description: "The conference alias.", minLength: 1)),
+                    ("display_name", .string(description: "Name shown to the other participants.", minLength: 1)),
+                    ("pin", .string(description: "Optional PIN sent with the first token request.")),
+                ], ["pin"]
+            )
         case .pin:
-            return ("Answer a PIN challenge; \"\" means no PIN (guest in pin_optional).",
-                    [session, ("pin", .string())], [])
+            return (
+                "Answer a PIN challenge; \"\" means no PIN (guest in pin_optional).",
+                [session, ("pin", .string())], []
+            )
         case .leave: return ("Leave the conference and release the session upstream.", [session], [])
         case .list: return ("List every live session.", [], [])
         case .subscribe:
-            return ("Receive a session's events (all sessions, also later ones, when session is absent).", [
-                session, ("since_seq", .integer(description: "Resume: replay the events after this seq.", minimum: 0)),
-            ], ["session", "since_seq"])
+            return (
+                "Receive a session's events (all sessions, also later ones, when session is absent).",
+                [
+                    session,
+                    ("since_seq", .integer(description: "Resume: replay the events after this seq.", minimum: 0)),
+                ], ["session", "since_seq"]
+            )
         case .unsubscribe: return ("Stop receiving events (of one session, or all).", [session], ["session"])
         case .lock: return ("Host: lock the conference.", [session], [])
         case .unlock: return ("Host: unlock the conference.", [session], [])
@@ -156,11 +242,15 @@ public enum ProtocolSchema {
         case .admit: return ("Host: let a participant in from the waiting room.", [session, participant], [])
         case .disconnectParticipant: return ("Host: disconnect a participant.", [session, participant], [])
         case .spotlight:
-            return ("Host: turn a participant's spotlight on or off.",
-                    [session, participant, ("on", .boolean())], [])
+            return (
+                "Host: turn a participant's spotlight on or off.",
+                [session, participant, ("on", .boolean())], []
+            )
         case .sendMessage:
-            return ("Send a chat message to the conference.",
-                    [session, ("text", .string(minLength: 1))], [])
+            return (
+                "Send a chat message to the conference.",
+                [session, ("text", .string(minLength: 1))], []
+            )
         }
     }
 
@@ -169,65 +259,105 @@ public enum ProtocolSchema {
     private static func serverSchema(_ type: ServerMessageType) -> SchemaNode {
         let typeField: (name: String, schema: SchemaNode) = ("type", .string(constant: type.rawValue))
         let eventHead: [(name: String, schema: SchemaNode)] = [
-            typeField, ("session", sessionID), ("seq", .integer(description: "+1 per event of the session.", minimum: 1)),
+            typeField, ("session", sessionID),
+            ("seq", .integer(description: "+1 per event of the session.", minimum: 1)),
         ]
         switch type {
         case .hello:
-            return object("Sent once, first, on every connection.", [
-                typeField, ("protocol", .integer(minimum: 1)), ("server", .string()), ("auth_required", .boolean()),
-            ])
+            return object(
+                "Sent once, first, on every connection.",
+                [
+                    typeField, ("protocol", .integer(minimum: 1)), ("server", .string()), ("auth_required", .boolean()),
+                ]
+            )
         case .result:
-            return .anyOf([
-                object("A request succeeded.", [
-                    typeField, ("id", .ref("request_id")), ("ok", .boolean()),
-                    ("data", .anyOf([
-                        object("ping, leave, unsubscribe, host controls", []),
-                        object("auth", [("role", .ref("client_role"))]),
-                        object("join, pin", [("session", .ref("snapshot"))]),
-                        object("list, subscribe", [
-                            ("sessions", .array(.ref("snapshot"))),
-                            ("replayed", .boolean(description: "subscribe with since_seq: true when the missed events were replayed.")),
-                        ], required: ["sessions"]),
-                    ])),
-                ]),
-                object("A request failed.", [
-                    typeField, ("id", .ref("request_id")), ("ok", .boolean()), ("error", .ref("error")),
-                ]),
-            ], description: "Exactly one per request, sent when the action has finished upstream.")
+            return .anyOf(
+                [
+                    object(
+                        "A request succeeded.",
+                        [
+                            typeField, ("id", .ref("request_id")), ("ok", .boolean()),
+                            (
+                                "data",
+                                .anyOf([
+                                    object("ping, leave, unsubscribe, host controls", []),
+                                    object("auth", [("role", .ref("client_role"))]),
+                                    object("join, pin", [("session", .ref("snapshot"))]),
+                                    object(
+                                        "list, subscribe",
+                                        [
+                                            ("sessions", .array(.ref("snapshot"))),
+                                            (
+                                                "replayed",
+                                                .boolean(
+                                                    description:
+                                                        "subscribe with since_seq: true when the missed events were replayed."
+                                                )
+                                            ),
+                                        ],
+                                        required: ["sessions"]
+                                    ),
+                                ])
+                            ),
+                        ]
+                    ),
+                    object(
+                        "A request failed.",
+                        [
+                            typeField, ("id", .ref("request_id")), ("ok", .boolean()), ("error", .ref("error")),
+                        ]
+                    ),
+                ],
+                description: "Exactly one per request, sent when the action has finished upstream."
+            )
         case .error:
             return object("A frame that could not be read as a request.", [typeField, ("error", .ref("error"))])
         case .state:
-            return object("The session's state changed.", eventHead + [
-                ("state", .ref("session_state")),
-                ("role", .ref("role")),
-                ("pin", .ref("pin_requirement")),
-                ("error", .ref("error")),
-                ("reason", .ref("disconnect_reason")),
-                ("message", .string(description: "The node's own words for a remote disconnect.")),
-                ("capabilities", .ref("capabilities")),
-                ("pin_attempts_left", .integer(minimum: 0)),
-                ("node", .string(description: "On a session's first event only.")),
-                ("alias", .string(description: "On a session's first event only.")),
-                ("display_name", .string(description: "On a session's first event only.")),
-            ], required: ["type", "session", "seq", "state"])
+            return object(
+                "The session's state changed.",
+                eventHead + [
+                    ("state", .ref("session_state")),
+                    ("role", .ref("role")),
+                    ("pin", .ref("pin_requirement")),
+                    ("error", .ref("error")),
+                    ("reason", .ref("disconnect_reason")),
+                    ("message", .string(description: "The node's own words for a remote disconnect.")),
+                    ("capabilities", .ref("capabilities")),
+                    ("pin_attempts_left", .integer(minimum: 0)),
+                    ("node", .string(description: "On a session's first event only.")),
+                    ("alias", .string(description: "On a session's first event only.")),
+                    ("display_name", .string(description: "On a session's first event only.")),
+                ],
+                required: ["type", "session", "seq", "state"]
+            )
         case .participantJoined:
             return object("Someone joined.", eventHead + [("participant", .ref("participant"))])
         case .participantUpdated:
-            return object("A participant changed (the whole participant).", eventHead + [("participant", .ref("participant"))])
+            return object(
+                "A participant changed (the whole participant).",
+                eventHead + [("participant", .ref("participant"))]
+            )
         case .participantLeft:
             return object("Someone left.", eventHead + [("uuid", participantID)])
         case .conference:
-            return object("The conference's state changed.", eventHead + [
-                ("locked", .boolean()), ("guests_muted", .boolean()), ("started", .boolean()),
-            ])
+            return object(
+                "The conference's state changed.",
+                eventHead + [
+                    ("locked", .boolean()), ("guests_muted", .boolean()), ("started", .boolean()),
+                ]
+            )
         case .message:
             return object("A chat message.", eventHead + [("from", .ref("message_sender")), ("text", .string())])
         case .upstream:
-            return object("Health of the link to the node.", eventHead + [
-                ("status", .ref("upstream_status")),
-                ("attempt", .integer(minimum: 1)),
-                ("delay_ms", .integer(minimum: 0)),
-            ], required: ["type", "session", "seq", "status"])
+            return object(
+                "Health of the link to the node.",
+                eventHead + [
+                    ("status", .ref("upstream_status")),
+                    ("attempt", .integer(minimum: 1)),
+                    ("delay_ms", .integer(minimum: 0)),
+                ],
+                required: ["type", "session", "seq", "status"]
+            )
         }
     }
 }

@@ -69,9 +69,14 @@ public enum RequestCodec {
         case .auth: return .auth(token: try f.string("token"))
         case .ping: return .ping
         case .join:
-            return .join(JoinParameters(
-                node: try f.nonEmptyString("node"), alias: try f.nonEmptyString("alias"),
-                displayName: try f.nonEmptyString("display_name"), pin: try f.optionalString("pin")))
+            return .join(
+                JoinParameters(
+                    node: try f.nonEmptyString("node"),
+                    alias: try f.nonEmptyString("alias"),
+                    displayName: try f.nonEmptyString("display_name"),
+                    pin: try f.optionalString("pin")
+                )
+            )
         case .pin: return .pin(session: try f.string("session"), pin: try f.string("pin"))
         case .leave: return .leave(session: try f.string("session"))
         case .list: return .list
@@ -91,11 +96,14 @@ public enum RequestCodec {
             return .control(session: try f.string("session"), .admit(participant: try f.string("participant")))
         case .disconnectParticipant:
             return .control(
-                session: try f.string("session"), .disconnectParticipant(participant: try f.string("participant")))
+                session: try f.string("session"),
+                .disconnectParticipant(participant: try f.string("participant"))
+            )
         case .spotlight:
             return .control(
                 session: try f.string("session"),
-                .spotlight(participant: try f.string("participant"), on: try f.bool("on")))
+                .spotlight(participant: try f.string("participant"), on: try f.bool("on"))
+            )
         case .sendMessage:
             return .control(session: try f.string("session"), .sendMessage(text: try f.nonEmptyString("text")))
         }

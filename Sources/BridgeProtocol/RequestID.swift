@@ -12,7 +12,8 @@ public enum RequestID: Hashable, Sendable, Codable, CustomStringConvertible {
         } else {
             throw DecodingError.typeMismatch(
                 RequestID.self,
-                .init(codingPath: decoder.codingPath, debugDescription: "id must be a string or an integer"))
+                .init(codingPath: decoder.codingPath, debugDescription: "id must be a string or an integer")
+            )
         }
     }
 

@@ -56,10 +56,13 @@ extension ServerMessage: Codable {
         let type = try c.decode(ServerMessageType.self, forKey: .type)
         switch type {
         case .hello:
-            self = .hello(Hello(
-                protocolVersion: try c.decode(Int.self, forKey: .protocol),
-                server: try c.decode(String.self, forKey: .server),
-                authRequired: try c.decode(Bool.self, forKey: .authRequired)))
+            self = .hello(
+                Hello(
+                    protocolVersion: try c.decode(Int.self, forKey: .protocol),
+                    server: try c.decode(String.self, forKey: .server),
+                    authRequired: try c.decode(Bool.self, forKey: .authRequired)
+                )
+            )
         case .result:
             let id = try c.decode(RequestID.self, forKey: .id)
             if try c.decode(Bool.self, forKey: .ok) {
@@ -72,7 +75,8 @@ extension ServerMessage: Codable {
                 } else if d.contains(.sessions) {
                     data = .sessions(
                         try d.decode([SessionSnapshot].self, forKey: .sessions),
-                        replayed: try d.decodeIfPresent(Bool.self, forKey: .replayed))
+                        replayed: try d.decodeIfPresent(Bool.self, forKey: .replayed)
+                    )
                 } else {
                     data = .empty
                 }
@@ -83,10 +87,13 @@ extension ServerMessage: Codable {
         case .error:
             self = .error(try c.decode(ErrorBody.self, forKey: .error))
         default:
-            self = .event(SessionEvent(
-                session: try c.decode(String.self, forKey: .session),
-                seq: try c.decode(Int.self, forKey: .seq),
-                payload: try EventPayload(type: type, from: c)))
+            self = .event(
+                SessionEvent(
+                    session: try c.decode(String.self, forKey: .session),
+                    seq: try c.decode(Int.self, forKey: .seq),
+                    payload: try EventPayload(type: type, from: c)
+                )
+            )
         }
     }
 }
@@ -127,18 +134,21 @@ extension EventPayload {
     init(type: ServerMessageType, from c: KeyedDecodingContainer<ServerKey>) throws {
         switch type {
         case .state:
-            self = .state(StateChange(
-                state: try c.decode(SessionState.self, forKey: .state),
-                role: try c.decodeIfPresent(Role.self, forKey: .role),
-                pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
-                error: try c.decodeIfPresent(ErrorBody.self, forKey: .error),
-                reason: try c.decodeIfPresent(DisconnectReason.self, forKey: .reason),
-                message: try c.decodeIfPresent(String.self, forKey: .message),
-                capabilities: try c.decodeIfPresent(Capabilities.self, forKey: .capabilities),
-                pinAttemptsLeft: try c.decodeIfPresent(Int.self, forKey: .pinAttemptsLeft),
-                node: try c.decodeIfPresent(String.self, forKey: .node),
-                alias: try c.decodeIfPresent(String.self, forKey: .alias),
-                displayName: try c.decodeIfPresent(String.self, forKey: .displayName)))
+            self = .state(
+                StateChange(
+                    state: try c.decode(SessionState.self, forKey: .state),
+                    role: try c.decodeIfPresent(Role.self, forKey: .role),
+                    pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
+                    error: try c.decodeIfPresent(ErrorBody.self, forKey: .error),
+                    reason: try c.decodeIfPresent(DisconnectReason.self, forKey: .reason),
+                    message: try c.decodeIfPresent(String.self, forKey: .message),
+                    capabilities: try c.decodeIfPresent(Capabilities.self, forKey: .capabilities),
+                    pinAttemptsLeft: try c.decodeIfPresent(Int.self, forKey: .pinAttemptsLeft),
+                    node: try c.decodeIfPresent(String.self, forKey: .node),
+                    alias: try c.decodeIfPresent(String.self, forKey: .alias),
+                    displayName: try c.decodeIfPresent(String.self, forKey: .displayName)
+                )
+            )
         case .participantJoined:
             self = .participantJoined(try c.decode(Participant.self, forKey: .participant))
         case .participantUpdated:
@@ -146,22 +156,32 @@ extension EventPayload {
         case .participantLeft:
             self = .participantLeft(uuid: try c.decode(String.self, forKey: .uuid))
         case .conference:
-            self = .conference(ConferenceStatus(
-                locked: try c.decode(Bool.self, forKey: .locked),
-                guestsMuted: try c.decode(Bool.self, forKey: .guestsMuted),
-                started: try c.decode(Bool.self, forKey: .started)))
+            self = .conference(
+                ConferenceStatus(
+                    locked: try c.decode(Bool.self, forKey: .locked),
+                    guestsMuted: try c.decode(Bool.self, forKey: .guestsMuted),
+                    started: try c.decode(Bool.self, forKey: .started)
+                )
+            )
         case .message:
-            self = .message(ChatMessage(
-                from: try c.decode(MessageSender.self, forKey: .from),
-                text: try c.decode(String.self, forKey: .text)))
+            self = .message(
+                ChatMessage(
+                    from: try c.decode(MessageSender.self, forKey: .from),
+                    text: try c.decode(String.self, forKey: .text)
+                )
+            )
         case .upstream:
-            self = .upstream(UpstreamStatus(
-                status: try c.decode(UpstreamStatus.Status.self, forKey: .status),
-                attempt: try c.decodeIfPresent(Int.self, forKey: .attempt),
-                delayMs: try c.decodeIfPresent(Int.self, forKey: .delayMs)))
+            self = .upstream(
+                UpstreamStatus(
+                    status: try c.decode(UpstreamStatus.Status.self, forKey: .status),
+                    attempt: try c.decodeIfPresent(Int.self, forKey: .attempt),
+                    delayMs: try c.decodeIfPresent(Int.self, forKey: .delayMs)
+                )
+            )
         case .hello, .result, .error:
             throw DecodingError.dataCorrupted(
-                .init(codingPath: c.codingPath, debugDescription: "\(type.rawValue) is not an event"))
+                .init(codingPath: c.codingPath, debugDescription: "\(type.rawValue) is not an event")
+            )
         }
     }
 }

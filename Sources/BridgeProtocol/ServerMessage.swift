@@ -92,9 +92,17 @@ public struct StateChange: Sendable, Equatable {
     ///   - alias: The session's alias, on its first event.
     ///   - displayName: The session's display name, on its first event.
     public init(
-        state: SessionState, role: Role? = nil, pin: PINRequirement? = nil, error: ErrorBody? = nil,
-        reason: DisconnectReason? = nil, message: String? = nil, capabilities: Capabilities? = nil,
-        pinAttemptsLeft: Int? = nil, node: String? = nil, alias: String? = nil, displayName: String? = nil
+        state: SessionState,
+        role: Role? = nil,
+        pin: PINRequirement? = nil,
+        error: ErrorBody? = nil,
+        reason: DisconnectReason? = nil,
+        message: String? = nil,
+        capabilities: Capabilities? = nil,
+        pinAttemptsLeft: Int? = nil,
+        node: String? = nil,
+        alias: String? = nil,
+        displayName: String? = nil
     ) {
         self.node = node
         self.alias = alias

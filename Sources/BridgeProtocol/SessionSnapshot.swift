@@ -30,9 +30,19 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
     ///   - capabilities: What the session may do now.
     ///   - pinAttemptsLeft: Wrong PINs left before the lockout, in a PIN state.
     public init(
-        id: String, seq: Int, state: SessionState, node: String, alias: String, displayName: String,
-        role: Role? = nil, pin: PINRequirement? = nil, error: ErrorBody? = nil, participants: [Participant] = [],
-        conference: ConferenceStatus? = nil, capabilities: Capabilities = .none, pinAttemptsLeft: Int? = nil
+        id: String,
+        seq: Int,
+        state: SessionState,
+        node: String,
+        alias: String,
+        displayName: String,
+        role: Role? = nil,
+        pin: PINRequirement? = nil,
+        error: ErrorBody? = nil,
+        participants: [Participant] = [],
+        conference: ConferenceStatus? = nil,
+        capabilities: Capabilities = .none,
+        pinAttemptsLeft: Int? = nil
     ) {
         self.id = id
         self.seq = seq

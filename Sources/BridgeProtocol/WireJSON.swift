@@ -16,7 +16,8 @@ public enum WireJSON {
     /// - Returns: UTF-8 JSON with sorted keys.
     public static func encode(_ message: ServerMessage) -> [UInt8] {
         // Every type here encodes without failing: only strings, numbers, booleans, arrays and objects.
-        (try? Array(encoder.encode(message))) ?? Array(#"{"type":"error","error":{"code":"bad_request","message":"encoding failed"}}"#.utf8)
+        (try? Array(encoder.encode(message)))
+            ?? Array(#"{"type":"error","error":{"code":"bad_request","message":"encoding failed"}}"#.utf8)
     }
 
     /// Decodes a server message, as a Swift client receives it.

@@ -32,15 +32,25 @@ final class BridgeMetrics: Sendable {
         self.factory = PrometheusMetricsFactory(registry: registry)
         connections = registry.makeGauge(
             descriptor: .init(
-                metricName: "pexbridge_websocket_connections", unitName: "", helpText: "Open WebSocket connections"))
+                metricName: "pexbridge_websocket_connections",
+                unitName: "",
+                helpText: "Open WebSocket connections"
+            )
+        )
         framesDropped = registry.makeCounter(
             descriptor: .init(
-                metricName: "pexbridge_frames_dropped", unitName: "total",
-                helpText: "Frames dropped for slow or closed clients"))
+                metricName: "pexbridge_frames_dropped",
+                unitName: "total",
+                helpText: "Frames dropped for slow or closed clients"
+            )
+        )
         slowConsumerCloses = registry.makeCounter(
             descriptor: .init(
-                metricName: "pexbridge_slow_consumer_closes", unitName: "total",
-                helpText: "Clients closed for not keeping up"))
+                metricName: "pexbridge_slow_consumer_closes",
+                unitName: "total",
+                helpText: "Clients closed for not keeping up"
+            )
+        )
     }
 
     /// Where the transport's counters are read from at each scrape.
@@ -51,11 +61,13 @@ final class BridgeMetrics: Sendable {
     /// Records one upstream request: its endpoint, outcome (e.g. `ok`, `http_503`, `timeout`) and latency.
     func recordUpstream(endpoint: String, outcome: String, duration: Duration) {
         Metrics.Counter(
-            label: "pexbridge_upstream_requests_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)],
+            label: "pexbridge_upstream_requests_total",
+            dimensions: [("endpoint", endpoint), ("outcome", outcome)],
             factory: factory
         ).increment()
         Metrics.Timer(
-            label: "pexbridge_upstream_request_duration_seconds", dimensions: [("endpoint", endpoint)],
+            label: "pexbridge_upstream_request_duration_seconds",
+            dimensions: [("endpoint", endpoint)],
             factory: factory
         ).record(duration: duration)
     }

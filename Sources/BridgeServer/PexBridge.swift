@@ -72,7 +72,8 @@ public final class PexBridge: Sendable {
     ///     bridges in one process do not share figures.
     /// - Throws: ``ServerConfiguration/refusal`` when the configuration must not start.
     public init(
-        configuration: ServerConfiguration, logger: Logger,
+        configuration: ServerConfiguration,
+        logger: Logger,
         metrics registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) throws(BridgeStartError) {
         if let refusal = configuration.refusal { throw refusal }
@@ -85,28 +86,41 @@ public final class PexBridge: Sendable {
         // (a controller could otherwise scan the bridge's network), unless allowed: loopback by the development
         // switch, any by --allow-node, the embedded simulator always.
         infinity.nodePolicy = NodeAddressPolicy(
-            allowLoopback: configuration.core.allowInsecureNodes, allowedNodes: configuration.allowedNodes,
-            exemptNodes: configuration.embeddedNode.map { [$0.address] } ?? [])
+            allowLoopback: configuration.core.allowInsecureNodes,
+            allowedNodes: configuration.allowedNodes,
+            exemptNodes: configuration.embeddedNode.map { [$0.address] } ?? []
+        )
         infinity.requestObserver = { record in
             metrics.recordUpstream(endpoint: record.endpoint, outcome: record.outcome, duration: record.duration)
         }
         self.client = InfinityClient(configuration: infinity, logger: logger)
         var transport = TransportConfiguration(
-            host: configuration.host, port: configuration.port, webSocketPath: "/ws",
-            subprotocol: ProtocolInfo.subprotocol, maxMessageBytes: configuration.maxMessageBytes,
-            outboxLimitBytes: configuration.outboxLimitBytes, tls: configuration.tls,
-            allowedOrigins: configuration.allowedOrigins, pingInterval: configuration.pingInterval,
-            idleTimeout: configuration.idleTimeout, maxConnections: configuration.maxConnections,
+            host: configuration.host,
+            port: configuration.port,
+            webSocketPath: "/ws",
+            subprotocol: ProtocolInfo.subprotocol,
+            maxMessageBytes: configuration.maxMessageBytes,
+            outboxLimitBytes: configuration.outboxLimitBytes,
+            tls: configuration.tls,
+            allowedOrigins: configuration.allowedOrigins,
+            pingInterval: configuration.pingInterval,
+            idleTimeout: configuration.idleTimeout,
+            maxConnections: configuration.maxConnections,
             maxConnectionsPerAddress: configuration.maxConnectionsPerAddress,
-            echoPath: configuration.echoEndpoint ? "/echo" : nil)
+            echoPath: configuration.echoEndpoint ? "/echo" : nil
+        )
         // Without tokens every client is a controller from the start (nothing to promote), and the bridge must
         // not be reachable through a proxy: the loopback-only promise holds only for direct connections.
         transport.promoteOnOpen = !configuration.core.authRequired
         transport.refuseProxiedRequests = !configuration.core.authRequired
         transport.trustedProxies = configuration.trustedProxies
         let site = StaticSite(
-            embeddedNode: configuration.embeddedNode, authRequired: configuration.core.authRequired,
-            webRoot: configuration.webRoot, metrics: metrics, metricsPublic: configuration.metricsPublic)
+            embeddedNode: configuration.embeddedNode,
+            authRequired: configuration.core.authRequired,
+            webRoot: configuration.webRoot,
+            metrics: metrics,
+            metricsPublic: configuration.metricsPublic
+        )
         let server = WebSocketServer(configuration: transport, logger: logger) { request in site.respond(to: request) }
         self.server = server
         metrics.readTransport { server.stats() }
@@ -115,7 +129,10 @@ public final class PexBridge: Sendable {
         self.engine = BridgeEngine(
             configuration: core,
             upstream: InfinityUpstream(client: client, policy: configuration.connectionPolicy, logger: logger),
-            sink: TransportSink(server: server), logger: logger, metricsFactory: metrics.factory)
+            sink: TransportSink(server: server),
+            logger: logger,
+            metricsFactory: metrics.factory
+        )
     }
 
     /// Binds the listener and returns the bound port. When it cannot, the upstream client is shut down before
@@ -130,7 +147,8 @@ public final class PexBridge: Sendable {
                 metadata: [
                     "host": "\(configuration.host)", "port": "\(port)",
                     "auth_required": "\(configuration.core.authRequired)", "tls": "\(configuration.tls != nil)",
-                ])
+                ]
+            )
             return port
         } catch {
             try? await client.shutdown()

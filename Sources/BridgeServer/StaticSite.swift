@@ -15,7 +15,10 @@ struct StaticSite: Sendable {
     let metricsPublic: Bool
 
     init(
-        embeddedNode: EmbeddedNode?, authRequired: Bool, webRoot: String? = nil, metrics: BridgeMetrics? = nil,
+        embeddedNode: EmbeddedNode?,
+        authRequired: Bool,
+        webRoot: String? = nil,
+        metrics: BridgeMetrics? = nil,
         metricsPublic: Bool = false
     ) {
         let simulate = embeddedNode != nil
@@ -37,7 +40,8 @@ struct StaticSite: Sendable {
         self.schema = Array(ProtocolSchema.document.renderedText().utf8)
         let (version, wire) = (ProtocolInfo.bridgeVersion, ProtocolInfo.version)
         self.health = Array(
-            #"{"status":"ok","version":"\#(version)","protocol":\#(wire),"simulate":\#(simulate)}"#.utf8)
+            #"{"status":"ok","version":"\#(version)","protocol":\#(wire),"simulate":\#(simulate)}"#.utf8
+        )
         let rooms: [JSONValue] = (embeddedNode?.demoRooms ?? []).map { room in
             .object([
                 "alias": .string(room.alias), "name": .string(room.name), "access": .string(room.access.rawValue),
@@ -95,11 +99,16 @@ struct StaticSite: Sendable {
             guard let metrics else { return .notFound }
             guard metricsPublic || Self.isLoopbackPeer(request.peerAddress) else {
                 return HTTPResponse(
-                    text: "metrics are served to loopback peers only (see --metrics-public)\n", status: 403)
+                    text: "metrics are served to loopback peers only (see --metrics-public)\n",
+                    status: 403
+                )
             }
             return HTTPResponse(
-                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render(),
-                headers: [("Cache-Control", "no-store")])
+                status: 200,
+                contentType: "text/plain; version=0.0.4; charset=utf-8",
+                body: metrics.render(),
+                headers: [("Cache-Control", "no-store")]
+            )
         case "/bridge.json":
             return HTTPResponse(json: info, headers: [("Cache-Control", "no-store")])
         case "/protocol/schema.json":
@@ -124,6 +133,10 @@ struct StaticSite: Sendable {
             let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(relative))
         else { return .notFound }
         return HTTPResponse(
-            status: 200, contentType: Self.contentType(of: relative), body: Array(data), headers: headers)
+            status: 200,
+            contentType: Self.contentType(of: relative),
+            body: Array(data),
+            headers: headers
+        )
     }
 }

@@ -21,7 +21,11 @@ extension InfinitySimulator {
                 ScriptedParticipant(displayName: "Bob Chen", role: .host, protocolName: "webrtc"),
                 ScriptedParticipant(displayName: "Carla Diaz", role: .guest, protocolName: "sip", isMuted: true),
                 ScriptedParticipant(
-                    displayName: "Dial-in +44 20 7946 0000", role: .guest, protocolName: "sip", isAudioOnly: true),
+                    displayName: "Dial-in +44 20 7946 0000",
+                    role: .guest,
+                    protocolName: "sip",
+                    isAudioOnly: true
+                ),
             ]
         ),
         SimulatedRoom(
@@ -30,7 +34,12 @@ extension InfinitySimulator {
             hostPIN: "4321",
             initialParticipants: [
                 ScriptedParticipant(displayName: "Dev Patel", role: .host, protocolName: "h323"),
-                ScriptedParticipant(displayName: "Eun-ji Kim", role: .guest, protocolName: "webrtc", isVideoMuted: true),
+                ScriptedParticipant(
+                    displayName: "Eun-ji Kim",
+                    role: .guest,
+                    protocolName: "webrtc",
+                    isVideoMuted: true
+                ),
             ]
         ),
         SimulatedRoom(

@@ -90,7 +90,9 @@ extension EngineState {
     }
 
     private mutating func withCaller(
-        _ call: InboundCall, at moment: Moment, _ body: (inout RoomState, ParticipantRecord) -> APIAnswer
+        _ call: InboundCall,
+        at moment: Moment,
+        _ body: (inout RoomState, ParticipantRecord) -> APIAnswer
     ) -> APIAnswer {
         withKnownRoom(call) { room in
             guard let caller = room.authenticate(call.token, now: moment.now) else {
@@ -115,8 +117,13 @@ extension EngineState {
             case .refused(let answer): return answer
             }
             let newcomer = ParticipantRecord.api(
-                displayName: body.display_name, role: role, vendor: call.userAgent ?? "",
-                callTag: body.call_tag ?? "", localAlias: room.config.alias, now: moment.wallClock)
+                displayName: body.display_name,
+                role: role,
+                vendor: call.userAgent ?? "",
+                callTag: body.call_tag ?? "",
+                localAlias: room.config.alias,
+                now: moment.wallClock
+            )
             let joined = room.join(newcomer, now: moment.now)
             let token = room.issueToken(for: joined.uuid, now: moment.now, lifetime: settings.tokenExpiry)
             return .success(room.grant(token: token, for: joined, settings: settings))

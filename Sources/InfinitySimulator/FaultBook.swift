@@ -35,8 +35,12 @@ struct FaultBook: Sendable {
         if failures.count >= Self.maxRules { failures.removeFirst() }
         failures.append(
             Failure(
-                endpoint: endpoint, alias: alias.map(EngineState.key), status: min(max(status, 100), 599),
-                remaining: min(count, Self.maxCount)))
+                endpoint: endpoint,
+                alias: alias.map(EngineState.key),
+                status: min(max(status, 100), 599),
+                remaining: min(count, Self.maxCount)
+            )
+        )
     }
 
     mutating func addDelay(endpoint: String, alias: String?, delay: Duration, count: Int) {
@@ -44,13 +48,20 @@ struct FaultBook: Sendable {
         if delays.count >= Self.maxRules { delays.removeFirst() }
         let bounded = min(max(delay, .zero), Self.maxDelay)
         delays.append(
-            Delay(endpoint: endpoint, alias: alias.map(EngineState.key), delay: bounded, remaining: min(count, Self.maxCount)))
+            Delay(
+                endpoint: endpoint,
+                alias: alias.map(EngineState.key),
+                delay: bounded,
+                remaining: min(count, Self.maxCount)
+            )
+        )
     }
 
     /// Consumes one failure matching the call and returns its status.
     mutating func takeFailure(endpoint: String, alias: String) -> Int? {
         let key = EngineState.key(alias)
-        guard let index = failures.firstIndex(where: { $0.endpoint == endpoint && ($0.alias == nil || $0.alias == key) })
+        guard
+            let index = failures.firstIndex(where: { $0.endpoint == endpoint && ($0.alias == nil || $0.alias == key) })
         else { return nil }
         failures[index].remaining -= 1
         let status = failures[index].status

@@ -41,7 +41,9 @@ extension InfinitySimulator {
     /// Sends the participant `disconnect` `{"reason":…}`, closes its streams and invalidates its token;
     /// others get `participant_delete`.
     public func disconnectParticipant(
-        alias: String, uuid: String, reason: String = "Disconnected by an administrator"
+        alias: String,
+        uuid: String,
+        reason: String = "Disconnected by an administrator"
     ) throws(SimulatorError) {
         try onParticipant(alias, uuid) { room, now in room.remove(uuid, reason: reason, now: now) }
     }

@@ -3,14 +3,24 @@ extension InfinitySimulator {
     /// Adds a scripted participant (others get `participant_create`) and returns its UUID.
     @discardableResult
     public func addParticipant(
-        alias: String, displayName: String, role: SimulatedRole = .guest, muted: Bool = false,
+        alias: String,
+        displayName: String,
+        role: SimulatedRole = .guest,
+        muted: Bool = false,
         protocolName: String = "webrtc"
     ) throws(SimulatorError) -> String {
         let scripted = ScriptedParticipant(
-            displayName: displayName, role: role, protocolName: protocolName, isMuted: muted)
+            displayName: displayName,
+            role: role,
+            protocolName: protocolName,
+            isMuted: muted
+        )
         return try engine.mutateRoom(alias) { room, now in
             let record = ParticipantRecord.scripted(
-                scripted, localAlias: room.config.alias, now: TokenGenerator.wallClock())
+                scripted,
+                localAlias: room.config.alias,
+                now: TokenGenerator.wallClock()
+            )
             return room.join(record, now: now).uuid
         }
     }
@@ -65,7 +75,9 @@ extension InfinitySimulator {
 
     /// Runs `change` on the room; throws when it reports that the participant does not exist.
     func onParticipant(
-        _ alias: String, _ uuid: String, _ change: (inout RoomState, ContinuousClock.Instant) -> Bool
+        _ alias: String,
+        _ uuid: String,
+        _ change: (inout RoomState, ContinuousClock.Instant) -> Bool
     ) throws(SimulatorError) {
         let found = try engine.mutateRoom(alias) { room, now in
             room.participant(uuid) == nil ? false : change(&room, now)

@@ -17,7 +17,9 @@ public final class InfinitySimulator: Sendable {
     private let lifecycle: Mutex<Lifecycle>
 
     private enum Phase {
-        case idle, starting, running(port: Int), stopped
+        case idle, starting
+        case running(port: Int)
+        case stopped
     }
 
     /// Background work the run owns: each job becomes a child task of the run's task group.
@@ -70,16 +72,20 @@ public final class InfinitySimulator: Sendable {
         let app = Application(
             responder: SimulatorResponder(engine: engine, admin: admin),
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: nil
+            ),
             onServerRunning: { channel in
                 startedContinuation.yield(.success(channel.localAddress?.port ?? 0))
             },
-            logger: serverLogger)
+            logger: serverLogger
+        )
         // The server runs in a group of its own (no signal handling) so that `stop()` can shut it down gracefully:
         // responses already being written (event streams that the engine has just finished) end cleanly instead of
         // being cut by a cancellation.
         let server = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [app], logger: serverLogger))
+            configuration: ServiceGroupConfiguration(services: [app], logger: serverLogger)
+        )
         let run = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask {
@@ -126,7 +132,8 @@ public final class InfinitySimulator: Sendable {
         for job in backgroundJobs() { jobsContinuation.yield(job) }
         logger.info(
             "Infinity simulator listening",
-            metadata: ["host": "\(configuration.host)", "port": "\(port)", "rooms": "\(configuration.rooms.count)"])
+            metadata: ["host": "\(configuration.host)", "port": "\(port)", "rooms": "\(configuration.rooms.count)"]
+        )
         return port
     }
 
@@ -165,7 +172,11 @@ public final class InfinitySimulator: Sendable {
             return lifecycle.jobs
         }
         let job: Job = {
-            await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            await withTaskCancellationHandler {
+                await task.value
+            } onCancel: {
+                task.cancel()
+            }
         }
         guard let jobs, case .enqueued = jobs.yield(job) else {
             task.cancel()

@@ -77,8 +77,15 @@ struct ParticipantRecord: Sendable {
     /// The public view used by test hooks.
     var info: ParticipantInfo {
         ParticipantInfo(
-            uuid: uuid, displayName: displayName, role: role, isMuted: isMuted, isPresenting: isPresenting,
-            serviceType: serviceType, isAPI: isAPI, protocolName: protocolName)
+            uuid: uuid,
+            displayName: displayName,
+            role: role,
+            isMuted: isMuted,
+            isPresenting: isPresenting,
+            serviceType: serviceType,
+            isAPI: isAPI,
+            protocolName: protocolName
+        )
     }
 
     private var uri: String {
@@ -103,25 +110,58 @@ struct ParticipantRecord: Sendable {
 
     /// A participant put there by the simulator.
     static func scripted(
-        _ scripted: ScriptedParticipant, localAlias: String, now: Double
+        _ scripted: ScriptedParticipant,
+        localAlias: String,
+        now: Double
     ) -> ParticipantRecord {
         ParticipantRecord(
-            uuid: TokenGenerator.uuid(), displayName: scripted.displayName, role: scripted.role,
-            protocolName: scripted.protocolName, isScripted: true, isMuted: scripted.isMuted,
-            isVideoMuted: scripted.isVideoMuted, isAudioOnly: scripted.isAudioOnly, isPresenting: false,
-            spotlight: 0, buzzTime: 0, startTime: now, serviceType: "conference", awaitingAdmission: false,
+            uuid: TokenGenerator.uuid(),
+            displayName: scripted.displayName,
+            role: scripted.role,
+            protocolName: scripted.protocolName,
+            isScripted: true,
+            isMuted: scripted.isMuted,
+            isVideoMuted: scripted.isVideoMuted,
+            isAudioOnly: scripted.isAudioOnly,
+            isPresenting: false,
+            spotlight: 0,
+            buzzTime: 0,
+            startTime: now,
+            serviceType: "conference",
+            awaitingAdmission: false,
             vendor: scripted.protocolName == "sip" ? "Cisco Webex Room Kit" : "Pexip Infinity Connect",
-            callTag: "", localAlias: localAlias)
+            callTag: "",
+            localAlias: localAlias
+        )
     }
 
     /// A REST-only client that holds a token.
     static func api(
-        displayName: String, role: SimulatedRole, vendor: String, callTag: String, localAlias: String, now: Double
+        displayName: String,
+        role: SimulatedRole,
+        vendor: String,
+        callTag: String,
+        localAlias: String,
+        now: Double
     ) -> ParticipantRecord {
         ParticipantRecord(
-            uuid: TokenGenerator.uuid(), displayName: displayName, role: role, protocolName: "api",
-            isScripted: false, isMuted: false, isVideoMuted: false, isAudioOnly: false, isPresenting: false,
-            spotlight: 0, buzzTime: 0, startTime: now, serviceType: "conference", awaitingAdmission: false,
-            vendor: vendor, callTag: callTag, localAlias: localAlias)
+            uuid: TokenGenerator.uuid(),
+            displayName: displayName,
+            role: role,
+            protocolName: "api",
+            isScripted: false,
+            isMuted: false,
+            isVideoMuted: false,
+            isAudioOnly: false,
+            isPresenting: false,
+            spotlight: 0,
+            buzzTime: 0,
+            startTime: now,
+            serviceType: "conference",
+            awaitingAdmission: false,
+            vendor: vendor,
+            callTag: callTag,
+            localAlias: localAlias
+        )
     }
 }

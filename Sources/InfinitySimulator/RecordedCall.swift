@@ -20,8 +20,13 @@ public struct RecordedCall: Sendable, Hashable, CustomStringConvertible, CustomD
 
     /// Creates a record.
     public init(
-        method: String, endpoint: String, alias: String, targetUUID: String? = nil, pinHeader: String?,
-        hadToken: Bool, status: Int
+        method: String,
+        endpoint: String,
+        alias: String,
+        targetUUID: String? = nil,
+        pinHeader: String?,
+        hadToken: Bool,
+        status: Int
     ) {
         self.method = method
         self.endpoint = endpoint

@@ -89,7 +89,8 @@ extension RoomState {
     }
 
     /// `refresh_token`: a new token replaces the old one.
-    mutating func refresh(_ token: String?, settings: SimulatorConfiguration, now: ContinuousClock.Instant) -> APIAnswer {
+    mutating func refresh(_ token: String?, settings: SimulatorConfiguration, now: ContinuousClock.Instant) -> APIAnswer
+    {
         guard let token, let caller = authenticate(token, now: now) else {
             return .failed(403, EngineState.invalidToken)
         }
@@ -101,18 +102,24 @@ extension RoomState {
                 ("token", .string(fresh)),
                 ("expires", .string(Self.expiresString(settings.tokenExpiry))),
                 ("role", .string(caller.role.tokenRole)),
-            ]))
+            ])
+        )
     }
 
     /// Conference `message`: chat to everyone else.
-    mutating func sendMessage(from caller: ParticipantRecord, body: [UInt8], now: ContinuousClock.Instant) -> APIAnswer {
+    mutating func sendMessage(from caller: ParticipantRecord, body: [UInt8], now: ContinuousClock.Instant) -> APIAnswer
+    {
         guard config.chatEnabled else { return .failed(403, "Chat is disabled") }
         guard let message = JSONDecoder.decodeIfValid(MessageBody.self, from: body) else {
             return .failed(400, "payload is required")
         }
         chat(
-            origin: caller.displayName, senderUUID: caller.uuid, type: message.type ?? "text/plain",
-            payload: message.payload, now: now)
+            origin: caller.displayName,
+            senderUUID: caller.uuid,
+            type: message.type ?? "text/plain",
+            payload: message.payload,
+            now: now
+        )
         return .success(.bool(true))
     }
 
@@ -138,7 +145,10 @@ extension RoomState {
 
     /// A host-only control on one participant (known to exist).
     mutating func participantControl(
-        _ action: String, on uuid: String, now: ContinuousClock.Instant, wallClock: Double
+        _ action: String,
+        on uuid: String,
+        now: ContinuousClock.Instant,
+        wallClock: Double
     ) -> APIAnswer {
         switch action {
         case "mute": update(uuid, now: now) { $0.isMuted = true }

@@ -18,7 +18,9 @@ extension RoomState {
 
     /// Does one random demo action: a scripted participant joins, leaves, toggles mute or chats.
     mutating func demoStep(
-        now: ContinuousClock.Instant, wallClock: Double, using generator: inout some RandomNumberGenerator
+        now: ContinuousClock.Instant,
+        wallClock: Double,
+        using generator: inout some RandomNumberGenerator
     ) {
         let scripted = roster.filter(\.isScripted)
         var actions: [DemoAction] = []
@@ -36,7 +38,8 @@ extension RoomState {
                 displayName: name,
                 role: config.hostPIN == nil ? .host : .guest,
                 protocolName: Self.demoProtocols.randomElement(using: &generator) ?? "webrtc",
-                isMuted: Bool.random(using: &generator))
+                isMuted: Bool.random(using: &generator)
+            )
             join(.scripted(newcomer, localAlias: config.alias, now: wallClock), now: now)
         case .leave:
             if let leaver = scripted.randomElement(using: &generator) {

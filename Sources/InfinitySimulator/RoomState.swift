@@ -25,7 +25,8 @@ struct RoomState: Sendable {
     init(config: SimulatedRoom, wallClock: Double) {
         self.config = config
         self.locked = config.locked
-        self.started = !config.guestsWaitForHost
+        self.started =
+            !config.guestsWaitForHost
             || (!config.hostStartsConference && config.initialParticipants.contains { $0.role == .host })
         for scripted in config.initialParticipants {
             var record = ParticipantRecord.scripted(scripted, localAlias: config.alias, now: wallClock)
@@ -88,7 +89,10 @@ struct RoomState: Sendable {
 
     /// Registers a stream and writes the sync burst and the conference state to it.
     mutating func openStream(
-        id: Int, participantUUID: String, continuation: AsyncStream<String>.Continuation, now: ContinuousClock.Instant
+        id: Int,
+        participantUUID: String,
+        continuation: AsyncStream<String>.Continuation,
+        now: ContinuousClock.Instant
     ) {
         streams[id] = EventStreamRecord(participantUUID: participantUUID, continuation: continuation, lastWrite: now)
         send(ServerEvent(name: "participant_sync_begin", data: .null), toStream: id, now: now)
@@ -108,7 +112,11 @@ struct RoomState: Sendable {
     mutating func closeStreams(of uuid: String, reason: String?, now: ContinuousClock.Instant) {
         for id in streamIDs(of: uuid) {
             if let reason {
-                send(ServerEvent(name: "disconnect", data: .object([("reason", .string(reason))])), toStream: id, now: now)
+                send(
+                    ServerEvent(name: "disconnect", data: .object([("reason", .string(reason))])),
+                    toStream: id,
+                    now: now
+                )
             }
             if let stream = streams.removeValue(forKey: id) {
                 finishing.append(stream.continuation)
@@ -187,7 +195,9 @@ struct RoomState: Sendable {
     /// Changes a participant and announces the full object; false when there is no such participant.
     @discardableResult
     mutating func update(
-        _ uuid: String, now: ContinuousClock.Instant, _ change: (inout ParticipantRecord) -> Void
+        _ uuid: String,
+        now: ContinuousClock.Instant,
+        _ change: (inout ParticipantRecord) -> Void
     ) -> Bool {
         guard let index = index(of: uuid) else { return false }
         change(&roster[index])
@@ -274,7 +284,8 @@ struct RoomState: Sendable {
     }
 
     /// Sends a chat line to everyone but its sender.
-    mutating func chat(origin: String, senderUUID: String, type: String, payload: String, now: ContinuousClock.Instant) {
+    mutating func chat(origin: String, senderUUID: String, type: String, payload: String, now: ContinuousClock.Instant)
+    {
         let message: JSONValue = .object([
             ("origin", .string(origin)),
             ("uuid", .string(senderUUID)),

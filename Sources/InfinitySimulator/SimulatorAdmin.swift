@@ -26,7 +26,9 @@ struct SimulatorAdmin: Sendable {
         let parts = path.dropFirst(Self.prefix.count).split(separator: "/").map {
             String($0).removingPercentEncoding ?? String($0)
         }
-        let input = (try? JSONSerialization.jsonObject(with: Data(body.isEmpty ? Array("{}".utf8) : body))) as? [String: Any] ?? [:]
+        let input =
+            (try? JSONSerialization.jsonObject(with: Data(body.isEmpty ? Array("{}".utf8) : body))) as? [String: Any]
+            ?? [:]
         do {
             switch (method, parts.count, parts.first) {
             case ("GET", 1, "rooms"):
@@ -36,7 +38,11 @@ struct SimulatorAdmin: Sendable {
                     return bad("fail-next needs endpoint and status")
                 }
                 simulator.failNext(
-                    endpoint: endpoint, status: status, count: input["count"] as? Int ?? 1, alias: input["alias"] as? String)
+                    endpoint: endpoint,
+                    status: status,
+                    count: input["count"] as? Int ?? 1,
+                    alias: input["alias"] as? String
+                )
                 return ok([:])
             case ("POST", 1, "clear-faults"):
                 simulator.clearFaults()
@@ -46,8 +52,11 @@ struct SimulatorAdmin: Sendable {
                     return bad("delay-next needs endpoint and ms")
                 }
                 simulator.delayNext(
-                    endpoint: endpoint, by: .milliseconds(ms), count: input["count"] as? Int ?? 1,
-                    alias: input["alias"] as? String)
+                    endpoint: endpoint,
+                    by: .milliseconds(ms),
+                    count: input["count"] as? Int ?? 1,
+                    alias: input["alias"] as? String
+                )
                 return ok([:])
             case ("POST", 3, "rooms"):
                 return try roomAction(alias: parts[1], action: parts[2], input)
@@ -61,20 +70,31 @@ struct SimulatorAdmin: Sendable {
         }
     }
 
-    private func roomAction(alias: String, action: String, _ input: [String: Any]) throws(SimulatorError) -> (Int, [UInt8]) {
+    private func roomAction(
+        alias: String,
+        action: String,
+        _ input: [String: Any]
+    ) throws(SimulatorError) -> (Int, [UInt8]) {
         switch action {
         case "participants":
             let role: SimulatedRole = (input["role"] as? String) == "host" ? .host : .guest
             let uuid = try simulator.addParticipant(
-                alias: alias, displayName: input["display_name"] as? String ?? "Guest", role: role,
-                muted: input["muted"] as? Bool ?? false)
+                alias: alias,
+                displayName: input["display_name"] as? String ?? "Guest",
+                role: role,
+                muted: input["muted"] as? Bool ?? false
+            )
             return ok(["uuid": uuid])
         case "chat":
             let text = input["text"] as? String ?? ""
             if let uuid = input["from_uuid"] as? String {
                 try simulator.sendChat(alias: alias, fromUUID: uuid, text: text)
             } else {
-                try simulator.sendChat(alias: alias, fromDisplayName: input["from"] as? String ?? "Simulator", text: text)
+                try simulator.sendChat(
+                    alias: alias,
+                    fromDisplayName: input["from"] as? String ?? "Simulator",
+                    text: text
+                )
             }
         case "lock": try simulator.setLocked(alias: alias, true)
         case "unlock": try simulator.setLocked(alias: alias, false)
@@ -84,20 +104,29 @@ struct SimulatorAdmin: Sendable {
         case "expire-tokens": try simulator.expireTokens(alias: alias)
         case "refuse-streams": try simulator.refuseEventStreams(alias: alias, input["on"] as? Bool ?? true)
         case "bench":
-            guard simulator.participants(alias: alias).isEmpty == false || simulator.conference(alias: alias) != nil else {
+            guard simulator.participants(alias: alias).isEmpty == false || simulator.conference(alias: alias) != nil
+            else {
                 throw .unknownRoom(alias)
             }
             simulator.startBenchEmitter(
-                alias: alias, count: max(1, min(input["count"] as? Int ?? 10, 100_000)),
+                alias: alias,
+                count: max(1, min(input["count"] as? Int ?? 10, 100_000)),
                 interval: .milliseconds(max(1, input["interval_ms"] as? Int ?? 500)),
-                burst: max(1, min(input["burst"] as? Int ?? 1, 1000)), size: max(32, min(input["size"] as? Int ?? 256, 60_000)))
+                burst: max(1, min(input["burst"] as? Int ?? 1, 1000)),
+                size: max(32, min(input["size"] as? Int ?? 256, 60_000))
+            )
         default:
             return (404, json(["error": "unknown room action \(action)"]))
         }
         return ok([:])
     }
 
-    private func participantAction(alias: String, uuid: String, action: String, _ input: [String: Any])
+    private func participantAction(
+        alias: String,
+        uuid: String,
+        action: String,
+        _ input: [String: Any]
+    )
         throws(SimulatorError) -> (Int, [UInt8])
     {
         switch action {
@@ -109,7 +138,10 @@ struct SimulatorAdmin: Sendable {
         case "admit": try simulator.admit(alias: alias, uuid: uuid)
         case "disconnect":
             try simulator.disconnectParticipant(
-                alias: alias, uuid: uuid, reason: input["reason"] as? String ?? "Disconnected by an administrator")
+                alias: alias,
+                uuid: uuid,
+                reason: input["reason"] as? String ?? "Disconnected by an administrator"
+            )
         default:
             return (404, json(["error": "unknown participant action \(action)"]))
         }
@@ -127,8 +159,10 @@ struct SimulatorAdmin: Sendable {
             "open_event_streams": simulator.openEventStreams(alias: alias),
             "refresh_count": simulator.refreshCount(alias: alias),
             "participants": simulator.participants(alias: alias).map {
-                ["uuid": $0.uuid, "display_name": $0.displayName, "role": $0.role == .host ? "host" : "guest",
-                 "muted": $0.isMuted, "presenting": $0.isPresenting, "service_type": $0.serviceType, "api": $0.isAPI]
+                [
+                    "uuid": $0.uuid, "display_name": $0.displayName, "role": $0.role == .host ? "host" : "guest",
+                    "muted": $0.isMuted, "presenting": $0.isPresenting, "service_type": $0.serviceType, "api": $0.isAPI,
+                ]
             },
         ]
     }

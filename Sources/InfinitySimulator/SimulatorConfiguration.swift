@@ -50,7 +50,11 @@ public struct SimulatorConfiguration: Sendable {
     /// The demo rooms (`InfinitySimulator.demoRooms`) with demo activity on.
     public static func demo(host: String = "127.0.0.1", port: Int = 0) -> SimulatorConfiguration {
         var configuration = SimulatorConfiguration(
-            host: host, port: port, rooms: InfinitySimulator.demoRooms, demoActivity: true)
+            host: host,
+            port: port,
+            rooms: InfinitySimulator.demoRooms,
+            demoActivity: true
+        )
         configuration.adminAPI = true
         return configuration
     }

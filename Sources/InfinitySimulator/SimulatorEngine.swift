@@ -33,7 +33,8 @@ final class SimulatorEngine: Sendable {
 
     /// Runs `body` on one room under the lock.
     func mutateRoom<R: Sendable>(
-        _ alias: String, _ body: (inout RoomState, ContinuousClock.Instant) -> R
+        _ alias: String,
+        _ body: (inout RoomState, ContinuousClock.Instant) -> R
     ) throws(SimulatorError) -> R {
         let key = EngineState.key(alias)
         let result: R? = mutate { state, now in
@@ -64,8 +65,15 @@ final class SimulatorEngine: Sendable {
             let answer = state.answer(call, at: moment)
             state.record(
                 RecordedCall(
-                    method: call.method, endpoint: call.endpoint, alias: call.alias, targetUUID: call.targetUUID,
-                    pinHeader: call.pin, hadToken: call.token != nil, status: answer.status))
+                    method: call.method,
+                    endpoint: call.endpoint,
+                    alias: call.alias,
+                    targetUUID: call.targetUUID,
+                    pinHeader: call.pin,
+                    hadToken: call.token != nil,
+                    status: answer.status
+                )
+            )
             return answer
         }
         logger.debug(
@@ -73,7 +81,8 @@ final class SimulatorEngine: Sendable {
             metadata: [
                 "method": "\(call.method)", "alias": "\(call.alias)", "endpoint": "\(call.endpoint)",
                 "status": "\(answer.status)",
-            ])
+            ]
+        )
         return answer
     }
 

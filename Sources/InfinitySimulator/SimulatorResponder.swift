@@ -13,12 +13,15 @@ struct SimulatorResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         if let admin, request.uri.path.hasPrefix(SimulatorAdmin.prefix) {
             var request = request
-            let body = request.method == .post
+            let body =
+                request.method == .post
                 ? Array(try await request.collectBody(upTo: Self.maxBodySize).readableBytesView) : []
             let (status, json) = admin.handle(method: request.method.rawValue, path: request.uri.path, body: body)
             return Response(
                 status: .init(code: status, reasonPhrase: HTTPReasonPhrase.phrase(for: status)),
-                headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: json))
+            )
         }
         guard let (alias, target) = InboundCall.parse(path: request.uri.path) else {
             return Self.response(for: .failed(404, HTTPReasonPhrase.phrase(for: 404)), request: request)
@@ -36,7 +39,8 @@ struct SimulatorResponder: HTTPResponder {
             token: Self.header("token", in: request) ?? query["token"].map(String.init),
             pin: Self.header("pin", in: request),
             body: body,
-            userAgent: Self.header("user-agent", in: request))
+            userAgent: Self.header("user-agent", in: request)
+        )
         if let delay = engine.takeDelay(endpoint: call.endpoint, alias: alias) {
             try await Task.sleep(for: delay)
         }
@@ -53,7 +57,8 @@ struct SimulatorResponder: HTTPResponder {
             return Response(
                 status: .init(code: status, reasonPhrase: HTTPReasonPhrase.phrase(for: status)),
                 headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized)))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized))
+            )
         case .eventStream(let stream, let continuation):
             // Watching for the client's close (below) makes Hummingbird close the connection when the stream
             // ends, so say so: a client must not return this connection to its keep-alive pool.
@@ -70,7 +75,8 @@ struct SimulatorResponder: HTTPResponder {
                         continuation.finish()
                     }
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
     }
 }

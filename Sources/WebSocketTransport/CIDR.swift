@@ -45,9 +45,14 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         var v4 = in_addr()
         if inet_pton(AF_INET, bare, &v4) == 1 {
             let value = UInt32(bigEndian: v4.s_addr)
-            return ([UInt8](repeating: 0, count: 10) + [0xFF, 0xFF]
-                + [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)],
-                true)
+            return (
+                [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF]
+                    + [
+                        UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF),
+                        UInt8(value & 0xFF),
+                    ],
+                true
+            )
         }
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, bare, &v6) == 1 else { return nil }
@@ -69,8 +74,12 @@ enum ForwardedClient {
     /// The client address named by the proxy headers, walking from the nearest hop back past trusted proxies;
     /// nil when no header names one. `forwarded` is the `Forwarded` header, preferred over `X-Forwarded-For`,
     /// then `X-Real-IP`.
-    static func address(forwarded: String?, forwardedFor: String?, realIP: String?,
-                        trusted: [CIDR]) -> String? {
+    static func address(
+        forwarded: String?,
+        forwardedFor: String?,
+        realIP: String?,
+        trusted: [CIDR]
+    ) -> String? {
         let hops: [String]
         if let forwarded {
             hops = forwarded.split(separator: ",").compactMap { element in

@@ -36,8 +36,15 @@ final class Connection {
     /// Charged per incoming message; nil for the echo endpoint or without a rate limit.
     var rateMeter: MessageRateMeter?
 
-    init(id: ConnectionID, wsi: OpaquePointer, peerAddress: String, isEcho: Bool,
-         maxMessageBytes: Int, outboxLimitBytes: Int, promoted: Bool) {
+    init(
+        id: ConnectionID,
+        wsi: OpaquePointer,
+        peerAddress: String,
+        isEcho: Bool,
+        maxMessageBytes: Int,
+        outboxLimitBytes: Int,
+        promoted: Bool
+    ) {
         self.promoted = promoted
         self.id = id
         self.wsi = wsi

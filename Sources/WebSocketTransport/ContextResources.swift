@@ -1,4 +1,5 @@
 import CLibWebSockets
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,7 +37,8 @@ final class ContextResources {
 
     /// Creation info for one context with one vhost ("default") listening as configured.
     func creationInfo(
-        configuration: TransportConfiguration, user: UnsafeMutableRawPointer
+        configuration: TransportConfiguration,
+        user: UnsafeMutableRawPointer
     ) -> lws_context_creation_info {
         var info = lws_context_creation_info()
         let listen = ListenAddress(host: configuration.host)

@@ -1,6 +1,7 @@
 import CLibWebSockets
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -83,9 +84,10 @@ final class LibWebSocketsProcess: Sendable {
 
     private func emit(level: Int32, line: UnsafePointer<CChar>?) {
         guard let line else { return }
-        let logger = sinks.withLock { sinks in
-            sinks.threads[Self.currentThread].flatMap { sinks.loggers[$0] }
-        } ?? fallback
+        let logger =
+            sinks.withLock { sinks in
+                sinks.threads[Self.currentThread].flatMap { sinks.loggers[$0] }
+            } ?? fallback
         var text = String(cString: line)
         while text.last == "\n" || text.last == "\r" { text.removeLast() }
         if level & pb_lws_log_level_error() != 0 {

@@ -36,11 +36,14 @@ extension ServiceLoop {
     func clientAddress(_ wsi: OpaquePointer) -> String {
         let peer = peerAddress(wsi)
         guard !configuration.trustedProxies.isEmpty,
-              configuration.trustedProxies.contains(where: { $0.contains(peer) })
+            configuration.trustedProxies.contains(where: { $0.contains(peer) })
         else { return peer }
         let named = ForwardedClient.address(
-            forwarded: customHeader(wsi, "forwarded:"), forwardedFor: header(wsi, WSI_TOKEN_X_FORWARDED_FOR),
-            realIP: header(wsi, WSI_TOKEN_HTTP_X_REAL_IP), trusted: configuration.trustedProxies)
+            forwarded: customHeader(wsi, "forwarded:"),
+            forwardedFor: header(wsi, WSI_TOKEN_X_FORWARDED_FOR),
+            realIP: header(wsi, WSI_TOKEN_HTTP_X_REAL_IP),
+            trusted: configuration.trustedProxies
+        )
         guard let named else { return peer }
         return named.hasPrefix("::ffff:") && named.contains(".") ? String(named.dropFirst(7)) : named
     }

@@ -15,7 +15,10 @@ extension ServiceLoop {
 
     /// A plain HTTP request's headers are complete.
     func httpRequest(
-        _ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, uri: UnsafeMutableRawPointer?, length: Int
+        _ wsi: OpaquePointer,
+        user: UnsafeMutableRawPointer?,
+        uri: UnsafeMutableRawPointer?,
+        length: Int
     ) -> Int32 {
         guard let user else { return -1 }
         if let refusal = edgeRefusal(wsi) {
@@ -26,9 +29,10 @@ extension ServiceLoop {
         var uriLength: Int32 = 0
         let methodIndex = Int(lws_http_get_uri_and_method(wsi, &uriPointer, &uriLength))
         let method = Self.methodNames.indices.contains(methodIndex) ? Self.methodNames[methodIndex] : "GET"
-        let path = uri.map {
-            String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self)
-        } ?? "/"
+        let path =
+            uri.map {
+                String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self)
+            } ?? "/"
         var headers: [String: String] = [:]
         for token in Self.requestHeaders {
             guard let value = header(wsi, token), let name = headerName(token) else { continue }
@@ -46,7 +50,11 @@ extension ServiceLoop {
             return -1
         }
         let request = HTTPRequest(
-            method: method, path: path, query: query(wsi), headers: headers, peerAddress: clientAddress(wsi)
+            method: method,
+            path: path,
+            query: query(wsi),
+            headers: headers,
+            peerAddress: clientAddress(wsi)
         )
         let expectedBody = ["POST", "PUT", "PATCH"].contains(method) ? declaredBody : 0
         let key = nextKey()
@@ -62,7 +70,10 @@ extension ServiceLoop {
 
     /// A piece of a request body.
     func httpBody(
-        _ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int
+        _ wsi: OpaquePointer,
+        user: UnsafeMutableRawPointer?,
+        data: UnsafeMutableRawPointer?,
+        length: Int
     ) -> Int32 {
         guard let exchange = exchange(for: user), let data else { return 0 }
         guard exchange.request.body.count + length <= configuration.maxRequestBodyBytes else {
@@ -84,8 +95,14 @@ extension ServiceLoop {
     private func respond(_ wsi: OpaquePointer, user: UnsafeMutableRawPointer, exchange: HTTPExchange) -> Int32 {
         counters.httpRequests.add(1)
         let response = httpHandler(exchange.request)
-        guard writeHeaders(wsi, status: response.status, contentType: response.contentType,
-                           contentLength: response.body.count, extra: response.headers)
+        guard
+            writeHeaders(
+                wsi,
+                status: response.status,
+                contentType: response.contentType,
+                contentLength: response.body.count,
+                extra: response.headers
+            )
         else { return -1 }
         if exchange.request.method == "HEAD" || response.body.isEmpty {
             return completeTransaction(wsi, user: user)
@@ -104,8 +121,12 @@ extension ServiceLoop {
         response.body.withUnsafeBytes { body in
             start.copyMemory(from: body.baseAddress! + exchange.bodyOffset, byteCount: chunk)
         }
-        let written = lws_write(wsi, start.assumingMemoryBound(to: UInt8.self), chunk,
-                                isLast ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP)
+        let written = lws_write(
+            wsi,
+            start.assumingMemoryBound(to: UInt8.self),
+            chunk,
+            isLast ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP
+        )
         guard written >= chunk else { return -1 }
         exchange.bodyOffset += chunk
         if isLast {
@@ -134,13 +155,25 @@ extension ServiceLoop {
     }
 
     /// Writes a status line and headers (nothing else); false when they do not fit or the write fails.
-    func writeHeaders(_ wsi: OpaquePointer, status: Int, contentType: String, contentLength: Int,
-                      extra: [(String, String)]) -> Bool {
+    func writeHeaders(
+        _ wsi: OpaquePointer,
+        status: Int,
+        contentType: String,
+        contentLength: Int,
+        extra: [(String, String)]
+    ) -> Bool {
         let start = (scratch + pb_lws_pre()).assumingMemoryBound(to: UInt8.self)
         let end = start + Self.httpHeaderBytes
         var position: UnsafeMutablePointer<UInt8>? = start
-        guard lws_add_http_common_headers(wsi, UInt32(clamping: status), contentType,
-                                          lws_filepos_t(contentLength), &position, end) == 0
+        guard
+            lws_add_http_common_headers(
+                wsi,
+                UInt32(clamping: status),
+                contentType,
+                lws_filepos_t(contentLength),
+                &position,
+                end
+            ) == 0
         else { return false }
         for (name, value) in extra {
             guard Self.isSafeHeader(name), Self.isSafeHeader(value), !name.isEmpty else { continue }
@@ -149,8 +182,13 @@ extension ServiceLoop {
             let failed = nameBytes.withUnsafeBufferPointer { namePointer in
                 valueBytes.withUnsafeBufferPointer { valuePointer in
                     lws_add_http_header_by_name(
-                        wsi, namePointer.baseAddress, valuePointer.baseAddress ?? namePointer.baseAddress,
-                        Int32(valuePointer.count), &position, end)
+                        wsi,
+                        namePointer.baseAddress,
+                        valuePointer.baseAddress ?? namePointer.baseAddress,
+                        Int32(valuePointer.count),
+                        &position,
+                        end
+                    )
                 }
             }
             guard failed == 0 else { return false }
@@ -164,7 +202,8 @@ extension ServiceLoop {
     func writeRefusal(_ wsi: OpaquePointer, status: Int, reason: String, extra: [(String, String)] = []) -> Bool {
         let version = header(wsi, WSI_TOKEN_HTTP).map { $0.hasPrefix("HTTP/1.1") } == true ? "HTTP/1.1" : "HTTP/1.0"
         let body = Array((reason + "\n").utf8)
-        let head = "\(version) \(status) \(Self.reasonPhrase(status))\r\n"
+        let head =
+            "\(version) \(status) \(Self.reasonPhrase(status))\r\n"
             + "Server: pexbridge\r\n"
             + "Content-Type: text/plain; charset=utf-8\r\n"
             + "Content-Length: \(body.count)\r\n"

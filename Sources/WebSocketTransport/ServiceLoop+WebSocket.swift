@@ -30,13 +30,13 @@ extension ServiceLoop {
         }
         let peer = clientAddress(wsi)
         guard connections.count < configuration.maxConnections,
-              connectionsPerAddress[peer, default: 0] < configuration.maxConnectionsPerAddress
+            connectionsPerAddress[peer, default: 0] < configuration.maxConnectionsPerAddress
         else {
             return refuseUpgrade(wsi, status: 503, message: "too many connections")
         }
         if !configuration.promoteOnOpen, path == configuration.webSocketPath {
             guard unauthenticatedCount < configuration.maxUnauthenticatedConnections,
-                  unauthenticatedPerAddress[peer, default: 0] < configuration.maxUnauthenticatedConnectionsPerAddress
+                unauthenticatedPerAddress[peer, default: 0] < configuration.maxUnauthenticatedConnectionsPerAddress
             else {
                 return refuseUpgrade(wsi, status: 503, message: "too many unauthenticated connections")
             }
@@ -64,9 +64,11 @@ extension ServiceLoop {
             wsi: wsi,
             peerAddress: peer,
             isEcho: isEcho,
-            maxMessageBytes: isEcho ? TransportConfiguration.echoMaxMessageBytes
-                : promoted ? configuration.maxMessageBytes
-                : min(configuration.unauthenticatedMaxMessageBytes, configuration.maxMessageBytes),
+            maxMessageBytes: isEcho
+                ? TransportConfiguration.echoMaxMessageBytes
+                : promoted
+                    ? configuration.maxMessageBytes
+                    : min(configuration.unauthenticatedMaxMessageBytes, configuration.maxMessageBytes),
             outboxLimitBytes: isEcho
                 ? max(TransportConfiguration.echoOutboxLimitBytes, configuration.outboxLimitBytes)
                 : configuration.outboxLimitBytes,
@@ -99,7 +101,10 @@ extension ServiceLoop {
 
     /// A chunk of a message arrived; whole messages become events (or echoes).
     func receive(
-        _ wsi: OpaquePointer, user: UnsafeMutableRawPointer?, data: UnsafeMutableRawPointer?, length: Int
+        _ wsi: OpaquePointer,
+        user: UnsafeMutableRawPointer?,
+        data: UnsafeMutableRawPointer?,
+        length: Int
     ) -> Int32 {
         guard let connection = connection(for: user), connection.pendingClose == nil else { return 0 }
         let isFirst = lws_is_first_fragment(wsi) != 0
@@ -180,11 +185,18 @@ extension ServiceLoop {
             return true
         case .close:
             counters.rateLimitCloses.add(1)
-            logger.notice("closing connection over the message rate", metadata: [
-                "connection": "\(connection.id)", "peer": "\(connection.peerAddress)",
-            ])
-            beginClose(connection, code: CloseCode.policyViolation, reason: "message rate exceeded",
-                       graceSeconds: Self.slowConsumerGraceSeconds)
+            logger.notice(
+                "closing connection over the message rate",
+                metadata: [
+                    "connection": "\(connection.id)", "peer": "\(connection.peerAddress)",
+                ]
+            )
+            beginClose(
+                connection,
+                code: CloseCode.policyViolation,
+                reason: "message rate exceeded",
+                graceSeconds: Self.slowConsumerGraceSeconds
+            )
             return false
         }
     }
@@ -268,18 +280,26 @@ extension ServiceLoop {
         }
         // One frame over the limit may pass through an empty outbox (a big snapshot to an idle client is not a
         // slow consumer), up to a hard cap.
-        let fits = connection.outbox.bytes + frame.count <= connection.outboxLimitBytes
+        let fits =
+            connection.outbox.bytes + frame.count <= connection.outboxLimitBytes
             || (connection.outbox.isEmpty && frame.count <= TransportConfiguration.oversizeFrameHardCapBytes)
         guard fits else {
             let dropped = connection.outbox.removeAll()
             counters.framesDropped.add(dropped.frames + 1)
             counters.bytesQueued.add(-dropped.bytes)
             counters.slowConsumerCloses.add(1)
-            logger.notice("closing slow consumer", metadata: [
-                "connection": "\(connection.id)", "peer": "\(connection.peerAddress)",
-            ])
-            beginClose(connection, code: CloseCode.policyViolation, reason: "slow consumer",
-                       graceSeconds: Self.slowConsumerGraceSeconds)
+            logger.notice(
+                "closing slow consumer",
+                metadata: [
+                    "connection": "\(connection.id)", "peer": "\(connection.peerAddress)",
+                ]
+            )
+            beginClose(
+                connection,
+                code: CloseCode.policyViolation,
+                reason: "slow consumer",
+                graceSeconds: Self.slowConsumerGraceSeconds
+            )
             return
         }
         let wasEmpty = connection.outbox.isEmpty

@@ -163,8 +163,12 @@ final class ServiceLoop {
     private func beginShutdown() {
         draining = true
         for connection in connections.values where connection.pendingClose == nil {
-            beginClose(connection, code: CloseCode.goingAway, reason: "server shutdown",
-                       graceSeconds: Self.slowConsumerGraceSeconds)
+            beginClose(
+                connection,
+                code: CloseCode.goingAway,
+                reason: "server shutdown",
+                graceSeconds: Self.slowConsumerGraceSeconds
+            )
         }
         if connections.isEmpty { drained.fire() }
     }

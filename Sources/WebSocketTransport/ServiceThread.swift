@@ -1,4 +1,5 @@
 import CLibWebSockets
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,15 +29,20 @@ final class ServiceThread: @unchecked Sendable {
         #else
         var thread = pthread_t()
         #endif
-        let result = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            let body = Unmanaged<Body>.fromOpaque(argument).takeRetainedValue()
-            // Otherwise it keeps the name of the thread that started it (a Swift concurrency worker), which
-            // makes `top -H` and profiles misleading.
-            pb_set_thread_name("lws-service")
-            body.run()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &thread,
+            nil,
+            { argument in
+                guard let argument else { return nil }
+                let body = Unmanaged<Body>.fromOpaque(argument).takeRetainedValue()
+                // Otherwise it keeps the name of the thread that started it (a Swift concurrency worker), which
+                // makes `top -H` and profiles misleading.
+                pb_set_thread_name("lws-service")
+                body.run()
+                return nil
+            },
+            box
+        )
         guard result == 0 else {
             Unmanaged<Body>.fromOpaque(box).release()
             throw .threadStartFailed(errno: result)

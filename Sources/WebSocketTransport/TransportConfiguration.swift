@@ -133,7 +133,7 @@ extension TransportConfiguration {
             guard isLoopback else { throw .invalidConfiguration("echoPath needs a loopback listener") }
         }
         guard !subprotocol.isEmpty, subprotocol.utf8.count < 64,
-              subprotocol.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") })
+            subprotocol.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") })
         else { throw .invalidConfiguration("subprotocol must be a short token") }
         guard maxMessageBytes > 0 else { throw .invalidConfiguration("maxMessageBytes must be positive") }
         guard outboxLimitBytes > 0 else { throw .invalidConfiguration("outboxLimitBytes must be positive") }
@@ -147,10 +147,10 @@ extension TransportConfiguration {
             throw .invalidConfiguration("idleTimeout must be at least 1 s")
         }
         guard maxUnauthenticatedConnections > 0, maxUnauthenticatedConnectionsPerAddress > 0,
-              unauthenticatedMaxMessageBytes > 0, maxHTTPConnectionsPerAddress > 0, maxRequestBodyBytes >= 0
+            unauthenticatedMaxMessageBytes > 0, maxHTTPConnectionsPerAddress > 0, maxRequestBodyBytes >= 0
         else { throw .invalidConfiguration("pre-auth and HTTP limits must be positive") }
         guard httpMethods.isSubset(of: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-              httpMethods.contains("GET")
+            httpMethods.contains("GET")
         else { throw .invalidConfiguration("httpMethods must include GET and name only standard methods") }
         _ = try OriginPolicy(allowed: allowedOrigins, loopbackListener: isLoopback)
         guard perConnectionBacklog.isValid, totalBacklog.isValid else {

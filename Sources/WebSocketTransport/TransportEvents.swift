@@ -65,8 +65,11 @@ final class InboundQueue: Sendable {
     ///   - perConnection: backlog bounds of one connection.
     ///   - overall: backlog bounds of all connections together.
     ///   - resume: called (outside the lock) with connections whose reads may resume.
-    init(perConnection: InboundWatermarks, overall: InboundWatermarks,
-         resume: @escaping @Sendable ([ConnectionID]) -> Void) {
+    init(
+        perConnection: InboundWatermarks,
+        overall: InboundWatermarks,
+        resume: @escaping @Sendable ([ConnectionID]) -> Void
+    ) {
         self.perConnection = perConnection
         self.overall = overall
         self.resume = resume

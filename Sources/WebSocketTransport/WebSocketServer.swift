@@ -1,6 +1,7 @@
 import CLibWebSockets
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -48,7 +49,8 @@ public final class WebSocketServer: Sendable {
         let commands = CommandQueue()
         self.commands = commands
         inbound = InboundQueue(
-            perConnection: configuration.perConnectionBacklog, overall: configuration.totalBacklog
+            perConnection: configuration.perConnectionBacklog,
+            overall: configuration.totalBacklog
         ) { ids in
             commands.push(.resumeReads(ids))
         }
@@ -85,19 +87,29 @@ public final class WebSocketServer: Sendable {
 
     private func launch() throws(TransportError) -> (Int, ServiceThread) {
         try configuration.validate()
-        let originPolicy = try OriginPolicy(allowed: configuration.allowedOrigins,
-                                            loopbackListener: configuration.isLoopback)
+        let originPolicy = try OriginPolicy(
+            allowed: configuration.allowedOrigins,
+            loopbackListener: configuration.isLoopback
+        )
         if let tls = configuration.tls {
             for path in [tls.certificatePath, tls.privateKeyPath] where !Self.isReadableFile(path) {
                 throw .tlsFileUnreadable(path: path)
             }
         }
         let loop = ServiceLoop(
-            configuration: configuration, originPolicy: originPolicy, logger: logger, httpHandler: httpHandler,
-            events: inbound, counters: counters, commands: commands, drained: drained, serverKey: serverKey
+            configuration: configuration,
+            originPolicy: originPolicy,
+            logger: logger,
+            httpHandler: httpHandler,
+            events: inbound,
+            counters: counters,
+            commands: commands,
+            drained: drained,
+            serverKey: serverKey
         )
         var info = loop.resources.creationInfo(
-            configuration: configuration, user: Unmanaged.passUnretained(loop).toOpaque()
+            configuration: configuration,
+            user: Unmanaged.passUnretained(loop).toOpaque()
         )
         libWebSocketsProcess.register(server: serverKey, logger: logger)
         var created: OpaquePointer?
@@ -123,9 +135,12 @@ public final class WebSocketServer: Sendable {
             libWebSocketsProcess.unregister(server: serverKey)
             throw error
         }
-        logger.info("transport listening", metadata: [
-            "host": "\(configuration.host)", "port": "\(port)", "tls": "\(configuration.tls != nil)",
-        ])
+        logger.info(
+            "transport listening",
+            metadata: [
+                "host": "\(configuration.host)", "port": "\(port)", "tls": "\(configuration.tls != nil)",
+            ]
+        )
         return (port, thread)
     }
 

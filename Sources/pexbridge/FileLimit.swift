@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Logging
 
 /// The open-file limit: every WebSocket client, upstream connection and listener is a descriptor, and the
 /// usual soft default (1,024) is far below what a bridge with thousands of observers needs. Like most
@@ -27,9 +28,12 @@ enum FileLimit {
         guard let limit = raiseToHardLimit() else { return }
         let needed = UInt64(connections) + 256
         if limit < needed {
-            logger.warning("open-file limit is below what max-connections needs", metadata: [
-                "nofile": "\(limit)", "max_connections": "\(connections)", "needed": "\(needed)",
-            ])
+            logger.warning(
+                "open-file limit is below what max-connections needs",
+                metadata: [
+                    "nofile": "\(limit)", "max_connections": "\(connections)", "needed": "\(needed)",
+                ]
+            )
         } else {
             logger.debug("open-file limit", metadata: ["nofile": "\(limit)"])
         }

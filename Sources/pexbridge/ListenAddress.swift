@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT`.
 struct ListenAddress: ExpressibleByArgument, CustomStringConvertible {
@@ -29,5 +30,3 @@ struct ListenAddress: ExpressibleByArgument, CustomStringConvertible {
 
     var description: String { Self.display(host: host, port: port) }
 }
-
-import Foundation

@@ -12,5 +12,6 @@ struct PexbridgeCommand: AsyncParsableCommand {
             JoinCommand.self, PINCommand.self, LeaveCommand.self, ListCommand.self, WatchCommand.self,
             ControlCommand.self, SayCommand.self,
         ],
-        defaultSubcommand: nil)
+        defaultSubcommand: nil
+    )
 }

@@ -4,7 +4,9 @@ import Foundation
 
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "schema", abstract: "Print the protocol's JSON Schema (generated from the BridgeProtocol module).")
+        commandName: "schema",
+        abstract: "Print the protocol's JSON Schema (generated from the BridgeProtocol module)."
+    )
 
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?

@@ -13,11 +13,13 @@ import WebSocketTransport
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the bridge: WebSocket and web page on one port.",
+        commandName: "serve",
+        abstract: "Run the bridge: WebSocket and web page on one port.",
         discussion: """
             Every option can also come from a JSON file given with --config (keys are the option names \
             in snake_case, e.g. "listen", "token_file", "allow_origin": [...]); options on the command line win.
-            """)
+            """
+    )
 
     /// The defaults, defined once in `ServerConfiguration` and the types it holds; help texts quote them.
     private static let defaults = ServerConfiguration.defaults
@@ -35,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Also run the embedded conference-node simulator with demo rooms (node name: simulator).")
+        help: "Also run the embedded conference-node simulator with demo rooms (node name: simulator)."
+    )
     var simulate: Bool?
 
     @Flag(
@@ -43,12 +46,14 @@ struct ServeCommand: AsyncParsableCommand {
         help: """
             With --simulate: scripted participants in the demo rooms mute, present, chat, come and go. \
             (default: \(defaultDemoActivity ? "on" : "off"))
-            """)
+            """
+    )
     var demoActivity: Bool?
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Allow conference nodes reached over plain HTTP, and nodes on loopback addresses (development).")
+        help: "Allow conference nodes reached over plain HTTP, and nodes on loopback addresses (development)."
+    )
     var allowInsecureNodes: Bool?
 
     @Option(
@@ -58,7 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
             A conference node the bridge may call although its address is loopback, link-local, private or a \
             metadata service (repeatable). (default: none: such nodes are refused before anything is sent)
             """,
-            valueName: "HOST[:PORT]"))
+            valueName: "HOST[:PORT]"
+        )
+    )
     var allowedNodes: [String] = []
 
     @Option(
@@ -68,7 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
             A reverse proxy's address range whose X-Forwarded-For / Forwarded names the real client (repeatable). \
             (default: none: without tokens, proxied requests are refused)
             """,
-            valueName: "CIDR"))
+            valueName: "CIDR"
+        )
+    )
     var trustedProxies: [String] = []
 
     @Option(
@@ -78,7 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
             A client secret and its role, SECRET:controller or SECRET:observer (repeatable). \
             Prefer --token-file or PEXBRIDGE_TOKENS so secrets stay out of ps.
             """,
-            valueName: "SECRET:ROLE"))
+            valueName: "SECRET:ROLE"
+        )
+    )
     var tokens: [TokenArgument] = []
 
     @Option(help: "A file with one SECRET:ROLE per line (# comments allowed).")
@@ -95,7 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
         help: """
             A browser Origin (scheme://host[:port]) allowed to open the WebSocket besides the bridge's own page \
             (repeatable; * allows any). (default: the bridge's own page only)
-            """)
+            """
+    )
     var allowedOrigins: [String] = []
 
     @Option(help: "Extra CA certificates (PEM) to trust for conference nodes with a private PKI.")
@@ -107,21 +119,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Wrong PINs in a row before a session is closed. (default: \(defaults.core.maxPINAttempts))")
     var pinAttempts: Int?
 
-    @Option(help: "Most live sessions on the bridge; more joins get too_many_sessions. (default: \(defaults.core.maxSessions))")
+    @Option(
+        help:
+            "Most live sessions on the bridge; more joins get too_many_sessions. (default: \(defaults.core.maxSessions))"
+    )
     var maxSessions: Int?
 
-    @Option(help: "Most live sessions one client connection may create. (default: \(defaults.core.maxSessionsPerClient))")
+    @Option(
+        help: "Most live sessions one client connection may create. (default: \(defaults.core.maxSessionsPerClient))"
+    )
     var maxSessionsPerClient: Int?
 
     @Option(
-        help: "Most live sessions in one conference (alias). (default: \(defaults.core.maxSessionsPerAlias))")
+        help: "Most live sessions in one conference (alias). (default: \(defaults.core.maxSessionsPerAlias))"
+    )
     var maxSessionsPerConference: Int?
 
     @Option(
         help: """
             Seconds a session may wait for a PIN before it ends with session_expired. \
             (default: \(defaults.core.pinStateTimeout.components.seconds))
-            """)
+            """
+    )
     var pinTimeout: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (default: info)")
@@ -137,48 +156,56 @@ struct ServeCommand: AsyncParsableCommand {
         help: """
             Seconds between keepalive pings to an idle client; 0 turns them off. \
             (default: \(Self.seconds(defaults.pingInterval)))
-            """)
+            """
+    )
     var pingInterval: Int?
 
     @Option(
         help: """
             Seconds without a pong or any traffic before a client is dropped; 0 never drops. \
             (default: \(Self.seconds(defaults.idleTimeout)))
-            """)
+            """
+    )
     var idleTimeout: Int?
 
     @Option(
         help: """
             Bytes of unsent frames a client may have queued before it is closed as too slow. \
             (default: \(defaults.outboxLimitBytes))
-            """)
+            """
+    )
     var outboxLimitBytes: Int?
 
     @Option(
         help: """
             Requests per second one connection may send on average. \
             (default: \(Self.number(defaults.core.requestRate)))
-            """)
+            """
+    )
     var requestRate: Double?
 
     @Option(
         help: """
             Events kept per session for resuming clients (subscribe with since_seq). \
             (default: \(defaults.core.replayDepth))
-            """)
+            """
+    )
     var replayDepth: Int?
 
     @Option(
         help: """
             Seconds an upstream event stream may stay silent (no event, no keepalive) before it is reopened; \
             0 waits forever. (default: \(Self.seconds(defaults.infinity.eventStreamIdleTimeout)))
-            """)
+            """
+    )
     var upstreamIdleTimeout: Int?
 
     @Flag(
         help: ArgumentHelp(
             "Serve a WebSocket echo endpoint at /echo (conformance runs on a loopback bridge without tokens only).",
-            visibility: .hidden))
+            visibility: .hidden
+        )
+    )
     var echoEndpoint = false
 
     @Flag(
@@ -186,12 +213,14 @@ struct ServeCommand: AsyncParsableCommand {
         help: """
             Allow a listener other machines can reach without TLS (tokens and PINs then cross the network in \
             clear). (default: off: such a listener is refused)
-            """)
+            """
+    )
     var allowPlaintext: Bool?
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Serve /metrics to every peer, not only to this machine. (default: off)")
+        help: "Serve /metrics to every peer, not only to this machine. (default: off)"
+    )
     var metricsPublic: Bool?
 
     @Flag(
@@ -199,7 +228,8 @@ struct ServeCommand: AsyncParsableCommand {
         help: """
             Refuse to start when the token file or the TLS key can be read by the group or others \
             (default: off: warn)
-            """)
+            """
+    )
     var strictPermissions: Bool?
 
     @Option(help: ArgumentHelp("Development: serve the web page from this directory.", visibility: .hidden))
@@ -211,7 +241,8 @@ struct ServeCommand: AsyncParsableCommand {
         let fileLevel = try file.log_level.map {
             guard let level = Logger.Level(rawValue: $0) else {
                 throw ValidationError(
-                    "config: log_level must be one of trace, debug, info, notice, warning, error, critical")
+                    "config: log_level must be one of trace, debug, info, notice, warning, error, critical"
+                )
             }
             return level
         }
@@ -248,9 +279,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         services += bridge.services
         services.append(
-            Announcement(lines: announcement(configuration, port: port, simulator: simulator), logger: logger))
+            Announcement(lines: announcement(configuration, port: port, simulator: simulator), logger: logger)
+        )
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
         // Ceilings only: the engine bounds its own shutdown; a part that hangs must not keep the process alive.
         groupConfiguration.maximumGracefulShutdownDuration = Self.shutdownCeiling
         groupConfiguration.maximumCancellationDuration = .seconds(5)
@@ -273,8 +308,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let rooms = simulator.configuration.rooms.map { room in
             EmbeddedNode.DemoRoom(
-                alias: room.alias, name: room.name,
-                access: room.hostPIN == nil ? .open : room.guestPIN == nil ? .pinOptional : .pinRequired)
+                alias: room.alias,
+                name: room.name,
+                access: room.hostPIN == nil ? .open : room.guestPIN == nil ? .pinOptional : .pinRequired
+            )
         }
         return EmbeddedNode(address: try NodeAddress(parsing: simulator.baseURL), demoRooms: rooms)
     }
@@ -284,7 +321,11 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The lines scripts wait for, printed once signal handling is in place.
-    private func announcement(_ configuration: ServerConfiguration, port: Int, simulator: InfinitySimulator?)
+    private func announcement(
+        _ configuration: ServerConfiguration,
+        port: Int,
+        simulator: InfinitySimulator?
+    )
         -> [String]
     {
         let address = ListenAddress.display(host: configuration.host, port: port)
@@ -340,7 +381,8 @@ struct ServeCommand: AsyncParsableCommand {
         c.core.authTokens = try TokenList.load(
             arguments: (tokens.isEmpty ? (file.tokens ?? []) : tokens).map(\.entry),
             file: tokenFile ?? file.token_file,
-            environment: ProcessInfo.processInfo.environment["PEXBRIDGE_TOKENS"])
+            environment: ProcessInfo.processInfo.environment["PEXBRIDGE_TOKENS"]
+        )
         if let rate = requestRate ?? file.request_rate {
             c.core.requestRate = rate
             c.core.requestBurst = max(10, rate * 3)
@@ -383,7 +425,8 @@ struct ServeCommand: AsyncParsableCommand {
         if file.tokens != nil {
             warnings.append(
                 "config: \"tokens\" puts client secrets in the configuration file; keep them in token_file or "
-                    + "PEXBRIDGE_TOKENS (the configuration can then be readable by all)")
+                    + "PEXBRIDGE_TOKENS (the configuration can then be readable by all)"
+            )
         }
         let strict = strictPermissions ?? file.strict_permissions ?? false
         let secrets = [("token file", tokenFile ?? file.token_file), ("TLS key", configuration.tls?.privateKeyPath)]

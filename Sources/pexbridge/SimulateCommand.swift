@@ -6,7 +6,9 @@ import ServiceLifecycle
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "simulate", abstract: "Run only the conference-node simulator (plain HTTP), with its demo rooms.")
+        commandName: "simulate",
+        abstract: "Run only the conference-node simulator (plain HTTP), with its demo rooms."
+    )
 
     @Option(help: "Address to listen on (HOST:PORT).")
     var listen = ListenAddress(host: "127.0.0.1", port: 8081)
@@ -35,7 +37,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [simulator, Announcement(lines: lines, logger: logger)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
     }
 }

@@ -20,7 +20,12 @@ struct EngineHardeningTests {
         var configuration = BridgeConfiguration()
         configure(&configuration)
         return BridgeEngine(
-            configuration: configuration, upstream: upstream, sink: sink, logger: Logger(label: "test"), clock: clock)
+            configuration: configuration,
+            upstream: upstream,
+            sink: sink,
+            logger: Logger(label: "test"),
+            clock: clock
+        )
     }
 
     func joinFrame(id: Int, alias: String) -> String {
@@ -88,10 +93,12 @@ struct EngineHardeningTests {
     }
 
     @Test func rotatingAddressesInsideOneIPv6Slash64DoesNotResetTheAuthBudget() async throws {
-        try await withEngine(engine {
-            $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
-            $0.authFailureLimit = 3
-        }) { e in
+        try await withEngine(
+            engine {
+                $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
+                $0.authFailureLimit = 3
+            }
+        ) { e in
             for client in ClientID(1)...3 {
                 await e.clientConnected(client, peer: "2001:db8:7:7::\(client)")
                 await send(e, client, #"{"type":"auth","id":1,"token":"wrong"}"#)
@@ -116,12 +123,14 @@ struct EngineHardeningTests {
 
     @Test func aGlobalAuthBudgetHoldsBackEveryAddressThenLetsGoOnTheClock() async throws {
         let window = Duration.seconds(60)
-        try await withEngine(engine {
-            $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
-            $0.authFailureLimit = 100
-            $0.authGlobalFailureLimit = 4
-            $0.authFailureWindow = window
-        }) { e in
+        try await withEngine(
+            engine {
+                $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
+                $0.authFailureLimit = 100
+                $0.authGlobalFailureLimit = 4
+                $0.authFailureWindow = window
+            }
+        ) { e in
             for client in ClientID(1)...4 {
                 await e.clientConnected(client, peer: "198.51.100.\(client)")
                 await send(e, client, #"{"type":"auth","id":1,"token":"wrong"}"#)
@@ -163,10 +172,12 @@ struct EngineHardeningTests {
     }
 
     @Test func beforeAuthOnlySmallFramesAreDecoded() async throws {
-        try await withEngine(engine {
-            $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
-            $0.maxFrameBytesBeforeAuth = 256
-        }) { e in
+        try await withEngine(
+            engine {
+                $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
+                $0.maxFrameBytesBeforeAuth = 256
+            }
+        ) { e in
             await e.clientConnected(1, peer: "p")
             let padding = String(repeating: " ", count: 300)
             await send(e, 1, #"{"type":"auth","id":1,"token":"right-secret"}"# + padding)

@@ -24,8 +24,13 @@ struct EngineLifecycleTests {
         var configuration = BridgeConfiguration()
         configure(&configuration)
         return BridgeEngine(
-            configuration: configuration, upstream: upstream, sink: sink, logger: Logger(label: "test"), clock: clock,
-            metricsFactory: metrics)
+            configuration: configuration,
+            upstream: upstream,
+            sink: sink,
+            logger: Logger(label: "test"),
+            clock: clock,
+            metricsFactory: metrics
+        )
     }
 
     func joinFrame(id: Int, alias: String) -> String {
@@ -48,8 +53,13 @@ struct EngineLifecycleTests {
 
     @Test func aServiceGroupsGracefulShutdownReleasesSessionsAndEndsRun() async throws {
         let engine = engine()
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: engine)], gracefulShutdownSignals: [], logger: Logger(label: "test")))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: engine)],
+                gracefulShutdownSignals: [],
+                logger: Logger(label: "test")
+            )
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             await engine.clientConnected(1, peer: "p")
@@ -134,7 +144,12 @@ struct EngineLifecycleTests {
     }
 
     @Test func theRateLimitIsChargedBeforeDecoding() async throws {
-        try await withEngine(engine { $0.requestRate = 1; $0.requestBurst = 2 }) { e in
+        try await withEngine(
+            engine {
+                $0.requestRate = 1
+                $0.requestBurst = 2
+            }
+        ) { e in
             await e.clientConnected(1, peer: "p")
             await send(e, 1, #"{"type":"ping","id":1}"#)
             await send(e, 1, #"{"type":"ping","id":2}"#)
@@ -142,8 +157,18 @@ struct EngineLifecycleTests {
             await send(e, 1, "not json at all")
             #expect(sink.messages(1).last == .error(ErrorBody(.rateLimited, "too many requests; slow down")))
             await send(e, 1, #"{"type":"ping","id":"x"}"#)
-            #expect(sink.messages(1).last == .result(id: .string("x"), .failure(ErrorBody(
-                .rateLimited, "too many requests; slow down"))))
+            #expect(
+                sink.messages(1).last
+                    == .result(
+                        id: .string("x"),
+                        .failure(
+                            ErrorBody(
+                                .rateLimited,
+                                "too many requests; slow down"
+                            )
+                        )
+                    )
+            )
             // Binary frames cost the same budget, and over it they get no reply at all.
             let before = sink.messages(1).count
             await e.receiveBinary(1)
@@ -156,11 +181,13 @@ struct EngineLifecycleTests {
     }
 
     @Test func sessionLimitsAnswerACodedFailureAndFreeUpWhenASessionEnds() async throws {
-        try await withEngine(engine {
-            $0.maxSessionsPerClient = 1
-            $0.maxSessionsPerAlias = 2
-            $0.maxSessions = 3
-        }) { e in
+        try await withEngine(
+            engine {
+                $0.maxSessionsPerClient = 1
+                $0.maxSessionsPerAlias = 2
+                $0.maxSessions = 3
+            }
+        ) { e in
             for client in ClientID(1)...4 { await e.clientConnected(client, peer: "p") }
             await send(e, 1, joinFrame(id: 1, alias: "open"))
             let first = try #require(session(await sink.result(1, id: 1)))
@@ -247,8 +274,12 @@ struct EngineLifecycleTests {
             #expect(meter("pexbridge_clients", [("role", "observer")]) == 1)
             #expect(meter("pexbridge_clients", [("role", "unauthenticated")]) == 1)
             #expect(metrics.counterTotal(label: "pexbridge_auth_failures_total") == 1)
-            #expect(metrics.counterTotal(
-                label: "pexbridge_request_failures_total", dimensions: [("code", "unauthorized")]) == 1)
+            #expect(
+                metrics.counterTotal(
+                    label: "pexbridge_request_failures_total",
+                    dimensions: [("code", "unauthorized")]
+                ) == 1
+            )
             await e.clientDisconnected(2)
             #expect(meter("pexbridge_clients", [("role", "unauthenticated")]) == 0)
         }

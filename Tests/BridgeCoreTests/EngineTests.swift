@@ -23,10 +23,21 @@ struct EngineTests {
         configuration.allowInsecureNodes = false
         configure(&configuration)
         return BridgeEngine(
-            configuration: configuration, upstream: upstream, sink: sink, logger: Logger(label: "test"), clock: clock)
+            configuration: configuration,
+            upstream: upstream,
+            sink: sink,
+            logger: Logger(label: "test"),
+            clock: clock
+        )
     }
 
-    func join(_ e: BridgeEngine, _ client: ClientID, id: Int, alias: String, pin: String? = nil) async
+    func join(
+        _ e: BridgeEngine,
+        _ client: ClientID,
+        id: Int,
+        alias: String,
+        pin: String? = nil
+    ) async
         -> Result<ResultData, ErrorBody>
     {
         let pinField = pin.map { #","pin":"\#($0)""# } ?? ""
@@ -43,8 +54,15 @@ struct EngineTests {
     @Test func helloGreetsEveryClient() async throws {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "127.0.0.1")
-            #expect(sink.messages(1).first == .hello(Hello(
-                server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: false)))
+            #expect(
+                sink.messages(1).first
+                    == .hello(
+                        Hello(
+                            server: "pexbridge \(ProtocolInfo.bridgeVersion)",
+                            authRequired: false
+                        )
+                    )
+            )
         }
     }
 
@@ -72,7 +90,10 @@ struct EngineTests {
             #expect(s.state == .pinRequired)
             #expect(s.pin == PINRequirement(host: true, guest: true))
             await send(e, 1, #"{"type":"pin","id":2,"session":"\#(s.id)","pin":"0000"}"#)
-            guard case .failure(let wrong) = await sink.result(1, id: 2) else { Issue.record("accepted"); return }
+            guard case .failure(let wrong) = await sink.result(1, id: 2) else {
+                Issue.record("accepted")
+                return
+            }
             #expect(wrong.code == .invalidPIN)
             #expect(wrong.attemptsLeft == 4)
             await send(e, 1, #"{"type":"pin","id":3,"session":"\#(s.id)","pin":"5678"}"#)
@@ -112,7 +133,10 @@ struct EngineTests {
                 await send(e, 1, #"{"type":"pin","id":\#(i),"session":"\#(s.id)","pin":"9"}"#)
                 _ = await sink.result(1, id: i)
             }
-            guard case .failure(let error) = await sink.result(1, id: 6) else { Issue.record("accepted"); return }
+            guard case .failure(let error) = await sink.result(1, id: 6) else {
+                Issue.record("accepted")
+                return
+            }
             #expect(error.code == .tooManyPINAttempts)
             #expect(await e.sessionCount == 0)
         }
@@ -121,7 +145,10 @@ struct EngineTests {
     @Test func unknownConferenceFails() async throws {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
-            guard case .failure(let error) = await join(e, 1, id: 1, alias: "nope") else { Issue.record("ok"); return }
+            guard case .failure(let error) = await join(e, 1, id: 1, alias: "nope") else {
+                Issue.record("ok")
+                return
+            }
             #expect(error.code == .conferenceNotFound)
             #expect(await e.sessionCount == 0)
         }
@@ -131,7 +158,10 @@ struct EngineTests {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
             upstream.failNext(.unreachable("connection refused"))
-            guard case .failure(let error) = await join(e, 1, id: 1, alias: "open") else { Issue.record("ok"); return }
+            guard case .failure(let error) = await join(e, 1, id: 1, alias: "open") else {
+                Issue.record("ok")
+                return
+            }
             #expect(error.code == .nodeUnreachable)
         }
     }
@@ -143,7 +173,10 @@ struct EngineTests {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
             await send(e, 1, Self.plainHTTPJoin)
-            guard case .failure(let error) = await sink.result(1, id: 1) else { Issue.record("ok"); return }
+            guard case .failure(let error) = await sink.result(1, id: 1) else {
+                Issue.record("ok")
+                return
+            }
             #expect(error.code == .insecureNode)
         }
         try await withEngine(engine { $0.allowInsecureNodes = true }) { allowed in
@@ -170,8 +203,16 @@ struct EngineTests {
             #expect(link.released == 1)
             #expect(await e.sessionCount == 0)
             let last = try #require(sink.events(1).last)
-            #expect(last.payload == .state(StateChange(
-                state: .disconnected, reason: .left, capabilities: Capabilities.none)))
+            #expect(
+                last.payload
+                    == .state(
+                        StateChange(
+                            state: .disconnected,
+                            reason: .left,
+                            capabilities: Capabilities.none
+                        )
+                    )
+            )
         }
     }
 
@@ -249,7 +290,10 @@ struct EngineTests {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
             await send(e, 1, frame)
-            guard case .failure(let error) = await sink.result(1, id: 1) else { Issue.record("accepted"); return }
+            guard case .failure(let error) = await sink.result(1, id: 1) else {
+                Issue.record("accepted")
+                return
+            }
             #expect(error.code.rawValue == code)
         }
     }
@@ -258,27 +302,50 @@ struct EngineTests {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
             await e.receiveBinary(1)
-            #expect(sink.messages(1).last == .error(ErrorBody(
-                .unsupportedFrame, "binary frames are not supported; send JSON in text frames")))
+            #expect(
+                sink.messages(1).last
+                    == .error(
+                        ErrorBody(
+                            .unsupportedFrame,
+                            "binary frames are not supported; send JSON in text frames"
+                        )
+                    )
+            )
         }
     }
 
     @Test func authIsRequiredWhenTokensAreConfigured() async throws {
-        try await withEngine(engine {
-            $0.authTokens = [
-                AuthToken(secret: "ctl-secret", role: .controller), AuthToken(secret: "obs-secret", role: .observer),
-            ]
-        }) { e in
+        try await withEngine(
+            engine {
+                $0.authTokens = [
+                    AuthToken(secret: "ctl-secret", role: .controller),
+                    AuthToken(secret: "obs-secret", role: .observer),
+                ]
+            }
+        ) { e in
             await e.clientConnected(1, peer: "p")
-            #expect(sink.messages(1).first == .hello(Hello(
-                server: "pexbridge \(ProtocolInfo.bridgeVersion)", authRequired: true)))
+            #expect(
+                sink.messages(1).first
+                    == .hello(
+                        Hello(
+                            server: "pexbridge \(ProtocolInfo.bridgeVersion)",
+                            authRequired: true
+                        )
+                    )
+            )
             await send(e, 1, #"{"type":"list","id":1}"#)
-            guard case .failure(let e1) = await sink.result(1, id: 1) else { Issue.record("ok"); return }
+            guard case .failure(let e1) = await sink.result(1, id: 1) else {
+                Issue.record("ok")
+                return
+            }
             #expect(e1.code == .unauthorized)
             await send(e, 1, #"{"type":"auth","id":2,"token":"obs-secret"}"#)
             #expect(await sink.result(1, id: 2) == .success(.role(.observer)))
             await send(e, 1, #"{"type":"join","id":3,"node":"n.example.com","alias":"open","display_name":"x"}"#)
-            guard case .failure(let e3) = await sink.result(1, id: 3) else { Issue.record("ok"); return }
+            guard case .failure(let e3) = await sink.result(1, id: 3) else {
+                Issue.record("ok")
+                return
+            }
             #expect(e3.code == .forbidden)
             await send(e, 1, #"{"type":"subscribe","id":4}"#)
             #expect(await sink.result(1, id: 4) == .success(.sessions([])))
@@ -287,13 +354,18 @@ struct EngineTests {
 
     @Test func failedAuthClosesTheConnection() async throws {
         let delay = Duration.milliseconds(300)
-        try await withEngine(engine {
-            $0.authTokens = [AuthToken(secret: "s3cret", role: .controller)]
-            $0.authFailureCloseDelay = delay
-        }) { e in
+        try await withEngine(
+            engine {
+                $0.authTokens = [AuthToken(secret: "s3cret", role: .controller)]
+                $0.authFailureCloseDelay = delay
+            }
+        ) { e in
             await e.clientConnected(1, peer: "p")
             await send(e, 1, #"{"type":"auth","id":1,"token":"wrong"}"#)
-            guard case .failure(let error) = await sink.result(1, id: 1) else { Issue.record("ok"); return }
+            guard case .failure(let error) = await sink.result(1, id: 1) else {
+                Issue.record("ok")
+                return
+            }
             #expect(error.code == .unauthorized)
             // Not closed before the delay; ignored meanwhile.
             await clock.advance(by: delay - .milliseconds(1))
@@ -307,10 +379,12 @@ struct EngineTests {
 
     @Test func aConnectionThatNeverAuthenticatesIsClosed() async throws {
         let timeout = Duration.seconds(10)
-        try await withEngine(engine {
-            $0.authTokens = [AuthToken(secret: "s3cret-token", role: .observer)]
-            $0.authTimeout = timeout
-        }) { e in
+        try await withEngine(
+            engine {
+                $0.authTokens = [AuthToken(secret: "s3cret-token", role: .observer)]
+                $0.authTimeout = timeout
+            }
+        ) { e in
             await e.clientConnected(1, peer: "p")
             await e.clientConnected(2, peer: "p")
             await send(e, 2, #"{"type":"auth","id":1,"token":"s3cret-token"}"#)
@@ -334,7 +408,10 @@ struct EngineTests {
             await send(e, 1, #"{"type":"pin","id":2,"session":"\#(s.id)","pin":""}"#)
             _ = await sink.result(1, id: 2)
             await send(e, 1, #"{"type":"lock","id":3,"session":"\#(s.id)"}"#)
-            guard case .failure(let error) = await sink.result(1, id: 3) else { Issue.record("ok"); return }
+            guard case .failure(let error) = await sink.result(1, id: 3) else {
+                Issue.record("ok")
+                return
+            }
             #expect(error.code == .notHost)
             #expect(upstream.links.first?.commands == [])
         }
@@ -365,7 +442,10 @@ struct EngineTests {
             let link = try #require(upstream.links.first)
             link.state.withLock { $0.failWith = .invalidRole }
             await send(e, 1, #"{"type":"lock","id":2,"session":"\#(s.id)"}"#)
-            guard case .failure(let error) = await sink.result(1, id: 2) else { Issue.record("lock succeeded"); return }
+            guard case .failure(let error) = await sink.result(1, id: 2) else {
+                Issue.record("lock succeeded")
+                return
+            }
             #expect(error.code == .notHost)
             #expect(link.commands == ["lock"])
         }
@@ -444,8 +524,10 @@ struct EngineTests {
         let error = ErrorBody.upstream(.http(status: 502, message: page))
         #expect(error.message.count < 260)
         #expect(!error.message.contains("\n"))
-        #expect(ErrorBody.upstream(.http(status: 503, message: "Out of resource")).message
-            == "the conference node answered 503: Out of resource")
+        #expect(
+            ErrorBody.upstream(.http(status: 503, message: "Out of resource")).message
+                == "the conference node answered 503: Out of resource"
+        )
     }
 
     @Test func anAuthTokenNeverPrintsItsSecret() {
@@ -495,27 +577,36 @@ struct EngineTests {
     }
 
     @Test func aFloodOfRequestsIsRateLimitedPerConnection() async throws {
-        try await withEngine(engine { $0.requestRate = 1; $0.requestBurst = 5 }) { e in
+        try await withEngine(
+            engine {
+                $0.requestRate = 1
+                $0.requestBurst = 5
+            }
+        ) { e in
             await e.clientConnected(1, peer: "p")
             await e.clientConnected(2, peer: "p")
             for i in 1...20 { await send(e, 1, #"{"type":"ping","id":\#(i)}"#) }
             let results = sink.messages(1).compactMap { if case .result(_, let r) = $0 { r } else { nil } }
             #expect(results.count == 20)
             #expect(results.prefix(5).allSatisfy { $0 == .success(.empty) })
-            #expect(results.suffix(15).allSatisfy {
-                if case .failure(let e) = $0 { e.code == .rateLimited } else { false }
-            })
+            #expect(
+                results.suffix(15).allSatisfy {
+                    if case .failure(let e) = $0 { e.code == .rateLimited } else { false }
+                }
+            )
             await send(e, 2, #"{"type":"ping","id":1}"#)
             #expect(await sink.result(2, id: 1) == .success(.empty))
         }
     }
 
     @Test func repeatedAuthFailuresFromOneAddressAreHeldBack() async throws {
-        try await withEngine(engine {
+        try await withEngine(
+            engine {
                 $0.authTokens = [AuthToken(secret: "right-secret", role: .controller)]
                 $0.authFailureLimit = 3
                 $0.authFailureCloseDelay = .milliseconds(1)
-            }) { e in
+            }
+        ) { e in
             for client in ClientID(1)...3 {
                 await e.clientConnected(client, peer: "198.51.100.7")
                 await send(e, client, #"{"type":"auth","id":1,"token":"wrong"}"#)
@@ -527,7 +618,10 @@ struct EngineTests {
             }
             await e.clientConnected(4, peer: "198.51.100.7")
             await send(e, 4, #"{"type":"auth","id":1,"token":"right-secret"}"#)
-            guard case .failure(let held) = await sink.result(4, id: 1) else { Issue.record("accepted"); return }
+            guard case .failure(let held) = await sink.result(4, id: 1) else {
+                Issue.record("accepted")
+                return
+            }
             #expect(held.code == .rateLimited)
             await e.clientConnected(5, peer: "203.0.113.9")
             await send(e, 5, #"{"type":"auth","id":1,"token":"right-secret"}"#)
@@ -536,10 +630,18 @@ struct EngineTests {
     }
 
     @Test func wrongPINsForOneConferenceAreThrottledAcrossSessions() async throws {
-        try await withEngine(engine { $0.conferencePINFailureLimit = 3; $0.maxPINAttempts = 5 }) { e in
+        try await withEngine(
+            engine {
+                $0.conferencePINFailureLimit = 3
+                $0.maxPINAttempts = 5
+            }
+        ) { e in
             await e.clientConnected(1, peer: "p")
             var id = 0
-            func nextID() -> Int { id += 1; return id }
+            func nextID() -> Int {
+                id += 1
+                return id
+            }
             let first = try #require(session(await join(e, 1, id: nextID(), alias: "pin")))
             for _ in 0..<2 {
                 let i = nextID()
@@ -553,7 +655,10 @@ struct EngineTests {
             let headersBefore = upstream.pinHeaders.count
             i = nextID()
             await send(e, 1, #"{"type":"pin","id":\#(i),"session":"\#(second.id)","pin":"5678"}"#)
-            guard case .failure(let error) = await sink.result(1, id: i) else { Issue.record("accepted"); return }
+            guard case .failure(let error) = await sink.result(1, id: i) else {
+                Issue.record("accepted")
+                return
+            }
             #expect(error.code == .rateLimited)
             #expect(upstream.pinHeaders.count == headersBefore)
             // Another conference is not affected.
@@ -568,7 +673,14 @@ struct EngineTests {
 extension InfinityParticipant {
     static func fake(_ uuid: String, name: String, muted: Bool = false) -> InfinityParticipant {
         InfinityParticipant(
-            uuid: uuid, displayName: name, role: .guest, isMuted: muted, isPresenting: false, isSpotlight: false,
-            serviceType: "conference", protocolName: "webrtc")
+            uuid: uuid,
+            displayName: name,
+            role: .guest,
+            isMuted: muted,
+            isPresenting: false,
+            isSpotlight: false,
+            serviceType: "conference",
+            protocolName: "webrtc"
+        )
     }
 }

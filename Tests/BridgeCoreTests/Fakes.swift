@@ -113,14 +113,17 @@ final class FakeUpstream: Upstream {
     func holdReleases(at gate: Gate?) { state.withLock { $0.releaseGate = gate } }
 
     func requestToken(
-        node: NodeAddress, alias: String, displayName: String, pin: PINHeader?
-    ) async throws(InfinityError) -> TokenRequestOutcome
-    {
-        let header: String? = switch pin {
-        case .none?: "none"
-        case .pin(let p)?: p
-        case nil: nil
-        }
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?
+    ) async throws(InfinityError) -> TokenRequestOutcome {
+        let header: String? =
+            switch pin {
+            case .none?: "none"
+            case .pin(let p)?: p
+            case nil: nil
+            }
         let (room, failure, answer, gate) = state.withLock { s in
             s.pinHeaders.append(header)
             defer {
@@ -134,10 +137,20 @@ final class FakeUpstream: Upstream {
         if let answer { return answer }
         guard let room else { return .conferenceNotFound(message: "Neither conference nor gateway found") }
         func grant(_ role: InfinityRole) -> TokenRequestOutcome {
-            .granted(TokenGrant(
-                token: "tok-\(UUID().uuidString)", expires: 120, participantUUID: "self-\(alias)", role: role,
-                displayName: displayName, serviceType: "conference", currentServiceType: "conference",
-                chatEnabled: true, conferenceName: alias, version: "36"))
+            .granted(
+                TokenGrant(
+                    token: "tok-\(UUID().uuidString)",
+                    expires: 120,
+                    participantUUID: "self-\(alias)",
+                    role: role,
+                    displayName: displayName,
+                    serviceType: "conference",
+                    currentServiceType: "conference",
+                    chatEnabled: true,
+                    conferenceName: alias,
+                    version: "36"
+                )
+            )
         }
         guard let hostPIN = room.hostPIN else { return grant(.host) }
         switch header {
@@ -321,7 +334,8 @@ func send(_ engine: BridgeEngine, _ client: ClientID, _ json: String) async {
 /// Runs `body` against an engine whose `run()` is running, and always stops it (gracefully, through
 /// `shutdown()`) before returning, so no child work outlives the test.
 func withEngine<T>(
-    _ engine: BridgeEngine, _ body: (BridgeEngine) async throws -> T
+    _ engine: BridgeEngine,
+    _ body: (BridgeEngine) async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await engine.run() }

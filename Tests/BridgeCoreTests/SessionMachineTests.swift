@@ -59,7 +59,10 @@ struct SessionMachineTests {
         _ = m.handle(.challenge(PINRequirement(host: true, guest: true)))
         #expect(m.handle(.pinSubmitted("0000")).effects == [.requestToken(pin: .digits("0000"))])
         let wrong = m.handle(.invalidPIN)
-        guard case .rejected(let error) = wrong.verdict else { Issue.record("expected rejection"); return }
+        guard case .rejected(let error) = wrong.verdict else {
+            Issue.record("expected rejection")
+            return
+        }
         #expect(error.code == .invalidPIN)
         #expect(error.attemptsLeft == 4)
         #expect(m.state == .pinRequired)
@@ -79,7 +82,10 @@ struct SessionMachineTests {
             _ = m.handle(.pinSubmitted("9"))
             last = m.handle(.invalidPIN)
         }
-        guard case .rejected(let error)? = last?.verdict else { Issue.record("expected rejection"); return }
+        guard case .rejected(let error)? = last?.verdict else {
+            Issue.record("expected rejection")
+            return
+        }
         #expect(error.code == .tooManyPINAttempts)
         #expect(m.state == .error)
         #expect(m.isFinal)
@@ -115,11 +121,15 @@ struct SessionMachineTests {
     @Test func aPINOutsideThePINStatesIsInvalidState() {
         var m = M()
         _ = m.handle(.start(pin: nil))
-        if case .rejected(let e) = m.handle(.pinSubmitted("1")).verdict { #expect(e.code == .invalidState) } else {
+        if case .rejected(let e) = m.handle(.pinSubmitted("1")).verdict {
+            #expect(e.code == .invalidState)
+        } else {
             Issue.record("not rejected")
         }
         _ = m.handle(.granted(.guest))
-        if case .rejected(let e) = m.handle(.pinSubmitted("1")).verdict { #expect(e.code == .invalidState) } else {
+        if case .rejected(let e) = m.handle(.pinSubmitted("1")).verdict {
+            #expect(e.code == .invalidState)
+        } else {
             Issue.record("not rejected")
         }
     }
@@ -239,8 +249,10 @@ struct SessionMachineTests {
     @Test func aPINRequestWaitsAndHearsAWrongPIN() {
         var m = M()
         _ = m.handle(.start(pin: nil), from: join)
-        #expect(m.handle(.challenge(PINRequirement(host: true, guest: true))).replies
-            == [M.Reply(to: join, outcome: .snapshot)])
+        #expect(
+            m.handle(.challenge(PINRequirement(host: true, guest: true))).replies
+                == [M.Reply(to: join, outcome: .snapshot)]
+        )
         #expect(m.handle(.pinSubmitted("1"), from: other).replies.isEmpty)
         // A second PIN while the first is in flight is refused to its sender; the first still waits.
         let third = ReplyTarget(client: 3, id: .int(9))
@@ -264,11 +276,15 @@ struct SessionMachineTests {
         var m = M()
         _ = m.handle(.start(pin: nil), from: join)
         let left = m.handle(.leave, from: other)
-        #expect(left.replies == [
-            M.Reply(to: other, outcome: .empty),
-            M.Reply(
-                to: join, outcome: .failure(ErrorBody(.invalidState, "the session ended before the node answered"))),
-        ])
+        #expect(
+            left.replies == [
+                M.Reply(to: other, outcome: .empty),
+                M.Reply(
+                    to: join,
+                    outcome: .failure(ErrorBody(.invalidState, "the session ended before the node answered"))
+                ),
+            ]
+        )
         // The grant that comes later is given back and answers nobody.
         let late = m.handle(.granted(.guest))
         #expect(late.effects == [.releaseLateGrant])
@@ -287,8 +303,14 @@ struct SessionMachineTests {
     @Test func shutdownAndExpiryTellTheWaitingRequestWhy() {
         var m = M()
         _ = m.handle(.start(pin: nil), from: join)
-        #expect(m.handle(.shutdown).replies == [M.Reply(
-            to: join, outcome: .failure(ErrorBody(.shuttingDown, "the bridge shut down before the node answered")))])
+        #expect(
+            m.handle(.shutdown).replies == [
+                M.Reply(
+                    to: join,
+                    outcome: .failure(ErrorBody(.shuttingDown, "the bridge shut down before the node answered"))
+                )
+            ]
+        )
         var n = M()
         _ = n.handle(.start(pin: nil))
         _ = n.handle(.challenge(PINRequirement(host: true, guest: false)))

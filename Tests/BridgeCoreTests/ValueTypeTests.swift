@@ -265,8 +265,10 @@ struct GuardTests {
         #expect(I.answer(.success(.serverError(status: 503, message: "busy")), pinSent: true) != .invalidPIN)
         #expect(I.answer(.failure(.timeout), pinSent: true) != .invalidPIN)
         #expect(I.answer(.failure(.http(status: 502, message: "bad gateway")), pinSent: true) != .invalidPIN)
-        #expect(I.answer(.success(.pinChallenge(hostPINRequired: true, guestPINRequired: false)), pinSent: true)
-            == .challenge(PINRequirement(host: true, guest: false)))
+        #expect(
+            I.answer(.success(.pinChallenge(hostPINRequired: true, guestPINRequired: false)), pinSent: true)
+                == .challenge(PINRequirement(host: true, guest: false))
+        )
         #expect(I.answer(.success(.refused(status: 403, message: "Forbidden")), pinSent: false) != .invalidPIN)
     }
 

@@ -7,8 +7,10 @@ import Testing
 struct PublishedProtocolTests {
     @Test func checkedInSchemaIsTheGeneratedOne() throws {
         let onDisk = try String(contentsOf: Repository.schema, encoding: .utf8)
-        #expect(onDisk == ProtocolSchema.document.renderedText(),
-                "protocol/schema.json is stale: run `swift run pexbridge schema --output protocol/schema.json`")
+        #expect(
+            onDisk == ProtocolSchema.document.renderedText(),
+            "protocol/schema.json is stale: run `swift run pexbridge schema --output protocol/schema.json`"
+        )
     }
 
     @Test func everyMessageTypeHasAnExample() throws {
@@ -86,7 +88,9 @@ struct PublishedProtocolTests {
                 executable: "/usr/bin/env",
                 arguments: ["python3", "-c", script, Repository.schema.path, Repository.examples.path],
                 environment: ProcessInfo.processInfo.environment,
-                stdout: output.fileHandleForWriting.fileDescriptor, stderr: output.fileHandleForWriting.fileDescriptor)
+                stdout: output.fileHandleForWriting.fileDescriptor,
+                stderr: output.fileHandleForWriting.fileDescriptor
+            )
             try output.fileHandleForWriting.close()
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()

@@ -1,5 +1,5 @@
-import Foundation
 import BridgeProtocol
+import Foundation
 import Testing
 
 @Suite("Request decoding")
@@ -19,10 +19,14 @@ struct RequestDecodingTests {
     }
 
     @Test func joinCarriesAnOptionalPIN() throws {
-        #expect(try decode(#"{"type":"join","id":1,"node":"n","alias":"a","display_name":"d"}"#).get().request
-            == .join(JoinParameters(node: "n", alias: "a", displayName: "d")))
-        #expect(try decode(#"{"type":"join","id":1,"node":"n","alias":"a","display_name":"d","pin":"12"}"#).get().request
-            == .join(JoinParameters(node: "n", alias: "a", displayName: "d", pin: "12")))
+        #expect(
+            try decode(#"{"type":"join","id":1,"node":"n","alias":"a","display_name":"d"}"#).get().request
+                == .join(JoinParameters(node: "n", alias: "a", displayName: "d"))
+        )
+        #expect(
+            try decode(#"{"type":"join","id":1,"node":"n","alias":"a","display_name":"d","pin":"12"}"#).get().request
+                == .join(JoinParameters(node: "n", alias: "a", displayName: "d", pin: "12"))
+        )
     }
 
     @Test func unreadableFramesSayWhy() {
@@ -30,7 +34,9 @@ struct RequestDecodingTests {
         #expect(decode("3") == .failure(.unreadable("a message must be a JSON object, not integer")))
         #expect(decode(#"{"id":1}"#) == .failure(.unreadable("missing field 'type'")))
         #expect(decode(#"{"type":"ping"}"#) == .failure(.unreadable("missing field 'id' (a string or an integer)")))
-        #expect(decode(#"{"type":"ping","id":1.5}"#) == .failure(.unreadable("field 'id' must be a string or an integer")))
+        #expect(
+            decode(#"{"type":"ping","id":1.5}"#) == .failure(.unreadable("field 'id' must be a string or an integer"))
+        )
     }
 
     @Test func unknownTypeKeepsTheID() {
@@ -38,12 +44,24 @@ struct RequestDecodingTests {
     }
 
     @Test func wrongFieldsNameTheFieldButNeverItsValue() {
-        guard case .failure(.invalidFields(_, _, let message)) = decode(#"{"type":"pin","id":1,"session":"s","pin":987654}"#)
-        else { Issue.record("decoded"); return }
+        guard
+            case .failure(.invalidFields(_, _, let message)) = decode(
+                #"{"type":"pin","id":1,"session":"s","pin":987654}"#
+            )
+        else {
+            Issue.record("decoded")
+            return
+        }
         #expect(message == "pin: field 'pin' must be a string, not integer")
         #expect(!message.contains("987654"))
-        guard case .failure(.invalidFields(_, _, let missing)) = decode(#"{"type":"join","id":1,"node":"n","display_name":"d"}"#)
-        else { Issue.record("decoded"); return }
+        guard
+            case .failure(.invalidFields(_, _, let missing)) = decode(
+                #"{"type":"join","id":1,"node":"n","display_name":"d"}"#
+            )
+        else {
+            Issue.record("decoded")
+            return
+        }
         #expect(missing == "join: missing field 'alias'")
     }
 
@@ -76,6 +94,11 @@ struct ServerMessageTests {
     @Test func eventsAreFlatWithTypeSessionAndSeq() throws {
         let event = ServerMessage.event(SessionEvent(session: "s", seq: 3, payload: .participantLeft(uuid: "u")))
         let value = try JSONDecoder().decode(JSONValue.self, from: .init(WireJSON.encode(event)))
-        #expect(value == .object(["type": .string("participant_left"), "session": .string("s"), "seq": .int(3), "uuid": .string("u")]))
+        #expect(
+            value
+                == .object([
+                    "type": .string("participant_left"), "session": .string("s"), "seq": .int(3), "uuid": .string("u"),
+                ])
+        )
     }
 }

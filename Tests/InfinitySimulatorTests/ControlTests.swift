@@ -5,8 +5,11 @@ import Testing
 struct ControlTests {
     static let rooms = [
         SimulatedRoom(
-            alias: "room", hostPIN: "1234", guestPIN: "5678",
-            initialParticipants: [ScriptedParticipant(displayName: "Carla", role: .guest, protocolName: "sip")]),
+            alias: "room",
+            hostPIN: "1234",
+            guestPIN: "5678",
+            initialParticipants: [ScriptedParticipant(displayName: "Carla", role: .guest, protocolName: "sip")]
+        ),
         SimulatedRoom(alias: "quiet", hostPIN: "1234", chatEnabled: false),
     ]
 
@@ -34,7 +37,12 @@ struct ControlTests {
             #expect(h.sim.conference(alias: "room") == conferenceBefore)
             #expect(h.sim.participants(alias: "room") == rosterBefore)
             let message = try await h.call(
-                "POST", "room", "message", token: guest.token, body: #"{"type":"text/plain","payload":"hi"}"#)
+                "POST",
+                "room",
+                "message",
+                token: guest.token,
+                body: #"{"type":"text/plain","payload":"hi"}"#
+            )
             #expect(message.json == Self.ok)
         }
     }
@@ -49,8 +57,10 @@ struct ControlTests {
             #expect(reply.status == 404)
             #expect(reply.json?["status"] == .string("failed"))
             #expect(reply.result?.string != nil)
-            #expect(try await h.call("POST", "nowhere", "lock", token: host.token).json
-                == failed("Neither conference nor gateway found"))
+            #expect(
+                try await h.call("POST", "nowhere", "lock", token: host.token).json
+                    == failed("Neither conference nor gateway found")
+            )
         }
     }
 
@@ -147,7 +157,12 @@ struct ControlTests {
             let quiet = try await h.join("quiet", pin: "1234")
             #expect(quiet.result["chat_enabled"] == .bool(false))
             let refused = try await h.call(
-                "POST", "quiet", "message", token: quiet.token, body: #"{"type":"text/plain","payload":"hi"}"#)
+                "POST",
+                "quiet",
+                "message",
+                token: quiet.token,
+                body: #"{"type":"text/plain","payload":"hi"}"#
+            )
             #expect(refused.status == 403)
             let host = try await h.join("room", pin: "1234")
             let bad = try await h.call("POST", "room", "message", token: host.token, body: #"{"type":"text/plain"}"#)

@@ -11,7 +11,8 @@ struct EventStreamTests {
             initialParticipants: [
                 ScriptedParticipant(displayName: "Room 4.12", role: .host, protocolName: "sip", isMuted: true),
                 ScriptedParticipant(displayName: "Carla", role: .guest, protocolName: "webrtc"),
-            ])
+            ]
+        )
     ]
 
     @Test("a stream starts with the sync burst including the caller, then conference_update")
@@ -23,10 +24,12 @@ struct EventStreamTests {
             #expect(stream.contentType?.hasPrefix("text/event-stream") == true)
             #expect(stream.connectionHeader == "close")
             let burst = try await stream.firstEvents(6)
-            #expect(burst.map(\.name) == [
-                "participant_sync_begin", "participant_create", "participant_create", "participant_create",
-                "participant_sync_end", "conference_update",
-            ])
+            #expect(
+                burst.map(\.name) == [
+                    "participant_sync_begin", "participant_create", "participant_create", "participant_create",
+                    "participant_sync_end", "conference_update",
+                ]
+            )
             #expect(burst[0].data == "null")
             #expect(burst[4].data == "null")
             let created = burst[1...3].compactMap { $0.json?["uuid"]?.string }
@@ -74,10 +77,13 @@ struct EventStreamTests {
 
             try h.sim.sendChat(alias: "room", fromUUID: added, text: "hello there")
             let chat = try await stream.next("message_received")
-            #expect(chat.json == .object([
-                "origin": .string("Dana"), "uuid": .string(added), "type": .string("text/plain"),
-                "payload": .string("hello there"),
-            ]))
+            #expect(
+                chat.json
+                    == .object([
+                        "origin": .string("Dana"), "uuid": .string(added), "type": .string("text/plain"),
+                        "payload": .string("hello there"),
+                    ])
+            )
 
             try h.sim.sendChat(alias: "room", fromDisplayName: "Reception", text: "Welcome")
             let outsider = try await stream.next("message_received")
@@ -119,7 +125,12 @@ struct EventStreamTests {
             let aliceStream = try await h.syncedEvents("room", token: alice.token)
             let bobStream = try await h.syncedEvents("room", token: bob.token)
             let reply = try await h.call(
-                "POST", "room", "message", token: alice.token, body: #"{"type":"text/plain","payload":"hi Bob"}"#)
+                "POST",
+                "room",
+                "message",
+                token: alice.token,
+                body: #"{"type":"text/plain","payload":"hi Bob"}"#
+            )
             #expect(reply.json == .object(["status": .string("success"), "result": .bool(true)]))
             let received = try await bobStream.next("message_received")
             #expect(received.json?["origin"] == .string("Alice"))

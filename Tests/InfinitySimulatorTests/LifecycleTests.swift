@@ -79,14 +79,20 @@ struct LifecycleTests {
 
     @Test("demo activity makes scripted participants act on their own")
     func demoActivity() async throws {
-        var configuration = SimulatorConfiguration(rooms: [SimulatedRoom(
-            alias: "demo", initialParticipants: [ScriptedParticipant(displayName: "Alice", role: .host)])])
+        var configuration = SimulatorConfiguration(rooms: [
+            SimulatedRoom(
+                alias: "demo",
+                initialParticipants: [ScriptedParticipant(displayName: "Alice", role: .host)]
+            )
+        ])
         configuration.demoActivity = true
         configuration.demoActivityInterval = .milliseconds(50)
         try await Harness.run(configuration) { h in
             let me = try await h.join("demo")
             let stream = try await h.syncedEvents("demo", token: me.token)
-            let live: Set<String> = ["participant_create", "participant_update", "participant_delete", "message_received"]
+            let live: Set<String> = [
+                "participant_create", "participant_update", "participant_delete", "message_received",
+            ]
             try await waitUntil("three demo events") {
                 await stream.log.events.dropFirst(5).filter { live.contains($0.name) }.count >= 3
             }

@@ -12,7 +12,8 @@ struct ParticipantListTests {
             initialParticipants: [
                 ScriptedParticipant(displayName: "Room 4.12", role: .host, protocolName: "sip", isMuted: true),
                 ScriptedParticipant(displayName: "Phone", role: .guest, protocolName: "sip", isAudioOnly: true),
-            ])
+            ]
+        )
     ]
 
     @Test("participants carries every required field with the exact JSON types")
@@ -71,7 +72,9 @@ struct ParticipantListTests {
             #expect(status["all_muted"] == .bool(false))
             #expect(status["presentation_allowed"] == .bool(true))
             #expect(status["guests_can_unmute"]?.bool != nil)
-            #expect(try await h.call("GET", "room", "conference_status", token: "bogus").json == failed("Invalid token"))
+            #expect(
+                try await h.call("GET", "room", "conference_status", token: "bogus").json == failed("Invalid token")
+            )
         }
     }
 

@@ -24,14 +24,18 @@ struct RequestTokenTests {
             #expect(reply.status == 200)
             #expect(reply.json?["status"] == .string("success"))
             let result = try #require(reply.result)
-            for field in ["token", "expires", "participant_uuid", "version", "role", "display_name", "current_service_type"] {
+            for field in [
+                "token", "expires", "participant_uuid", "version", "role", "display_name", "current_service_type",
+            ] {
                 #expect(result[field] != nil, "missing \(field)")
             }
             #expect(result["expires"] == .string("120"))
             #expect((result["token"]?.string?.count ?? 0) >= 100)
             #expect(result["role"] == .string("HOST"))
             #expect(result["display_name"] == .string("Alice"))
-            #expect(result["version"] == .object(["version_id": .string("36"), "pseudo_version": .string("79019.0.0")]))
+            #expect(
+                result["version"] == .object(["version_id": .string("36"), "pseudo_version": .string("79019.0.0")])
+            )
             #expect(result["service_type"] == .string("conference"))
             #expect(result["current_service_type"] == .string("conference"))
             #expect(result["chat_enabled"] == .bool(true))
@@ -51,7 +55,8 @@ struct RequestTokenTests {
             let reply = try await h.requestToken("both")
             #expect(reply.status == 403)
             let expected = JSON.parse(
-                #"{"status":"success","result":{"pin":"required","guest_pin":"required","version":{"version_id":"36","pseudo_version":"79019.0.0"}}}"#)
+                #"{"status":"success","result":{"pin":"required","guest_pin":"required","version":{"version_id":"36","pseudo_version":"79019.0.0"}}}"#
+            )
             #expect(reply.json == expected)
             #expect(h.sim.participants(alias: "both").isEmpty)
         }
@@ -63,7 +68,8 @@ struct RequestTokenTests {
             let reply = try await h.requestToken("hostonly")
             #expect(reply.status == 403)
             let expected = JSON.parse(
-                #"{"status":"success","result":{"pin":"required","guest_pin":"none","version":{"version_id":"36","pseudo_version":"79019.0.0"}}}"#)
+                #"{"status":"success","result":{"pin":"required","guest_pin":"none","version":{"version_id":"36","pseudo_version":"79019.0.0"}}}"#
+            )
             #expect(reply.json == expected)
         }
     }

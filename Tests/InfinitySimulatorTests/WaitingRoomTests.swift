@@ -8,8 +8,10 @@ struct WaitingRoomTests {
         SimulatedRoom(alias: "manual", hostPIN: "2468", guestsWaitForHost: true, hostStartsConference: true),
         SimulatedRoom(alias: "lockedpin", hostPIN: "1234", guestPIN: "5678", locked: true),
         SimulatedRoom(
-            alias: "lockedopen", locked: true,
-            initialParticipants: [ScriptedParticipant(displayName: "Grace", role: .host, protocolName: "sip")]),
+            alias: "lockedopen",
+            locked: true,
+            initialParticipants: [ScriptedParticipant(displayName: "Grace", role: .host, protocolName: "sip")]
+        ),
     ]
 
     @Test("a guest waits for the host; the host's arrival starts the conference and lets the guest in")

@@ -35,7 +35,9 @@ final class ChildProcess: @unchecked Sendable {
             executable: launcher == nil ? try pexbridgeExecutable().path : "/usr/bin/env",
             arguments: launcher ?? arguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-            stdout: out.fileHandleForWriting.fileDescriptor, stderr: err.fileHandleForWriting.fileDescriptor)
+            stdout: out.fileHandleForWriting.fileDescriptor,
+            stderr: err.fileHandleForWriting.fileDescriptor
+        )
         // The child has its copies; ours must go, or the pipes never reach end of file.
         try out.fileHandleForWriting.close()
         try err.fileHandleForWriting.close()
@@ -70,7 +72,9 @@ final class ChildProcess: @unchecked Sendable {
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("no line starting with \(prefix) (running: \(process.isRunning), status \(process.terminationStatus)); stdout: \(stdout) stderr: \(stderr.suffix(2000))")
+        Issue.record(
+            "no line starting with \(prefix) (running: \(process.isRunning), status \(process.terminationStatus)); stdout: \(stdout) stderr: \(stderr.suffix(2000))"
+        )
         throw CancellationError()
     }
 
@@ -95,7 +99,9 @@ final class ChildProcess: @unchecked Sendable {
 @Suite("The pexbridge command")
 struct CLITests {
     @Test func serveWithSimulatePrintsItsAddressAndDemoRoomsAndShutsDownCleanlyOnSIGTERM() async throws {
-        let child = try ChildProcess(arguments: ["serve", "--listen", "127.0.0.1:0", "--simulate", "--log-level", "trace"])
+        let child = try ChildProcess(arguments: [
+            "serve", "--listen", "127.0.0.1:0", "--simulate", "--log-level", "trace",
+        ])
         defer { child.stop() }
         let listening = try await child.line(startingWith: "listening on ")
         let address = listening.dropFirst("listening on ".count)
@@ -106,11 +112,19 @@ struct CLITests {
         #expect(child.stdout.contains("meet.pin"))
 
         let connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws", recordFrames: true)
-        let joined = try await connection.request(.join(JoinParameters(node: "simulator", alias: "meet.pin", displayName: "CLI test")))
-        guard case .success(.session(let s)) = joined else { Issue.record("\(joined)"); return }
+        let joined = try await connection.request(
+            .join(JoinParameters(node: "simulator", alias: "meet.pin", displayName: "CLI test"))
+        )
+        guard case .success(.session(let s)) = joined else {
+            Issue.record("\(joined)")
+            return
+        }
         #expect(s.state == .pinRequired)
         let pinned = try await connection.request(.pin(session: s.id, pin: "5678"))
-        guard case .success(.session(let connected)) = pinned else { Issue.record("\(pinned)"); return }
+        guard case .success(.session(let connected)) = pinned else {
+            Issue.record("\(pinned)")
+            return
+        }
         #expect(connected.role == .guest)
 
         kill(child.process.processIdentifier, SIGTERM)
@@ -139,7 +153,8 @@ struct CLITests {
         let tokenFile = dir.appendingPathComponent("tokens")
         try Data("\(fileSecret):observer\n".utf8).write(to: tokenFile)
         let config = dir.appendingPathComponent("pexbridge.json")
-        let configText = #"{"simulate": true, "demo_activity": false, "token_file": "\#(tokenFile.path)", "#
+        let configText =
+            #"{"simulate": true, "demo_activity": false, "token_file": "\#(tokenFile.path)", "#
             + #""tokens": ["\#(configSecret):controller"]}"#
         try Data(configText.utf8).write(to: config)
         let child = try ChildProcess(
@@ -147,7 +162,8 @@ struct CLITests {
                 "serve", "--config", config.path, "--listen", "127.0.0.1:0", "--log-level", "trace",
                 "--token", "\(cliSecret):controller",
             ],
-            environment: ["PEXBRIDGE_TOKENS": "\(envSecret):observer"])
+            environment: ["PEXBRIDGE_TOKENS": "\(envSecret):observer"]
+        )
         defer { child.stop() }
         let listening = try await child.line(startingWith: "listening on ")
         let port = try #require(Int(listening.split(separator: ":").last ?? ""))
@@ -170,23 +186,48 @@ struct CLITests {
         }
 
         // PINs: a wrong one, the guest PIN, the optional host PIN; then a token refresh.
-        let joined = try await controller.request(.join(JoinParameters(
-            node: "simulator", alias: "meet.pin", displayName: "Secrets", pin: wrongPIN)))
-        guard case .success(.session(let s)) = joined else { Issue.record("\(joined)"); return }
+        let joined = try await controller.request(
+            .join(
+                JoinParameters(
+                    node: "simulator",
+                    alias: "meet.pin",
+                    displayName: "Secrets",
+                    pin: wrongPIN
+                )
+            )
+        )
+        guard case .success(.session(let s)) = joined else {
+            Issue.record("\(joined)")
+            return
+        }
         #expect(s.error?.code == .invalidPIN)
         guard case .success(.session(let guest)) = try await controller.request(.pin(session: s.id, pin: "5678")) else {
-            Issue.record("the guest PIN did not connect"); return
+            Issue.record("the guest PIN did not connect")
+            return
         }
         #expect(guest.role == .guest)
-        let optional = try await controller.request(.join(JoinParameters(
-            node: "simulator", alias: "meet.hostpin", displayName: "Secrets", pin: "4321")))
-        guard case .success(.session(let host)) = optional else { Issue.record("\(optional)"); return }
+        let optional = try await controller.request(
+            .join(
+                JoinParameters(
+                    node: "simulator",
+                    alias: "meet.hostpin",
+                    displayName: "Secrets",
+                    pin: "4321"
+                )
+            )
+        )
+        guard case .success(.session(let host)) = optional else {
+            Issue.record("\(optional)")
+            return
+        }
         #expect(host.role == .host)
         _ = try await httpRequest(port: simulatorPort, method: "POST", path: "/_simulator/rooms/meet.pin/refresh")
-        #expect(await eventually {
-            let rooms = (try? await httpGet(port: simulatorPort, path: "/_simulator/rooms").body) ?? ""
-            return rooms.contains(#""refresh_count":1"#) || rooms.contains(#""refresh_count" : 1"#)
-        })
+        #expect(
+            await eventually {
+                let rooms = (try? await httpGet(port: simulatorPort, path: "/_simulator/rooms").body) ?? ""
+                return rooms.contains(#""refresh_count":1"#) || rooms.contains(#""refresh_count" : 1"#)
+            }
+        )
 
         kill(child.process.processIdentifier, SIGTERM)
         #expect(await child.waitForExit() == 0)
@@ -227,8 +268,11 @@ struct CLITests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = dir.appendingPathComponent("pexbridge.json")
-        try Data(#"{"listen": "127.0.0.1:1", "simulate": true, "demo_activity": false, "tokens": ["config-secret-1:observer"]}"#.utf8)
-            .write(to: config)
+        try Data(
+            #"{"listen": "127.0.0.1:1", "simulate": true, "demo_activity": false, "tokens": ["config-secret-1:observer"]}"#
+                .utf8
+        )
+        .write(to: config)
         let child = try ChildProcess(arguments: ["serve", "--config", config.path, "--listen", "127.0.0.1:0"])
         defer { child.stop() }
         let listening = try await child.line(startingWith: "listening on ")
@@ -238,8 +282,10 @@ struct CLITests {
         #expect(child.stdout.contains("meet.pin"))
         // The file's token applies: auth is required and the token is an observer's.
         let connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws", token: "config-secret-1")
-        #expect(try await connection.request(.join(JoinParameters(node: "simulator", alias: "meet.open", displayName: "x")))
-            == .failure(ErrorBody(.forbidden, "observers may only list, subscribe, unsubscribe and ping")))
+        #expect(
+            try await connection.request(.join(JoinParameters(node: "simulator", alias: "meet.open", displayName: "x")))
+                == .failure(ErrorBody(.forbidden, "observers may only list, subscribe, unsubscribe and ping"))
+        )
         await connection.close()
         kill(child.process.processIdentifier, SIGTERM)
         #expect(await child.waitForExit() == 0)
@@ -277,9 +323,12 @@ struct CLITests {
         let hard = try #require(Self.hardOpenFileLimit())
         // A shell lowers the soft limit (the usual default is 1,024) and then becomes the bridge.
         let executable = try pexbridgeExecutable().path
-        let child = try ChildProcess(arguments: [], launcher: [
-            "sh", "-c", "ulimit -Sn 512 && exec \"$0\" serve --listen 127.0.0.1:0 --log-level warning", executable,
-        ])
+        let child = try ChildProcess(
+            arguments: [],
+            launcher: [
+                "sh", "-c", "ulimit -Sn 512 && exec \"$0\" serve --listen 127.0.0.1:0 --log-level warning", executable,
+            ]
+        )
         defer { child.stop() }
         _ = try await child.line(startingWith: "listening on ")
         let limits = try String(contentsOfFile: "/proc/\(child.process.processIdentifier)/limits", encoding: .utf8)
@@ -298,7 +347,8 @@ struct CLITests {
 
     @Test func schemaCommandWritesTheSchema() async throws {
         // Through --output: a file, unlike a pipe, cannot be held open by a sibling child process.
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString).json")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let child = try ChildProcess(arguments: ["schema", "--output", path])
         #expect(await child.waitForExit() == 0)

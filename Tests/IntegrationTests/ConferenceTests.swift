@@ -12,7 +12,11 @@ struct HostedRoom {
     let watcher: TestClient
     let session: SessionSnapshot
 
-    static func open(_ alias: String = "t.open", pin: String? = nil, _ configure: (inout TestBridge.Configuration) -> Void = { _ in }) async throws -> HostedRoom {
+    static func open(
+        _ alias: String = "t.open",
+        pin: String? = nil,
+        _ configure: (inout TestBridge.Configuration) -> Void = { _ in }
+    ) async throws -> HostedRoom {
         let bridge = try await TestBridge.start(configure)
         let host = try await bridge.client()
         let watcher = try await bridge.client()
@@ -53,9 +57,13 @@ struct ConferenceTests {
     @Test func rosterConferenceAndChatEventsReachTwoClientsInOrder() async throws {
         let room = try await HostedRoom.open()
         let uuid = try room.simulator.addParticipant(alias: "t.open", displayName: "Yara", role: .guest, muted: false)
-        try await room.bothSee { if case .participantJoined(let p) = $0 { p.uuid == uuid && p.role == .guest } else { false } }
+        try await room.bothSee {
+            if case .participantJoined(let p) = $0 { p.uuid == uuid && p.role == .guest } else { false }
+        }
         try room.simulator.setPresenting(alias: "t.open", uuid: uuid, true)
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == uuid && p.presenting } else { false } }
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.uuid == uuid && p.presenting } else { false }
+        }
         try room.simulator.setLocked(alias: "t.open", true)
         try await room.bothSee { if case .conference(let c) = $0 { c.locked } else { false } }
         try room.simulator.sendChat(alias: "t.open", fromUUID: uuid, text: "bonjour")
@@ -111,13 +119,29 @@ struct ConferenceTests {
         try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == uuid && p.muted } else { false } }
         #expect(try await room.host.request(.control(session: s, .unmute(participant: uuid))) == .success(.empty))
         try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == uuid && !p.muted } else { false } }
-        #expect(try await room.host.request(.control(session: s, .spotlight(participant: uuid, on: true))) == .success(.empty))
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == uuid && p.spotlight } else { false } }
-        #expect(try await room.host.request(.control(session: s, .spotlight(participant: uuid, on: false))) == .success(.empty))
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == uuid && !p.spotlight } else { false } }
-        #expect(try await room.host.request(.control(session: s, .disconnectParticipant(participant: uuid))) == .success(.empty))
+        #expect(
+            try await room.host.request(.control(session: s, .spotlight(participant: uuid, on: true)))
+                == .success(.empty)
+        )
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.uuid == uuid && p.spotlight } else { false }
+        }
+        #expect(
+            try await room.host.request(.control(session: s, .spotlight(participant: uuid, on: false)))
+                == .success(.empty)
+        )
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.uuid == uuid && !p.spotlight } else { false }
+        }
+        #expect(
+            try await room.host.request(.control(session: s, .disconnectParticipant(participant: uuid)))
+                == .success(.empty)
+        )
         try await room.bothSee { if case .participantLeft(let left) = $0 { left == uuid } else { false } }
-        #expect(try await room.host.failure(.control(session: s, .mute(participant: "no-such-uuid"))).code == .unknownParticipant)
+        #expect(
+            try await room.host.failure(.control(session: s, .mute(participant: "no-such-uuid"))).code
+                == .unknownParticipant
+        )
         await room.close()
     }
 
@@ -131,14 +155,21 @@ struct ConferenceTests {
         let waiting = try await room.host.waitFor { m in
             if case .event(let e) = m, e.session == room.session.id, case .participantJoined(let p) = e.payload {
                 p.displayName == "Late guest" && p.serviceType == "waiting_room"
-            } else { false }
+            } else {
+                false
+            }
         }
         guard case .event(let e) = waiting, case .participantJoined(let p) = e.payload else {
             Issue.record("unexpected message")
             return
         }
-        #expect(try await room.host.request(.control(session: room.session.id, .admit(participant: p.uuid))) == .success(.empty))
-        try await room.bothSee { if case .participantUpdated(let q) = $0 { q.uuid == p.uuid && q.serviceType == "conference" } else { false } }
+        #expect(
+            try await room.host.request(.control(session: room.session.id, .admit(participant: p.uuid)))
+                == .success(.empty)
+        )
+        try await room.bothSee {
+            if case .participantUpdated(let q) = $0 { q.uuid == p.uuid && q.serviceType == "conference" } else { false }
+        }
         await room.close()
     }
 
@@ -149,13 +180,21 @@ struct ConferenceTests {
         let connected = guest.state == .connected ? guest : try await client.session(.pin(session: guest.id, pin: ""))
         #expect(connected.role == .guest)
         try await client.waitFor { m in
-            if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload { !c.started } else { false }
+            if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload {
+                !c.started
+            } else {
+                false
+            }
         }
         let host = try await client.join("t.waiting", pin: TestPINs.host, name: "Host")
         #expect(host.role == .host)
         // The host's arrival starts the conference for the waiting guest.
         try await client.waitFor { m in
-            if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload { c.started } else { false }
+            if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload {
+                c.started
+            } else {
+                false
+            }
         }
         #expect(try await client.request(.control(session: host.id, .startConference)) == .success(.empty))
         await client.close()
@@ -164,8 +203,14 @@ struct ConferenceTests {
 
     @Test func startConferenceStartsAConferenceTheHostsArrivalDidNotStart() async throws {
         let bridge = try await TestBridge.start {
-            $0.simulator.rooms.append(SimulatedRoom(
-                alias: "t.manual", hostPIN: TestPINs.host, guestsWaitForHost: true, hostStartsConference: true))
+            $0.simulator.rooms.append(
+                SimulatedRoom(
+                    alias: "t.manual",
+                    hostPIN: TestPINs.host,
+                    guestsWaitForHost: true,
+                    hostStartsConference: true
+                )
+            )
         }
         let client = try await bridge.client()
         let guest = try await client.join("t.manual", pin: "", name: "Early guest")
@@ -177,14 +222,18 @@ struct ConferenceTests {
         #expect(bridge.simulator.conference(alias: "t.manual")?.started == false)
         #expect(!bridge.simulator.calls(alias: "t.manual").contains { $0.endpoint == "start_conference" })
         #expect(try await client.request(.control(session: host.id, .startConference)) == .success(.empty))
-        #expect(bridge.simulator.calls(alias: "t.manual").filter { $0.endpoint == "start_conference" }.map(\.status)
-            == [200])
+        #expect(
+            bridge.simulator.calls(alias: "t.manual").filter { $0.endpoint == "start_conference" }.map(\.status)
+                == [200]
+        )
         #expect(bridge.simulator.conference(alias: "t.manual")?.started == true)
         // The waiting guest's session sees it start.
         try await client.waitFor { m in
             if case .event(let e) = m, e.session == guest.id, case .conference(let c) = e.payload {
                 c.started
-            } else { false }
+            } else {
+                false
+            }
         }
         await client.close()
         await bridge.stop()
@@ -193,9 +242,16 @@ struct ConferenceTests {
     @Test func sendMessageReachesTheOtherParticipants() async throws {
         let room = try await HostedRoom.open()
         let other = try await room.host.join("t.open", name: "Listener")
-        #expect(try await room.host.request(.control(session: room.session.id, .sendMessage(text: "hello from the bridge"))) == .success(.empty))
+        #expect(
+            try await room.host.request(.control(session: room.session.id, .sendMessage(text: "hello from the bridge")))
+                == .success(.empty)
+        )
         let m = try await room.host.waitFor { m in
-            if case .event(let e) = m, e.session == other.id, case .message(let c) = e.payload { c.text == "hello from the bridge" } else { false }
+            if case .event(let e) = m, e.session == other.id, case .message(let c) = e.payload {
+                c.text == "hello from the bridge"
+            } else {
+                false
+            }
         }
         guard case .event(let e) = m, case .message(let chat) = e.payload else {
             Issue.record("unexpected message")
@@ -206,13 +262,17 @@ struct ConferenceTests {
         let own = try await room.watcher.waitFor { m in
             if case .event(let e) = m, e.session == room.session.id, case .message(let c) = e.payload {
                 c.text == "hello from the bridge"
-            } else { false }
+            } else {
+                false
+            }
         }
         guard case .event(let ownEvent) = own, case .message(let ownChat) = ownEvent.payload else {
             Issue.record("unexpected message")
             return
         }
-        let me = try #require(room.simulator.participants(alias: "t.open").first { $0.isAPI && $0.displayName == "Bridge bot" })
+        let me = try #require(
+            room.simulator.participants(alias: "t.open").first { $0.isAPI && $0.displayName == "Bridge bot" }
+        )
         #expect(ownChat.from.uuid == me.uuid)
         await room.close()
     }
@@ -222,7 +282,11 @@ struct ConferenceTests {
         let client = try await bridge.client()
         let s = try await client.join("t.locked")
         try await client.waitFor { m in
-            if case .event(let e) = m, case .participantJoined(let p) = e.payload { p.isSelf && p.serviceType == "waiting_room" } else { false }
+            if case .event(let e) = m, case .participantJoined(let p) = e.payload {
+                p.isSelf && p.serviceType == "waiting_room"
+            } else {
+                false
+            }
         }
         guard case .success(.sessions(let held, _)) = try await client.request(.list) else {
             Issue.record("list failed")
@@ -245,7 +309,9 @@ struct ConferenceTests {
         try await client.waitFor { m in
             if case .event(let e) = m, e.session == s.id, case .participantUpdated(let p) = e.payload {
                 p.isSelf && p.serviceType == "conference"
-            } else { false }
+            } else {
+                false
+            }
         }
         // Once admitted, the same control goes through to the node.
         #expect(try await client.request(.control(session: s.id, .unlock)) == .success(.empty))
@@ -272,10 +338,21 @@ struct ConferenceTests {
         let guest = try await client.session(.pin(session: s.id, pin: ""))
         #expect(guest.role == .guest)
         #expect(!guest.capabilities.lock && guest.capabilities.chat)
-        let target = try bridge.simulator.addParticipant(alias: "t.hostpin", displayName: "T", role: .guest, muted: false)
-        try await client.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.uuid == target } else { false } }
-        let background: Set<String> = ["events", "refresh_token", "request_token", "release_token", "participants", "conference_status"]
-        let controlCalls = { bridge.simulator.calls(alias: "t.hostpin").filter { !background.contains($0.endpoint) }.count }
+        let target = try bridge.simulator.addParticipant(
+            alias: "t.hostpin",
+            displayName: "T",
+            role: .guest,
+            muted: false
+        )
+        try await client.waitFor {
+            if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.uuid == target } else { false }
+        }
+        let background: Set<String> = [
+            "events", "refresh_token", "request_token", "release_token", "participants", "conference_status",
+        ]
+        let controlCalls = {
+            bridge.simulator.calls(alias: "t.hostpin").filter { !background.contains($0.endpoint) }.count
+        }
         let before = controlCalls()
         let controls: [ConferenceControl] = [
             .lock, .unlock, .muteGuests, .unmuteGuests, .startConference, .disconnectAll, .mute(participant: target),
@@ -286,7 +363,9 @@ struct ConferenceTests {
             #expect(try await client.failure(.control(session: s.id, control)).code == .notHost, "\(control)")
         }
         #expect(controlCalls() == before)
-        #expect(try await client.request(.control(session: s.id, .sendMessage(text: "guests may chat"))) == .success(.empty))
+        #expect(
+            try await client.request(.control(session: s.id, .sendMessage(text: "guests may chat"))) == .success(.empty)
+        )
         await client.close()
         await bridge.stop()
     }

@@ -32,14 +32,17 @@ struct FaultTests {
         let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
         _ = try room.simulator.addParticipant(alias: "t.open", displayName: "Stays", role: .guest, muted: false)
         try await room.bothSee { if case .participantJoined(let p) = $0 { p.displayName == "Stays" } else { false } }
-        let joinsBefore = room.host.events.filter { if case .participantJoined = $0.payload { true } else { false } }.count
+        let joinsBefore = room.host.events.filter { if case .participantJoined = $0.payload { true } else { false } }
+            .count
         try room.simulator.dropEventStreams(alias: "t.open")
         try await room.bothSee { if case .upstream(let u) = $0 { u.status == .reconnecting } else { false } }
         try await room.bothSee { if case .upstream(let u) = $0 { u.status == .ok } else { false } }
         // A change after the resync arrives exactly once; nothing already known is joined again.
         _ = try room.simulator.addParticipant(alias: "t.open", displayName: "Arrives", role: .guest, muted: false)
         try await room.bothSee { if case .participantJoined(let p) = $0 { p.displayName == "Arrives" } else { false } }
-        let joins = room.host.events.compactMap { if case .participantJoined(let p) = $0.payload { p.uuid } else { nil } }
+        let joins = room.host.events.compactMap {
+            if case .participantJoined(let p) = $0.payload { p.uuid } else { nil }
+        }
         #expect(joins.count == joinsBefore + 1)
         #expect(Set(joins).count == joins.count)
         await room.close()
@@ -98,7 +101,9 @@ struct FaultTests {
         bridge.simulator.failNext(endpoint: "request_token", status: 502, count: 1, alias: "t.open")
         #expect(try await client.join("t.open").state == .connected)
         bridge.simulator.failNext(endpoint: "request_token", status: 503, count: 50, alias: "t.open")
-        let error = try await client.failure(.join(JoinParameters(node: "simulator", alias: "t.open", displayName: "x")))
+        let error = try await client.failure(
+            .join(JoinParameters(node: "simulator", alias: "t.open", displayName: "x"))
+        )
         #expect(error.code == .upstreamError)
         await client.close()
         await bridge.stop()

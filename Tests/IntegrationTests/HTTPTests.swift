@@ -23,19 +23,52 @@ struct HTTPTests {
         let bridge = try await TestBridge.start { $0.simulator.adminAPI = true }
         let client = try await bridge.client()
         let s = try await client.join("t.open")
-        try await client.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.isSelf } else { false } }
+        try await client.waitFor {
+            if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.isSelf } else { false }
+        }
         let simPort = try #require(bridge.simulator.port)
         let added = try await httpRequest(
-            port: simPort, method: "POST", path: "/_simulator/rooms/t.open/participants", body: #"{"display_name":"By hand"}"#)
+            port: simPort,
+            method: "POST",
+            path: "/_simulator/rooms/t.open/participants",
+            body: #"{"display_name":"By hand"}"#
+        )
         #expect(added.status == 200)
-        try await client.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.displayName == "By hand" } else { false } }
-        #expect(try await httpRequest(port: simPort, method: "POST", path: "/_simulator/rooms/t.open/bench",
-                                      body: #"{"count":2,"interval_ms":10,"size":100}"#).status == 200)
-        try await client.waitFor { if case .event(let e) = $0, case .message(let m) = e.payload { m.text.hasPrefix("t_send_ns=") } else { false } }
+        try await client.waitFor {
+            if case .event(let e) = $0, case .participantJoined(let p) = e.payload {
+                p.displayName == "By hand"
+            } else {
+                false
+            }
+        }
+        #expect(
+            try await httpRequest(
+                port: simPort,
+                method: "POST",
+                path: "/_simulator/rooms/t.open/bench",
+                body: #"{"count":2,"interval_ms":10,"size":100}"#
+            ).status == 200
+        )
+        try await client.waitFor {
+            if case .event(let e) = $0, case .message(let m) = e.payload {
+                m.text.hasPrefix("t_send_ns=")
+            } else {
+                false
+            }
+        }
         let rooms = try await httpGet(port: simPort, path: "/_simulator/rooms")
         #expect(rooms.body.contains("By hand"))
-        #expect(try await httpRequest(port: simPort, method: "POST", path: "/_simulator/rooms/t.open/drop-streams").status == 200)
-        try await client.waitFor { if case .event(let e) = $0, e.session == s.id, case .upstream(let u) = e.payload { u.status == .ok } else { false } }
+        #expect(
+            try await httpRequest(port: simPort, method: "POST", path: "/_simulator/rooms/t.open/drop-streams").status
+                == 200
+        )
+        try await client.waitFor {
+            if case .event(let e) = $0, e.session == s.id, case .upstream(let u) = e.payload {
+                u.status == .ok
+            } else {
+                false
+            }
+        }
         await client.close()
         await bridge.stop()
     }
@@ -47,11 +80,13 @@ func httpGet(port: Int, path: String) async throws -> (status: Int, body: String
 }
 
 /// A minimal HTTP/1.1 request over a raw socket.
-func httpRequest(port: Int, method: String, path: String, body: String = "") async throws -> (status: Int, body: String) {
+func httpRequest(port: Int, method: String, path: String, body: String = "") async throws -> (status: Int, body: String)
+{
     try await offThePool {
         let fd = try loopbackSocket(port: port)
         defer { close(fd) }
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        let request =
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
             + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var data = [UInt8]()
@@ -91,7 +126,8 @@ func upgradeStatus(port: Int, origin: String?, host: String? = nil) async throws
     try await offThePool {
         let fd = try loopbackSocket(port: port)
         defer { close(fd) }
-        var request = "GET /ws HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        var request =
+            "GET /ws HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         if let origin { request += "Origin: \(origin)\r\n" }
         request += "\r\n"
@@ -118,7 +154,9 @@ func loopbackSocket(port: Int, receiveTimeout seconds: Int = 10, receiveBuffer: 
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = UInt16(port).bigEndian
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else {
         close(fd)

@@ -72,7 +72,9 @@ struct HardeningTests {
         }
         // To this machine it still goes (here: nobody listens, so a connection error, not a refusal).
         let local = try await runPexbridge(
-            ["list", "--url", "ws://127.0.0.1:9/ws", "--token", Self.token, "--timeout", "5"], timeout: .seconds(20))
+            ["list", "--url", "ws://127.0.0.1:9/ws", "--token", Self.token, "--timeout", "5"],
+            timeout: .seconds(20)
+        )
         #expect(local.status == 3, "\(local.stderr)")
         #expect(!local.stderr.contains("refusing to send"))
     }
@@ -149,8 +151,11 @@ struct HardeningTests {
 
     private func site(metricsPublic: Bool = false) -> StaticSite {
         StaticSite(
-            embeddedNode: nil, authRequired: false,
-            metrics: BridgeMetrics(registry: .init()), metricsPublic: metricsPublic)
+            embeddedNode: nil,
+            authRequired: false,
+            metrics: BridgeMetrics(registry: .init()),
+            metricsPublic: metricsPublic
+        )
     }
 
     private func header(_ name: String, _ response: HTTPResponse) -> [String] {
@@ -167,7 +172,8 @@ struct HardeningTests {
             #expect(!String(decoding: response.body, as: UTF8.self).contains("pexbridge_"))
         }
         let open = site(metricsPublic: true).respond(
-            to: HTTPRequest(method: "GET", path: "/metrics", peerAddress: "192.0.2.7"))
+            to: HTTPRequest(method: "GET", path: "/metrics", peerAddress: "192.0.2.7")
+        )
         #expect(open.status == 200)
     }
 
@@ -179,7 +185,9 @@ struct HardeningTests {
             policy.split(separator: ";").map { part -> (String, String) in
                 let words = part.split(separator: " ")
                 return (String(words.first ?? ""), words.dropFirst().joined(separator: " "))
-            }, uniquingKeysWith: { first, _ in first })
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
         #expect(directives["connect-src"] == "'self'")
         #expect(directives["base-uri"] == "'none'")
         #expect(directives["form-action"] == "'none'")
@@ -187,11 +195,14 @@ struct HardeningTests {
         #expect(directives["frame-ancestors"] == "'none'")
         // The page's script opens its socket to its own origin: 'self' covers ws:/wss: there.
         let script = site().respond(to: HTTPRequest(method: "GET", path: "/app.js", peerAddress: "127.0.0.1"))
-        let source = String(decoding: script.body, as: UTF8.self)
+        let source =
+            String(decoding: script.body, as: UTF8.self)
             + String(
                 decoding: site().respond(
                     to: HTTPRequest(method: "GET", path: "/lib/bridge-client.js", peerAddress: "127.0.0.1")
-                ).body, as: UTF8.self)
+                ).body,
+                as: UTF8.self
+            )
         #expect(source.contains("location.host"), "the page no longer builds its socket URL from its own origin")
         for (method, path) in [
             ("GET", "/"), ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/bridge.json"),

@@ -67,7 +67,10 @@ struct JoinAndPINTests {
         #expect(error.code == .invalidPIN)
         #expect(error.attemptsLeft == 4)
         let listed = try await client.request(.list)
-        guard case .success(.sessions(let sessions, _)) = listed else { Issue.record("no list"); return }
+        guard case .success(.sessions(let sessions, _)) = listed else {
+            Issue.record("no list")
+            return
+        }
         #expect(sessions.first?.state == .pinRequired)
         #expect(sessions.first?.error?.code == .invalidPIN)
         let ok = try await client.session(.pin(session: s.id, pin: TestPINs.host))
@@ -107,7 +110,9 @@ struct JoinAndPINTests {
     @Test func unknownAliasIsConferenceNotFound() async throws {
         let bridge = try await TestBridge.start()
         let client = try await bridge.client()
-        let error = try await client.failure(.join(JoinParameters(node: "simulator", alias: "t.nowhere", displayName: "x")))
+        let error = try await client.failure(
+            .join(JoinParameters(node: "simulator", alias: "t.nowhere", displayName: "x"))
+        )
         #expect(error.code == .conferenceNotFound)
         await client.close()
         await bridge.stop()
@@ -117,8 +122,15 @@ struct JoinAndPINTests {
         let bridge = try await TestBridge.start { $0.core.allowInsecureNodes = true }
         let client = try await bridge.client()
         let port = try closedPort()
-        let error = try await client.failure(.join(JoinParameters(
-            node: "http://127.0.0.1:\(port)", alias: "t.open", displayName: "x")))
+        let error = try await client.failure(
+            .join(
+                JoinParameters(
+                    node: "http://127.0.0.1:\(port)",
+                    alias: "t.open",
+                    displayName: "x"
+                )
+            )
+        )
         #expect(error.code == .nodeUnreachable)
         await client.close()
         await bridge.stop()
@@ -127,8 +139,15 @@ struct JoinAndPINTests {
     @Test func plainHTTPNodesAreRefusedByDefault() async throws {
         let bridge = try await TestBridge.start()
         let client = try await bridge.client()
-        let error = try await client.failure(.join(JoinParameters(
-            node: "http://192.0.2.10", alias: "t.open", displayName: "x")))
+        let error = try await client.failure(
+            .join(
+                JoinParameters(
+                    node: "http://192.0.2.10",
+                    alias: "t.open",
+                    displayName: "x"
+                )
+            )
+        )
         #expect(error.code == .insecureNode)
         await client.close()
         await bridge.stop()
@@ -176,8 +195,12 @@ struct JoinAndPINTests {
         let s = try await creator.join("t.open")
         await creator.close()
         let other = try await bridge.client()
-        guard case .success(.sessions(let sessions, _)) = try await other.request(.subscribe(session: nil, sinceSeq: nil))
-        else { Issue.record("subscribe failed"); return }
+        guard
+            case .success(.sessions(let sessions, _)) = try await other.request(.subscribe(session: nil, sinceSeq: nil))
+        else {
+            Issue.record("subscribe failed")
+            return
+        }
         #expect(sessions.map(\.id) == [s.id])
         #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 1)
         #expect(try await other.request(.leave(session: s.id)) == .success(.empty))
@@ -192,7 +215,9 @@ struct JoinAndPINTests {
         _ = try await b.request(.subscribe(session: nil, sinceSeq: nil))
         let s = try await a.join("t.open")
         // Chat is not replayed by the node: wait until the session follows the event stream (its roster synced).
-        try await a.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.isSelf } else { false } }
+        try await a.waitFor {
+            if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.isSelf } else { false }
+        }
         let uuid = try bridge.simulator.addParticipant(alias: "t.open", displayName: "Zoe", role: .guest, muted: false)
         try bridge.simulator.setMuted(alias: "t.open", uuid: uuid, true)
         try bridge.simulator.sendChat(alias: "t.open", fromUUID: uuid, text: "hello all")
@@ -202,8 +227,12 @@ struct JoinAndPINTests {
         let eb = b.events.filter { $0.session == s.id }
         #expect(ea == eb)
         #expect(ea.map(\.seq) == Array(1...ea.count))
-        #expect(ea.contains { if case .participantJoined(let p) = $0.payload { p.displayName == "Zoe" } else { false } })
-        #expect(ea.contains { if case .participantUpdated(let p) = $0.payload { p.uuid == uuid && p.muted } else { false } })
+        #expect(
+            ea.contains { if case .participantJoined(let p) = $0.payload { p.displayName == "Zoe" } else { false } }
+        )
+        #expect(
+            ea.contains { if case .participantUpdated(let p) = $0.payload { p.uuid == uuid && p.muted } else { false } }
+        )
         #expect(ea.contains { if case .participantJoined(let p) = $0.payload { p.isSelf } else { false } })
         await a.close()
         await b.close()
@@ -220,7 +249,9 @@ func closedPort() throws -> Int {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
     _ = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }

@@ -44,7 +44,10 @@ struct MalformedInputTests {
         let client = try await bridge.client()
         try await client.connection.sendText(frame)
         let m = try await client.waitFor { if case .result(.string("t1"), _) = $0 { true } else { false } }
-        guard case .result(_, .failure(let error)) = m else { Issue.record("not a failure: \(m)"); return }
+        guard case .result(_, .failure(let error)) = m else {
+            Issue.record("not a failure: \(m)")
+            return
+        }
         #expect(error.code == code)
         #expect(try await client.request(.ping) == .success(.empty))
         await client.close()
@@ -76,12 +79,27 @@ struct MalformedInputTests {
     @Test func fragmentedMessagesAreReassembled() async throws {
         let bridge = try await TestBridge.start()
         let client = try await bridge.client()
-        let text = String(decoding: RequestCodec.encode(RequestEnvelope(id: .string("frag"), request: .join(
-            JoinParameters(node: "simulator", alias: "t.open", displayName: String(repeating: "n", count: 250))))),
-            as: UTF8.self)
+        let text = String(
+            decoding: RequestCodec.encode(
+                RequestEnvelope(
+                    id: .string("frag"),
+                    request: .join(
+                        JoinParameters(
+                            node: "simulator",
+                            alias: "t.open",
+                            displayName: String(repeating: "n", count: 250)
+                        )
+                    )
+                )
+            ),
+            as: UTF8.self
+        )
         try await client.connection.sendFragmented(text, fragmentSize: 37)
         let m = try await client.waitFor { if case .result(.string("frag"), _) = $0 { true } else { false } }
-        guard case .result(_, .success(.session(let s))) = m else { Issue.record("\(m)"); return }
+        guard case .result(_, .success(.session(let s))) = m else {
+            Issue.record("\(m)")
+            return
+        }
         #expect(s.state == .connected)
         await client.close()
         await bridge.stop()
@@ -107,7 +125,9 @@ struct MalformedInputTests {
         let bridge = try await TestBridge.start()
         // On the wire: the 101 carries the offered subprotocol back (a client that offered one must see it).
         let response = try await rawUpgrade(
-            port: bridge.port, headers: ["Sec-WebSocket-Protocol": ProtocolInfo.subprotocol])
+            port: bridge.port,
+            headers: ["Sec-WebSocket-Protocol": ProtocolInfo.subprotocol]
+        )
         #expect(response.status == 101)
         #expect(response.headers["sec-websocket-protocol"] == ProtocolInfo.subprotocol)
         // Without an offer, none is named.

@@ -2,8 +2,8 @@ import BridgeClient
 import BridgeProtocol
 import BridgeServer
 import Foundation
-import WebSocketTransport
 import Testing
+import WebSocketTransport
 
 /// Whether this machine lets the test make its own network namespace (root and iproute2).
 enum NetworkNamespace {
@@ -21,15 +21,20 @@ enum NetworkNamespace {
 
 @Suite("Another machine, for real")
 struct NetworkNamespaceTests {
-    @Test(.enabled(
-        if: NetworkNamespace.available || NetworkNamespace.required,
-        "needs root and iproute2 to create a network namespace and a veth pair"))
+    @Test(
+        .enabled(
+            if: NetworkNamespace.available || NetworkNamespace.required,
+            "needs root and iproute2 to create a network namespace and a veth pair"
+        )
+    )
     func aWatcherInItsOwnNetworkNamespaceFollowsLiveStateOverTLSWithAToken() async throws {
         guard NetworkNamespace.available else {
-            Issue.record("""
+            Issue.record(
+                """
                 PEXBRIDGE_REQUIRE_NETNS=1 but no network namespace can be made here \
                 (needs root and iproute2: scripts/install-deps.sh --test installs iproute2)
-                """)
+                """
+            )
             return
         }
         let tag = String(UInt32.random(in: 0..<0xFFFF), radix: 16)
@@ -60,7 +65,10 @@ struct NetworkNamespaceTests {
         try FileManager.default.createDirectory(at: hostsDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: hostsDirectory) }
         try "127.0.0.1 localhost\n\(bridgeIP) bridge.test\n".write(
-            to: hostsDirectory.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+            to: hostsDirectory.appendingPathComponent("hosts"),
+            atomically: true,
+            encoding: .utf8
+        )
         let certificate = try await TestCertificate.make(ipAddresses: [bridgeIP], dnsNames: ["bridge.test"])
         defer { certificate.remove() }
         let controllerToken = "ns-controller-\(tag)-secret"
@@ -68,32 +76,52 @@ struct NetworkNamespaceTests {
         let bridge = try await TestBridge.start {
             $0.host = bridgeIP
             $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.keyPath)
-            $0.core.authTokens = [.init(secret: controllerToken, role: .controller), .init(secret: observerToken, role: .observer)]
+            $0.core.authTokens = [
+                .init(secret: controllerToken, role: .controller), .init(secret: observerToken, role: .observer),
+            ]
         }
         let url = "wss://bridge.test:\(bridge.port)/ws"
 
         // The watcher runs inside the namespace: its only way to the bridge is the veth pair.
         let watcher = try ChildProcess(
-            arguments: [], environment: ["PEXBRIDGE_TOKEN": observerToken],
-            launcher: ["ip", "netns", "exec", ns, try pexbridgeExecutable().path, "watch", "--url", url,
-                       "--ca-file", certificate.certificatePath, "--json"])
+            arguments: [],
+            environment: ["PEXBRIDGE_TOKEN": observerToken],
+            launcher: [
+                "ip", "netns", "exec", ns, try pexbridgeExecutable().path, "watch", "--url", url,
+                "--ca-file", certificate.certificatePath, "--json",
+            ]
+        )
         defer { watcher.stop() }
         // Joined only once the watcher is subscribed, so the session's events (not just a summary line of the
         // subscribe snapshot on stderr) reach its stdout.
-        #expect(await eventually(timeout: .seconds(15)) { watcher.stderr.contains("watching all sessions") },
-                "watcher stdout: \(watcher.stdout.suffix(1500)) stderr: \(watcher.stderr.suffix(1500))")
+        #expect(
+            await eventually(timeout: .seconds(15)) { watcher.stderr.contains("watching all sessions") },
+            "watcher stdout: \(watcher.stdout.suffix(1500)) stderr: \(watcher.stderr.suffix(1500))"
+        )
 
         let controller = try await BridgeConnection.connect(
-            url: "wss://\(bridgeIP):\(bridge.port)/ws", token: controllerToken,
-            tlsConfiguration: try certificate.clientConfiguration(), serverName: "bridge.test")
-        let joined = try await controller.request(.join(JoinParameters(node: "simulator", alias: "t.open", displayName: "Desk")))
-        guard case .success(.session(let s)) = joined else { Issue.record("\(joined)"); return }
+            url: "wss://\(bridgeIP):\(bridge.port)/ws",
+            token: controllerToken,
+            tlsConfiguration: try certificate.clientConfiguration(),
+            serverName: "bridge.test"
+        )
+        let joined = try await controller.request(
+            .join(JoinParameters(node: "simulator", alias: "t.open", displayName: "Desk"))
+        )
+        guard case .success(.session(let s)) = joined else {
+            Issue.record("\(joined)")
+            return
+        }
         let name = "Visitor \(tag)"
-        #expect(await eventually(timeout: .seconds(10)) { watcher.stdout.contains(s.id) },
-                "watcher stdout: \(watcher.stdout.suffix(1500)) stderr: \(watcher.stderr.suffix(1500))")
+        #expect(
+            await eventually(timeout: .seconds(10)) { watcher.stdout.contains(s.id) },
+            "watcher stdout: \(watcher.stdout.suffix(1500)) stderr: \(watcher.stderr.suffix(1500))"
+        )
         _ = try bridge.simulator.addParticipant(alias: "t.open", displayName: name, role: .guest, muted: false)
-        #expect(await eventually(timeout: .seconds(10)) { watcher.stdout.contains(name) },
-                "watcher stdout: \(watcher.stdout.suffix(1500)) stderr: \(watcher.stderr.suffix(1500))")
+        #expect(
+            await eventually(timeout: .seconds(10)) { watcher.stdout.contains(name) },
+            "watcher stdout: \(watcher.stdout.suffix(1500)) stderr: \(watcher.stderr.suffix(1500))"
+        )
         let frames = watcher.stdout.split(separator: "\n")
         #expect(frames.contains { $0.contains(#""participant_joined""#) && $0.contains(name) })
         // The observer token never shows on the watcher's output, and the bridge saw a non-loopback peer.

@@ -35,8 +35,15 @@ struct NodePolicyTests {
         let bridge = try await TestBridge.start { $0.core.allowInsecureNodes = true }
         let client = try await bridge.client()
         let port = try simulatorPort(bridge)
-        let s = try await client.session(.join(JoinParameters(
-            node: "http://localhost:\(port)", alias: "t.open", displayName: "x")))
+        let s = try await client.session(
+            .join(
+                JoinParameters(
+                    node: "http://localhost:\(port)",
+                    alias: "t.open",
+                    displayName: "x"
+                )
+            )
+        )
         #expect(s.state == .connected)
         await client.close()
         await bridge.stop()
@@ -50,8 +57,15 @@ struct NodePolicyTests {
         let port = try simulatorPort(bridge)
         // Allowed by the list, so the bridge calls it: HTTPS to the simulator's plain-HTTP port fails in TLS. The
         // client learns only the code, not whether the port refused, reset or spoke something else.
-        let error = try await client.failure(.join(JoinParameters(
-            node: "https://localhost:\(port)", alias: "t.open", displayName: "x")))
+        let error = try await client.failure(
+            .join(
+                JoinParameters(
+                    node: "https://localhost:\(port)",
+                    alias: "t.open",
+                    displayName: "x"
+                )
+            )
+        )
         #expect(error.code == .nodeUnreachable)
         #expect(error.message == "cannot reach the conference node")
         await client.close()

@@ -20,7 +20,10 @@ struct NodeTLSTests {
         }
         let simulatorPort = try #require(bridge.simulator.port)
         let door = try await TLSFrontDoor(
-            certificatePath: ca.serverCertificatePath, keyPath: ca.serverKeyPath, upstreamPort: simulatorPort)
+            certificatePath: ca.serverCertificatePath,
+            keyPath: ca.serverKeyPath,
+            upstreamPort: simulatorPort
+        )
         do {
             try await body(bridge, door)
         } catch {
@@ -37,21 +40,30 @@ struct NodeTLSTests {
             let client = try await bridge.client()
             let node = "https://127.0.0.1:\(door.port)"
             let snapshot = try await client.session(
-                .join(JoinParameters(node: node, alias: "t.open", displayName: "TLS")))
+                .join(JoinParameters(node: node, alias: "t.open", displayName: "TLS"))
+            )
             #expect(snapshot.state == .connected)
             #expect(snapshot.node == node)
             // The event stream runs over the same TLS: a participant the node adds reaches the client.
             _ = try bridge.simulator.addParticipant(
-                alias: "t.open", displayName: "Over TLS", role: .guest, muted: false)
+                alias: "t.open",
+                displayName: "Over TLS",
+                role: .guest,
+                muted: false
+            )
             try await client.waitFor {
                 if case .event(let e) = $0, e.session == snapshot.id, case .participantJoined(let p) = e.payload {
                     p.displayName == "Over TLS"
-                } else { false }
+                } else {
+                    false
+                }
             }
             // The node saw the calls (through the front door, so over HTTPS).
-            #expect(bridge.simulator.calls(alias: "t.open").contains {
-                $0.endpoint == "request_token" && $0.status == 200
-            })
+            #expect(
+                bridge.simulator.calls(alias: "t.open").contains {
+                    $0.endpoint == "request_token" && $0.status == 200
+                }
+            )
             #expect(try await client.request(.leave(session: snapshot.id)) == .success(.empty))
             #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 0)
             await client.close()
@@ -61,8 +73,15 @@ struct NodeTLSTests {
     @Test func aNodeWhoseCAIsNotTrustedIsUnreachableAndTheLogNamesTheCertificate() async throws {
         try await withNodeBehindTLS(trustCA: false) { bridge, door in
             let client = try await bridge.client()
-            let error = try await client.failure(.join(JoinParameters(
-                node: "https://127.0.0.1:\(door.port)", alias: "t.open", displayName: "TLS")))
+            let error = try await client.failure(
+                .join(
+                    JoinParameters(
+                        node: "https://127.0.0.1:\(door.port)",
+                        alias: "t.open",
+                        displayName: "TLS"
+                    )
+                )
+            )
             #expect(error.code == .nodeUnreachable)
             // The client gets the code only (security review finding 4); the bridge's log says why.
             #expect(error.message == "cannot reach the conference node")

@@ -19,12 +19,12 @@ struct PrivateCA {
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         let extensions = directory.appendingPathComponent("server.ext")
         try """
-            basicConstraints = CA:FALSE
-            keyUsage = critical, digitalSignature
-            extendedKeyUsage = serverAuth
-            subjectAltName = IP:127.0.0.1, DNS:localhost
+        basicConstraints = CA:FALSE
+        keyUsage = critical, digitalSignature
+        extendedKeyUsage = serverAuth
+        subjectAltName = IP:127.0.0.1, DNS:localhost
 
-            """.write(to: extensions, atomically: true, encoding: .utf8)
+        """.write(to: extensions, atomically: true, encoding: .utf8)
         let steps: [[String]] = [
             ["openssl", "req", "-x509"] + curve + [
                 "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=pexbridge test CA",

@@ -11,7 +11,8 @@ import Testing
 /// - Returns: the error, for further checks (nil when nothing or something else was thrown; an issue is recorded).
 @discardableResult
 func expectRefused(
-    containing detail: String? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+    containing detail: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> Void
 ) async -> BridgeClientError? {
     do {

@@ -5,8 +5,8 @@ import BridgeServer
 import Foundation
 import InfinitySimulator
 import Synchronization
-import Testing
 import TestSpawn
+import Testing
 import WebSocketTransport
 
 /// A one-way channel (a socket pair used in one direction) whose ends are close-on-exec from the moment
@@ -52,7 +52,12 @@ final class RemoteChild: @unchecked Sendable {
     /// Starts `pexbridge arguments…` (or `launcher`, a whole command line, when given); `stdin` (when given)
     /// is written and closed at once, otherwise standard input stays open for `send` until the child ends.
     /// The environment is the test's, without any PEXBRIDGE_TOKEN, plus `environment`.
-    init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], launcher: [String]? = nil)
+    init(
+        _ arguments: [String],
+        stdin: String? = nil,
+        environment: [String: String] = [:],
+        launcher: [String]? = nil
+    )
         throws
     {
         var merged = ProcessInfo.processInfo.environment
@@ -64,7 +69,10 @@ final class RemoteChild: @unchecked Sendable {
             executable: try launcher.map { $0[0] } ?? pexbridgeExecutable().path,
             arguments: launcher.map { Array($0.dropFirst()) } ?? arguments,
             environment: merged.merging(environment) { $1 },
-            stdin: input.reading.fileDescriptor, stdout: out.writing.fileDescriptor, stderr: err.writing.fileDescriptor)
+            stdin: input.reading.fileDescriptor,
+            stdout: out.writing.fileDescriptor,
+            stderr: err.writing.fileDescriptor
+        )
         // The child has its copies now; ours must go, or the output pipes never reach end of file.
         try out.writing.close()
         try err.writing.close()
@@ -145,7 +153,10 @@ struct RemoteRun {
 
 /// Runs `pexbridge arguments…` to completion (bounded) and returns its status and output.
 func runPexbridge(
-    _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(30)
+    _ arguments: [String],
+    stdin: String? = nil,
+    environment: [String: String] = [:],
+    timeout: Duration = .seconds(30)
 ) async throws -> RemoteRun {
     let child = try RemoteChild(arguments, stdin: stdin, environment: environment)
     defer { child.stop() }
@@ -195,7 +206,8 @@ func free(ofPINs text: String) -> Bool {
 
 /// Runs `body` against a fresh test bridge and stops the bridge afterwards, also when `body` throws.
 func withRemoteBridge(
-    _ configure: (inout TestBridge.Configuration) -> Void = { _ in }, _ body: (TestBridge) async throws -> Void
+    _ configure: (inout TestBridge.Configuration) -> Void = { _ in },
+    _ body: (TestBridge) async throws -> Void
 ) async throws {
     let bridge = try await TestBridge.start(configure)
     do {
@@ -215,7 +227,9 @@ struct RemoteControlTests {
             var outputs: [String] = []
 
             // join without a PIN source: the id on stdout, the PIN state on stderr, exit 0.
-            let join = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.pin", "--name", "Desk 3"] + url)
+            let join = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.pin", "--name", "Desk 3"] + url
+            )
             outputs += [join.stdout, join.stderr]
             #expect(join.status == 0, "\(join.stderr)")
             let lines = join.stdout.split(separator: "\n").map(String.init)
@@ -262,8 +276,11 @@ struct RemoteControlTests {
             let alice = try bridge.simulator.addParticipant(alias: "t.pin", displayName: "Alice Remote")
             try await watchOne.waitFor("participant_joined  Alice Remote (guest)")
             let joinedLine = try #require(watchOne.stdoutLines.first { $0.contains("participant_joined") })
-            #expect(joinedLine.wholeMatch(of: /\d\d:\d\d:\d\d s-[a-z0-9]+  #\d+ participant_joined  Alice Remote \(guest\)/) != nil,
-                    "\(joinedLine)")
+            #expect(
+                joinedLine.wholeMatch(of: /\d\d:\d\d:\d\d s-[a-z0-9]+  #\d+ participant_joined  Alice Remote \(guest\)/)
+                    != nil,
+                "\(joinedLine)"
+            )
             #expect(joinedLine.contains(" \(id)  #"))
             try await watchAll.waitFor("participant_joined")
             let jsonLine = try #require(watchAll.stdoutLines.first { $0.contains("participant_joined") })
@@ -322,14 +339,17 @@ struct RemoteControlTests {
 
             let guest = try await runPexbridge(
                 ["join", "--node", "simulator", "--alias", "t.pin", "--name", "Guest desk", "--pin-stdin"] + url,
-                stdin: TestPINs.guest + "\n")
+                stdin: TestPINs.guest + "\n"
+            )
             #expect(guest.status == 0, "\(guest.stderr)")
             #expect(guest.stdout.split(separator: "\n").count == 1)
             #expect(guest.stderr.contains("connected"))
             #expect(guest.stderr.contains("role guest"))
 
             let noPIN = try await runPexbridge(
-                ["join", "--node", "simulator", "--alias", "t.hostpin", "--name", "No PIN", "--pin-stdin"] + url, stdin: "\n")
+                ["join", "--node", "simulator", "--alias", "t.hostpin", "--name", "No PIN", "--pin-stdin"] + url,
+                stdin: "\n"
+            )
             #expect(noPIN.status == 0, "\(noPIN.stderr)")
             #expect(noPIN.stderr.contains("pin_optional"))
             #expect(noPIN.stderr.contains("role guest"))
@@ -337,7 +357,8 @@ struct RemoteControlTests {
 
             // A room without a PIN never reads standard input.
             let open = try await runPexbridge(
-                ["join", "--node", "simulator", "--alias", "t.open", "--name", "Open desk", "--pin-stdin"] + url)
+                ["join", "--node", "simulator", "--alias", "t.open", "--name", "Open desk", "--pin-stdin"] + url
+            )
             #expect(open.status == 0, "\(open.stderr)")
             #expect(open.stderr.contains("connected"))
 
@@ -357,14 +378,18 @@ struct RemoteControlTests {
                 return try RemoteChild([], launcher: ["/usr/bin/script", "-qfec", command, "/dev/null"])
             }
 
-            let join = try onTerminal(["join", "--node", "simulator", "--alias", "t.pin", "--name", "Tty", "--pin-prompt"] + url)
+            let join = try onTerminal(
+                ["join", "--node", "simulator", "--alias", "t.pin", "--name", "Tty", "--pin-prompt"] + url
+            )
             defer { join.stop() }
             try await join.waitFor("PIN for t.pin: ")
             try join.send(TestPINs.guest + "\n")
             #expect(await join.finish() == 0)
             #expect(join.stdout.contains("role guest"), "\(join.stdout)")
 
-            let waiting = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.pin", "--name", "Tty 2"] + url)
+            let waiting = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.pin", "--name", "Tty 2"] + url
+            )
             let id = try #require(waiting.stdout.split(separator: "\n").first.map(String.init))
             let pin = try onTerminal(["pin", id] + url)
             defer { pin.stop() }
@@ -383,7 +408,8 @@ struct RemoteControlTests {
 
             let join = try await runPexbridge(
                 ["join", "--node", "simulator", "--alias", "t.pin", "--name", "Wrong", "--pin-stdin"] + url,
-                stdin: TestPINs.wrong + "\n")
+                stdin: TestPINs.wrong + "\n"
+            )
             #expect(join.status == 1)
             let id = try #require(join.stdout.split(separator: "\n").first.map(String.init))
             #expect(id.hasPrefix("s-"))
@@ -439,7 +465,8 @@ struct RemoteControlTests {
             // An observer may list but not join: forbidden is an authentication failure too (4).
             let observerJoin = try await runPexbridge(
                 ["join", "--node", "simulator", "--alias", "t.open", "--name", "Obs"] + url,
-                environment: ["PEXBRIDGE_TOKEN": observer])
+                environment: ["PEXBRIDGE_TOKEN": observer]
+            )
             #expect(observerJoin.status == 4)
             #expect(observerJoin.stderr.contains("error: forbidden: "))
             #expect(observerJoin.stdout.isEmpty)
@@ -487,14 +514,18 @@ struct RemoteControlTests {
             #expect(unknown.status == 1)
             #expect(unknown.stderr.contains("error: unknown_session: "))
 
-            let notFound = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.nope", "--name", "X"] + url)
+            let notFound = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.nope", "--name", "X"] + url
+            )
             #expect(notFound.status == 1)
             #expect(notFound.stderr.contains("error: conference_not_found: "))
             #expect(notFound.stdout.isEmpty)
 
             // A guest session cannot lock: not_host.
             let guest = try await runPexbridge(
-                ["join", "--node", "simulator", "--alias", "t.hostpin", "--name", "G", "--pin-stdin"] + url, stdin: "\n")
+                ["join", "--node", "simulator", "--alias", "t.hostpin", "--name", "G", "--pin-stdin"] + url,
+                stdin: "\n"
+            )
             let id = try #require(guest.stdout.split(separator: "\n").first.map(String.init))
             let lock = try await runPexbridge(["control", id, "lock"] + url)
             #expect(lock.status == 1)
@@ -524,7 +555,9 @@ struct RemoteControlTests {
     @Test func watchResumesFromASeq() async throws {
         try await withRemoteBridge { bridge in
             let url = ["--url", bridge.url]
-            let join = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.open", "--name", "R"] + url)
+            let join = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.open", "--name", "R"] + url
+            )
             let id = try #require(join.stdout.split(separator: "\n").first.map(String.init))
             let watch = try RemoteChild(["watch", id, "--json", "--resume-from", "0"] + url)
             defer { watch.stop() }
@@ -552,8 +585,11 @@ struct RemoteControlTests {
             let name = ["--server-name", "localhost"]
 
             let trusted = try await runPexbridge(
-                ["join", "--node", "simulator", "--alias", "t.open", "--name", "TLS", "--url", url,
-                 "--ca-file", certificate.certificatePath] + name)
+                [
+                    "join", "--node", "simulator", "--alias", "t.open", "--name", "TLS", "--url", url,
+                    "--ca-file", certificate.certificatePath,
+                ] + name
+            )
             #expect(trusted.status == 0, "\(trusted.stderr)")
             #expect(trusted.stdout.hasPrefix("s-"))
 

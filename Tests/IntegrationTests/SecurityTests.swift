@@ -12,7 +12,9 @@ struct SecurityTests {
 
     func secured(_ more: (inout TestBridge.Configuration) -> Void = { _ in }) async throws -> TestBridge {
         try await TestBridge.start {
-            $0.core.authTokens = [.init(secret: Self.controller, role: .controller), .init(secret: Self.observer, role: .observer)]
+            $0.core.authTokens = [
+                .init(secret: Self.controller, role: .controller), .init(secret: Self.observer, role: .observer),
+            ]
             $0.core.authFailureCloseDelay = .milliseconds(50)
             more(&$0)
         }
@@ -24,8 +26,11 @@ struct SecurityTests {
         let s = try await controller.join("t.open")
         let observer = try await bridge.client(token: Self.observer)
         #expect(observer.connection.hello.authRequired)
-        guard case .success(.sessions(let list, _)) = try await observer.request(.subscribe(session: nil, sinceSeq: nil)) else {
-            Issue.record("subscribe refused"); return
+        guard
+            case .success(.sessions(let list, _)) = try await observer.request(.subscribe(session: nil, sinceSeq: nil))
+        else {
+            Issue.record("subscribe refused")
+            return
         }
         #expect(list.map(\.id) == [s.id])
         let forbidden: [Request] = [
@@ -37,7 +42,13 @@ struct SecurityTests {
         }
         #expect(try await observer.request(.ping) == .success(.empty))
         _ = try bridge.simulator.addParticipant(alias: "t.open", displayName: "Seen", role: .guest, muted: false)
-        try await observer.waitFor { if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.displayName == "Seen" } else { false } }
+        try await observer.waitFor {
+            if case .event(let e) = $0, case .participantJoined(let p) = e.payload {
+                p.displayName == "Seen"
+            } else {
+                false
+            }
+        }
         await observer.close()
         await controller.close()
         await bridge.stop()
@@ -74,10 +85,15 @@ struct SecurityTests {
         #expect(try await upgradeStatus(port: port, origin: "https://evil.example.net") == 403)
         #expect(try await upgradeStatus(port: port, origin: "null") == 403)
         // ...nor can one that rebinds its own name to 127.0.0.1 (its Origin and Host then agree).
-        #expect(try await upgradeStatus(port: port, origin: "http://evil.example:\(port)", host: "evil.example:\(port)") == 403)
+        #expect(
+            try await upgradeStatus(port: port, origin: "http://evil.example:\(port)", host: "evil.example:\(port)")
+                == 403
+        )
         // The bridge's own page can, under any loopback name it was opened with.
         #expect(try await upgradeStatus(port: port, origin: "http://127.0.0.1:\(port)") == 101)
-        #expect(try await upgradeStatus(port: port, origin: "http://localhost:\(port)", host: "localhost:\(port)") == 101)
+        #expect(
+            try await upgradeStatus(port: port, origin: "http://localhost:\(port)", host: "localhost:\(port)") == 101
+        )
         #expect(try await upgradeStatus(port: port, origin: nil) == 101)
         await bridge.stop()
     }
@@ -98,18 +114,25 @@ struct SecurityTests {
             _ = try await BridgeConnection.connect(url: bridge.url, timeout: .seconds(3))
         }
         await open[0].close()
-        #expect(await eventually { (try? await BridgeConnection.connect(url: bridge.url, timeout: .seconds(2))) != nil })
+        #expect(
+            await eventually { (try? await BridgeConnection.connect(url: bridge.url, timeout: .seconds(2))) != nil }
+        )
         for client in open { await client.close() }
         await bridge.stop()
     }
 
     @Test func aFloodIsRateLimitedAndTheConnectionSurvives() async throws {
-        let bridge = try await TestBridge.start { $0.core.requestRate = 5; $0.core.requestBurst = 10 }
+        let bridge = try await TestBridge.start {
+            $0.core.requestRate = 5
+            $0.core.requestBurst = 10
+        }
         let flooder = try await bridge.client()
         let bystander = try await bridge.client()
         for i in 0..<100 { try await flooder.connection.sendText(#"{"type":"ping","id":"f\#(i)"}"#) }
         try await flooder.waitFor { if case .result(.string("f99"), _) = $0 { true } else { false } }
-        let limited = flooder.messages.filter { if case .result(_, .failure(let e)) = $0 { e.code == .rateLimited } else { false } }
+        let limited = flooder.messages.filter {
+            if case .result(_, .failure(let e)) = $0 { e.code == .rateLimited } else { false }
+        }
         #expect(limited.count >= 80)
         #expect(try await bystander.request(.ping) == .success(.empty))
         // The flooder's connection survives and is served again once its bucket refills (an observed condition,
@@ -151,7 +174,9 @@ struct SecurityTests {
         let outcomes = try await withThrowingTaskGroup(of: ErrorCode?.self) { group in
             for session in sessions {
                 group.addTask {
-                    if case .failure(let error) = try await attacker.request(.pin(session: session.id, pin: TestPINs.wrong)) {
+                    if case .failure(let error) = try await attacker.request(
+                        .pin(session: session.id, pin: TestPINs.wrong)
+                    ) {
                         return error.code
                     }
                     return nil
@@ -167,18 +192,35 @@ struct SecurityTests {
     }
 
     @Test func theGuardCountsAConferenceOnceHoweverItsNodeIsNamed() async throws {
-        let bridge = try await TestBridge.start { $0.core.conferencePINFailureLimit = 2; $0.core.allowInsecureNodes = true }
+        let bridge = try await TestBridge.start {
+            $0.core.conferencePINFailureLimit = 2
+            $0.core.allowInsecureNodes = true
+        }
         let client = try await bridge.client()
         let port = try #require(bridge.simulator.port)
         // Three names for one room: the embedded name, a host name with the alias in another case, an IP address.
         let viaName = try await client.join("t.pin")
         #expect(try await client.failure(.pin(session: viaName.id, pin: TestPINs.wrong)).code == .invalidPIN)
-        let viaHostName = try await client.session(.join(JoinParameters(
-            node: "http://localhost:\(port)", alias: "T.PIN", displayName: "x")))
+        let viaHostName = try await client.session(
+            .join(
+                JoinParameters(
+                    node: "http://localhost:\(port)",
+                    alias: "T.PIN",
+                    displayName: "x"
+                )
+            )
+        )
         #expect(viaHostName.state == .pinRequired)
         #expect(try await client.failure(.pin(session: viaHostName.id, pin: TestPINs.wrong)).code == .invalidPIN)
-        let viaAddress = try await client.session(.join(JoinParameters(
-            node: "http://127.0.0.1:\(port)", alias: "t.Pin", displayName: "x")))
+        let viaAddress = try await client.session(
+            .join(
+                JoinParameters(
+                    node: "http://127.0.0.1:\(port)",
+                    alias: "t.Pin",
+                    displayName: "x"
+                )
+            )
+        )
         #expect(viaAddress.state == .pinRequired)
         let before = bridge.simulator.pinHeadersReceived(alias: "t.pin").count
         #expect(try await client.failure(.pin(session: viaAddress.id, pin: TestPINs.guest)).code == .rateLimited)
@@ -201,15 +243,20 @@ struct SecurityTests {
             Issue.record("a wrong token should end with 1008, got \(error)")
         }
         var text = ""
-        #expect(await eventually {
-            text = (try? await httpGet(port: bridge.port, path: "/metrics").body) ?? ""
-            return text.contains("pexbridge_pin_failures_total 1") && text.contains(#"pexbridge_sessions{state="connected"} 1.0"#)
-        })
+        #expect(
+            await eventually {
+                text = (try? await httpGet(port: bridge.port, path: "/metrics").body) ?? ""
+                return text.contains("pexbridge_pin_failures_total 1")
+                    && text.contains(#"pexbridge_sessions{state="connected"} 1.0"#)
+            }
+        )
         #expect(text.contains("pexbridge_upstream_requests_total"))
         #expect(text.contains("pexbridge_upstream_request_duration_seconds_bucket"))
         #expect(text.contains(#"pexbridge_clients{role="controller"}"#))
         #expect(text.contains("pexbridge_event_deliveries_total"))
-        for secret in [TestPINs.wrong, TestPINs.host, Self.controller, "bad-token-value-123"] + bridge.simulator.issuedTokens() {
+        for secret in [TestPINs.wrong, TestPINs.host, Self.controller, "bad-token-value-123"]
+            + bridge.simulator.issuedTokens()
+        {
             #expect(!text.contains(secret))
         }
         await client.close()

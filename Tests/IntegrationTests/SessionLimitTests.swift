@@ -9,8 +9,15 @@ struct SessionLimitTests {
         let bridge = try await TestBridge.start { $0.core.maxSessions = 3 }
         let looper = try await bridge.client()
         for _ in 0..<3 { _ = try await looper.join("t.open") }
-        let refused = try await looper.failure(.join(JoinParameters(
-            node: "simulator", alias: "t.open", displayName: "one more")))
+        let refused = try await looper.failure(
+            .join(
+                JoinParameters(
+                    node: "simulator",
+                    alias: "t.open",
+                    displayName: "one more"
+                )
+            )
+        )
         #expect(refused.code == .tooManySessions)
         // Nothing reached the node for the refused join: three participants of the bridge, no more.
         #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 3)

@@ -38,7 +38,8 @@ struct ShutdownTests {
         await #expect(throws: BridgeStartError.self) { _ = try await BridgeHarness.bind(configuration, logs: logs) }
         let started = try #require(logs.all.first { $0.contains("Infinity simulator listening") })
         let simulatorPort = try #require(
-            started.split(separator: "port=").last.flatMap { Int($0.prefix { $0.isNumber }) })
+            started.split(separator: "port=").last.flatMap { Int($0.prefix { $0.isNumber }) }
+        )
         #expect(logs.all.contains { $0.contains("Infinity simulator stopped") })
         // Nothing listens there any more: the connection is refused at once (a listener that accepted and then
         // hung would end in a receive timeout, a different error).

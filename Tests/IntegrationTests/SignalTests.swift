@@ -22,8 +22,12 @@ private final class ServeProcess: Sendable {
         var err: [Int32] = [0, 0]
         guard pipe(&out) == 0, pipe(&err) == 0 else { throw POSIXError(.EMFILE) }
         process = try Spawned(
-            executable: try pexbridgeExecutable().path, arguments: arguments,
-            environment: ProcessInfo.processInfo.environment, stdout: out[1], stderr: err[1])
+            executable: try pexbridgeExecutable().path,
+            arguments: arguments,
+            environment: ProcessInfo.processInfo.environment,
+            stdout: out[1],
+            stderr: err[1]
+        )
         close(out[1])
         close(err[1])
         stdoutFD = out[0]
@@ -122,7 +126,8 @@ struct SignalTests {
 
         let connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws", recordFrames: true)
         let joined = try await connection.request(
-            .join(JoinParameters(node: "simulator", alias: "meet.open", displayName: "Signal test")))
+            .join(JoinParameters(node: "simulator", alias: "meet.open", displayName: "Signal test"))
+        )
         guard case .success(.session(let session)) = joined, session.state == .connected else {
             Issue.record("expected a connected session, got \(joined)")
             return

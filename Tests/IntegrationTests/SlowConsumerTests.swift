@@ -13,7 +13,8 @@ final class StalledReader: Sendable {
     init(port: Int) async throws {
         (fd, head) = try await offThePool {
             let fd = try loopbackSocket(port: port, receiveTimeout: 5, receiveBuffer: 4096)
-            let request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            let request =
+                "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
             _ = request.withCString { send(fd, $0, strlen($0), 0) }
             // Send a subscribe (masked as the protocol requires), read until its result has come (so every event
@@ -51,16 +52,19 @@ final class StalledReader: Sendable {
             }
             // Find the close frame (opcode 8) among the unmasked server frames that follow the 101 response.
             guard let headerEnd = data.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else {
-                return nil }
+                return nil
+            }
             var i = headerEnd
             while i + 2 <= data.count {
                 let opcode = data[i] & 0x0F
                 var length = Int(data[i + 1] & 0x7F)
                 var offset = i + 2
                 if length == 126, offset + 2 <= data.count {
-                    length = Int(data[offset]) << 8 | Int(data[offset + 1]); offset += 2
+                    length = Int(data[offset]) << 8 | Int(data[offset + 1])
+                    offset += 2
                 } else if length == 127, offset + 8 <= data.count {
-                    length = data[offset..<offset + 8].reduce(0) { $0 << 8 | Int($1) }; offset += 8
+                    length = data[offset..<offset + 8].reduce(0) { $0 << 8 | Int($1) }
+                    offset += 8
                 }
                 if opcode == 8, offset + 2 <= data.count { return Int(data[offset]) << 8 | Int(data[offset + 1]) }
                 i = offset + length
@@ -104,13 +108,15 @@ struct SlowConsumerTests {
                 try room.simulator.sendChat(alias: "t.open", fromDisplayName: "Firehose", text: "\(i) \(text)")
             }
             let last = "\(min(batch + 8, 600) - 1) "
-            #expect(await eventually(timeout: .seconds(30)) {
-                watchers.allSatisfy { watcher in
-                    watcher.events.contains {
-                        if case .message(let m) = $0.payload { m.text.hasPrefix(last) } else { false }
+            #expect(
+                await eventually(timeout: .seconds(30)) {
+                    watchers.allSatisfy { watcher in
+                        watcher.events.contains {
+                            if case .message(let m) = $0.payload { m.text.hasPrefix(last) } else { false }
+                        }
                     }
                 }
-            })
+            )
         }
         // The stalled reader was dropped as a slow consumer; once it reads again it finds the 1008 close
         // (within the transport's grace period for taking the close frame).

@@ -1,6 +1,3 @@
-// The harness, `eventually`, `offThePool`, `LogCapture` and `TestCertificate` come from TestSupport; every file of
-// this target uses them as if they were its own.
-@_exported import TestSupport
 import BridgeClient
 import BridgeCore
 import BridgeProtocol
@@ -9,6 +6,9 @@ import Foundation
 import InfinitySimulator
 import Logging
 import Synchronization
+// The harness, `eventually`, `offThePool`, `LogCapture` and `TestCertificate` come from TestSupport; every file of
+// this target uses them as if they were its own.
+@_exported import TestSupport
 import Testing
 
 /// PINs used by the integration rooms: long and distinctive, so a leak cannot hide in other text.
@@ -73,7 +73,8 @@ struct TestBridge {
 
 /// Runs a bridge with the suite's rooms for the length of `body` and always stops it (TestSupport's `withBridge`).
 func withTestBridge<T: Sendable>(
-    _ configure: (inout TestBridge.Configuration) -> Void = { _ in }, _ body: (BridgeHarness) async throws -> T
+    _ configure: (inout TestBridge.Configuration) -> Void = { _ in },
+    _ body: (BridgeHarness) async throws -> T
 ) async throws -> T {
     let configured = TestBridge.configuration(configure)
     return try await withBridge(configure: { $0 = configured }, body)
@@ -165,7 +166,8 @@ final class TestClient: Sendable {
     /// Waits for a message that matches: woken by each arrival, no polling; the timeout is only a ceiling.
     @discardableResult
     func waitFor(
-        timeout: Duration = .seconds(15), _ match: @escaping (ServerMessage) -> Bool
+        timeout: Duration = .seconds(15),
+        _ match: @escaping (ServerMessage) -> Bool
     ) async throws -> ServerMessage {
         let received = self.received
         // Watch before the first look, so a message arriving in between still wakes the loop.
@@ -193,7 +195,9 @@ final class TestClient: Sendable {
     /// Waits for a state event of `session` reaching `state`.
     @discardableResult
     func waitForState(
-        _ session: String, _ state: SessionState, timeout: Duration = .seconds(15)
+        _ session: String,
+        _ state: SessionState,
+        timeout: Duration = .seconds(15)
     ) async throws -> StateChange {
         let m = try await waitFor(timeout: timeout) {
             if case .event(let e) = $0, e.session == session, case .state(let c) = e.payload {

@@ -39,8 +39,10 @@ struct SystemdUnitTests {
         #expect(values("SocketBindDeny") == ["any"])
         #expect(values("SocketBindAllow") == ["tcp:8443"])
         // Secrets come as credentials, not as files the transient user would have to read.
-        #expect(Set(values("LoadCredential").compactMap { $0.split(separator: ":").first.map(String.init) })
-            == ["tokens", "tls.crt", "tls.key"])
+        #expect(
+            Set(values("LoadCredential").compactMap { $0.split(separator: ":").first.map(String.init) })
+                == ["tokens", "tls.crt", "tls.key"]
+        )
         let exec = values("ExecStart").joined()
         #expect(exec.contains("${CREDENTIALS_DIRECTORY}/tokens"))
         #expect(exec.contains("${CREDENTIALS_DIRECTORY}/tls.key"))
@@ -51,7 +53,9 @@ struct SystemdUnitTests {
         // The port the unit may bind is the one the shipped configuration listens on.
         let config = try String(
             contentsOfFile: URL(fileURLWithPath: unitPath).deletingLastPathComponent()
-                .appendingPathComponent("pexbridge.json").path, encoding: .utf8)
+                .appendingPathComponent("pexbridge.json").path,
+            encoding: .utf8
+        )
         #expect(config.contains(#""listen": "0.0.0.0:8443""#))
     }
 
@@ -70,9 +74,12 @@ struct SystemdUnitTests {
         let (status, output) = try await offThePool { () throws -> (Int32, String) in
             let pipe = Pipe()
             let process = try Spawned(
-                executable: analyze, arguments: ["verify", "--man=no", unit.path],
+                executable: analyze,
+                arguments: ["verify", "--man=no", unit.path],
                 environment: ProcessInfo.processInfo.environment,
-                stdout: pipe.fileHandleForWriting.fileDescriptor, stderr: pipe.fileHandleForWriting.fileDescriptor)
+                stdout: pipe.fileHandleForWriting.fileDescriptor,
+                stderr: pipe.fileHandleForWriting.fileDescriptor
+            )
             try pipe.fileHandleForWriting.close()
             let output = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()

@@ -7,7 +7,10 @@ import TestSpawn
 @discardableResult
 func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
     let process = try Spawned(
-        executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment)
+        executable: executable,
+        arguments: arguments,
+        environment: ProcessInfo.processInfo.environment
+    )
     process.waitUntilExit()
     return process.terminationStatus
 }

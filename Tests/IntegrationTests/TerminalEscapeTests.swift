@@ -9,7 +9,9 @@ struct TerminalEscapeTests {
     @Test func watchEscapesControlCharactersInNamesAndChat() async throws {
         try await withRemoteBridge { bridge in
             let url = ["--url", bridge.url]
-            let join = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.open", "--name", "W"] + url)
+            let join = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.open", "--name", "W"] + url
+            )
             let id = try #require(join.stdout.split(separator: "\n").first.map(String.init))
             let watch = try RemoteChild(["watch", id] + url)
             defer { watch.stop() }
@@ -17,7 +19,9 @@ struct TerminalEscapeTests {
             let hostile = "Eve\u{1B}]52;c;ZXZpbA==\u{07}\u{202E}gnp.exe"
             _ = try bridge.simulator.addParticipant(alias: "t.open", displayName: hostile, role: .guest, muted: false)
             try await watch.waitFor(#"Eve\u{1B}]52;c;ZXZpbA==\u{7}\u{202E}gnp.exe"#)
-            #expect(!watch.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
+            #expect(
+                !watch.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E }
+            )
             watch.signal(SIGTERM)
             #expect(await watch.finish() == 0)
         }

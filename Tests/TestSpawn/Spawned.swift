@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
 
 /// A child process started with `posix_spawn`, for the tests.
 ///
@@ -25,8 +26,12 @@ public final class Spawned: Sendable {
     /// and `stderr` is a descriptor the child gets in that place, or nil for /dev/null. The caller keeps (and
     /// closes) its own copies.
     public init(
-        executable: String, arguments: [String], environment: [String: String],
-        stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        stdin: Int32? = nil,
+        stdout: Int32? = nil,
+        stderr: Int32? = nil
     ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -41,16 +46,20 @@ public final class Spawned: Sendable {
         Self.closeFrom3(&actions)
 
         let argv = ([executable] + arguments).map { strdup($0) }
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         let env = environment.map { strdup("\($0.key)=\($0.value)") }
-        defer { env.forEach { free($0) } }
+        defer { for pointer in env { free(pointer) } }
         var pid: pid_t = 0
         let result = (argv + [nil]).withUnsafeBufferPointer { argvBuffer in
             (env + [nil]).withUnsafeBufferPointer { envBuffer in
                 posix_spawn(
-                    &pid, executable, &actions, nil,
+                    &pid,
+                    executable,
+                    &actions,
+                    nil,
                     UnsafeMutablePointer(mutating: argvBuffer.baseAddress!),
-                    UnsafeMutablePointer(mutating: envBuffer.baseAddress!))
+                    UnsafeMutablePointer(mutating: envBuffer.baseAddress!)
+                )
             }
         }
         guard result == 0 else { throw SpawnFailed(errno: result) }
@@ -90,7 +99,8 @@ public final class Spawned: Sendable {
     private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
     private static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else {
             // Older C library: close what could be open, one by one.
             for fd in 3..<min(Int32(getdtablesize()), 65_536) where fcntl(fd, F_GETFD) != -1 {
                 posix_spawn_file_actions_addclose(&actions, fd)

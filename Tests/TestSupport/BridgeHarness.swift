@@ -48,7 +48,11 @@ public final class BridgeHarness: Sendable {
     private let group: ServiceGroup
 
     private init(
-        bridge: PexBridge, simulator: InfinitySimulator?, port: Int, logs: LogCapture, group: ServiceGroup
+        bridge: PexBridge,
+        simulator: InfinitySimulator?,
+        port: Int,
+        logs: LogCapture,
+        group: ServiceGroup
     ) {
         self.bridge = bridge
         self.simulator = simulator
@@ -63,7 +67,10 @@ public final class BridgeHarness: Sendable {
     /// - Parameters:
     ///   - configuration: What to run.
     ///   - logs: Where every part logs.
-    public static func bind(_ configuration: Configuration, logs: LogCapture = LogCapture()) async throws
+    public static func bind(
+        _ configuration: Configuration,
+        logs: LogCapture = LogCapture()
+    ) async throws
         -> BridgeHarness
     {
         let logger = logs.logger()
@@ -72,7 +79,8 @@ public final class BridgeHarness: Sendable {
         // shorten the simulator's tokens to watch refreshes lower that floor to match.
         let expiry = Int(configuration.simulator.tokenExpiry.components.seconds)
         if configuration.embedsSimulator, expiry < settings.connectionPolicy.tokenLifetimeRange.lowerBound {
-            settings.connectionPolicy.tokenLifetimeRange = max(1, expiry)...settings.connectionPolicy.tokenLifetimeRange.upperBound
+            settings.connectionPolicy.tokenLifetimeRange =
+                max(1, expiry)...settings.connectionPolicy.tokenLifetimeRange.upperBound
         }
         let simulator =
             configuration.embedsSimulator
@@ -84,7 +92,8 @@ public final class BridgeHarness: Sendable {
                 _ = try await simulator.start()
                 settings.embeddedNode = EmbeddedNode(
                     address: try NodeAddress(parsing: simulator.baseURL),
-                    demoRooms: simulator.configuration.rooms.map(\.demoRoom))
+                    demoRooms: simulator.configuration.rooms.map(\.demoRoom)
+                )
             }
             bridge = try PexBridge(configuration: settings, logger: logger)
             port = try await bridge.bind()
@@ -116,8 +125,10 @@ extension SimulatedRoom {
     /// The room as the bridge's page lists it (no PINs).
     public var demoRoom: EmbeddedNode.DemoRoom {
         EmbeddedNode.DemoRoom(
-            alias: alias, name: name,
-            access: hostPIN == nil ? .open : guestPIN == nil ? .pinOptional : .pinRequired)
+            alias: alias,
+            name: name,
+            access: hostPIN == nil ? .open : guestPIN == nil ? .pinOptional : .pinRequired
+        )
     }
 }
 

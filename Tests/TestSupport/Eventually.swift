@@ -20,7 +20,9 @@ public struct TestTimeout: Error, CustomStringConvertible {
 ///   - match: Which element is wanted.
 /// - Throws: ``TestTimeout`` at the ceiling or when the sequence ends first.
 public func firstElement<S: AsyncSequence & Sendable>(
-    _ what: String, of sequence: S, timeout: Duration = .seconds(30),
+    _ what: String,
+    of sequence: S,
+    timeout: Duration = .seconds(30),
     where match: @escaping @Sendable (S.Element) -> Bool
 ) async throws -> S.Element where S.Element: Sendable {
     try await withThrowingTaskGroup(of: S.Element?.self) { group in
@@ -48,7 +50,8 @@ public func firstElement<S: AsyncSequence & Sendable>(
 ///   - condition: Checked every 20 ms.
 /// - Returns: Whether the condition held before the ceiling (use it in `#expect`).
 public func eventually(
-    timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+    timeout: Duration = .seconds(10),
+    _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {

@@ -37,8 +37,12 @@ public struct TestCertificate: Sendable {
         ]
         let pipe = Pipe()
         let process = try Spawned(
-            executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment,
-            stdout: pipe.fileHandleForWriting.fileDescriptor, stderr: pipe.fileHandleForWriting.fileDescriptor)
+            executable: "/usr/bin/env",
+            arguments: arguments,
+            environment: ProcessInfo.processInfo.environment,
+            stdout: pipe.fileHandleForWriting.fileDescriptor,
+            stderr: pipe.fileHandleForWriting.fileDescriptor
+        )
         try pipe.fileHandleForWriting.close()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -53,7 +57,8 @@ public struct TestCertificate: Sendable {
     ///   - ipAddresses: IP subject alternative names.
     ///   - dnsNames: DNS subject alternative names.
     public static func make(
-        ipAddresses: [String] = ["127.0.0.1"], dnsNames: [String] = ["localhost"]
+        ipAddresses: [String] = ["127.0.0.1"],
+        dnsNames: [String] = ["localhost"]
     ) async throws -> TestCertificate {
         try await offThePool { try TestCertificate(ipAddresses: ipAddresses, dnsNames: dnsNames) }
     }
@@ -87,7 +92,8 @@ public struct TestCertificate: Sendable {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
         return try NIOSSLContext(
-            configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        )
     }
 
     /// Deletes the files.

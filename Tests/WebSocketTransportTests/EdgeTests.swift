@@ -1,9 +1,11 @@
+import Synchronization
+import Testing
+
+@testable import WebSocketTransport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
-@testable import WebSocketTransport
 
 /// The hardened edge: pre-auth slots, early HTTP refusals, the Host check, proxies, the echo endpoint's listener
 /// and one big frame through an empty outbox (security review findings 2, 5, 6, 10, 11, 14, 18).
@@ -67,8 +69,10 @@ import Testing
         })
         for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
             // The declared body never comes: an answer proves nothing waited for it.
-            let (head, body) = try await httpExchange(port: server.port,
-                "\(method) /x HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Length: 900000\r\n\r\n")
+            let (head, body) = try await httpExchange(
+                port: server.port,
+                "\(method) /x HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Length: 900000\r\n\r\n"
+            )
             #expect(head.statusLine == "HTTP/1.1 405 Method Not Allowed", "\(method)")
             #expect(head.headers["allow"] == "GET, HEAD")
             #expect(body == "method not allowed\n")
@@ -83,8 +87,10 @@ import Testing
             $0.maxRequestBodyBytes = 1000
         }
         for method in ["POST", "GET"] {
-            let (head, body) = try await httpExchange(port: server.port,
-                "\(method) /x HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Length: 1001\r\n\r\n")
+            let (head, body) = try await httpExchange(
+                port: server.port,
+                "\(method) /x HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Length: 1001\r\n\r\n"
+            )
             #expect(head.statusLine == "HTTP/1.1 413 Content Too Large", "\(method)")
             #expect(body == "request body too large\n")
         }
@@ -115,7 +121,9 @@ import Testing
         idle[0].shutdownWrite()
         try await eventually("a slot is free again") { server.server.stats().httpConnections == 1 }
         let (again, _) = try await httpExchange(
-            port: port, "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
+            port: port,
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
+        )
         #expect(again.status == 404)
         sockets.removeAll()
         withExtendedLifetime(idle) {}
@@ -133,7 +141,9 @@ import Testing
         let host = host.replacingOccurrences(of: "PORT", with: "\(server.port)")
         for path in ["/", "/metrics", "/ws"] {
             let (head, body) = try await httpExchange(
-                port: server.port, "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+                port: server.port,
+                "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+            )
             #expect(head.status == status, "\(path) with Host \(host)")
             if status == 421 {
                 #expect(head.statusLine == "HTTP/1.1 421 Misdirected Request")
@@ -151,7 +161,9 @@ import Testing
     @Test func aNetworkListenerDoesNotCheckTheHost() async throws {
         let server = try TestServer.start { $0.host = "0.0.0.0" }
         let (head, _) = try await httpExchange(
-            port: server.port, "GET / HTTP/1.1\r\nHost: bridge.example\r\nConnection: close\r\n\r\n")
+            port: server.port,
+            "GET / HTTP/1.1\r\nHost: bridge.example\r\nConnection: close\r\n\r\n"
+        )
         #expect(head.status == 404)
         await server.stop()
     }
@@ -163,7 +175,9 @@ import Testing
         let server = try TestServer.start { $0.refuseProxiedRequests = true }
         let host = "127.0.0.1:\(server.port)"
         let (head, body) = try await httpExchange(
-            port: server.port, "GET / HTTP/1.1\r\nHost: \(host)\r\n\(proxyHeader)\r\nConnection: close\r\n\r\n")
+            port: server.port,
+            "GET / HTTP/1.1\r\nHost: \(host)\r\n\(proxyHeader)\r\nConnection: close\r\n\r\n"
+        )
         #expect(head.statusLine == "HTTP/1.1 403 Forbidden")
         #expect(body.hasPrefix("proxied requests are refused"))
         let port = server.port
@@ -173,7 +187,9 @@ import Testing
         }
         #expect(upgrade.status == 403)
         let (plain, _) = try await httpExchange(
-            port: server.port, "GET / HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            port: server.port,
+            "GET / HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+        )
         #expect(plain.status == 404)
         await server.stop()
     }
@@ -181,10 +197,13 @@ import Testing
     @Test func aTrustedProxyNamesTheClientAddress() async throws {
         let seen = Locked<[String]>([])
         let proxies = [try CIDR("127.0.0.0/8")]
-        let server = try TestServer.start({ $0.trustedProxies = proxies }, httpHandler: { request in
-            seen.mutate { $0.append(request.peerAddress) }
-            return .notFound
-        })
+        let server = try TestServer.start(
+            { $0.trustedProxies = proxies },
+            httpHandler: { request in
+                seen.mutate { $0.append(request.peerAddress) }
+                return .notFound
+            }
+        )
         let port = server.port
         _ = try await background {
             try RawClient(port: port).upgrade(port: port, extraHeaders: ["X-Forwarded-For": "198.51.100.9, 127.0.0.1"])
@@ -194,8 +213,10 @@ import Testing
         }
         #expect(try await server.log.opened(0).1.peerAddress == "198.51.100.9")
         #expect(try await server.log.opened(1).1.peerAddress == "2001:db8::1")
-        _ = try await httpExchange(port: port,
-            "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nX-Real-IP: 192.0.2.44\r\nConnection: close\r\n\r\n")
+        _ = try await httpExchange(
+            port: port,
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nX-Real-IP: 192.0.2.44\r\nConnection: close\r\n\r\n"
+        )
         #expect(seen.value.last == "192.0.2.44")
         await server.stop()
     }
@@ -272,16 +293,46 @@ import Testing
 
     @Test func theClientIsTheNearestUntrustedHop() throws {
         let trusted = [try CIDR("10.0.0.0/8")]
-        #expect(ForwardedClient.address(forwarded: nil, forwardedFor: "1.1.1.1, 203.0.113.5, 10.0.0.2",
-                                        realIP: nil, trusted: trusted) == "203.0.113.5")
-        #expect(ForwardedClient.address(forwarded: "for=192.0.2.60;proto=http, for=10.0.0.3",
-                                        forwardedFor: "9.9.9.9", realIP: nil, trusted: trusted) == "192.0.2.60")
-        #expect(ForwardedClient.address(forwarded: #"for="[2001:db8::7]:4711""#, forwardedFor: nil, realIP: nil,
-                                        trusted: trusted) == "2001:db8::7")
-        #expect(ForwardedClient.address(forwarded: nil, forwardedFor: nil, realIP: " 192.0.2.1 ",
-                                        trusted: trusted) == "192.0.2.1")
-        #expect(ForwardedClient.address(forwarded: nil, forwardedFor: "garbage, 10.0.0.1",
-                                        realIP: nil, trusted: trusted) == "10.0.0.1")
+        #expect(
+            ForwardedClient.address(
+                forwarded: nil,
+                forwardedFor: "1.1.1.1, 203.0.113.5, 10.0.0.2",
+                realIP: nil,
+                trusted: trusted
+            ) == "203.0.113.5"
+        )
+        #expect(
+            ForwardedClient.address(
+                forwarded: "for=192.0.2.60;proto=http, for=10.0.0.3",
+                forwardedFor: "9.9.9.9",
+                realIP: nil,
+                trusted: trusted
+            ) == "192.0.2.60"
+        )
+        #expect(
+            ForwardedClient.address(
+                forwarded: #"for="[2001:db8::7]:4711""#,
+                forwardedFor: nil,
+                realIP: nil,
+                trusted: trusted
+            ) == "2001:db8::7"
+        )
+        #expect(
+            ForwardedClient.address(
+                forwarded: nil,
+                forwardedFor: nil,
+                realIP: " 192.0.2.1 ",
+                trusted: trusted
+            ) == "192.0.2.1"
+        )
+        #expect(
+            ForwardedClient.address(
+                forwarded: nil,
+                forwardedFor: "garbage, 10.0.0.1",
+                realIP: nil,
+                trusted: trusted
+            ) == "10.0.0.1"
+        )
         #expect(ForwardedClient.address(forwarded: nil, forwardedFor: nil, realIP: nil, trusted: trusted) == nil)
     }
 }

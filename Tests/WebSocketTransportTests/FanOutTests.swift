@@ -14,7 +14,8 @@ import WebSocketTransport
             Task {
                 do {
                     try await WebSocketClient.connect(
-                        url: "ws://127.0.0.1:\(port)/ws", logger: testLogger
+                        url: "ws://127.0.0.1:\(port)/ws",
+                        logger: testLogger
                     ) { inbound, outbound, _ in
                         try await outbound.write(.text("ready"))
                         for try await message in inbound.messages(maxSize: 1 << 16) {

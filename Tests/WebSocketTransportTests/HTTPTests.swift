@@ -31,7 +31,8 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
             }
             return .notFound
         })
-        let request = "GET /healthz?verbose=1&x=a%20b HTTP/1.1\r\nHost: localhost\r\nUser-Agent: raw-test\r\n"
+        let request =
+            "GET /healthz?verbose=1&x=a%20b HTTP/1.1\r\nHost: localhost\r\nUser-Agent: raw-test\r\n"
             + "Accept: application/json\r\nOrigin: https://ui.example\r\nConnection: close\r\n\r\n"
         let (head, body) = try await httpExchange(port: server.port, request)
         #expect(head.status == 200)
@@ -55,7 +56,9 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
     @Test func unknownPathGetsTheHandlers404() async throws {
         let server = try TestServer.start()
         let (head, body) = try await httpExchange(
-            port: server.port, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n\r\n")
+            port: server.port,
+            "GET /nope HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n\r\n"
+        )
         #expect(head.status == 404)
         #expect(body == "not found\n")
         await server.stop()
@@ -82,7 +85,9 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
             HTTPResponse(status: 200, contentType: "application/octet-stream", body: big)
         })
         let (head, body) = try await httpExchange(
-            port: server.port, "GET /big HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n\r\n")
+            port: server.port,
+            "GET /big HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n\r\n"
+        )
         #expect(head.status == 200)
         #expect(Array(body.utf8) == big)
         await server.stop()
@@ -90,12 +95,16 @@ func httpExchange(port: Int, _ request: String) async throws -> (HTTPHead, Strin
 
     @Test func postBodyReachesTheHandler() async throws {
         let seen = Mutex<HTTPRequest?>(nil)
-        let server = try TestServer.start({ $0.httpMethods = ["GET", "HEAD", "POST"] }, httpHandler: { request in
-            seen.withLock { $0 = request }
-            return HTTPResponse(text: "got \(request.body.count)", status: 201)
-        })
+        let server = try TestServer.start(
+            { $0.httpMethods = ["GET", "HEAD", "POST"] },
+            httpHandler: { request in
+                seen.withLock { $0 = request }
+                return HTTPResponse(text: "got \(request.body.count)", status: 201)
+            }
+        )
         let payload = String(repeating: "x", count: 10_000)
-        let request = "POST /submit HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Type: text/plain\r\n"
+        let request =
+            "POST /submit HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Type: text/plain\r\n"
             + "Content-Length: \(payload.utf8.count)\r\n"
             + "Connection: close\r\n\r\n" + payload
         let (head, body) = try await httpExchange(port: server.port, request)

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import WebSocketTransport
 
 /// A gate the test opens and closes; the consumer waits at it before each event.
@@ -102,8 +103,12 @@ final class Flooder: Sendable {
 @Suite struct IntakeTests {
     @Test func aFloodingClientIsPausedWhileAnotherKeepsItsRoundTrips() async throws {
         let configuration = TransportConfiguration(
-            port: 0, perConnectionBacklog: .init(low: 2, high: 8), totalBacklog: .init(low: 50, high: 200),
-            messageRate: nil, promoteOnOpen: true)
+            port: 0,
+            perConnectionBacklog: .init(low: 2, high: 8),
+            totalBacklog: .init(low: 50, high: 200),
+            messageRate: nil,
+            promoteOnOpen: true
+        )
         let server = WebSocketServer(configuration: configuration, logger: testLogger) { _ in .notFound }
         let core = GatedCore(server: server)
         let port = try server.start()

@@ -40,7 +40,8 @@ import WebSocketTransport
         let port = server.port
         let client = Task {
             try await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(port)/ws", logger: testLogger
+                url: "ws://127.0.0.1:\(port)/ws",
+                logger: testLogger
             ) { inbound, outbound, _ in
                 try await outbound.write(.text("ready"))
                 for try await _ in inbound {}
@@ -91,7 +92,9 @@ import WebSocketTransport
     @Test func portInUseThrowsBindFailed() async throws {
         let first = try TestServer.start()
         let second = WebSocketServer(
-            configuration: .init(port: first.port), logger: testLogger, httpHandler: { _ in .notFound }
+            configuration: .init(port: first.port),
+            logger: testLogger,
+            httpHandler: { _ in .notFound }
         )
         #expect(throws: TransportError.bindFailed(host: "127.0.0.1", port: first.port, errno: EADDRINUSE)) {
             try second.start()
@@ -110,7 +113,9 @@ import WebSocketTransport
 
     @Test func invalidConfigurationThrows() async throws {
         let server = WebSocketServer(
-            configuration: .init(port: 70_000), logger: testLogger, httpHandler: { _ in .notFound }
+            configuration: .init(port: 70_000),
+            logger: testLogger,
+            httpHandler: { _ in .notFound }
         )
         #expect(throws: TransportError.self) { try server.start() }
         await server.shutdown()
@@ -135,7 +140,9 @@ import WebSocketTransport
     @Test func ipv6AnyAddressAcceptsIPv4Clients() async throws {
         let server = try TestServer.start { $0.host = "::" }
         let (head, body) = try await httpExchange(
-            port: server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            port: server.port,
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
         #expect(head.status == 404)
         #expect(body == "not found\n")
         await server.stop()

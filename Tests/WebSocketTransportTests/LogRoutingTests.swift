@@ -28,11 +28,13 @@ struct CapturingLogHandler: LogHandler {
         let first = WebSocketServer(
             configuration: .init(port: 0),
             logger: Logger(label: "first") { _ in CapturingLogHandler(lines: firstLines) },
-            httpHandler: { _ in .notFound })
+            httpHandler: { _ in .notFound }
+        )
         let second = WebSocketServer(
             configuration: .init(port: 0),
             logger: Logger(label: "second") { _ in CapturingLogHandler(lines: secondLines) },
-            httpHandler: { _ in .notFound })
+            httpHandler: { _ in .notFound }
+        )
         let firstPort = try first.start()
         _ = try second.start()  // started last: the old routing sent every line here
         let port = firstPort

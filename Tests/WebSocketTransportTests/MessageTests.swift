@@ -16,7 +16,8 @@ import WebSocketTransport
         let port = server.port
         let closeFrame = try await withDeadline("client round trip") {
             try await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(port)/ws", logger: testLogger
+                url: "ws://127.0.0.1:\(port)/ws",
+                logger: testLogger
             ) { inbound, outbound, _ in
                 try await outbound.write(.text("héllo"))
                 for try await message in inbound.messages(maxSize: 1 << 20) {

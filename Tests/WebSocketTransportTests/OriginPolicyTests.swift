@@ -47,8 +47,10 @@ import Testing
         for name in ["localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "::1", "[::1]"] {
             #expect(OriginPolicy.isLoopbackAddress(name), "\(name)")
         }
-        for name in ["app.localhost", "localhost.evil.example", "127.0.0.1.evil.example", "128.0.0.1", "0127.0.0.1",
-                     "::2", "127.0.0.256"] {
+        for name in [
+            "app.localhost", "localhost.evil.example", "127.0.0.1.evil.example", "128.0.0.1", "0127.0.0.1",
+            "::2", "127.0.0.256",
+        ] {
             #expect(!OriginPolicy.isLoopbackAddress(name), "\(name)")
         }
         // A page under a *.localhost name is not the loopback bridge's own page.
@@ -58,20 +60,25 @@ import Testing
     @Test func configuredOriginsAreNormalised() throws {
         let policy = try OriginPolicy(
             allowed: ["HTTPS://Console.Example.com:443/", "http://[::1]:80", "http://ui.example:8080"],
-            loopbackListener: false)
+            loopbackListener: false
+        )
         #expect(policy.allowed == ["https://console.example.com", "http://[::1]", "http://ui.example:8080"])
         #expect(policy.allows(origin: "https://console.example.com", host: "bridge.example"))
         #expect(policy.allows(origin: "https://CONSOLE.example.com:443", host: "bridge.example"))
         #expect(!policy.allows(origin: "http://ui.example", host: "bridge.example"))
     }
 
-    @Test(arguments: ["ftp://x.example", "https://", "https://a.example/path", "https://user@a.example",
-                      "a.example", "https://a.example:99999", "null", "https://a b.example"])
+    @Test(arguments: [
+        "ftp://x.example", "https://", "https://a.example/path", "https://user@a.example",
+        "a.example", "https://a.example:99999", "null", "https://a b.example",
+    ])
     func anInvalidConfiguredOriginIsAStartError(origin: String) async throws {
         #expect(throws: TransportError.self) { try OriginPolicy(allowed: [origin], loopbackListener: true) }
         let server = WebSocketServer(
-            configuration: .init(port: 0, allowedOrigins: [origin]), logger: testLogger,
-            httpHandler: { _ in .notFound })
+            configuration: .init(port: 0, allowedOrigins: [origin]),
+            logger: testLogger,
+            httpHandler: { _ in .notFound }
+        )
         #expect {
             try server.start()
         } throws: { error in

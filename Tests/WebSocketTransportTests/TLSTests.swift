@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -8,6 +5,10 @@ import Synchronization
 import Testing
 import WSClient
 import WebSocketTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct TLSTests {
     private func clientTLS(trusting certificate: SelfSignedCertificate) throws -> TLSConfiguration {
@@ -54,9 +55,15 @@ import WebSocketTransport
     @Test func httpsRequestOnTheSamePort() async throws {
         let certificate = try SelfSignedCertificate()
         defer { certificate.remove() }
-        let server = try TestServer.start({
-            $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
-        }, httpHandler: { request in HTTPResponse(text: "secure \(request.path)") })
+        let server = try TestServer.start(
+            {
+                $0.tls = TLSFiles(
+                    certificatePath: certificate.certificatePath,
+                    privateKeyPath: certificate.privateKeyPath
+                )
+            },
+            httpHandler: { request in HTTPResponse(text: "secure \(request.path)") }
+        )
         let tls = try clientTLS(trusting: certificate)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: server.port) { channel in
@@ -72,7 +79,8 @@ import WebSocketTransport
         do {
             try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(
-                    ByteBuffer(string: "GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                    ByteBuffer(string: "GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                )
                 for try await chunk in inbound {
                     response.writeImmutableBuffer(chunk)
                 }
@@ -105,7 +113,8 @@ import WebSocketTransport
         // Refused by the TLS listener, not a server that took the connection and hung.
         #expect(!(error is WaitTimedOut), "timed out instead of being refused: \(String(describing: error))")
         // The TLS listener fails the handshake on the plain request and resets the connection (or closes it).
-        let refused = (error as? IOError).map { [ECONNRESET, EPIPE].contains($0.errnoCode) } == true
+        let refused =
+            (error as? IOError).map { [ECONNRESET, EPIPE].contains($0.errnoCode) } == true
             || error is ChannelError || error as? WebSocketClientError == .webSocketUpgradeFailed
         #expect(refused, "unexpected error \(String(describing: error))")
         #expect(server.server.stats().connectionsOpened == 0)

@@ -56,7 +56,9 @@ import WebSocketTransport
         await #expect(throws: WebSocketClientError.webSocketUpgradeFailed) {
             try await withDeadline("client on a wrong path") {
                 try await WebSocketClient.connect(
-                    url: "ws://127.0.0.1:\(port)/elsewhere", logger: testLogger) { _, _, _ in }
+                    url: "ws://127.0.0.1:\(port)/elsewhere",
+                    logger: testLogger
+                ) { _, _, _ in }
             }
         }
         #expect(server.server.stats().connectionsOpened == 0)
@@ -137,9 +139,11 @@ import WebSocketTransport
         let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
         let port = server.port
         let (head, _) = try await httpExchange(
-            port: port, "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            + "Origin: https://evil.example\r\n\r\n")
+            port: port,
+            "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + "Origin: https://evil.example\r\n\r\n"
+        )
         #expect(head.statusLine == "HTTP/1.0 403 Forbidden")
         await server.stop()
     }
@@ -148,10 +152,13 @@ import WebSocketTransport
     /// "did not receive a valid HTTP response").
     // CI (scripts/test.sh) makes the interpreter and sets PEXBRIDGE_REQUIRE_PYTHON_WEBSOCKETS=1: there a missing
     // interpreter fails the test instead of skipping it.
-    @Test(.enabled(
-        if: PythonWebSockets.interpreter != nil
-            || ProcessInfo.processInfo.environment["PEXBRIDGE_REQUIRE_PYTHON_WEBSOCKETS"] == "1",
-        "needs Python's websockets (see PythonWebSockets)"))
+    @Test(
+        .enabled(
+            if: PythonWebSockets.interpreter != nil
+                || ProcessInfo.processInfo.environment["PEXBRIDGE_REQUIRE_PYTHON_WEBSOCKETS"] == "1",
+            "needs Python's websockets (see PythonWebSockets)"
+        )
+    )
     func pythonWebSocketsClientReadsTheRefusal() async throws {
         let server = try TestServer.start { $0.allowedOrigins = ["https://ui.example"] }
         let port = server.port

@@ -11,7 +11,8 @@ struct ControlCommand: AsyncParsableCommand {
             participant's uuid or its display name when that is unique in the session.
 
             \(RemoteExitCode.helpText)
-            """)
+            """
+    )
 
     @Argument(help: "The session id.")
     var session: String

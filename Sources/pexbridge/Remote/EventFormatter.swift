@@ -37,8 +37,10 @@ struct EventFormatter {
         case .participantLeft(let uuid):
             return names.removeValue(forKey: uuid) ?? uuid
         case .conference(let c):
-            return [c.locked ? "locked" : "unlocked", c.guestsMuted ? "guests muted" : "guests unmuted",
-                    c.started ? "started" : "not started"].joined(separator: ", ")
+            return [
+                c.locked ? "locked" : "unlocked", c.guestsMuted ? "guests muted" : "guests unmuted",
+                c.started ? "started" : "not started",
+            ].joined(separator: ", ")
         case .message(let m):
             return "\(m.from.displayName): \(m.text)"
         case .upstream(let u):

@@ -11,9 +11,15 @@ struct JoinCommand: AsyncParsableCommand {
             (see `pexbridge pin`) unless --pin-prompt or --pin-stdin says where to read it now.
 
             \(RemoteExitCode.helpText)
-            """)
+            """
+    )
 
-    @Option(help: ArgumentHelp("The conference node: host, host:port or URL (`simulator` for the embedded one).", valueName: "NODE"))
+    @Option(
+        help: ArgumentHelp(
+            "The conference node: host, host:port or URL (`simulator` for the embedded one).",
+            valueName: "NODE"
+        )
+    )
     var node: String
 
     @Option(help: ArgumentHelp("The conference alias.", valueName: "ALIAS"))
@@ -29,7 +35,9 @@ struct JoinCommand: AsyncParsableCommand {
     var remote: RemoteOptions
 
     func validate() throws {
-        if node.isEmpty || alias.isEmpty || name.isEmpty { throw ValidationError("--node, --alias and --name must not be empty") }
+        if node.isEmpty || alias.isEmpty || name.isEmpty {
+            throw ValidationError("--node, --alias and --name must not be empty")
+        }
     }
 
     func run() async throws {

@@ -5,7 +5,8 @@ struct LeaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leave",
         abstract: "Leave the conference of a session; the session ends.",
-        discussion: RemoteExitCode.helpText)
+        discussion: RemoteExitCode.helpText
+    )
 
     @Argument(help: "The session id.")
     var session: String

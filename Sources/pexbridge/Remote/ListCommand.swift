@@ -12,7 +12,8 @@ struct ListCommand: AsyncParsableCommand {
             own included). With --json, the array of session snapshots as the protocol defines them.
 
             \(RemoteExitCode.helpText)
-            """)
+            """
+    )
 
     @Flag(help: "Print the JSON array of session snapshots.")
     var json = false

@@ -12,7 +12,8 @@ struct PINCommand: AsyncParsableCommand {
             guest where the conference allows it). A summary goes to standard error.
 
             \(RemoteExitCode.helpText)
-            """)
+            """
+    )
 
     @Argument(help: "The session id (from join or list).")
     var session: String

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -51,7 +52,9 @@ enum PINReader {
         }
         defer { if tty >= 0 { close(tty) } }
         var original = termios()
-        guard tcgetattr(input, &original) == 0 else { return .failure(.input("cannot set up the terminal for the PIN")) }
+        guard tcgetattr(input, &original) == 0 else {
+            return .failure(.input("cannot set up the terminal for the PIN"))
+        }
         var silent = original
         silent.c_lflag &= ~tcflag_t(ECHO)
         let guardian = TerminalGuard(descriptor: input, original: original)

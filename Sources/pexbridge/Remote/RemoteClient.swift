@@ -19,9 +19,13 @@ struct RemoteClient: Sendable {
         let connection: BridgeConnection
         do {
             connection = try await BridgeConnection.connect(
-                url: options.url, subprotocol: ProtocolInfo.subprotocol, tlsConfiguration: tls, serverName: options.serverName,
+                url: options.url,
+                subprotocol: ProtocolInfo.subprotocol,
+                tlsConfiguration: tls,
+                serverName: options.serverName,
                 timeout: timeout,
-                logger: quiet)
+                logger: quiet
+            )
         } catch let error as BridgeClientError {
             throw RemoteFailure(error)
         } catch {
@@ -41,7 +45,8 @@ struct RemoteClient: Sendable {
         guard let token else {
             if required {
                 throw .authentication(
-                    "the bridge requires a token: give --token-file FILE or set \(RemoteOptions.tokenEnvironmentVariable)")
+                    "the bridge requires a token: give --token-file FILE or set \(RemoteOptions.tokenEnvironmentVariable)"
+                )
             }
             return
         }

@@ -14,25 +14,38 @@ struct RemoteOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The bridge's WebSocket URL (ws:// or wss://).", valueName: "URL"))
     var url = RemoteOptions.defaultURL
 
-    @Option(help: ArgumentHelp(
-        "Trust only the CA certificates in this PEM file for a wss:// bridge (private PKI); "
-            + "without it the system's trust store is used.",
-        valueName: "PEM"))
+    @Option(
+        help: ArgumentHelp(
+            "Trust only the CA certificates in this PEM file for a wss:// bridge (private PKI); "
+                + "without it the system's trust store is used.",
+            valueName: "PEM"
+        )
+    )
     var caFile: String?
 
-    @Option(help: ArgumentHelp(
-        "The name in the bridge's certificate, verified and sent as SNI; needed when a wss:// URL names an IP address.",
-        valueName: "NAME"))
+    @Option(
+        help: ArgumentHelp(
+            "The name in the bridge's certificate, verified and sent as SNI; needed when a wss:// URL names an IP address.",
+            valueName: "NAME"
+        )
+    )
     var serverName: String?
 
-    @Option(help: ArgumentHelp(
-        "A file whose first line (blank lines and # comments skipped) is the client token. "
-            + "Preferred, like PEXBRIDGE_TOKEN.",
-        valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "A file whose first line (blank lines and # comments skipped) is the client token. "
+                + "Preferred, like PEXBRIDGE_TOKEN.",
+            valueName: "FILE"
+        )
+    )
     var tokenFile: String?
 
-    @Option(help: ArgumentHelp(
-        "The client token. Visible to other users in ps: prefer --token-file or PEXBRIDGE_TOKEN.", valueName: "TOKEN"))
+    @Option(
+        help: ArgumentHelp(
+            "The client token. Visible to other users in ps: prefer --token-file or PEXBRIDGE_TOKEN.",
+            valueName: "TOKEN"
+        )
+    )
     var token: ClientToken?
 
     @Option(help: ArgumentHelp("Seconds to wait for the connection and for each answer.", valueName: "SECONDS"))
@@ -48,7 +61,8 @@ struct RemoteOptions: ParsableArguments {
         if lower.hasPrefix("wss://") && serverName == nil, let host = URL(string: url)?.host, Self.isIPAddress(host) {
             throw ValidationError(
                 "a wss:// URL with an IP address needs --server-name (the name in the bridge's certificate), "
-                    + "or use that name in the URL")
+                    + "or use that name in the URL"
+            )
         }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
         guard timeout > 0 && timeout <= 86_400 else {
@@ -70,7 +84,9 @@ struct RemoteOptions: ParsableArguments {
 
     /// The token from --token, --token-file or PEXBRIDGE_TOKEN (in that order), if any; refused when it would go
     /// over plain `ws://` to another machine (anyone on the path could read it).
-    func resolvedToken(environment: [String: String] = ProcessInfo.processInfo.environment) throws(RemoteFailure)
+    func resolvedToken(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(RemoteFailure)
         -> ClientToken?
     {
         let token = try foundToken(environment: environment)
@@ -78,7 +94,8 @@ struct RemoteOptions: ParsableArguments {
             !Self.isLoopbackHost(host)
         {
             throw .input(
-                "refusing to send the token over ws:// to \(host): it would cross the network in clear; use wss://")
+                "refusing to send the token over ws:// to \(host): it would cross the network in clear; use wss://"
+            )
         }
         return token
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import BridgeProtocol
+import Foundation
 
 /// `pexbridge say`: sends a chat message into a session's conference.
 struct SayCommand: AsyncParsableCommand {
@@ -11,7 +11,8 @@ struct SayCommand: AsyncParsableCommand {
             The words are joined with single spaces. Put -- before text that starts with a dash.
 
             \(RemoteExitCode.helpText)
-            """)
+            """
+    )
 
     @Argument(help: "The session id.")
     var session: String

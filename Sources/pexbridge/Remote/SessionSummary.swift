@@ -31,10 +31,12 @@ enum SessionSummary {
         switch s.state {
         case .connected:
             let others = s.participants.filter { !$0.isSelf }.count
-            return "\(s.id): connected to \(place), role \(s.role?.rawValue ?? "unknown"), \(others) other participant\(others == 1 ? "" : "s")"
+            return
+                "\(s.id): connected to \(place), role \(s.role?.rawValue ?? "unknown"), \(others) other participant\(others == 1 ? "" : "s")"
         case .pinRequired, .pinOptional:
             var text = "\(s.id): \(s.state.rawValue): \(place) "
-            text += s.state == .pinRequired
+            text +=
+                s.state == .pinRequired
                 ? "needs a PIN (host or guest)"
                 : "has a host PIN; an empty PIN joins as a guest"
             if let left = s.pinAttemptsLeft { text += " (\(left) attempts left)" }

@@ -17,7 +17,8 @@ struct WatchCommand: AsyncParsableCommand {
             says when the subscription is in place and where the sessions stand.
 
             \(RemoteExitCode.helpText)
-            """)
+            """
+    )
 
     @Argument(help: "The session to watch; all sessions (including new ones) when omitted.")
     var session: String?
@@ -25,8 +26,12 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Print each event as its JSON frame.")
     var json = false
 
-    @Option(help: ArgumentHelp(
-        "Replay the events after this seq first (with SESSION), if the bridge still holds them.", valueName: "SEQ"))
+    @Option(
+        help: ArgumentHelp(
+            "Replay the events after this seq first (with SESSION), if the bridge still holds them.",
+            valueName: "SEQ"
+        )
+    )
     var resumeFrom: Int?
 
     @OptionGroup(title: "Connection")
@@ -81,7 +86,12 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     /// Subscribes and prints events until the stream ends.
-    static func watch(_ client: RemoteClient, session: String?, since: Int?, json: Bool) async throws(RemoteFailure)
+    static func watch(
+        _ client: RemoteClient,
+        session: String?,
+        since: Int?,
+        json: Bool
+    ) async throws(RemoteFailure)
         -> Ending
     {
         let data = try await client.call(.subscribe(session: session, sinceSeq: since))

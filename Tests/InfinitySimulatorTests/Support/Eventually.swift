@@ -6,7 +6,9 @@ struct TimedOut: Error, CustomStringConvertible {
 
 /// Polls `probe` until it returns a value or `timeout` passes.
 func eventually<T: Sendable>(
-    _ what: String, timeout: Duration = .seconds(5), _ probe: () async throws -> T?
+    _ what: String,
+    timeout: Duration = .seconds(5),
+    _ probe: () async throws -> T?
 ) async throws -> T {
     let deadline = ContinuousClock.now + timeout
     while true {

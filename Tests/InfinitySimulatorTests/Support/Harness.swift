@@ -28,7 +28,8 @@ struct Harness: Sendable {
 
     /// Starts a simulator, runs `body`, and always stops it.
     static func run(
-        _ configuration: SimulatorConfiguration, _ body: (Harness) async throws -> Void
+        _ configuration: SimulatorConfiguration,
+        _ body: (Harness) async throws -> Void
     ) async throws {
         let sim = InfinitySimulator(configuration: configuration)
         _ = try await sim.start()
@@ -43,15 +44,21 @@ struct Harness: Sendable {
 
     /// Starts a simulator with these rooms.
     static func run(
-        rooms: [SimulatedRoom], _ body: (Harness) async throws -> Void
+        rooms: [SimulatedRoom],
+        _ body: (Harness) async throws -> Void
     ) async throws {
         try await run(SimulatorConfiguration(rooms: rooms), body)
     }
 
     /// One HTTP call under `/api/client/v2/conferences/<alias>/`.
     func call(
-        _ method: String, _ alias: String, _ endpoint: String, token: String? = nil, tokenInQuery: Bool = false,
-        pin: String? = nil, body: String? = nil
+        _ method: String,
+        _ alias: String,
+        _ endpoint: String,
+        token: String? = nil,
+        tokenInQuery: Bool = false,
+        pin: String? = nil,
+        body: String? = nil
     ) async throws -> Reply {
         var url = sim.conferenceURL(alias: alias) + "/" + endpoint
         if let token, tokenInQuery {
@@ -78,7 +85,10 @@ struct Harness: Sendable {
 
     /// Joins and expects a grant.
     func join(
-        _ alias: String, name: String = "Tester", pin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+        _ alias: String,
+        name: String = "Tester",
+        pin: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> Grant {
         let reply = try await requestToken(alias, name: name, pin: pin)
         #expect(reply.status == 200, "request_token: \(reply.text)", sourceLocation: sourceLocation)
@@ -87,13 +97,17 @@ struct Harness: Sendable {
             token: try #require(result["token"]?.string, sourceLocation: sourceLocation),
             uuid: try #require(result["participant_uuid"]?.string, sourceLocation: sourceLocation),
             role: try #require(result["role"]?.string, sourceLocation: sourceLocation),
-            result: result)
+            result: result
+        )
     }
 
     /// Opens the room's event stream.
     func events(_ alias: String, token: String?, tokenInQuery: Bool = false) async throws -> SSEConnection {
         try await SSEConnection.open(
-            url: sim.conferenceURL(alias: alias) + "/events", token: token, tokenInQuery: tokenInQuery)
+            url: sim.conferenceURL(alias: alias) + "/events",
+            token: token,
+            tokenInQuery: tokenInQuery
+        )
     }
 
     /// Opens the event stream and reads past the sync burst and the first conference_update.

@@ -136,8 +136,11 @@ final class SSEConnection: Sendable {
             var bytes: [UInt8] = []
             for try await chunk in response.body { bytes += chunk.readableBytesView }
             return SSEConnection(
-                status: status, contentType: contentType, errorBody: String(decoding: bytes, as: UTF8.self),
-                response: nil)
+                status: status,
+                contentType: contentType,
+                errorBody: String(decoding: bytes, as: UTF8.self),
+                response: nil
+            )
         }
         return SSEConnection(status: status, contentType: contentType, errorBody: nil, response: response)
     }
@@ -149,7 +152,9 @@ final class SSEConnection: Sendable {
 
     /// The next event named `name` (matching `predicate`) after the last one taken.
     func next(
-        _ name: String, timeout: Duration = .seconds(5), where predicate: @escaping @Sendable (SSEEvent) -> Bool = { _ in true }
+        _ name: String,
+        timeout: Duration = .seconds(5),
+        where predicate: @escaping @Sendable (SSEEvent) -> Bool = { _ in true }
     ) async throws -> SSEEvent {
         try await eventually("event \(name)", timeout: timeout) {
             await log.take { $0.name == name && predicate($0) }

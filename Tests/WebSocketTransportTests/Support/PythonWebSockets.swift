@@ -34,9 +34,12 @@ enum PythonWebSockets {
     /// or throws with whatever else the client printed (e.g. "did not receive a valid HTTP response").
     static func connect(port: Int, origin: String? = nil, subprotocols: [String] = []) throws -> String {
         guard let interpreter else { throw Failed(output: "no interpreter with websockets") }
-        let result = try run(interpreter, [
-            "-c", script, "ws://127.0.0.1:\(port)/ws", origin ?? "", subprotocols.joined(separator: ","),
-        ])
+        let result = try run(
+            interpreter,
+            [
+                "-c", script, "ws://127.0.0.1:\(port)/ws", origin ?? "", subprotocols.joined(separator: ","),
+            ]
+        )
         guard result.status == 0 else { throw Failed(output: result.output) }
         return result.output
     }
@@ -54,8 +57,12 @@ enum PythonWebSockets {
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         let process = try Spawned(
-            executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment,
-            stdout: handle.fileDescriptor, stderr: handle.fileDescriptor)
+            executable: executable,
+            arguments: arguments,
+            environment: ProcessInfo.processInfo.environment,
+            stdout: handle.fileDescriptor,
+            stderr: handle.fileDescriptor
+        )
         try handle.close()
         process.waitUntilExit()
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""

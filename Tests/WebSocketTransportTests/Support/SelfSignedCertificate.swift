@@ -21,7 +21,10 @@ struct SelfSignedCertificate {
             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
         ]
         let process = try Spawned(
-            executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment)
+            executable: "/usr/bin/env",
+            arguments: arguments,
+            environment: ProcessInfo.processInfo.environment
+        )
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw OpenSSLFailed(status: process.terminationStatus) }
     }

@@ -1,6 +1,7 @@
 import Logging
 import Synchronization
 import Testing
+
 @testable import WebSocketTransport
 
 /// Thrown when a bounded wait runs out.
@@ -41,7 +42,9 @@ final class EventLog: Sendable {
 
     /// Waits for the first event `extract` accepts.
     func first<T>(
-        _ what: String, timeout: Duration = .seconds(10), _ extract: (TransportEvent) -> T?
+        _ what: String,
+        timeout: Duration = .seconds(10),
+        _ extract: (TransportEvent) -> T?
     ) async throws -> T {
         var found: T?
         try await eventually(what, timeout: timeout) {
