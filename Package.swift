@@ -184,6 +184,7 @@ let package = Package(
             name: "InfinitySimulatorTests",
             dependencies: [
                 "InfinitySimulator",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict

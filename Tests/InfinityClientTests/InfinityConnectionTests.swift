@@ -94,7 +94,7 @@ struct ConnectionHarness {
         _ condition: @escaping () async -> Bool
     ) async throws {
         let clock = self.clock
-        try await InfinityClientTests.waitUntil(timeout: timeout, what) {
+        try await TestSupport.waitUntil(what, timeout: timeout) {
             await clock.advance(by: .zero)
             return await condition()
         }
@@ -108,7 +108,9 @@ struct ConnectionHarness {
         until condition: @escaping ([ConnectionUpdate]) -> Bool
     ) async throws -> [ConnectionUpdate] {
         let recorder = self.recorder
-        try await waitUntil(timeout: timeout, "\(what); got \(recorder.updates)") { condition(recorder.updates) }
+        try await TestSupport.waitUntil("\(what); got \(recorder.updates)", timeout: timeout) {
+            condition(recorder.updates)
+        }
         return recorder.updates
     }
 
@@ -124,7 +126,9 @@ struct ConnectionHarness {
     /// Asserts that `.ended(reason)` is the single, last update.
     func expectEnded(with reason: ConnectionEndReason, timeout: Duration = .seconds(10)) async throws {
         let recorder = self.recorder
-        try await waitUntil(timeout: timeout, "the updates to finish; got \(recorder.updates)") { recorder.isFinished }
+        try await TestSupport.waitUntil("the updates to finish; got \(recorder.updates)", timeout: timeout) {
+            recorder.isFinished
+        }
         let updates = recorder.updates
         #expect(updates.endReasons == [reason], "updates: \(updates)")
         #expect(updates.last == .ended(reason))

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+@_exported import TestSupport
 import Testing
 
 @testable import InfinityClient
@@ -92,23 +93,6 @@ extension InfinityClientConfiguration {
     }
 }
 
-struct WaitTimedOut: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` every 10 ms until it holds; throws after `timeout`.
-func waitUntil(
-    timeout: Duration = .seconds(10),
-    _ what: String = "condition",
-    _ condition: () async -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw WaitTimedOut(description: "timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
 /// Reads a connection's updates in the background so tests can wait for them with a bound.
 final class UpdateRecorder: Sendable {
     private final class Box: Sendable {
@@ -141,14 +125,14 @@ final class UpdateRecorder: Sendable {
         _ what: String,
         until condition: @escaping ([ConnectionUpdate]) -> Bool
     ) async throws -> [ConnectionUpdate] {
-        try await waitUntil(timeout: timeout, "\(what); got \(updates)") { condition(self.updates) }
+        try await waitUntil("\(what); got \(updates)", timeout: timeout) { condition(self.updates) }
         return updates
     }
 
     /// Waits until the stream has finished, returning all updates.
     @discardableResult
     func waitForEnd(timeout: Duration = .seconds(10)) async throws -> [ConnectionUpdate] {
-        try await waitUntil(timeout: timeout, "the updates to finish; got \(updates)") { self.isFinished }
+        try await waitUntil("the updates to finish; got \(updates)", timeout: timeout) { self.isFinished }
         return updates
     }
 }

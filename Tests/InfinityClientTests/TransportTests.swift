@@ -59,8 +59,7 @@ import Testing
     }
 
     @Test func selfSignedCertificateFailsVerificationByDefault() async throws {
-        let certificate = try SelfSignedCertificate.make()
-        defer { certificate.remove() }
+        let certificate = try await TestCertificate.shared()
         let server = try await StubServer.start(tls: certificate.serverContext()) { _, _ in .json(200, Fixture.ok) }
         #expect(server.node.isSecure)
         try await withClient { client in
@@ -79,8 +78,7 @@ import Testing
     }
 
     @Test func trustRootsFileLetsAPrivateCAThrough() async throws {
-        let certificate = try SelfSignedCertificate.make()
-        defer { certificate.remove() }
+        let certificate = try await TestCertificate.shared()
         let server = try await StubServer.start(tls: certificate.serverContext()) { _, _ in .json(200, Fixture.ok) }
         var configuration = InfinityClientConfiguration.fastTests
         configuration.trustRootsPEMFile = certificate.certificatePath

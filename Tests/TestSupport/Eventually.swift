@@ -60,3 +60,50 @@ public func eventually(
     }
     return try await condition()
 }
+
+/// A bounded wait of ``waitUntil(_:timeout:_:)`` or ``eventually(_:timeout:_:)`` ran out.
+public struct TimedOut: Error, CustomStringConvertible {
+    /// What was waited for.
+    public let what: String
+    public var description: String { "timed out waiting for \(what)" }
+
+    /// - Parameter what: What was waited for, for the failure message.
+    public init(what: String) { self.what = what }
+}
+
+/// Polls `condition` (every 10 ms) until it holds; throws ``TimedOut`` after `timeout`. For states nothing
+/// announces (a counter of another part, a figure of a server); prefer waiting for an event where one exists.
+///
+/// - Parameters:
+///   - what: What is waited for, for the failure message.
+///   - timeout: The ceiling.
+///   - condition: Checked until it holds.
+/// - Throws: ``TimedOut``, or what `condition` throws.
+public func waitUntil(
+    _ what: String,
+    timeout: Duration = .seconds(10),
+    _ condition: () async throws -> Bool
+) async throws {
+    _ = try await eventually(what, timeout: timeout) { try await condition() ? true : nil }
+}
+
+/// Polls `probe` (every 10 ms) until it returns a value; throws ``TimedOut`` after `timeout`.
+///
+/// - Parameters:
+///   - what: What is waited for, for the failure message.
+///   - timeout: The ceiling.
+///   - probe: Returns the value once it is there.
+/// - Returns: The first value `probe` returned.
+/// - Throws: ``TimedOut``, or what `probe` throws.
+public func eventually<T: Sendable>(
+    _ what: String,
+    timeout: Duration = .seconds(10),
+    _ probe: () async throws -> T?
+) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if let value = try await probe() { return value }
+        if ContinuousClock.now >= deadline { throw TimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}

@@ -71,7 +71,7 @@ final class ReaderState: Sendable {
             guard sent < 2_000 else { break }
             sent += 1
             server.server.send(OutboundFrame("\(sent):" + chunk), to: [stalledID, readerID])
-            try await eventually("reader got frame \(sent)") { readerState.texts.count == sent }
+            try await waitUntil("reader got frame \(sent)") { readerState.texts.count == sent }
         }
         let stats = server.server.stats()
         #expect(stats.slowConsumerCloses == 1)
@@ -79,7 +79,7 @@ final class ReaderState: Sendable {
 
         // The reader is unaffected and keeps receiving.
         server.server.send(OutboundFrame("still there"), to: readerID)
-        try await eventually("reader got the last frame") { readerState.texts.last == "still there" }
+        try await waitUntil("reader got the last frame") { readerState.texts.last == "still there" }
         #expect(readerState.closeFrame == nil)
 
         // The stalled client, once it reads, finds its frames cut short by a 1008 close.
@@ -119,7 +119,7 @@ final class ReaderState: Sendable {
         }
         await server.stop()
         // Count only once the stream has ended: `.closed` events may still be on their way after stop() returns.
-        try await eventually("event stream finished") { server.log.hasEnded }
+        try await waitUntil("event stream finished") { server.log.hasEnded }
         let opened = server.log.all.compactMap { if case .opened(let id, _) = $0 { id } else { nil } }
         let closed = server.log.all.compactMap { if case .closed(let id) = $0 { id } else { nil } }
         #expect(opened.count == 5)
@@ -184,7 +184,7 @@ final class ReaderState: Sendable {
         server.server.send(OutboundFrame("nobody"), to: ConnectionID(rawValue: 999))
         server.server.send(OutboundFrame("nobody"), to: [ConnectionID(rawValue: 998), ConnectionID(rawValue: 997)])
         server.server.close(ConnectionID(rawValue: 999), code: 1000, reason: "")
-        try await eventually("drops counted") { server.server.stats().framesDropped == 3 }
+        try await waitUntil("drops counted") { server.server.stats().framesDropped == 3 }
         await server.stop()
     }
 }

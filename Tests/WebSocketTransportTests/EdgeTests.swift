@@ -104,7 +104,7 @@ import Glibc
         var sockets: [RawClient] = []
         for _ in 0..<3 { sockets.append(try await server.rawWebSocket()) }
         let idle = try await background { [try RawClient(port: port), try RawClient(port: port)] }
-        try await eventually("both idle connections accepted") { server.server.stats().httpConnections == 2 }
+        try await waitUntil("both idle connections accepted") { server.server.stats().httpConnections == 2 }
         let outcome = try await background { () -> String in
             let extra = try RawClient(port: port)
             do {
@@ -119,7 +119,7 @@ import Glibc
 
         // Once an idle connection goes, a new request is served again.
         idle[0].shutdownWrite()
-        try await eventually("a slot is free again") { server.server.stats().httpConnections == 1 }
+        try await waitUntil("a slot is free again") { server.server.stats().httpConnections == 1 }
         let (again, _) = try await httpExchange(
             port: port,
             "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"

@@ -32,14 +32,14 @@ import WebSocketTransport
         }
         defer { for client in clients { client.cancel() } }
         // A client has started its handler once its "ready" has arrived.
-        try await eventually("\(clientCount) clients ready", timeout: .seconds(30)) {
+        try await waitUntil("\(clientCount) clients ready", timeout: .seconds(30)) {
             server.log.count { if case .text = $0 { true } else { false } } == clientCount || !failures.value.isEmpty
         }
         #expect(failures.value.isEmpty)
         let ids = server.log.all.compactMap { if case .opened(let id, _) = $0 { id } else { nil } }
         #expect(ids.count == clientCount)
         server.server.send(OutboundFrame(#"{"type":"state","seq":1}"#), to: ids)
-        try await eventually("\(clientCount) clients received", timeout: .seconds(30)) {
+        try await waitUntil("\(clientCount) clients received", timeout: .seconds(30)) {
             received.value.count == clientCount
         }
         #expect(Set(received.value) == [#"{"type":"state","seq":1}"#])

@@ -118,9 +118,9 @@ final class Flooder: Sendable {
             return client
         }
         let good = try await background(connect)
-        try await eventually("good client opened") { core.opened.count == 1 }
+        try await waitUntil("good client opened") { core.opened.count == 1 }
         let flooding = try await background(connect)
-        try await eventually("flooder opened") { core.opened.count == 2 }
+        try await waitUntil("flooder opened") { core.opened.count == 2 }
         let (goodID, floodID) = (core.opened[0], core.opened[1])
 
         // The core stops consuming: the flooder's 60 KiB frames fill its backlog and its reads pause.
@@ -130,7 +130,7 @@ final class Flooder: Sendable {
         flooder.start(flooding, payload: Array(String(repeating: "f", count: 60 * 1024).utf8))
         // Paused: the server stops reading, the socket buffers fill and the flooder's sends start timing out.
         // (Without the pause the server would read on and queue every frame; the bound below would not hold.)
-        try await eventually("flooder blocked by its paused reads") { flooder.blocked.load(ordering: .relaxed) > 0 }
+        try await waitUntil("flooder blocked by its paused reads") { flooder.blocked.load(ordering: .relaxed) > 0 }
         let paused = server.stats()
         #expect(paused.readsPausedForBacklog >= 1)
         #expect(paused.inboundBacklog <= 8)
@@ -146,7 +146,7 @@ final class Flooder: Sendable {
             }
             #expect(reply == "pong \(round)")
         }
-        try await eventually("flooder resumed past its high watermark") { core.messages(of: floodID) > 16 }
+        try await waitUntil("flooder resumed past its high watermark") { core.messages(of: floodID) > 16 }
         flooder.stop()
         let stats = server.stats()
         #expect(stats.inboundBacklogPeak <= 8 + 1)  // the flooder's bound, plus at most one ping waiting
@@ -164,7 +164,7 @@ final class Flooder: Sendable {
         try await background {
             for index in 1...30 { try client.sendText("m\(index)") }
         }
-        try await eventually("every message delivered") {
+        try await waitUntil("every message delivered") {
             server.log.count { if case .text(id, _) = $0 { true } else { false } } == 30
         }
         let texts = server.log.all.compactMap { event -> String? in
@@ -192,13 +192,13 @@ final class Flooder: Sendable {
         defer { flooder.stop() }
         flooder.start(flooding, payload: Array("m".utf8))
         // The server stops reading the connection (its sends time out) instead of queuing everything it sent.
-        try await eventually("flooder blocked by the rate pause") { flooder.blocked.load(ordering: .relaxed) > 0 }
+        try await waitUntil("flooder blocked by the rate pause") { flooder.blocked.load(ordering: .relaxed) > 0 }
         flooder.stop()
         let delivered = server.log.count { if case .text(id, _) = $0 { true } else { false } }
         #expect(delivered < flooder.sent.load(ordering: .relaxed))
         #expect(server.server.stats().readsPausedForRate >= 1)
         // The refill timer resumes reading: more of what was sent arrives, and the connection stays open.
-        try await eventually("reading resumed after the pause") {
+        try await waitUntil("reading resumed after the pause") {
             server.log.count { if case .text(id, _) = $0 { true } else { false } } > delivered
         }
         #expect(server.server.stats().rateLimitCloses == 0)
@@ -226,7 +226,7 @@ final class Flooder: Sendable {
         flooder.stop()
         #expect(close.closeCode == 1008)
         #expect(close.closeReason == "message rate exceeded")
-        try await eventually("flooder stopped") { flooder.done.load(ordering: .relaxed) }
+        try await waitUntil("flooder stopped") { flooder.done.load(ordering: .relaxed) }
         // Acknowledge the close if the server still listens (it may already have hung up on the flood).
         try await background { try? flooding.sendFrame(RawFrame.close, Array(close.payload.prefix(2))) }
         try await server.log.closed(floodID)

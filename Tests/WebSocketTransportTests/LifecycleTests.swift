@@ -22,11 +22,11 @@ import WebSocketTransport
         reader.startReading(client)
         await server.stop()
 
-        try await eventually("client read the close frame") { reader.closeFrame != nil }
+        try await waitUntil("client read the close frame") { reader.closeFrame != nil }
         #expect(reader.texts == (1...5).map { "queued \($0)" })
         #expect(reader.closeFrame?.closeCode == 1001)
         try await server.log.closed(id)
-        try await eventually("event stream finished") { server.log.hasEnded }
+        try await waitUntil("event stream finished") { server.log.hasEnded }
 
         var again = TransportConfiguration(port: server.port)
         again.host = "127.0.0.1"
@@ -73,14 +73,14 @@ import WebSocketTransport
         async let second: Void = server.server.shutdown()
         _ = await (first, second)
         await server.server.shutdown()
-        try await eventually("event stream finished") { server.log.hasEnded }
+        try await waitUntil("event stream finished") { server.log.hasEnded }
     }
 
     @Test func shutdownWithoutStartFinishesTheEvents() async throws {
         let server = WebSocketServer(configuration: .init(port: 0), logger: testLogger, httpHandler: { _ in .notFound })
         let log = EventLog(server.events)
         await server.shutdown()
-        try await eventually("event stream finished") { log.hasEnded }
+        try await waitUntil("event stream finished") { log.hasEnded }
     }
 
     @Test func startTwiceThrowsAlreadyStarted() async throws {
@@ -133,7 +133,7 @@ import WebSocketTransport
             reader.startReading(client)
             await server.stop()
             try await server.log.closed(id)
-            try await eventually("event stream of round \(round) finished") { server.log.hasEnded }
+            try await waitUntil("event stream of round \(round) finished") { server.log.hasEnded }
         }
     }
 

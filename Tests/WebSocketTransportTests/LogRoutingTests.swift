@@ -45,7 +45,7 @@ struct CapturingLogHandler: LogHandler {
             try client.send([0x89, 0x80 | 126, 0, 200, 1, 2, 3, 4])
             _ = try client.waitForPeerClose()
         }
-        try await eventually("the first server logged the lws warning") {
+        try await waitUntil("the first server logged the lws warning") {
             firstLines.value.contains { $0.hasPrefix("libwebsockets:") && $0.contains("ontrol frame") }
         }
         #expect(!secondLines.value.contains { $0.hasPrefix("libwebsockets:") })

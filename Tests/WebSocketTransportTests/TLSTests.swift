@@ -11,15 +11,14 @@ import Glibc
 #endif
 
 @Suite struct TLSTests {
-    private func clientTLS(trusting certificate: SelfSignedCertificate) throws -> TLSConfiguration {
+    private func clientTLS(trusting certificate: TestCertificate) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate.certificatePath))
         return tls
     }
 
     @Test func secureWebSocketRoundTripWithSelfSignedCertificate() async throws {
-        let certificate = try SelfSignedCertificate()
-        defer { certificate.remove() }
+        let certificate = try await TestCertificate.shared()
         let server = try TestServer.start {
             $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
         }
@@ -53,8 +52,7 @@ import Glibc
     }
 
     @Test func httpsRequestOnTheSamePort() async throws {
-        let certificate = try SelfSignedCertificate()
-        defer { certificate.remove() }
+        let certificate = try await TestCertificate.shared()
         let server = try TestServer.start(
             {
                 $0.tls = TLSFiles(
@@ -95,8 +93,7 @@ import Glibc
     }
 
     @Test func plainWebSocketOnTheTLSPortFails() async throws {
-        let certificate = try SelfSignedCertificate()
-        defer { certificate.remove() }
+        let certificate = try await TestCertificate.shared()
         let server = try TestServer.start {
             $0.tls = TLSFiles(certificatePath: certificate.certificatePath, privateKeyPath: certificate.privateKeyPath)
         }
@@ -111,7 +108,7 @@ import Glibc
             }
         }
         // Refused by the TLS listener, not a server that took the connection and hung.
-        #expect(!(error is WaitTimedOut), "timed out instead of being refused: \(String(describing: error))")
+        #expect(!(error is TimedOut), "timed out instead of being refused: \(String(describing: error))")
         // The TLS listener fails the handshake on the plain request and resets the connection (or closes it).
         let refused =
             (error as? IOError).map { [ECONNRESET, EPIPE].contains($0.errnoCode) } == true

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import InfinitySimulator
+@_exported import TestSupport
 import Testing
 
 /// An HTTP answer.

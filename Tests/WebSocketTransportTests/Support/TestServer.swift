@@ -1,28 +1,11 @@
 import Logging
 import Synchronization
+@_exported import TestSupport
 import Testing
 
 @testable import WebSocketTransport
 
 /// Thrown when a bounded wait runs out.
-struct WaitTimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Polls `condition` until it holds, failing after `timeout`.
-func eventually(
-    _ what: String,
-    timeout: Duration = .seconds(10),
-    _ condition: () throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw WaitTimedOut(what: what) }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
-
 /// Collects a server's events so tests can wait for them.
 final class EventLog: Sendable {
     private let events = Mutex<[TransportEvent]>([])
@@ -47,7 +30,7 @@ final class EventLog: Sendable {
         _ extract: (TransportEvent) -> T?
     ) async throws -> T {
         var found: T?
-        try await eventually(what, timeout: timeout) {
+        try await waitUntil(what, timeout: timeout) {
             found = all.lazy.compactMap(extract).first
             return found != nil
         }
@@ -57,7 +40,7 @@ final class EventLog: Sendable {
     /// Waits for the `.opened` event number `index` (0-based, in arrival order).
     func opened(_ index: Int = 0, timeout: Duration = .seconds(10)) async throws -> (ConnectionID, ConnectionInfo) {
         var found: (ConnectionID, ConnectionInfo)?
-        try await eventually("opened #\(index)", timeout: timeout) {
+        try await waitUntil("opened #\(index)", timeout: timeout) {
             let opened = all.compactMap { event -> (ConnectionID, ConnectionInfo)? in
                 if case .opened(let id, let info) = event { return (id, info) }
                 return nil
@@ -149,7 +132,7 @@ func withDeadline<T: Sendable>(
         }
     }
     do {
-        try await eventually(what, timeout: timeout) { outcome.value != nil }
+        try await waitUntil(what, timeout: timeout) { outcome.value != nil }
     } catch {
         task.cancel()
         throw error
