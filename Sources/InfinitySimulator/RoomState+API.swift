@@ -40,6 +40,7 @@ extension RoomState {
         switch settings.wrongPINStyle {
         case .invalidPINString: return .refused(.failed(403, "Invalid PIN"))
         case .repeatChallenge: return .refused(pinChallenge)
+        case .refusal(let words): return .refused(.failed(403, words))
         }
     }
 

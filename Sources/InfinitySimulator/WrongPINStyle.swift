@@ -6,4 +6,7 @@ public enum WrongPINStyle: Sendable, Hashable {
     case invalidPINString
     /// HTTP 403 with the PIN challenge again (what Swift's SDK also reads as a wrong PIN).
     case repeatChallenge
+    /// HTTP 403 `{"status":"failed","result":<words>}`: a node (or a version) that words its refusal otherwise
+    /// than "Invalid PIN"; the bridge must count it as a wrong PIN all the same.
+    case refusal(String)
 }
