@@ -114,6 +114,10 @@ public final class PexBridge: Sendable {
         transport.promoteOnOpen = !configuration.core.authRequired
         transport.refuseProxiedRequests = !configuration.core.authRequired
         transport.trustedProxies = configuration.trustedProxies
+        // Connections still in their HTTP phase (page loads, upgrades in progress) per address: as many as the
+        // address may hold WebSockets, so a burst of observers from one host (a NAT, a load test) is not cut at
+        // accept while a single address still cannot hold an unbounded number of sockets.
+        transport.maxHTTPConnectionsPerAddress = configuration.maxConnectionsPerAddress
         let site = StaticSite(
             embeddedNode: configuration.embeddedNode,
             authRequired: configuration.core.authRequired,
