@@ -5,8 +5,10 @@ import CLibWebSockets
 extension ServiceLoop {
     /// Why a request is refused at its headers (status and a one-line reason), or nil.
     ///
-    /// - On a loopback listener the Host must be a loopback name (with this port, when a port is given): a page
-    ///   served under another name (DNS rebinding) must not read `/metrics` or drive the bridge.
+    /// - On a loopback listener the Host must be a loopback name: a page served under another name (DNS
+    ///   rebinding) must not read `/metrics` or drive the bridge. Any port is accepted: a loopback bridge is
+    ///   reached through local port forwards (`ssh -L 9000:localhost:8080`) whose Host names the forward's port,
+    ///   and a rebinding page cannot name a loopback host at all.
     /// - With ``TransportConfiguration/refuseProxiedRequests``, a request that came through a reverse proxy is
     ///   refused: a bridge without tokens is safe only while just this machine can reach it.
     func edgeRefusal(_ wsi: OpaquePointer) -> (status: Int, reason: String)? {
@@ -23,8 +25,7 @@ extension ServiceLoop {
         guard let host = host?.lowercased(), !host.isEmpty else { return false }
         let (name, port) = OriginPolicy.splitAuthority(host)
         guard let name, OriginPolicy.isLoopbackName(name) else { return false }
-        guard let port else { return true }
-        return Int(port) == listenPort
+        return port.map { Int($0) != nil } ?? true
     }
 
     private func hasProxyHeaders(_ wsi: OpaquePointer) -> Bool {

@@ -428,6 +428,15 @@ struct ServeCommand: AsyncParsableCommand {
                     + "PEXBRIDGE_TOKENS (the configuration can then be readable by all)"
             )
         }
+        // 128 bits: 22 characters of base64, 32 of hex. Shorter secrets still work (scripts and tests use them),
+        // but a network bridge should not rely on them (security review, finding 8).
+        let short = configuration.core.authTokens.filter { $0.secret.utf8.count < 22 }.count
+        if short > 0 {
+            warnings.append(
+                "\(short) client token(s) shorter than 22 characters: use at least 128 random bits "
+                    + "(openssl rand -hex 24)"
+            )
+        }
         let strict = strictPermissions ?? file.strict_permissions ?? false
         let secrets = [("token file", tokenFile ?? file.token_file), ("TLS key", configuration.tls?.privateKeyPath)]
         for case (let what, let path?) in secrets {
