@@ -152,15 +152,17 @@ public final class InfinitySimulator: Sendable {
         jobs?.finish()
         await server?.triggerGracefulShutdown()
         if let run {
-            // Bounded: a listener that does not close in time is left to end on its own.
+            // Bounded: past the timeout (a response still being delayed or written), what is left is cancelled.
+            // (Awaiting `run.value` is not cancellable, so the timeout cancels `run` itself.)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await run.value }
-                group.addTask { try? await Task.sleep(for: Self.stopTimeout) }
+                group.addTask {
+                    guard (try? await Task.sleep(for: Self.stopTimeout)) != nil else { return }
+                    run.cancel()
+                }
                 await group.next()
                 group.cancelAll()
             }
-            // Past the timeout (a client that does not read its response): cut what is left.
-            run.cancel()
         }
         logger.info("Infinity simulator stopped")
     }

@@ -147,6 +147,25 @@ struct HardeningTests {
         #expect(!quiet.stderr.contains("can be read by"))
     }
 
+    // MARK: Finding 8: short secrets
+
+    @Test func clientTokensUnder128BitsAreWarnedAbout() async throws {
+        let short = try ChildProcess(arguments: ["serve", "--listen", "127.0.0.1:0", "--token", "short-secret:observer"])
+        defer { short.stop() }
+        _ = try await short.line(startingWith: "listening on ")
+        kill(short.process.processIdentifier, SIGTERM)
+        #expect(await short.waitForExit() == 0)
+        #expect(short.stderr.contains("1 client token(s) shorter than 22 characters"), "\(short.stderr)")
+        #expect(!short.stderr.contains("short-secret"))
+
+        let long = try ChildProcess(arguments: ["serve", "--listen", "127.0.0.1:0", "--token", "\(Self.token):observer"])
+        defer { long.stop() }
+        _ = try await long.line(startingWith: "listening on ")
+        kill(long.process.processIdentifier, SIGTERM)
+        #expect(await long.waitForExit() == 0)
+        #expect(!long.stderr.contains("shorter than 22 characters"))
+    }
+
     // MARK: Findings 14 and 19: the HTTP edge
 
     private func site(metricsPublic: Bool = false) -> StaticSite {
