@@ -150,7 +150,9 @@ struct HardeningTests {
     // MARK: Finding 8: short secrets
 
     @Test func clientTokensUnder128BitsAreWarnedAbout() async throws {
-        let short = try ChildProcess(arguments: ["serve", "--listen", "127.0.0.1:0", "--token", "short-secret:observer"])
+        let short = try ChildProcess(arguments: [
+            "serve", "--listen", "127.0.0.1:0", "--token", "short-secret:observer",
+        ])
         defer { short.stop() }
         _ = try await short.line(startingWith: "listening on ")
         kill(short.process.processIdentifier, SIGTERM)
@@ -158,7 +160,9 @@ struct HardeningTests {
         #expect(short.stderr.contains("1 client token(s) shorter than 22 characters"), "\(short.stderr)")
         #expect(!short.stderr.contains("short-secret"))
 
-        let long = try ChildProcess(arguments: ["serve", "--listen", "127.0.0.1:0", "--token", "\(Self.token):observer"])
+        let long = try ChildProcess(arguments: [
+            "serve", "--listen", "127.0.0.1:0", "--token", "\(Self.token):observer",
+        ])
         defer { long.stop() }
         _ = try await long.line(startingWith: "listening on ")
         kill(long.process.processIdentifier, SIGTERM)
