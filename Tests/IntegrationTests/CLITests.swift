@@ -256,6 +256,11 @@ struct CLITests {
         let tokenLike = /[A-Za-z0-9_\-]{100,}/
         let tokenInStdout = stdout.firstMatch(of: tokenLike) != nil
         let tokenInStderr = stderr.firstMatch(of: tokenLike) != nil
+        if let match = stderr.firstMatch(of: tokenLike) {
+            // Where it sits, without the run itself (it may be a secret).
+            let line = stderr[..<match.range.lowerBound].split(separator: "\n").last ?? ""
+            Issue.record("token-like run of \(match.output.count) characters after: \(line.suffix(160))")
+        }
         let tokenInFrames = frames.contains { $0.firstMatch(of: tokenLike) != nil }
         #expect(!tokenInStdout, "stdout carries something like a node token")
         #expect(!tokenInStderr, "stderr carries something like a node token")
