@@ -38,9 +38,11 @@ if [ $warnings = 1 ]; then
   echo "== warnings in the project's own targets"
   ./scripts/install-deps.sh
   # Only the project's own products are removed; the dependencies' builds are kept.
-  [ $incremental = 1 ] || find "$scratch" -maxdepth 3 \( -name '*.build' -o -name '*.swiftmodule' \) -path '*/debug/*' \
-    2>/dev/null | grep -E '/(BridgeProtocol|BridgeCore|BridgeClient|BridgeServer|WebSocketTransport|InfinityClient|InfinitySimulator|pexbridge|TestSupport|TestSpawn|[A-Za-z]+Tests)\.(build|swiftmodule)$' \
-    | xargs rm -rf
+  if [ $incremental = 0 ] && [ -d "$scratch" ]; then
+    find "$scratch" -maxdepth 3 \( -name '*.build' -o -name '*.swiftmodule' \) -path '*/debug/*' 2>/dev/null \
+      | grep -E '/(BridgeProtocol|BridgeCore|BridgeClient|BridgeServer|WebSocketTransport|InfinityClient|InfinitySimulator|pexbridge|TestSupport|TestSpawn|[A-Za-z]+Tests)\.(build|swiftmodule)$' \
+      | xargs rm -rf || true
+  fi
   log=$(mktemp)
   swift build --build-tests --scratch-path "$scratch" 2>&1 | tee "$log" | grep -E '^(Build|error)|error:' || true
   if grep -q 'error:' "$log"; then
