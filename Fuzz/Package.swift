@@ -20,7 +20,7 @@ let fuzzSwift: [SwiftSetting] = [
     .unsafeFlags([
         "-swift-version", "6", "-enable-upcoming-feature", "ExistentialAny", "-parse-as-library",
         "-sanitize=\(sanitizers)",
-    ]),
+    ])
 ]
 // lld: gold warns about every ASan helper symbol it cannot export.
 let fuzzLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=\(sanitizers)", "-use-ld=lld"])]

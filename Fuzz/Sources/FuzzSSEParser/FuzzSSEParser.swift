@@ -84,7 +84,8 @@ private func check(_ input: [UInt8], limit: Int) {
     expect(chunkFailed == reference.failed, "chunked input and byte-by-byte disagree on failure")
     expect(
         messages.count <= reference.messages.count && Array(reference.messages.prefix(messages.count)) == messages,
-        "chunked events differ from byte-by-byte events")
+        "chunked events differ from byte-by-byte events"
+    )
     if !chunkFailed {
         expect(messages == reference.messages, "chunked input lost events")
         expect(chunked.lastEventID == reference.lastEventID, "chunked input: another last event id")
