@@ -23,6 +23,7 @@ struct SimulateCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        MemoryPolicy.apply()
         let logger = bootstrapLogging(level: logLevel)
         var configuration = SimulatorConfiguration.demo(host: listen.host, port: listen.port)
         configuration.tokenExpiry = .seconds(tokenExpiry)

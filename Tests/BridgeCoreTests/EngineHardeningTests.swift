@@ -8,34 +8,13 @@ import Testing
 
 /// Security review findings 2, 8 and 9 as the engine sees them (the socket-level attacks are integration tests).
 @Suite("Bridge engine hardening", .timeLimit(.minutes(1)))
-struct EngineHardeningTests {
+struct EngineHardeningTests: EngineFixture {
     let upstream = FakeUpstream(rooms: [
         "open": .init(hostPIN: nil, guestPIN: nil),
         "pin": .init(hostPIN: "1234", guestPIN: "5678"),
     ])
     let sink = RecordingSink()
     let clock = TestClock<Duration>()
-
-    func engine(_ configure: (inout BridgeConfiguration) -> Void = { _ in }) -> BridgeEngine {
-        var configuration = BridgeConfiguration()
-        configure(&configuration)
-        return BridgeEngine(
-            configuration: configuration,
-            upstream: upstream,
-            sink: sink,
-            logger: Logger(label: "test"),
-            clock: clock
-        )
-    }
-
-    func joinFrame(id: Int, alias: String) -> String {
-        #"{"type":"join","id":\#(id),"node":"node.example.com","alias":"\#(alias)","display_name":"Bot"}"#
-    }
-
-    func session(_ r: Result<ResultData, ErrorBody>) -> SessionSnapshot? {
-        if case .success(.session(let s)) = r { return s }
-        return nil
-    }
 
     @Test func aHostileNodesHugeNameAndChatAreCutBeforeTheyArePublished() async throws {
         try await withEngine(engine()) { e in

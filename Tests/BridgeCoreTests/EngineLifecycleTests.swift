@@ -11,7 +11,7 @@ import Testing
 
 /// The engine as a `Service`, its timers on a test clock, its limits and its metrics.
 @Suite("Bridge engine lifecycle, limits and metrics", .timeLimit(.minutes(1)))
-struct EngineLifecycleTests {
+struct EngineLifecycleTests: EngineFixture {
     let upstream = FakeUpstream(rooms: [
         "open": .init(hostPIN: nil, guestPIN: nil),
         "pin": .init(hostPIN: "1234", guestPIN: "5678"),
@@ -19,28 +19,7 @@ struct EngineLifecycleTests {
     let sink = RecordingSink()
     let clock = TestClock<Duration>()
     let metrics = TestMetrics()
-
-    func engine(_ configure: (inout BridgeConfiguration) -> Void = { _ in }) -> BridgeEngine {
-        var configuration = BridgeConfiguration()
-        configure(&configuration)
-        return BridgeEngine(
-            configuration: configuration,
-            upstream: upstream,
-            sink: sink,
-            logger: Logger(label: "test"),
-            clock: clock,
-            metricsFactory: metrics
-        )
-    }
-
-    func joinFrame(id: Int, alias: String) -> String {
-        #"{"type":"join","id":\#(id),"node":"node.example.com","alias":"\#(alias)","display_name":"Bot"}"#
-    }
-
-    func session(_ r: Result<ResultData, ErrorBody>) -> SessionSnapshot? {
-        if case .success(.session(let s)) = r { return s }
-        return nil
-    }
+    var metricsFactory: (any MetricsFactory)? { metrics }
 
     /// The last value of a gauge, nil when it was never made.
     func meter(_ label: String, _ dimensions: [(String, String)]) -> Double? {

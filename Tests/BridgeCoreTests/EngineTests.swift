@@ -9,7 +9,7 @@ import Testing
 /// The engine with a fake upstream, a recording sink and a test clock: no sockets, no sleeps. A test that waits
 /// for something that never comes is ended by the time limit.
 @Suite("Bridge engine (fake upstream, no sockets)", .timeLimit(.minutes(1)))
-struct EngineTests {
+struct EngineTests: EngineFixture {
     let upstream = FakeUpstream(rooms: [
         "open": .init(hostPIN: nil, guestPIN: nil),
         "pin": .init(hostPIN: "1234", guestPIN: "5678"),
@@ -17,19 +17,6 @@ struct EngineTests {
     ])
     let sink = RecordingSink()
     let clock = TestClock<Duration>()
-
-    func engine(_ configure: (inout BridgeConfiguration) -> Void = { _ in }) -> BridgeEngine {
-        var configuration = BridgeConfiguration()
-        configuration.allowInsecureNodes = false
-        configure(&configuration)
-        return BridgeEngine(
-            configuration: configuration,
-            upstream: upstream,
-            sink: sink,
-            logger: Logger(label: "test"),
-            clock: clock
-        )
-    }
 
     func join(
         _ e: BridgeEngine,
@@ -44,11 +31,6 @@ struct EngineTests {
         let fields = #""node":"node.example.com","alias":"\#(alias)","display_name":"Bot"\#(pinField)"#
         await send(e, client, #"{"type":"join","id":\#(id),\#(fields)}"#)
         return await sink.result(client, id: id)
-    }
-
-    func session(_ r: Result<ResultData, ErrorBody>) -> SessionSnapshot? {
-        if case .success(.session(let s)) = r { return s }
-        return nil
     }
 
     @Test func helloGreetsEveryClient() async throws {
