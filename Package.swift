@@ -38,9 +38,16 @@ let package = Package(
             name: "BridgeProtocol",
             swiftSettings: strict
         ),
+        // A ThreadSanitizer-visible `Mutex` (see Sources/Locking/Mutex.swift for why not the standard library's).
+        .target(
+            name: "Locking",
+            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .target(
             name: "WebSocketTransport",
             dependencies: [
+                "Locking",
                 "CLibWebSockets",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -51,6 +58,7 @@ let package = Package(
         .target(
             name: "InfinityClient",
             dependencies: [
+                "Locking",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -63,6 +71,7 @@ let package = Package(
         .target(
             name: "InfinitySimulator",
             dependencies: [
+                "Locking",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,6 +92,7 @@ let package = Package(
         .target(
             name: "BridgeServer",
             dependencies: [
+                "Locking",
                 "BridgeCore",
                 "BridgeProtocol",
                 "InfinityClient",
@@ -98,6 +108,7 @@ let package = Package(
         .target(
             name: "BridgeClient",
             dependencies: [
+                "Locking",
                 "BridgeProtocol",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +123,7 @@ let package = Package(
         .executableTarget(
             name: "pexbridge",
             dependencies: [
+                "Locking",
                 "BridgeServer",
                 "BridgeClient",
                 "BridgeProtocol",
@@ -130,6 +142,7 @@ let package = Package(
         // Test support: child processes without Foundation's Process (see Tests/TestSpawn/Spawned.swift).
         .target(
             name: "TestSpawn",
+            dependencies: ["Locking"],
             path: "Tests/TestSpawn",
             swiftSettings: strict
         ),
@@ -137,6 +150,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "Locking",
                 "TestSpawn",
                 "BridgeServer",
                 "BridgeCore",
@@ -159,6 +173,7 @@ let package = Package(
         .testTarget(
             name: "BridgeCoreTests",
             dependencies: [
+                "Locking",
                 "BridgeCore", "BridgeProtocol", "InfinityClient",
                 .product(name: "Clocks", package: "swift-clocks"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -168,6 +183,7 @@ let package = Package(
         .testTarget(
             name: "InfinityClientTests",
             dependencies: [
+                "Locking",
                 "TestSpawn",
                 "TestSupport",
                 "InfinityClient",
@@ -192,6 +208,7 @@ let package = Package(
         .testTarget(
             name: "WebSocketTransportTests",
             dependencies: [
+                "Locking",
                 "TestSpawn",
                 "TestSupport",
                 "WebSocketTransport",
@@ -205,6 +222,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Locking",
                 "TestSpawn",
                 "TestSupport",
                 "BridgeServer",

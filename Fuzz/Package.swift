@@ -36,6 +36,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
+        // The root package's ThreadSanitizer-visible Mutex, which InfinityClient's files import.
+        .target(
+            name: "Locking",
+            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: fuzzSwift
+        ),
         // (a) BridgeProtocol's `RequestCodec.decode`, with an encode/decode round trip as the oracle.
         .executableTarget(name: "FuzzRequestCodec", swiftSettings: fuzzSwift, linkerSettings: fuzzLink),
         // (b) InfinityClient's `SSEParser`: whole input, byte by byte and in random chunks must agree.
@@ -44,6 +50,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzInfinityJSON",
             dependencies: [
+                "Locking",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

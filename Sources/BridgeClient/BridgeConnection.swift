@@ -5,7 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import Synchronization
+import Locking
 import WSClient
 
 /// Why a bridge connection failed.

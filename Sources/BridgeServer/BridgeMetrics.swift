@@ -1,7 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
-import Synchronization
+import Locking
 import WebSocketTransport
 
 /// The bridge's Prometheus metrics (`GET /metrics`); never labelled with anything secret.

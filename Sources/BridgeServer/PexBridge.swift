@@ -4,7 +4,7 @@ import InfinityClient
 import Logging
 import Prometheus
 import ServiceLifecycle
-import Synchronization
+import Locking
 import WebSocketTransport
 
 /// Why the bridge could not start.

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
-import Synchronization
+import Locking
 
 /// Whether the event stream reader should go on after an event.
 enum EventDisposition: Sendable {

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import Synchronization
+import Locking
 
 /// Client for the Pexip Infinity Client REST API v2 (one per process; it pools connections per node).
 public final class InfinityClient: Sendable {

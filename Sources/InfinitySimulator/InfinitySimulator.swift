@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
-import Synchronization
+import Locking
 
 /// An HTTP server that answers like a Pexip Infinity conference node's Client REST API v2
 /// under `/api/client/v2/conferences/<alias>/...`, for tests and demos.

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Where the simulator reads "now" for token expiry, keepalives and idle streams: the continuous clock plus an
 /// offset that a test moves forward by hand. Tests of expiry and refresh then advance time instead of sleeping

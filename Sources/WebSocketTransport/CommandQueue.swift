@@ -1,5 +1,5 @@
 import CLibWebSockets
-import Synchronization
+import Locking
 
 /// The lws context pointer, used off the service thread only to call `lws_cancel_service`.
 ///

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Fires once; waiters before and after the firing resume.
 final class OneShotSignal: Sendable {

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// The transport's events for the core: a bounded, single-consumer async sequence.
 ///

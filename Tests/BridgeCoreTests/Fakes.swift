@@ -3,7 +3,7 @@ import Clocks
 import Foundation
 import InfinityClient
 import Logging
-import Synchronization
+import Locking
 import Testing
 
 @testable import BridgeCore

@@ -2,7 +2,7 @@ import Clocks
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
+import Locking
 import Testing
 
 @testable import InfinityClient

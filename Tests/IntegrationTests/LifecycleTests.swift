@@ -2,7 +2,7 @@ import BridgeClient
 import BridgeProtocol
 import BridgeServer
 import Foundation
-import Synchronization
+import Locking
 import Testing
 
 /// The harness every test composes its bridge with: a `ServiceGroup` that always ends, in the right order.

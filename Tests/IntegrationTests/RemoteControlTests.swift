@@ -4,7 +4,7 @@ import BridgeProtocol
 import BridgeServer
 import Foundation
 import InfinitySimulator
-import Synchronization
+import Locking
 import TestSpawn
 import Testing
 import WebSocketTransport

@@ -1,7 +1,7 @@
 import BridgeClient
 import BridgeProtocol
 import Foundation
-import Synchronization
+import Locking
 import TestSpawn
 import Testing
 

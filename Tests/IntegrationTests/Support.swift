@@ -5,7 +5,7 @@ import BridgeServer
 import Foundation
 import InfinitySimulator
 import Logging
-import Synchronization
+import Locking
 // The harness, `eventually`, `offThePool`, `LogCapture` and `TestCertificate` come from TestSupport; every file of
 // this target uses them as if they were its own.
 @_exported import TestSupport

@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import Locking
 
 /// Every log line a bridge wrote, formatted with its metadata, for secret checks.
 public final class LogCapture: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 /// A gate the test opens and closes; the consumer waits at it before each event.
 final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((true, []))
+    private let state = Locking.Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((true, []))
 
     func close() { state.withLock { $0.open = false } }
 
@@ -35,7 +36,7 @@ final class Gate: Sendable {
 /// texts) and answers each short text "ping N" with "pong N".
 final class GatedCore: Sendable {
     let gate = Gate()
-    private let state = Mutex<(opened: [ConnectionID], messages: [ConnectionID: Int], texts: [String])>(([], [:], []))
+    private let state = Locking.Mutex<(opened: [ConnectionID], messages: [ConnectionID: Int], texts: [String])>(([], [:], []))
 
     init(server: WebSocketServer) {
         Task { [self] in

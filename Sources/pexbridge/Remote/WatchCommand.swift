@@ -2,7 +2,7 @@ import ArgumentParser
 import BridgeClient
 import BridgeProtocol
 import Foundation
-import Synchronization
+import Locking
 import UnixSignals
 
 /// `pexbridge watch`: prints a session's (or every session's) events as they happen.

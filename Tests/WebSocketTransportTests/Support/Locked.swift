@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// A lock-protected value that closures can share.
 final class Locked<Value: Sendable>: Sendable {

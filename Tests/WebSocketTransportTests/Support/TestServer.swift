@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import Locking
 @_exported import TestSupport
 import Testing
 
