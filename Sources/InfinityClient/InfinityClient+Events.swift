@@ -75,12 +75,13 @@ extension InfinityClient {
 
         let http = self.http
         let logger = self.logger
+        let httpLogger = self.httpLogger
         let limit = configuration.maxEventBytes
         let timeout = configuration.requestTimeout
         let response: HTTPClientResponse
         do {
             response = try await withTimeout(timeout) {
-                try await http.execute(request, deadline: .distantFuture, logger: logger)
+                try await http.execute(request, deadline: .distantFuture, logger: httpLogger)
             }
         } catch {
             let mapped = Self.map(error)

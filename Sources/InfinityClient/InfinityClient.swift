@@ -9,6 +9,10 @@ import Locking
 public final class InfinityClient: Sendable {
     let configuration: InfinityClientConfiguration
     let logger: Logger
+    /// The logger handed to AsyncHTTPClient: `logger` at `.info` or above. Below info, AHC logs every body part
+    /// as hex bytes (a `request_token` answer, node token included) and every header (the `token` header), which
+    /// would put secrets into a trace log.
+    let httpLogger: Logger
     let http: HTTPClient
     /// Set when the configuration cannot be used (e.g. an unreadable trust-roots file); every call then fails.
     let setupFailure: String?
@@ -19,6 +23,9 @@ public final class InfinityClient: Sendable {
     public init(configuration: InfinityClientConfiguration = .init(), logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        var httpLogger = logger
+        httpLogger.logLevel = max(logger.logLevel, .info)
+        self.httpLogger = httpLogger
 
         var tls = TLSConfiguration.makeClientConfiguration()
         var setupFailure: String?
@@ -50,7 +57,7 @@ public final class InfinityClient: Sendable {
         self.http = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: http,
-            backgroundActivityLogger: logger
+            backgroundActivityLogger: httpLogger
         )
     }
 
@@ -220,11 +227,11 @@ public final class InfinityClient: Sendable {
         let timeout = call.timeout ?? configuration.requestTimeout
         let limit = configuration.maxResponseBytes
         let http = self.http
-        let logger = self.logger
+        let httpLogger = self.httpLogger
         do {
             // AHC's deadline does not bound the body, so the whole exchange runs under one timeout.
             let response = try await withTimeout(timeout) {
-                let response = try await http.execute(request, timeout: TimeAmount(timeout), logger: logger)
+                let response = try await http.execute(request, timeout: TimeAmount(timeout), logger: httpLogger)
                 let body = try await response.body.collect(upTo: limit)
                 return RawResponse(
                     status: Int(response.status.code),

@@ -30,7 +30,10 @@ final class LibWebSocketsProcess: Sendable {
     }
 
     private let sinks = Mutex(Sinks())
-    private let lifecycleLock = Mutex(())
+    /// Counts context creations and destructions; the count is incidental, the lock is the point. (A lock over
+    /// `Void` would do, but ThreadSanitizer's Swift access checks see the zero-sized value at the lock object's
+    /// own address and report a race that is not there.)
+    private let lifecycleLock = Mutex(0)
     private let fallback = Logger(label: "libwebsockets")
 
     /// Routes lws log lines of `server`'s threads to `logger`; installs the emitter the first time.
@@ -67,7 +70,8 @@ final class LibWebSocketsProcess: Sendable {
     /// Runs `body` (an lws context creation or destruction for `server`) while no other one runs, with the
     /// calling thread's lws lines routed to `server`'s logger.
     func serialized(for server: UInt, _ body: () -> Void) {
-        lifecycleLock.withLock { _ in
+        lifecycleLock.withLock { count in
+            count &+= 1
             let previous = sinks.withLock { $0.threads.updateValue(server, forKey: Self.currentThread) }
             body()
             sinks.withLock { $0.threads[Self.currentThread] = previous }

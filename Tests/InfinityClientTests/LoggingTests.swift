@@ -69,5 +69,15 @@ import Testing
             #expect(!line.contains(refreshed), "token in log: \(line)")
             #expect(!line.contains(pin), "PIN in log: \(line)")
         }
+        // Nor in another spelling: AsyncHTTPClient's trace lines print body parts as hex bytes (a request_token
+        // answer, token included, was seen that way in serve's trace output), so the HTTP client's own logging is
+        // kept at info and above.
+        for token in [initial, refreshed] {
+            let hex = token.utf8.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            #expect(!lines.contains { $0.contains(hex) }, "a token as hex bytes in the log")
+        }
+        let chatter = lines.first { $0.contains("ahc-") && !$0.hasPrefix("info") && !$0.hasPrefix("notice") }
+        let httpClientLoggedBelowInfo = chatter != nil
+        #expect(!httpClientLoggedBelowInfo, "AsyncHTTPClient logged below info: \(chatter?.prefix(80) ?? "")")
     }
 }

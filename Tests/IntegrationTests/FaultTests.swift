@@ -6,16 +6,17 @@ import InfinityClient
 import InfinitySimulator
 import Testing
 
-/// Short bounds so every fault ends quickly.
+/// Short backoffs so every fault is retried quickly, and bounds that no loaded machine (two cores, the suite in
+/// parallel, ThreadSanitizer) comes near while things go right: a test expecting recovery never races the give-up
+/// window or the request timeout. Tests whose outcome IS a give-up or a timeout shorten that one bound themselves,
+/// against a fault that never heals, so their outcome does not depend on the machine's speed either.
 func quickFaults(_ c: inout TestBridge.Configuration) {
     c.connectionPolicy.reconnectInitial = .milliseconds(100)
     c.connectionPolicy.reconnectMax = .milliseconds(400)
-    c.connectionPolicy.giveUpAfter = .seconds(2)
+    c.connectionPolicy.giveUpAfter = .seconds(30)
     c.connectionPolicy.refreshRetryInitial = .milliseconds(100)
     c.connectionPolicy.refreshRetryMax = .milliseconds(400)
-    // Long enough for a join on a loaded 2-core machine running the suite in parallel; the slow-node test delays
-    // its call far past it.
-    c.infinity.requestTimeout = .seconds(3)
+    c.infinity.requestTimeout = .seconds(30)
 }
 
 @Suite("Upstream faults end in a stated session state")
@@ -64,7 +65,11 @@ struct FaultTests {
     }
 
     @Test func anEventStreamThatStaysDownEndsTheSessionAsUpstreamLost() async throws {
-        let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
+        let room = try await HostedRoom.open("t.open", pin: nil) {
+            quickFaults(&$0)
+            // The stream never comes back, so the give-up is certain; a short window only keeps the test short.
+            $0.connectionPolicy.giveUpAfter = .seconds(2)
+        }
         try room.simulator.refuseEventStreams(alias: "t.open", true)
         try room.simulator.dropEventStreams(alias: "t.open")
         // The reason proves the give-up decision; when it happens is the connection's unit test (test clock).
@@ -91,7 +96,7 @@ struct FaultTests {
         let room = try await HostedRoom.open()
         #expect(room.simulator.refreshCount(alias: "t.open") == 0)
         try room.simulator.requestRefresh(alias: "t.open")
-        #expect(await eventually(timeout: .seconds(3)) { room.simulator.refreshCount(alias: "t.open") == 1 })
+        #expect(await eventually { room.simulator.refreshCount(alias: "t.open") == 1 })
         await room.close()
     }
 
@@ -110,7 +115,11 @@ struct FaultTests {
     }
 
     @Test func aSlowNodeGivesUpstreamTimeout() async throws {
-        let room = try await HostedRoom.open("t.open", pin: nil, quickFaults)
+        let room = try await HostedRoom.open("t.open", pin: nil) {
+            quickFaults(&$0)
+            // The delayed call waits 60 s, twelve times this; the join before it answers in milliseconds.
+            $0.infinity.requestTimeout = .seconds(5)
+        }
         // The node would answer long after the request timeout: the bridge gives up with the timeout's own code
         // (an answer that waited for the node would be a success, not this failure).
         room.simulator.delayNext(endpoint: "lock", by: .seconds(60), count: 1, alias: "t.open")
