@@ -19,5 +19,9 @@ swift build --build-tests --sanitize="$kind" --scratch-path ".build-$kind"
 # No suppressions: every lock in the project is a pthread mutex ThreadSanitizer sees (Sources/Locking says why
 # not Synchronization.Mutex), so a report is a race.
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+# The tests' ceilings (never assertions about time: a ceiling only ends a broken test) stretched for the slower
+# instrumented code (Tests/TestSupport/Eventually.swift, TestPatience).
+if [ "$kind" = thread ]; then default_patience=6; else default_patience=3; fi
+export PEXBRIDGE_TEST_PATIENCE=${PEXBRIDGE_TEST_PATIENCE:-$default_patience}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1}
 swift test --skip-build --sanitize="$kind" --scratch-path ".build-$kind" --parallel "$@"

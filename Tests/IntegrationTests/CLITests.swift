@@ -66,7 +66,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits for a stdout line starting with `prefix`.
     func line(startingWith prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestPatience.stretch(timeout)
         while ContinuousClock.now < deadline {
             if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) { return String(line) }
             if !process.isRunning { break }
@@ -80,7 +80,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits for exit and for all its output (bounded); returns the status, or nil if still running.
     func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestPatience.stretch(timeout)
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         // Another child started at the same moment may have inherited the pipes and hold them open:
         // wait for end-of-file only briefly after the exit.

@@ -82,7 +82,8 @@ struct FaultTests {
     @Test func aRefreshThatKeepsFailingEndsTheSessionAsTokenExpired() async throws {
         let room = try await HostedRoom.open("t.open", pin: nil) {
             quickFaults(&$0)
-            $0.simulator.tokenExpiry = .seconds(3)
+            // The first refresh is due at 2 s; the failures then have the remaining 4 s to be reported.
+            $0.simulator.tokenExpiry = .seconds(6)
         }
         room.simulator.failNext(endpoint: "refresh_token", status: 503, count: 1000, alias: "t.open")
         try await room.bothSee { if case .upstream(let u) = $0 { u.status == .tokenRefreshFailed } else { false } }

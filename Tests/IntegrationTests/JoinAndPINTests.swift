@@ -172,12 +172,13 @@ struct JoinAndPINTests {
     }
 
     @Test func theTokenIsRefreshedBeforeItExpires() async throws {
-        let bridge = try await TestBridge.start { $0.simulator.tokenExpiry = .seconds(3) }
+        let bridge = try await TestBridge.start { $0.simulator.tokenExpiry = .seconds(6) }
         let client = try await bridge.client()
         let s = try await client.join("t.open")
-        // Expiry 3 s: refreshes at 1 s intervals. Wait for the fourth refresh (an observed event, not a fixed
-        // sleep): by then the first token's 3 s are over, so the session lives on refreshed tokens only.
-        #expect(await eventually(timeout: .seconds(20)) { bridge.simulator.refreshCount(alias: "t.open") >= 4 })
+        // Expiry 6 s: refreshes at 2 s intervals, each with 4 s to spare (a loaded, instrumented run included).
+        // Wait for the fourth refresh (an observed event, not a fixed sleep): by then the first token's 6 s are
+        // over, so the session lives on refreshed tokens only.
+        #expect(await eventually(timeout: .seconds(30)) { bridge.simulator.refreshCount(alias: "t.open") >= 4 })
         #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 1)
         #expect(bridge.simulator.issuedTokens(alias: "t.open").count >= 5)
         guard case .success(.sessions(let sessions, _)) = try await client.request(.list) else {

@@ -114,7 +114,7 @@ final class RemoteChild: @unchecked Sendable {
 
     /// Waits (bounded) for the exit and for both output pipes to reach end of file; nil if still running.
     func finish(timeout: Duration = .seconds(30)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestPatience.stretch(timeout)
         while ContinuousClock.now < deadline {
             let drained = output.withLock { $0.stdoutClosed && $0.stderrClosed }
             if !process.isRunning && drained { return process.terminationStatus }
@@ -125,7 +125,7 @@ final class RemoteChild: @unchecked Sendable {
 
     /// Waits (bounded) until `text` appears in standard output or standard error.
     func waitFor(_ text: String, inStderr: Bool = false, timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestPatience.stretch(timeout)
         while ContinuousClock.now < deadline {
             if (inStderr ? stderr : stdout).contains(text) { return }
             if !process.isRunning && output.withLock({ $0.stdoutClosed && $0.stderrClosed }) { break }

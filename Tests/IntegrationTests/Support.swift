@@ -174,7 +174,7 @@ final class TestClient: Sendable {
         let (id, changes) = received.watch()
         let found = await withTaskGroup(of: Void.self) { group -> ServerMessage? in
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await Task.sleep(for: TestPatience.stretch(timeout))
                 received.unwatch(id)
             }
             defer { group.cancelAll() }

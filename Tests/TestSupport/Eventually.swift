@@ -1,6 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Waiting in tests: for an event where one exists, by polling only where none does, always with a ceiling.
 ///
 /// A ceiling is only there so a broken build fails instead of hanging; no test asserts how long anything took.
+
+/// How much longer every ceiling is in this run: `PEXBRIDGE_TEST_PATIENCE` (a whole number, default 1).
+/// `scripts/sanitize.sh` sets it, since ThreadSanitizer runs the code five to fifteen times slower. Ceilings only
+/// end a broken test sooner; stretching them never makes a broken test pass.
+public enum TestPatience {
+    public static let factor: Int = {
+        guard let text = getenv("PEXBRIDGE_TEST_PATIENCE").map({ String(cString: $0) }), let value = Int(text),
+            value >= 1
+        else { return 1 }
+        return min(value, 20)
+    }()
+
+    /// `ceiling` stretched by ``factor``.
+    public static func stretch(_ ceiling: Duration) -> Duration { ceiling * factor }
+}
 
 /// What a wait that reached its ceiling throws; Swift Testing records it with the test.
 public struct TestTimeout: Error, CustomStringConvertible {
@@ -31,7 +50,7 @@ public func firstElement<S: AsyncSequence & Sendable>(
             return nil
         }
         group.addTask {
-            try await Task.sleep(for: timeout)
+            try await Task.sleep(for: TestPatience.stretch(timeout))
             return nil
         }
         defer { group.cancelAll() }
@@ -53,7 +72,7 @@ public func eventually(
     timeout: Duration = .seconds(10),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + TestPatience.stretch(timeout)
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
@@ -100,7 +119,7 @@ public func eventually<T: Sendable>(
     timeout: Duration = .seconds(10),
     _ probe: () async throws -> T?
 ) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + TestPatience.stretch(timeout)
     while true {
         if let value = try await probe() { return value }
         if ContinuousClock.now >= deadline { throw TimedOut(what: what) }
