@@ -204,10 +204,11 @@ extension BridgeEngine {
         )
     }
 
+    /// Ten characters from a 32-letter alphabet without look-alikes, from the system's random numbers. (No local
+    /// `SystemRandomNumberGenerator` passed `inout`: ThreadSanitizer mishandles that zero-sized value's address.)
     private func newSessionID() -> String {
-        var generator = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
-        return "s-" + String((0..<10).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        return "s-" + String((0..<10).map { _ in alphabet.randomElement() ?? "a" })
     }
 
     // MARK: the state machine, carried out

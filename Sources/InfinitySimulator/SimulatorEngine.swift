@@ -125,7 +125,7 @@ extension SimulatorEngine {
     /// One demo action in one room.
     func demoStep(alias: String) {
         _ = try? mutateRoom(alias) { room, now in
-            var generator = SystemRandomNumberGenerator()
+            var generator = SimulatorRandom()
             room.demoStep(now: now, wallClock: TokenGenerator.wallClock(), using: &generator)
         }
     }

@@ -111,7 +111,14 @@ struct CLITests {
         _ = try await child.line(startingWith: "web page: ")
         #expect(child.stdout.contains("meet.pin"))
 
-        let connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws", recordFrames: true)
+        let connection: BridgeConnection
+        do {
+            connection = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(port)/ws", recordFrames: true)
+        } catch {
+            // Say what the child said last (no secret was given to it here), e.g. a sanitizer's report.
+            Issue.record("cannot connect: \(error); the bridge's stderr ends with: \(child.stderr.suffix(4000))")
+            return
+        }
         let joined = try await connection.request(
             .join(JoinParameters(node: "simulator", alias: "meet.pin", displayName: "CLI test"))
         )
