@@ -195,7 +195,7 @@ extension ServiceLoop {
                 connection,
                 code: CloseCode.policyViolation,
                 reason: "message rate exceeded",
-                graceSeconds: Self.slowConsumerGraceSeconds
+                graceSeconds: configuration.slowConsumerGraceSeconds
             )
             return false
         }
@@ -298,7 +298,7 @@ extension ServiceLoop {
                 connection,
                 code: CloseCode.policyViolation,
                 reason: "slow consumer",
-                graceSeconds: Self.slowConsumerGraceSeconds
+                graceSeconds: configuration.slowConsumerGraceSeconds
             )
             return
         }

@@ -13,8 +13,6 @@ final class ServiceLoop {
     static let httpHeaderBytes = 8 * 1024
     /// Seconds a connection may take to accept its close (after `close`) before it is dropped.
     static let closeGraceSeconds: Int32 = 10
-    /// Seconds a slow consumer gets to take its close frame before it is dropped.
-    static let slowConsumerGraceSeconds: Int32 = 5
 
     let configuration: TransportConfiguration
     let originPolicy: OriginPolicy
@@ -167,7 +165,7 @@ final class ServiceLoop {
                 connection,
                 code: CloseCode.goingAway,
                 reason: "server shutdown",
-                graceSeconds: Self.slowConsumerGraceSeconds
+                graceSeconds: configuration.slowConsumerGraceSeconds
             )
         }
         if connections.isEmpty { drained.fire() }

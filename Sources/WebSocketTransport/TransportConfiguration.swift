@@ -12,6 +12,8 @@ public struct TransportConfiguration: Sendable {
     public var maxMessageBytes: Int
     /// Largest amount of queued, unsent bytes per connection; more closes it with 1008 "slow consumer".
     public var outboxLimitBytes: Int
+    /// Seconds a slow consumer gets to read up to its 1008 close frame before it is dropped without it.
+    public var slowConsumerGraceSeconds: Int32 = 5
     /// When set, the port speaks only TLS (WSS and HTTPS).
     public var tls: TLSFiles?
     /// Browser origins allowed to upgrade besides the bridge's own page; `*` allows any (see ``OriginPolicy``).

@@ -56,7 +56,11 @@ final class ReaderState: Sendable {
     }
 
     @Test func clientThatNeverReadsIsClosedAsSlowConsumerWhileOthersKeepReceiving() async throws {
-        let server = try TestServer.start { $0.outboxLimitBytes = 256 * 1024 }
+        let server = try TestServer.start {
+            $0.outboxLimitBytes = 256 * 1024
+            // Time for the stalled client to read up to its close frame, however slow this run is.
+            $0.slowConsumerGraceSeconds = 60
+        }
         let stalled = try await server.rawWebSocket(receiveBuffer: 4096)
         let (stalledID, _) = try await server.log.opened(0)
         let reader = try await server.rawWebSocket()
