@@ -34,6 +34,11 @@ const ICONS = {
   play: [['circle', { cx: 12, cy: 12, r: 10 }], ['path', { d: 'M10 8l6 4-6 4z' }]],
   refresh: [['path', { d: 'M23 4v6h-6M1 20v-6h6' }], ['path', { d: 'M3.5 9a9 9 0 0 1 14.9-3.4L23 10M1 14l4.6 4.4A9 9 0 0 0 20.5 15' }]],
   check: [['path', { d: 'M20 6L9 17l-5-5' }]],
+  hand: [
+    ['path', { d: 'M18 11V6a2 2 0 0 0-4 0M14 10V4a2 2 0 0 0-4 0v2M10 10.5V6a2 2 0 0 0-4 0v8' }],
+    ['path', { d: 'M18 8a2 2 0 1 1 4 0v6a8 8 0 0 1-8 8h-2c-2.8 0-4.5-.9-6-2.3l-3.6-3.6a2 2 0 0 1 2.8-2.8L7 15' }],
+  ],
+  maximize: [['path', { d: 'M8 3H5a2 2 0 0 0-2 2v3M21 8V5a2 2 0 0 0-2-2h-3M3 16v3a2 2 0 0 0 2 2h3M16 21h3a2 2 0 0 0 2-2v-3' }]],
 };
 
 /** An SVG icon element, hidden from assistive technology. */
