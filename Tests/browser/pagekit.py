@@ -157,6 +157,24 @@ class Simulator:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"{}")
 
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"{self.base_url}/_simulator/{path}", timeout=10) as response:
+            return json.loads(response.read() or b"{}")
+
+    def room(self, alias: str) -> dict:
+        """The room as the simulator's control API shows it (`GET /_simulator/rooms`)."""
+        rooms = self.get("rooms")["rooms"]
+        found = next((room for room in rooms if room["alias"] == alias), None)
+        assert found is not None, f"no room {alias} in the simulator"
+        return found
+
+    def participant(self, alias: str, *, uuid: str | None = None, name: str | None = None) -> dict | None:
+        """One participant of the room on the node's side, by uuid or display name (None when absent)."""
+        for participant in self.room(alias)["participants"]:
+            if (uuid and participant.get("uuid") == uuid) or (name and participant.get("display_name") == name):
+                return participant
+        return None
+
     def add_participant(self, alias: str, display_name: str, role: str = "guest", muted: bool = False) -> str:
         """A scripted participant joins the room (the bridge's sessions in it see participant_joined); its uuid."""
         return self.post(f"rooms/{alias}/participants", display_name=display_name, role=role, muted=muted)["uuid"]

@@ -131,8 +131,8 @@ class Dashboard {
     if (offline) {
       const seconds = status.delayMs ? Math.max(1, Math.round(status.delayMs / 1000)) : null;
       setText($('#wall-offline-text'), this.#everOnline
-        ? `Reconnecting to the bridge${seconds ? `: next try in ${seconds} s` : '…'} The tiles show the last known state.`
-        : `Cannot reach the bridge${seconds ? `: next try in ${seconds} s` : '…'}`);
+        ? `Reconnecting to the bridge${seconds ? `: next try in ${seconds} s.` : '…'} The tiles show the last known state.`
+        : `Cannot reach the bridge${seconds ? `: next try in ${seconds} s.` : '…'}`);
     }
     document.body.classList.toggle('is-offline', offline);
   }

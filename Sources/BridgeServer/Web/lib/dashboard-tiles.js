@@ -3,7 +3,7 @@
 // Each tile says what a control room looks for from across the room: the state, how many are in the
 // call, raised hands, who is speaking, who presents, locked / guests muted, and the node link's
 // health. Fields an older bridge does not send (hands, speakers, presentation) leave their line out.
-import { h, setText, show, uid } from './dom.js';
+import { h, setText, show, srOnly, uid } from './dom.js';
 import { ROLE_LABELS, STATE_LABELS } from './format.js';
 import { icon } from './icons.js';
 
@@ -47,9 +47,7 @@ export function tileFacts(session) {
 
 function upstreamText(upstream) {
   if (!upstream) return 'Node link OK';
-  if (upstream.status === 'reconnecting') {
-    return `Node link lost: reconnecting${upstream.attempt ? ` (attempt ${upstream.attempt})` : ''}`;
-  }
+  if (upstream.status === 'reconnecting') return `Node link lost${upstream.attempt ? ` (retry ${upstream.attempt})` : ''}`;
   if (upstream.status === 'token_refresh_failed') return 'Node token not refreshed';
   if (upstream.status === 'handover') return 'Moving to another bridge instance';
   return `Node link: ${upstream.status}`;
@@ -77,7 +75,8 @@ class Tile {
     this.#waiting = h('span', { class: 'count-waiting' });
     const fact = (key, iconName, label) => {
       const value = h('dd', { class: 'fact-value' });
-      const row = h('div', { class: `fact fact-${key}` }, h('dt', {}, icon(iconName), h('span', { text: label })), value);
+      // The icon says it across the room; the word is for screen readers (and the tooltip).
+      const row = h('div', { class: `fact fact-${key}`, title: label }, h('dt', {}, icon(iconName), srOnly(`${label}:`)), value);
       this.#facts[key] = { row, value };
       return row;
     };
@@ -121,17 +120,17 @@ class Tile {
 
     const speaking = this.#facts.speaking;
     show(speaking.row, connected && facts.speakers !== null);
-    setText(speaking.value, facts.speakers?.length ? namesText(facts.speakers) : 'No one');
+    setText(speaking.value, facts.speakers?.length ? namesText(facts.speakers) : 'No one speaking');
     speaking.row.classList.toggle('is-on', Boolean(facts.speakers?.length));
 
     const presenter = this.#facts.presenter;
     show(presenter.row, connected);
-    setText(presenter.value, facts.presenter ? facts.presenter.display_name || 'Unnamed' : 'No one');
+    setText(presenter.value, facts.presenter ? facts.presenter.display_name || 'Unnamed' : 'No one presenting');
     presenter.row.classList.toggle('is-on', Boolean(facts.presenter));
 
     const hands = this.#facts.hands;
     show(hands.row, connected && facts.handsKnown);
-    setText(hands.value, facts.hands.length ? `${facts.hands.length}: ${namesText(facts.hands)}` : 'None');
+    setText(hands.value, facts.hands.length ? `${facts.hands.length}: ${namesText(facts.hands)}` : 'No hands up');
     hands.row.classList.toggle('is-on', facts.hands.length > 0);
     el.dataset.hands = String(facts.hands.length);
 
