@@ -1,7 +1,8 @@
-// Modal dialogs for the conference controls that need more than a click: overlay text, transfer,
-// the DTMF keypad and dial-out. Native <dialog> with showModal(): the browser keeps the focus inside
-// and Escape closes it; the focus goes back to the control that opened it. A refused request leaves
-// the dialog open with the bridge's reason, so the user can correct and try again.
+// Dialogs for the conference controls that need more than a click: overlay text, transfer, the DTMF
+// keypad and dial-out. A <dialog> opened in the page's flow at the top of the session panel (not a
+// modal over it: the roster and the chat stay in view, which is what a control room wants); the focus
+// moves into it, Escape or Cancel closes it, and the focus goes back to the control that opened it.
+// One at a time. A refused request leaves it open with the bridge's reason, to correct and retry.
 import { errorText } from './format.js';
 import { h, setText, uid } from './dom.js';
 
@@ -10,11 +11,14 @@ export const DTMF_PATTERN = /^[0-9*#A-D]{1,32}$/;
 export const DIAL_PROTOCOLS = [['sip', 'SIP'], ['h323', 'H.323'], ['rtmp', 'RTMP (streaming)'], ['mssip', 'Skype for Business'], ['auto', 'Automatic']];
 const ROLES = [['guest', 'Guest'], ['host', 'Host']];
 
+let current = null;
+
 /**
- * Shows a modal dialog; resolves when it closes. `build(ui)` returns the body's elements and may
- * call `ui.close()`; `ui.error(text)` shows a refusal in the dialog's alert line.
+ * Shows a dialog; resolves when it closes. `build(ui)` returns the body's elements and may call
+ * `ui.close()`; `ui.error(text)` shows a refusal in the dialog's alert line.
  */
 function modal({ title, className, opener, build }) {
+  current?.close();
   const id = uid('dialog');
   const errorLine = h('p', { class: 'field-error dialog-error', role: 'alert' });
   const dialog = h('dialog', { class: `dialog ${className}`, 'aria-labelledby': `${id}-title` });
@@ -25,13 +29,27 @@ function modal({ title, className, opener, build }) {
       error: (text) => setText(errorLine, text),
     };
     dialog.append(h('h2', { id: `${id}-title`, class: 'dialog-title', text: title }), ...build(ui), errorLine);
+    dialog.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      event.stopPropagation();
+      dialog.close();
+    });
     dialog.addEventListener('close', () => {
+      if (current === dialog) current = null;
+      const hadFocus = dialog.contains(document.activeElement);
       dialog.remove();
-      if (opener?.isConnected) opener.focus();
+      if (opener?.isConnected && (hadFocus || document.activeElement === document.body)) opener.focus();
       resolve();
     });
-    document.body.append(dialog);
-    dialog.showModal();
+    // In the flow of the opener's session panel, under its header; elsewhere, at the top of the page.
+    const head = opener?.closest('.session-panel')?.querySelector('.session-head');
+    if (head) head.after(dialog);
+    else document.querySelector('main')?.prepend(dialog);
+    current = dialog;
+    dialog.show();
+    dialog.scrollIntoView({ block: 'nearest' });
+    dialog.querySelector('input, select, button')?.focus();
   });
 }
 
