@@ -222,7 +222,7 @@ def test_speakers_and_presenter(bridge_url, simulator, driver):
             assert "Presenting" in flags(page, row(page, panel, f"Stage Peer {nonce}"))
             other.wait_event(lambda m: m.get("type") == "presentation" and m.get("active") is True,
                              what="the bridge's presentation event")
-            page.shot("71-speakers-presenter")
+            page.shot("71-speakers-presenter", doc="conference-tools.png")
             simulator.post(f"rooms/meet.open/participants/{other_uuid}/stop-presenting")
             page.wait(lambda _: page.el(".act-presenter dd", panel).text == "No one", "the presentation's end")
         finally:
@@ -268,7 +268,7 @@ def test_participant_menu_role_video_overlay(bridge_url, simulator, driver):
             assert items[:2] == ["Make host", "Stop video"], items
             assert "Overlay text…" in items and "Transfer…" in items
             assert "Keypad (DTMF)…" not in items  # an API participant hears no tones
-            page.shot("73-participant-menu")
+            page.shot("73-participant-menu", doc="participant-menu.png")
             # Escape closes it and gives the focus back to its button.
             page.d.switch_to.active_element.send_keys(Keys.ESCAPE)
             button = row(page, panel, target).find_element(By.CSS_SELECTOR, ".act-more")
@@ -356,7 +356,7 @@ def test_dial_out_and_dtmf_keypad(bridge_url, simulator, driver):
     dialog.find_element(By.CSS_SELECTOR, "input[name=destination]").send_keys(f"alice.{nonce}@example.com")
     assert dialog.find_element(By.CSS_SELECTOR, "select[name=protocol]").get_attribute("value") == "sip"
     dialog.find_element(By.CSS_SELECTOR, "input[name=display_name]").send_keys(dialled)
-    page.shot("76-dial-dialog")
+    page.shot("76-dial-dialog", doc="dial-out.png")
     dialog.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     page.wait(lambda _: not page.els("dialog.dialog-dial"), "the dialog to close")
     page.wait_roster_count(session_id, dialled, 1, timeout=30)
@@ -377,7 +377,7 @@ def test_dial_out_and_dtmf_keypad(bridge_url, simulator, driver):
     digits.clear()
     digits.send_keys("*0A" + Keys.ENTER)
     page.wait(lambda _: dialog.find_element(By.CSS_SELECTOR, ".dtmf-sent").text == "Sent: 1 2 # *0A", "the sequence sent")
-    page.shot("77-dtmf-keypad")
+    page.shot("77-dtmf-keypad", doc="dtmf-keypad.png")
     recorded = "".join(str(v) for v in find_values(simulator.room("meet.hostpin"), "dtmf"))
     assert "1" in recorded and "#" in recorded and "*0A" in recorded.replace(" ", ""), recorded
     page.d.switch_to.active_element.send_keys(Keys.ESCAPE)

@@ -150,7 +150,7 @@ def test_conference_controls_send_the_contracts_requests(bridge_url, simulator, 
         box = page.el(".captions-box", panel)
         page.wait(lambda _: box.text == "Welcome everyone\nto the quarterly", "the captions")
         assert page.el(".captions-box .interim", panel).text == "to the quarterly"
-        page.shot("80-conference-tools")
+        page.shot("80-conference-tools", doc="conference-tools.png")
 
         # The participant menu of a SIP participant: every item, keyboard only.
         items = open_menu(page, panel, sip_name)
