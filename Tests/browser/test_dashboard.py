@@ -292,3 +292,67 @@ def test_dashboard_observer_token_and_headers(driver):
             wall.assert_clean_console(allowed=RECONNECT_NOISE)
     finally:
         bridge.stop()
+
+
+CONFERENCE_STORE_RULES = """
+const done = arguments[arguments.length - 1];
+Promise.all([import('/lib/session-store.js'), import('/lib/dashboard-tiles.js')]).then(([{ SessionStore }, { tileFacts }]) => {
+  const out = [];
+  const check = (name, ok) => out.push([name, Boolean(ok)]);
+  const person = (uuid, extra = {}) => ({ uuid, display_name: uuid.toUpperCase(), role: 'guest', muted: false,
+    presenting: false, spotlight: false, service_type: 'conference', ...extra });
+  const snapshot = (id, seq, participants, extra = {}) => ({ id, seq, state: 'connected', node: 'simulator',
+    alias: 'meet.x', display_name: 'T', role: 'host', pin: null, error: null, participants,
+    conference: { locked: false, guests_muted: false, started: true }, capabilities: {}, ...extra });
+  const store = new SessionStore();
+
+  // A bridge without issue 11: nothing about hands, speakers or a presentation is claimed.
+  store.upsertSnapshot(snapshot('old', 3, [person('a'), person('b', { presenting: true })]));
+  let facts = tileFacts(store.get('old'));
+  check('old bridge: hands unknown', !facts.handsKnown && facts.hands.length === 0);
+  check('old bridge: speakers unknown', facts.speakers === null);
+  check('old bridge: the presenter from the participant flag', facts.presenter?.uuid === 'b');
+
+  // With issue 11: hands in raise order, speakers as names, the presentation event wins.
+  store.upsertSnapshot(snapshot('s', 5, [person('a', { hand_raised_at: 200.5 }), person('b', { hand_raised_at: 100 }), person('c', { hand_raised_at: null })],
+    { speakers: ['c'], presentation: { active: false, presenter: null }, layout: { layout: '1:7' } }));
+  facts = tileFacts(store.get('s'));
+  check('hands in the order they went up', facts.handsKnown && facts.hands.map((p) => p.uuid).join() === 'b,a');
+  check('speakers from the snapshot', facts.speakers.map((p) => p.uuid).join() === 'c');
+  check('no presenter while the presentation is off', facts.presenter === null);
+  check('speakers (no seq) apply without touching seq', store.applyEvent({ type: 'speakers', session: 's', participants: ['a', 'b'] }) === 'ephemeral'
+    && store.get('s').seq === 5 && store.get('s').speakers.join() === 'a,b');
+  check('an ephemeral event of an unknown session is ignored', store.applyEvent({ type: 'speakers', session: 'nope', participants: [] }) === 'ephemeral' && !store.get('nope'));
+  check('captions kept, latest', store.applyEvent({ type: 'captions', session: 's', text: 'hello', final: true }) === 'ephemeral' && store.get('s').captions.text === 'hello');
+  store.applyEvent({ type: 'presentation', session: 's', seq: 6, active: true, presenter: { uuid: 'z', display_name: 'Zed' } });
+  check('the presentation event names the presenter', tileFacts(store.get('s')).presenter.display_name === 'Zed' && store.get('s').seq === 6);
+  store.applyEvent({ type: 'layout', session: 's', seq: 7, layout: '4:0', host_layout: null, guest_layout: null, overlay_text_enabled: true });
+  check('the layout event', store.get('s').layout.layout === '4:0' && store.get('s').layout.overlay_text_enabled === true);
+  store.applyEvent({ type: 'conference', session: 's', seq: 8, locked: true, guests_muted: false, started: true, guests_can_unmute: true, presentation_allowed: null });
+  check('new conference fields kept', store.get('s').conference.guests_can_unmute === true && store.get('s').conference.locked);
+
+  // The node link's health: not in snapshots, so a replayed `upstream` after a resubscribe still counts, once.
+  store.applyEvent({ type: 'upstream', session: 's', seq: 9, status: 'reconnecting', attempt: 2 });
+  check('upstream in order', store.get('s').upstream.status === 'reconnecting' && tileFacts(store.get('s')).upstream.attempt === 2);
+  store.upsertSnapshot(snapshot('s', 12, [person('a')]), { force: true });
+  check('a snapshot keeps the last known node link', store.get('s').upstream.status === 'reconnecting');
+  check('a replayed upstream older than the snapshot applies', store.applyEvent({ type: 'upstream', session: 's', seq: 11, status: 'ok' }) === 'stale'
+    && store.get('s').upstream.status === 'ok' && tileFacts(store.get('s')).upstream === null);
+  store.applyEvent({ type: 'upstream', session: 's', seq: 10, status: 'reconnecting', attempt: 3 });
+  check('an upstream older than the last one applied is ignored', store.get('s').upstream.status === 'ok');
+  check('a snapshot without speakers keeps the last list', store.get('s').speakers.join() === 'a,b');
+  done(out);
+}).catch((error) => done([['import: ' + error, false]]));
+"""
+
+
+def test_conference_store_rules_in_browser(bridge_url, driver):
+    """The model rules behind the tiles and the page's issue-11 views, run in the browser itself."""
+    page = Wall(driver, bridge_url)
+    page.open()
+    page.wait_live()
+    driver.set_script_timeout(WAIT)
+    results = driver.execute_async_script(CONFERENCE_STORE_RULES)
+    assert len(results) >= 17, results
+    failed = [name for name, ok in results if not ok]
+    assert not failed, f"rules failed: {failed}"
