@@ -142,8 +142,9 @@ def test_raise_and_lower_hands(bridge_url, simulator, driver):
                              and m["participant"]["uuid"] == own_uuid
                              and isinstance(m["participant"].get("hand_raised_at"), (int, float)),
                              what="the node's report of our raised hand")
-            assert find_values(simulator.participant("meet.hostpin", uuid=own_uuid), "buzz") or \
-                find_values(simulator.participant("meet.hostpin", uuid=own_uuid), "hand"), "no hand on the node"
+            on_node = simulator.participant("meet.hostpin", uuid=own_uuid)
+            raised = [v for key in ("buzz", "hand") for v in find_values(on_node, key) if v not in (None, 0, False, "")]
+            assert raised, f"no raised hand on the node's side: {on_node}"
 
             # The guest raises too: the page's hands line names both, in order; a host lowers them all.
             assert other.request("raise_hand", session=guest_session)["ok"]
