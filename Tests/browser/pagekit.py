@@ -252,6 +252,18 @@ class WsClient:
         self.close()
 
 
+def own_participant(client: "WsClient", session_id: str, timeout: float = WAIT) -> dict:
+    """The session's own participant (`self`), once the node's roster has it (it follows the join)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        snapshot = client.request("subscribe", session=session_id)["data"]["sessions"][0]
+        own = next((p for p in snapshot["participants"] if p.get("self")), None)
+        if own:
+            return own
+        assert time.monotonic() < deadline, f"no own participant in {session_id}'s roster"
+        time.sleep(0.1)
+
+
 class TcpProxy:
     """A TCP relay in front of the bridge whose connections the test can cut (a network drop
     without a bridge restart) and refuse until restored."""

@@ -21,7 +21,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from pagekit import Page, WsClient
+from pagekit import Page, WsClient, own_participant
 from test_dashboard import Wall
 
 pytestmark = pytest.mark.needs_conf
@@ -63,9 +63,9 @@ def join_guest(client: WsClient, name: str, alias: str = "meet.hostpin") -> tupl
     session_id = joined["data"]["session"]["id"]
     if joined["data"]["session"]["state"] == "pin_optional":
         assert client.request("pin", session=session_id, pin="")["ok"]
-    snapshot = client.request("subscribe", session=session_id, include=["speakers", "captions"])["data"]["sessions"][0]
-    own = next(p for p in snapshot["participants"] if p.get("self"))
-    return session_id, own["uuid"]
+    assert client.request("subscribe", session=session_id, include=["speakers", "captions"])["ok"]
+    return session_id, own_participant(client, session_id)["uuid"]
+
 
 
 def row(page: Page, panel, name: str):

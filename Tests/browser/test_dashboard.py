@@ -15,7 +15,7 @@ import urllib.request
 
 from selenium.webdriver.common.keys import Keys
 
-from pagekit import WAIT, Bridge, Page, TcpProxy, WsClient, free_port, set_viewport
+from pagekit import WAIT, Bridge, Page, TcpProxy, WsClient, free_port, own_participant, set_viewport
 
 OBSERVER_TOKEN = "WALLOBSERVERSECRET"
 CONTROLLER_TOKEN = "WALLCONTROLLERSECRET"
@@ -162,8 +162,7 @@ def test_dashboard_twenty_sessions(bridge_url, simulator, driver):
                       "the bridge to list the new participant")
             wait_agree(wall, desk, "the host-PIN tiles' counts after the join", hostpin)
             presenting_session = hostpin[0]
-            snapshot = desk.request("subscribe", session=presenting_session)["data"]["sessions"][0]
-            own = next(p for p in snapshot["participants"] if p.get("self"))
+            own = own_participant(desk, presenting_session)
             presenter = own["display_name"]
             uuid = own["uuid"]
             simulator.post(f"rooms/meet.hostpin/participants/{uuid}/present")
