@@ -134,7 +134,8 @@ def test_raise_and_lower_hands(bridge_url, simulator, driver):
             page.wait(lambda _: hand.is_displayed() and hand.text == "Raise hand", "the Raise hand button")
             assert not page.el(".ctl-lower-all", panel).is_displayed()  # no hand up yet
 
-            # Own hand: the flag on our row; the node has it (the bridge's event and the simulator's roster).
+            # Own hand: the flag on our row; the node has it (the bridge's participant_updated only comes from
+            # the node's own participant_update with buzz_time set).
             hand.click()
             page.wait(lambda _: "Hand raised" in flags(page, row(page, panel, desk)), "our hand in the roster")
             assert hand.text == "Lower my hand" and hand.get_attribute("aria-pressed") == "true"
@@ -142,9 +143,6 @@ def test_raise_and_lower_hands(bridge_url, simulator, driver):
                              and m["participant"]["uuid"] == own_uuid
                              and isinstance(m["participant"].get("hand_raised_at"), (int, float)),
                              what="the node's report of our raised hand")
-            on_node = simulator.participant("meet.hostpin", uuid=own_uuid)
-            raised = [v for key in ("buzz", "hand") for v in find_values(on_node, key) if v not in (None, 0, False, "")]
-            assert raised, f"no raised hand on the node's side: {on_node}"
 
             # The guest raises too: the page's hands line names both, in order; a host lowers them all.
             assert other.request("raise_hand", session=guest_session)["ok"]
@@ -195,14 +193,17 @@ def test_speakers_and_presenter(bridge_url, simulator, driver):
     with WsClient(bridge_url) as other:
         other_session, other_uuid = join_guest(other, f"Stage Peer {nonce}", alias="meet.open")
         try:
-            # Who speaks: the page's line names the latest `speakers` list the bridge sends (the demo's stage).
+            # Who speaks: the page's line and roster flags name the latest `speakers` list the bridge sends.
             def latest_speakers():
                 lists = [m["participants"] for m in other.events
                          if m.get("type") == "speakers" and m.get("session") == other_session]
                 return lists[-1] if lists else None
 
-            other.wait_event(lambda m: m.get("type") == "speakers" and m.get("participants"), timeout=40,
-                             what="someone speaking (the demo's stage)")
+            # The node says who speaks: the simulator's stage emitter, rotating through the room's people.
+            simulator.add_participant("meet.open", f"Stage Voice {nonce}")
+            simulator.post("rooms/meet.open/stage", rate=2, seconds=20)
+            other.wait_event(lambda m: m.get("type") == "speakers" and m.get("participants"), timeout=20,
+                             what="someone speaking (the node's stage)")
 
             def agrees(_):
                 other.request("ping")  # collects the events that arrived meanwhile
@@ -399,6 +400,7 @@ def test_dial_out_and_dtmf_keypad(bridge_url, simulator, driver):
 
 
 def test_captions(bridge_url, simulator, driver):
+    """Captions on: the node's captions show (final lines, the interim one in italics); off: the node stops."""
     page = Page(driver, bridge_url)
     panel, session_id = page.join_open_room(f"Caption Desk {secrets.token_hex(3)}")
     with WsClient(bridge_url) as watcher:
@@ -409,18 +411,25 @@ def test_captions(bridge_url, simulator, driver):
         page.wait(lambda _: toggle.get_attribute("aria-pressed") == "true", "captions on")
         box = page.el(".captions-box", panel)
         assert box.is_displayed() and box.get_attribute("role") == "log"
+        # The node sends captions to the participants that asked for them: ours now.
+        simulator.post("rooms/meet.open/caption", text="Welcome to the review", final=True)
+        simulator.post("rooms/meet.open/caption", text="first item is", final=False)
         caption = watcher.wait_event(lambda m: m.get("type") == "captions" and m.get("session") == session_id
-                                     and m.get("text"), timeout=40, what="a caption from the node")
-        assert "seq" not in caption
-
-        def shown(_):
-            watcher.request("ping")  # collects the captions that arrived meanwhile
-            texts = [m["text"] for m in watcher.events if m.get("type") == "captions" and m.get("text")]
-            return any(text in box.text for text in texts[-4:])
-        page.wait(shown, "the node's latest captions on the page", timeout=20)
+                                     and m.get("text") == "first item is", what="the captions from the node")
+        assert "seq" not in caption and caption["final"] is False
+        page.wait(lambda _: box.text == "Welcome to the review\nfirst item is", "the captions on the page")
+        assert page.el(".captions-box .interim", panel).text == "first item is"
         page.shot("78-captions")
         toggle.click()
         page.wait(lambda _: toggle.get_attribute("aria-pressed") == "false" and not box.is_displayed(), "captions off")
+        # Off upstream too: a caption sent now reaches nobody. The barrier: our hand, raised on the node
+        # after it, comes through the same event stream, so a caption would have arrived first.
+        own_uuid = own_participant(watcher, session_id)["uuid"]
+        simulator.post("rooms/meet.open/caption", text="said after captions went off", final=True)
+        simulator.post(f"rooms/meet.open/participants/{own_uuid}/raise-hand")
+        watcher.wait_event(lambda m: m.get("type") == "participant_updated" and m["participant"]["uuid"] == own_uuid
+                           and m["participant"].get("hand_raised_at") is not None, what="the barrier")
+        assert not any(m.get("text") == "said after captions went off" for m in watcher.events)
     page.el(".leave", panel).click()
 
 
@@ -456,7 +465,7 @@ def test_conference_views_axe(bridge_url, driver):
     assert not found, "accessibility violations:\n" + "\n".join(f"{view}: {v}" for view, vs in found.items() for v in vs)
 
 
-def test_dashboard_hands_and_speakers(bridge_url, driver):
+def test_dashboard_hands_and_speakers(bridge_url, simulator, driver):
     nonce = secrets.token_hex(3)
     with WsClient(bridge_url) as desk:
         session_id, own_uuid = join_guest(desk, f"Wall Hand {nonce}", alias="meet.open")
@@ -470,9 +479,11 @@ def test_dashboard_hands_and_speakers(bridge_url, driver):
             wall.wait(lambda _: (wall.tiles()[session_id]["hands"] or "").startswith("1:")
                       and f"Wall Hand {nonce}" in wall.tiles()[session_id]["hands"], "the raised hand on the tile")
             assert "hand up" in wall.el("#wall-totals").text
-            # Speakers: the tile's line follows the bridge's latest list (the demo's stage in meet.open).
+            # Speakers: the tile's line follows the bridge's latest list (the node's stage in meet.open).
+            simulator.add_participant("meet.open", f"Wall Voice {nonce}")
+            simulator.post("rooms/meet.open/stage", rate=2, seconds=20)
             desk.wait_event(lambda m: m.get("type") == "speakers" and m.get("session") == session_id
-                            and m.get("participants"), timeout=40, what="someone speaking")
+                            and m.get("participants"), timeout=20, what="someone speaking")
             wall.wait(lambda _: wall.tiles()[session_id]["speaking"] not in (None, "No one speaking"), "a speaker on the tile")
             wall.shot("65-dashboard-hands-speakers", doc="dashboard-conference.png")
             assert desk.request("lower_hand", session=session_id)["ok"]
