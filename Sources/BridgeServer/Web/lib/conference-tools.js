@@ -7,6 +7,7 @@ import { icon } from './icons.js';
 import { dialDialog } from './conference-dialogs.js';
 
 const CAPTION_LINES = 3;
+const LAYOUTS_RETRY_MS = 30000;
 
 function names(people) {
   return people.map((participant) => participant.display_name || 'Unnamed').join(', ');
@@ -29,6 +30,8 @@ export class ConferenceTools {
   #captionsOn = false;
   #layouts = null;
   #layoutsLoading = false;
+  /** After a failed `layouts`, not again before this (performance.now() ms): events must not become requests. */
+  #layoutsRetryAt = 0;
   #busy = new Set();
   #session = null;
   #ctx = null;
@@ -132,7 +135,9 @@ export class ConferenceTools {
     attr(this.#buttons.guests_can_unmute.el, 'aria-pressed', guestsMay ? 'true' : 'false');
 
     // The layout picker, filled from the node's list once per session (again after a failure).
-    if (can('layouts') && this.#layouts === null && !this.#layoutsLoading) this.#loadLayouts();
+    if (can('layouts') && this.#layouts === null && !this.#layoutsLoading && performance.now() >= this.#layoutsRetryAt) {
+      this.#loadLayouts();
+    }
     const picking = can('set_layout') && Array.isArray(this.#layouts) && this.#layouts.length > 0;
     show(this.#layoutPicker, picking);
     this.#layoutApply.disabled = this.#busy.has('set_layout');
@@ -166,9 +171,9 @@ export class ConferenceTools {
     const result = await this.#send('layouts', {});
     this.#layoutsLoading = false;
     const list = result.ok && Array.isArray(result.data?.layouts) ? result.data.layouts.map(String) : null;
-    // A failure leaves the picker hidden until the next update asks again (not in a tight loop: the
-    // next update comes with the next event).
+    // A failure leaves the picker hidden; an update after LAYOUTS_RETRY_MS asks again.
     this.#layouts = list;
+    if (!list) this.#layoutsRetryAt = performance.now() + LAYOUTS_RETRY_MS;
     if (list) {
       this.#layoutSelect.replaceChildren(...list.map((name) => h('option', { value: name, text: name })));
     }
