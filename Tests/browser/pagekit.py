@@ -256,7 +256,8 @@ def own_participant(client: "WsClient", session_id: str, timeout: float = WAIT) 
     """The session's own participant (`self`), once the node's roster has it (it follows the join)."""
     deadline = time.monotonic() + timeout
     while True:
-        snapshot = client.request("subscribe", session=session_id)["data"]["sessions"][0]
+        # `list`, not `subscribe`: a plain subscribe would reset what the client asked to `include`.
+        snapshot = next(s for s in client.request("list")["data"]["sessions"] if s["id"] == session_id)
         own = next((p for p in snapshot["participants"] if p.get("self")), None)
         if own:
             return own

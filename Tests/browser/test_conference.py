@@ -14,19 +14,20 @@ act on are bridge sessions (API participants, which the demo leaves alone) or on
 
 from __future__ import annotations
 
-import json
+import re
 import secrets
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from pagekit import Page, WsClient, own_participant
+from pagekit import Page, WsClient, own_participant, set_viewport
 from test_dashboard import Wall
 
 pytestmark = pytest.mark.needs_conf
 
-HOST_PIN = "4321"  # meet.hostpin: host PIN 4321, guests without a PIN
+HOST_PIN = "4321"
+TALL = (1280, 2400)  # meet.hostpin: host PIN 4321, guests without a PIN
 # Installed before the page's scripts: every frame the page receives, to prove a secret never came back.
 FRAME_LOG = """
 (() => {
@@ -102,7 +103,8 @@ def choose(page: Page, panel, name: str, label: str) -> None:
 
 
 def bridge_participant(client: WsClient, session_id: str, uuid: str) -> dict | None:
-    snapshot = client.request("subscribe", session=session_id)["data"]["sessions"][0]
+    """A participant as the bridge has it (`list`: a plain `subscribe` would reset the client's `include`)."""
+    snapshot = next(s for s in client.request("list")["data"]["sessions"] if s["id"] == session_id)
     return next((p for p in snapshot["participants"] if p["uuid"] == uuid), None)
 
 
@@ -208,7 +210,7 @@ def test_speakers_and_presenter(bridge_url, simulator, driver):
             def agrees(_):
                 other.request("ping")  # collects the events that arrived meanwhile
                 speakers = latest_speakers() or []
-                snapshot = other.request("subscribe", session=other_session)["data"]["sessions"][0]
+                snapshot = next(s for s in other.request("list")["data"]["sessions"] if s["id"] == other_session)
                 roster = {p["uuid"]: p["display_name"] for p in snapshot["participants"]}
                 names = [roster[u] for u in speakers if u in roster]
                 flagged = sorted(r.find_element(By.CSS_SELECTOR, ".person-name").text
@@ -294,6 +296,7 @@ def test_participant_menu_role_video_overlay(bridge_url, simulator, driver):
                                "the overlay dialog")
             field = dialog.find_element(By.CSS_SELECTOR, "input[name=text]")
             assert page.d.switch_to.active_element == field
+            field.clear()  # the node's own overlay (often the display name) is the starting value
             page.shot("74-overlay-dialog")
             field.send_keys(f"Speaker {nonce}" + Keys.ENTER)
             page.wait(lambda _: not page.els("dialog.dialog-overlay"), "the dialog to close")
@@ -312,35 +315,40 @@ def test_participant_menu_role_video_overlay(bridge_url, simulator, driver):
 
 
 def test_transfer_keeps_the_pin_secret(bridge_url, simulator, driver):
+    """A host moves a participant to the PIN room with its guest PIN: the node moves it; the PIN never
+    comes back in a frame. (The target is a participant the node moves itself; a bridge session would get
+    a `refer` to follow, which is issue 12's.)"""
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FRAME_LOG})
     nonce = secrets.token_hex(3)
     page = Page(driver, bridge_url)
     panel, session_id = join_host(page, f"Transfer Desk {nonce}")
     target = f"Transfer Target {nonce}"
-    with WsClient(bridge_url) as other:
-        other_session, uuid = join_guest(other, target)
-        try:
-            choose(page, panel, target, "Transfer…")
-            dialog = page.wait(lambda _: next((d for d in page.els("dialog.dialog-transfer") if d.is_displayed()), None),
-                               "the transfer dialog")
-            # Empty alias: said in the dialog, nothing sent.
-            dialog.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            page.wait(lambda _: "alias" in dialog.find_element(By.CSS_SELECTOR, ".dialog-error").text, "the alias hint")
-            dialog.find_element(By.CSS_SELECTOR, "input[name=alias]").send_keys("meet.pin")
-            pin = dialog.find_element(By.CSS_SELECTOR, "input[name=pin]")
-            assert pin.get_attribute("type") == "password"
-            pin.send_keys("5678")
-            page.shot("75-transfer-dialog")
-            pin.send_keys(Keys.ENTER)
-            page.wait(lambda _: not page.els("dialog.dialog-transfer"), "the dialog to close")
-            page.wait_roster_count(session_id, target, 0)
-            page.wait(lambda _: simulator.participant("meet.pin", name=target) is not None,
-                      "the participant in the other room, on the node")
-            frames = page.js("return window.__frames;")
-            assert frames and not any('"5678"' in frame for frame in frames), "the transfer PIN came back in a frame"
-            assert not any('"5678"' in json.dumps(m) for m in other.events)
-        finally:
-            other.request("leave", session=other_session)
+    uuid = simulator.add_participant("meet.hostpin", target)
+    try:
+        page.wait_roster_count(session_id, target, 1)
+        choose(page, panel, target, "Transfer…")
+        dialog = page.wait(lambda _: next((d for d in page.els("dialog.dialog-transfer") if d.is_displayed()), None),
+                           "the transfer dialog")
+        # Empty alias: said in the dialog, nothing sent.
+        dialog.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        page.wait(lambda _: "alias" in dialog.find_element(By.CSS_SELECTOR, ".dialog-error").text, "the alias hint")
+        dialog.find_element(By.CSS_SELECTOR, "input[name=alias]").send_keys("meet.pin")
+        pin = dialog.find_element(By.CSS_SELECTOR, "input[name=pin]")
+        assert pin.get_attribute("type") == "password"
+        pin.send_keys("5678")
+        page.shot("75-transfer-dialog")
+        pin.send_keys(Keys.ENTER)
+        page.wait(lambda _: not page.els("dialog.dialog-transfer"), "the dialog to close")
+        page.wait_roster_count(session_id, target, 0)
+        moved = page.wait(lambda _: simulator.participant("meet.pin", name=target), "the participant in the PIN room")
+        assert moved["role"] == "guest"
+        frames = page.js("return window.__frames;")
+        assert frames and not any('"5678"' in frame for frame in frames), "the transfer PIN came back in a frame"
+    finally:
+        simulator.remove_participant("meet.hostpin", uuid)
+        moved_now = simulator.participant("meet.pin", name=target)
+        if moved_now:
+            simulator.remove_participant("meet.pin", moved_now["uuid"])
     page.el(".leave", panel).click()
 
 
@@ -436,6 +444,8 @@ def test_captions(bridge_url, simulator, driver):
 def test_conference_views_axe(bridge_url, driver):
     calm = {"name": "prefers-reduced-motion", "value": "reduce"}
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [calm]})
+    # Tall enough for the whole panel: axe cannot judge the contrast of text the viewport's edge cuts through.
+    set_viewport(driver, TALL)
     nonce = secrets.token_hex(3)
     page = Page(driver, bridge_url)
     panel, session_id = join_host(page, f"Audit Host {nonce}")
@@ -478,7 +488,7 @@ def test_dashboard_hands_and_speakers(bridge_url, simulator, driver):
             assert desk.request("raise_hand", session=session_id)["ok"]
             wall.wait(lambda _: (wall.tiles()[session_id]["hands"] or "").startswith("1:")
                       and f"Wall Hand {nonce}" in wall.tiles()[session_id]["hands"], "the raised hand on the tile")
-            assert "hand up" in wall.el("#wall-totals").text
+            assert re.search(r"\b\d+ hands? up\b", wall.el("#wall-totals").text), wall.el("#wall-totals").text
             # Speakers: the tile's line follows the bridge's latest list (the node's stage in meet.open).
             simulator.add_participant("meet.open", f"Wall Voice {nonce}")
             simulator.post("rooms/meet.open/stage", rate=2, seconds=20)

@@ -1,19 +1,23 @@
 // A menu button (WAI-ARIA menu pattern): the button opens a `role="menu"` list whose items are built
 // fresh each time it opens, so they always reflect the participant and capabilities of that moment.
-// Keyboard: Enter, Space or Down open on the first item, Up on the last; Up/Down/Home/End move; Escape
-// closes and gives the focus back to the button; Tab closes. A click outside closes too.
+// Keyboard: Enter, Space or Down open on the first item, Up on the last; Up/Down (Left/Right)/Home/End
+// move; Escape closes and gives the focus back to the button; Tab closes. A click outside closes too.
+// `menu` may be placed elsewhere in the page than the button (the roster puts it in the flow under the
+// row, so it never covers other text).
 import { h, setText, srOnly, uid } from './dom.js';
 import { icon } from './icons.js';
 
 export class MenuButton {
   element;
   button;
+  /** The `role="menu"` list: inside `element` unless the owner moves it. */
+  menu;
   #menu;
   #items;
   #label;
   #open = false;
   #onOutside = (event) => {
-    if (!this.element.contains(event.target)) this.close({ focus: false });
+    if (!this.element.contains(event.target) && !this.#menu.contains(event.target)) this.close({ focus: false });
   };
 
   /**
@@ -31,6 +35,7 @@ export class MenuButton {
     }, icon(iconName), this.#label);
     this.#menu = h('ul', { class: 'menu', role: 'menu', id: `${id}-menu`, 'aria-labelledby': `${id}-button`, tabindex: '-1' });
     this.#menu.hidden = true;
+    this.menu = this.#menu;
     this.element = h('div', { class: 'menu-wrap' }, this.button, this.#menu);
     this.button.addEventListener('click', () => (this.#open ? this.close() : this.open(0)));
     this.button.addEventListener('keydown', (event) => {
@@ -94,8 +99,10 @@ export class MenuButton {
     const index = buttons.indexOf(document.activeElement);
     let next = null;
     switch (event.key) {
-      case 'ArrowDown': next = (index + 1) % buttons.length; break;
-      case 'ArrowUp': next = (index - 1 + buttons.length) % buttons.length; break;
+      case 'ArrowDown':
+      case 'ArrowRight': next = (index + 1) % buttons.length; break;
+      case 'ArrowUp':
+      case 'ArrowLeft': next = (index - 1 + buttons.length) % buttons.length; break;
       case 'Home': next = 0; break;
       case 'End': next = buttons.length - 1; break;
       case 'Escape':

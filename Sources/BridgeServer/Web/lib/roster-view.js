@@ -62,11 +62,13 @@ class ParticipantRow {
       items: () => (this.#menuContext && tools ? participantMenuItems({ ...this.#menuContext, ...tools, opener: this.#menu.button }) : []),
     });
     this.#actions.append(this.#menu.element);
+    this.#menu.menu.classList.add('menu-inline');
     this.element = h('li', { class: 'person' },
       this.#avatar,
       h('div', { class: 'person-main' }, h('div', { class: 'person-line' }, this.#name, this.#you), this.#meta),
       flagList,
-      this.#actions);
+      this.#actions,
+      this.#menu.menu);
   }
 
   async #run(name, onAction) {
