@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -398,7 +398,9 @@ class Page:
 
     def wait(self, condition, what: str, timeout: float = WAIT):
         """Waits until condition(driver) is truthy; fails naming `what`."""
-        return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(condition, f"timed out waiting for {what}")
+        # A node that moves its own people around re-renders rows under the test's feet: look again.
+        return WebDriverWait(self.d, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)) \
+            .until(condition, f"timed out waiting for {what}")
 
     def js(self, script: str, *args):
         return self.d.execute_script(script, *args)

@@ -82,8 +82,9 @@ def join_guest(client: WsClient, name: str, alias: str = "meet.hostpin") -> tupl
 
 
 def row(page: Page, panel, name: str):
-    return page.wait(lambda _: next((r for r in page.els("li.person", panel)
-                                     if r.find_element(By.CSS_SELECTOR, ".person-name").text == name), None),
+    """The roster row of `name` (looked up in one script: the demo's people come and go meanwhile)."""
+    return page.wait(lambda _: page.js("""return [...arguments[0].querySelectorAll('li.person')]
+        .find((r) => r.querySelector('.person-name').textContent === arguments[1]) ?? null;""", panel, name),
                      f"the roster row of {name}")
 
 
