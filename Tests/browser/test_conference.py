@@ -133,7 +133,6 @@ def test_raise_and_lower_hands(bridge_url, simulator, driver):
             own_uuid = own.get_attribute("data-uuid")
             hand = page.el(".ctl-hand", panel)
             page.wait(lambda _: hand.is_displayed() and hand.text == "Raise hand", "the Raise hand button")
-            assert not page.el(".ctl-lower-all", panel).is_displayed()  # no hand up yet
 
             # Own hand: the flag on our row; the node has it (the bridge's participant_updated only comes from
             # the node's own participant_update with buzz_time set).

@@ -222,7 +222,12 @@ export class DashboardTiles {
       }
     }
     columns = Math.min(columns, count);
+    // Few tiles: as wide as the screen's height allows at their shape, not wider (one tile is not a wall).
+    const rows = Math.ceil(count / columns);
+    const tallest = Math.max(MIN_TILE_PX / TILE_ASPECT, (height - gap * (rows - 1)) / rows);
     this.#list.style.setProperty('--columns', String(columns));
+    const across = (width - gap * (columns - 1)) / columns;
+    this.#list.style.setProperty('--tile-width', `${Math.floor(Math.min(across, tallest * TILE_ASPECT))}px`);
   }
 
   /** Arrow keys move between tiles (row by row), Home and End to the first and last. */
