@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from pagekit import Page, set_viewport
-from test_conference import TALL, choose, flags, open_menu, row
+from test_conference import TALL, assert_focus_on_menu_button, choose, flags, open_menu, row
 
 # Installed before the page's scripts. Incoming snapshots gain issue 11's capability keys and participant
 # fields (participants named "… SIP" speak SIP); the new request types are answered here and recorded in
@@ -183,7 +183,7 @@ def test_conference_controls_send_the_contracts_requests(bridge_url, simulator, 
         page.wait(lambda _: not page.els("dialog.dialog-transfer"), "the dialog to close")
         assert sent(page, "transfer") == [{"type": "transfer", "session": session_id, "participant": sip_uuid,
                                            "alias": "meet.other", "role": "guest", "pin": "2468"}]
-        assert page.d.switch_to.active_element.get_attribute("aria-haspopup") == "menu"
+        assert_focus_on_menu_button(page)
 
         choose(page, panel, sip_name, "Keypad (DTMF)…")
         dialog = page.wait(lambda _: next((d for d in page.els("dialog.dialog-dtmf") if d.is_displayed()), None), "keypad")
