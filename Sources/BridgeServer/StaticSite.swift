@@ -2,7 +2,7 @@ import BridgeProtocol
 import Foundation
 import WebSocketTransport
 
-/// The bridge's plain-HTTP side: the web page, health, and the published schema.
+/// The bridge's plain-HTTP side: the web page, the wall dashboard (`/dashboard`), health, and the published schema.
 struct StaticSite: Sendable {
     let files: [String: (type: String, body: [UInt8])]
     let schema: [UInt8]
@@ -36,6 +36,7 @@ struct StaticSite: Sendable {
             }
         }
         if let index = files["/index.html"] { files["/"] = index }
+        if let dashboard = files["/dashboard.html"] { files["/dashboard"] = dashboard }
         self.files = files
         self.schema = Array(ProtocolSchema.document.renderedText().utf8)
         let (version, wire) = (ProtocolInfo.bridgeVersion, ProtocolInfo.version)
@@ -128,7 +129,12 @@ struct StaticSite: Sendable {
     }
 
     private func fromDisk(_ root: String, _ path: String, headers: [(String, String)]) -> HTTPResponse {
-        let relative = path == "/" ? "index.html" : String(path.dropFirst())
+        let relative =
+            switch path {
+            case "/": "index.html"
+            case "/dashboard": "dashboard.html"
+            default: String(path.dropFirst())
+            }
         guard !relative.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix(".") }),
             let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent(relative))
         else { return .notFound }

@@ -11,6 +11,11 @@ from selenium.common.exceptions import WebDriverException
 from pagekit import ARTIFACTS, Bridge, Simulator, start_chromium
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_conf: needs issue 11's backend (whole-conference requests, events, "
+                            "capabilities and simulator features); PEXBRIDGE_SKIP_CONF=1 leaves them out")
+
+
 @pytest.fixture(scope="session")
 def shared_bridge():
     """The shared bridge as (its URL, its simulator's URL): the one the script started, or one started here."""

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -157,6 +157,24 @@ class Simulator:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"{}")
 
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"{self.base_url}/_simulator/{path}", timeout=10) as response:
+            return json.loads(response.read() or b"{}")
+
+    def room(self, alias: str) -> dict:
+        """The room as the simulator's control API shows it (`GET /_simulator/rooms`)."""
+        rooms = self.get("rooms")["rooms"]
+        found = next((room for room in rooms if room["alias"] == alias), None)
+        assert found is not None, f"no room {alias} in the simulator"
+        return found
+
+    def participant(self, alias: str, *, uuid: str | None = None, name: str | None = None) -> dict | None:
+        """One participant of the room on the node's side, by uuid or display name (None when absent)."""
+        for participant in self.room(alias)["participants"]:
+            if (uuid and participant.get("uuid") == uuid) or (name and participant.get("display_name") == name):
+                return participant
+        return None
+
     def add_participant(self, alias: str, display_name: str, role: str = "guest", muted: bool = False) -> str:
         """A scripted participant joins the room (the bridge's sessions in it see participant_joined); its uuid."""
         return self.post(f"rooms/{alias}/participants", display_name=display_name, role=role, muted=muted)["uuid"]
@@ -232,6 +250,19 @@ class WsClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def own_participant(client: "WsClient", session_id: str, timeout: float = WAIT) -> dict:
+    """The session's own participant (`self`), once the node's roster has it (it follows the join)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        # `list`, not `subscribe`: a plain subscribe would reset what the client asked to `include`.
+        snapshot = next(s for s in client.request("list")["data"]["sessions"] if s["id"] == session_id)
+        own = next((p for p in snapshot["participants"] if p.get("self")), None)
+        if own:
+            return own
+        assert time.monotonic() < deadline, f"no own participant in {session_id}'s roster"
+        time.sleep(0.1)
 
 
 class TcpProxy:
@@ -367,7 +398,9 @@ class Page:
 
     def wait(self, condition, what: str, timeout: float = WAIT):
         """Waits until condition(driver) is truthy; fails naming `what`."""
-        return WebDriverWait(self.d, timeout, poll_frequency=0.1).until(condition, f"timed out waiting for {what}")
+        # A node that moves its own people around re-renders rows under the test's feet: look again.
+        return WebDriverWait(self.d, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)) \
+            .until(condition, f"timed out waiting for {what}")
 
     def js(self, script: str, *args):
         return self.d.execute_script(script, *args)

@@ -14,6 +14,8 @@ const NOTICE_MS = 8000;
 // A refused re-subscribe (e.g. rate_limited) is retried while the connection stays open.
 const RESYNC_RETRY_FIRST_MS = 500;
 const RESYNC_RETRY_MAX_MS = 8000;
+// Ephemeral events the page shows (who is speaking, live captions): they come only to clients that ask.
+const INCLUDE = ['speakers', 'captions'];
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -207,7 +209,7 @@ class App {
    */
   async #resubscribe() {
     const seen = new Map([...this.#store.sessions].map(([id, session]) => [id, session.seq]));
-    const result = await this.#client.request('subscribe');
+    const result = await this.#client.request('subscribe', { include: INCLUDE });
     if (!result.ok) {
       if (!['connection_lost', 'offline'].includes(result.error.code)) this.#notice(`Could not follow the bridge's sessions: ${errorText(result.error)}`, 'error');
       return;
@@ -235,7 +237,7 @@ class App {
 
   async #resyncAttempt(id, since, attempt, delay) {
     const fields = since != null && since > 0 ? { session: id, since_seq: since } : { session: id };
-    const result = await this.#client.request('subscribe', fields);
+    const result = await this.#client.request('subscribe', { ...fields, include: INCLUDE });
     // Superseded: the connection dropped (the reconnect's re-subscribe rebuilds everything).
     if (this.#resyncing.get(id) !== attempt) return;
     if (result.ok) {

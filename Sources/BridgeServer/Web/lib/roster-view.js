@@ -4,12 +4,17 @@
 import { attr, h, setText, show, srOnly, uid } from './dom.js';
 import { hueOf, initials, protocolLabel, ROLE_LABELS } from './format.js';
 import { icon } from './icons.js';
+import { participantMenuItems } from './participant-menu.js';
+import { MenuButton } from './menu-button.js';
 
 const FLAGS = [
   ['muted', 'micOff', 'Muted'],
   ['presenting', 'screen', 'Presenting'],
   ['spotlight', 'star', 'Spotlight'],
+  ['video_muted', 'videoOff', 'Video off'],
 ];
+// Issue 11's flags, worked out from the session rather than read off the participant.
+const LIVE_FLAGS = [['hand', 'hand', 'Hand raised'], ['speaking', 'mic', 'Speaking']];
 
 class ParticipantRow {
   element;
@@ -23,14 +28,16 @@ class ParticipantRow {
   #names = [];
   #busy = new Set();
   #participant = null;
+  #menu;
+  #menuContext = null;
 
-  constructor(onAction) {
+  constructor(onAction, tools = null) {
     this.#avatar = h('span', { class: 'avatar', 'aria-hidden': 'true' });
     this.#name = h('span', { class: 'person-name' });
     this.#you = h('span', { class: 'tag you-tag', text: 'you' });
     this.#meta = h('span', { class: 'person-meta' });
     const flagList = h('ul', { class: 'flags', 'aria-label': 'Status' });
-    for (const [key, iconName, label] of [...FLAGS, ['waiting', 'clock', 'Waiting']]) {
+    for (const [key, iconName, label] of [...FLAGS, ...LIVE_FLAGS, ['waiting', 'clock', 'Waiting']]) {
       const flag = h('li', { class: `flag flag-${key}` }, icon(iconName), h('span', { text: label }));
       flag.hidden = true;
       this.#flags.set(key, flag);
@@ -50,11 +57,18 @@ class ParticipantRow {
       button('mute', 'icon-button act-mute', 'mic'),
       button('spotlight', 'icon-button act-spotlight', 'star'),
       button('disconnect', 'icon-button danger-quiet act-disconnect', 'xCircle'));
+    this.#menu = new MenuButton({
+      label: 'More actions', className: 'act-more',
+      items: () => (this.#menuContext && tools ? participantMenuItems({ ...this.#menuContext, ...tools, opener: this.#menu.button }) : []),
+    });
+    this.#actions.append(this.#menu.element);
+    this.#menu.menu.classList.add('menu-inline');
     this.element = h('li', { class: 'person' },
       this.#avatar,
       h('div', { class: 'person-main' }, h('div', { class: 'person-line' }, this.#name, this.#you), this.#meta),
       flagList,
-      this.#actions);
+      this.#actions,
+      this.#menu.menu);
   }
 
   async #run(name, onAction) {
@@ -84,6 +98,9 @@ class ParticipantRow {
     setText(this.#meta, meta);
     for (const [key] of FLAGS) show(this.#flags.get(key), Boolean(participant[key]));
     show(this.#flags.get('waiting'), waiting);
+    show(this.#flags.get('hand'), typeof participant.hand_raised_at === 'number');
+    show(this.#flags.get('speaking'), Array.isArray(session.speakers) && session.speakers.includes(participant.uuid));
+    this.element.classList.toggle('is-speaking', !this.#flags.get('speaking').hidden);
     for (const holder of this.#names) setText(holder, ` ${name}`);
     attr(this.#actions, 'aria-label', `Actions for ${name}`);
 
@@ -113,6 +130,11 @@ class ParticipantRow {
     show(this.#buttons.spotlight.el, !waiting);
     show(this.#buttons.disconnect.el, !participant.self);
     for (const [key, { el }] of Object.entries(this.#buttons)) el.disabled = !can[key] || this.#busy.has(key);
+    this.#menuContext = { participant, session, ctx };
+    this.#menu.setLabel(`More actions for ${name}`);
+    const menuItems = participantMenuItems({ participant, session, ctx, send: null });
+    show(this.#menu.element, menuItems.length > 0);
+    if (menuItems.length === 0) this.#menu.close({ focus: false });
   }
 }
 
@@ -127,10 +149,15 @@ export class RosterView {
   #empty;
   #rows = new Map();
   #onAction;
+  #tools;
 
-  /** `onAction(name, participant)` runs admit / mute / spotlight / disconnect and resolves when done. */
-  constructor({ onAction }) {
+  /**
+   * `onAction(name, participant)` runs admit / mute / spotlight / disconnect and resolves when done;
+   * `send(type, fields)` and `report(result)` serve the per-participant menu (issue 11's controls).
+   */
+  constructor({ onAction, send = null, report = null }) {
     this.#onAction = onAction;
+    this.#tools = send ? { send, report } : null;
     const id = uid('roster');
     this.#count = h('span', { class: 'count', 'aria-label': '0 participants' });
     this.#waitingCount = h('span', { class: 'count' });
@@ -151,7 +178,8 @@ export class RosterView {
   }
 
   update(session, ctx) {
-    const hostly = ['admit', 'mute', 'spotlight', 'disconnect_participant'].some((name) => session.can(name));
+    const hostly = ['admit', 'mute', 'spotlight', 'disconnect_participant', 'set_role', 'video_mute', 'overlay_text', 'transfer', 'dtmf']
+      .some((name) => session.can(name));
     this.element.dataset.actions = hostly && !ctx.watchOnly ? 'some' : 'none';
     const ordered = [...session.participants.values()].sort((a, b) => Number(Boolean(b.self)) - Number(Boolean(a.self)));
     const waiting = [];
@@ -180,7 +208,7 @@ export class RosterView {
     participants.forEach((participant, index) => {
       let row = this.#rows.get(participant.uuid);
       if (!row) {
-        row = new ParticipantRow(this.#onAction);
+        row = new ParticipantRow(this.#onAction, this.#tools);
         this.#rows.set(participant.uuid, row);
       }
       row.update(participant, session, ctx);

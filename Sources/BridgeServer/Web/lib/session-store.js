@@ -35,9 +35,19 @@ export class Session {
   messages = [];
   /** The node-side connection: {status, attempt, delay_ms} from `upstream` events. */
   upstream = null;
+  /** The presentation: {active, presenter: {uuid, display_name} | null}, or null when the bridge never said. */
+  presentation = null;
+  /** The layout: {layout, host_layout, guest_layout, overlay_text_enabled}, or null when the bridge never said. */
+  layout = null;
+  /** Who speaks now (uuids, loudest first), or null when the bridge sends no speakers (not asked, or too old). */
+  speakers = null;
+  /** The latest live caption: {text, final, at}, or null. */
+  captions = null;
   /** True while a re-subscribe is under way after a gap. */
   resyncing = false;
   #messageSeqs = new Set();
+  /** The seq of the `upstream` event behind `upstream` (snapshots do not carry it: replayed ones still count). */
+  #upstreamSeq = 0;
   #localCount = 0;
   /** Texts sent from this page whose result was lost: their echo may still come (replayed). */
   #unconfirmed = [];
@@ -71,7 +81,41 @@ export class Session {
     this.conference = snapshot.conference ?? null;
     this.capabilities = snapshot.capabilities ?? {};
     this.participants = new Map((snapshot.participants ?? []).map((participant) => [participant.uuid, participant]));
+    // Issue 11's fields: absent from older bridges' snapshots, so "unknown" (null) rather than "none".
+    this.presentation = snapshot.presentation ?? null;
+    this.layout = snapshot.layout ?? null;
+    if ('speakers' in snapshot) this.speakers = snapshot.speakers ?? [];
     this.resyncing = false;
+  }
+
+  /**
+   * An `upstream` event, even one older than the snapshot (snapshots do not carry the node link's
+   * health, so a replayed one is still news); returns whether it changed anything.
+   */
+  noteUpstream(event) {
+    if (typeof event.seq !== 'number' || event.seq <= this.#upstreamSeq) return false;
+    this.#upstreamSeq = event.seq;
+    this.upstream = { status: event.status, attempt: event.attempt ?? null, delay_ms: event.delay_ms ?? null };
+    return true;
+  }
+
+  /** Forgets the node link's health (after a resume the bridge could not replay: unknown again). */
+  forgetUpstream() {
+    this.upstream = null;
+  }
+
+  /** An ephemeral event (no seq): `speakers` or `captions`; returns whether it changed anything. */
+  applyEphemeral(event) {
+    switch (event.type) {
+      case 'speakers':
+        this.speakers = Array.isArray(event.participants) ? event.participants : [];
+        return true;
+      case 'captions':
+        this.captions = { text: String(event.text ?? ''), final: Boolean(event.final), at: new Date() };
+        return true;
+      default:
+        return false;
+    }
   }
 
   /** Applies one event whose seq is exactly the next one. */
@@ -96,14 +140,26 @@ export class Session {
       case 'participant_left':
         this.participants.delete(event.uuid);
         break;
-      case 'conference':
-        this.conference = { locked: Boolean(event.locked), guests_muted: Boolean(event.guests_muted), started: event.started !== false };
+      case 'conference': {
+        // Later fields (guests_can_unmute, presentation_allowed…) are kept as the bridge sent them.
+        const { type: _type, session: _session, seq: _seq, ...fields } = event;
+        this.conference = { ...fields, locked: Boolean(event.locked), guests_muted: Boolean(event.guests_muted), started: event.started !== false };
         break;
+      }
       case 'message':
         this.addMessage(event);
         break;
       case 'upstream':
-        this.upstream = { status: event.status, attempt: event.attempt ?? null, delay_ms: event.delay_ms ?? null };
+        this.noteUpstream(event);
+        break;
+      case 'presentation':
+        this.presentation = { active: Boolean(event.active), presenter: event.presenter ?? null };
+        break;
+      case 'layout':
+        this.layout = {
+          layout: event.layout ?? null, host_layout: event.host_layout ?? null,
+          guest_layout: event.guest_layout ?? null, overlay_text_enabled: event.overlay_text_enabled ?? null,
+        };
         break;
       default:
         break;
@@ -234,9 +290,15 @@ export class SessionStore extends EventTarget {
 
   /**
    * Applies an event. Returns 'applied', 'stale' (already included), 'gap' (missed events:
-   * re-subscribe), 'unknown' (a session the page has no snapshot of: subscribe to it) or 'ended'.
+   * re-subscribe), 'unknown' (a session the page has no snapshot of: subscribe to it), 'ended', or
+   * 'ephemeral' (an event without seq, `speakers` or `captions`: never a gap, never replayed).
    */
   applyEvent(event) {
+    if (typeof event.seq !== 'number') {
+      const target = this.sessions.get(event.session);
+      if (target?.applyEphemeral(event)) this.#emit('changed', { session: target });
+      return 'ephemeral';
+    }
     let session = this.sessions.get(event.session);
     if (!session) {
       if (this.#ended.has(event.session)) return 'stale';
@@ -250,13 +312,14 @@ export class SessionStore extends EventTarget {
       return 'unknown';
     }
     const isMessage = event.type === 'message';
+    // The snapshot holds the roster, but never chat nor the node link's health: keep those from any event.
+    const outOfBand = () => (isMessage && session.addMessage(event)) || (event.type === 'upstream' && session.noteUpstream(event));
     if (session.resyncing || event.seq <= session.seq) {
-      // The snapshot holds the roster, but never chat: keep every message exactly once.
-      if (isMessage && session.addMessage(event)) this.#emit('changed', { session });
+      if (outOfBand()) this.#emit('changed', { session });
       return 'stale';
     }
     if (event.seq > session.seq + 1) {
-      if (isMessage && session.addMessage(event)) this.#emit('changed', { session });
+      if (outOfBand()) this.#emit('changed', { session });
       return 'gap';
     }
     session.applyEvent(event);

@@ -4,6 +4,7 @@ import { attr, h, setText, show, uid } from './dom.js';
 import { errorText, ROLE_LABELS, STATE_LABELS } from './format.js';
 import { icon } from './icons.js';
 import { ChatView } from './chat-view.js';
+import { ConferenceTools } from './conference-tools.js';
 import { PinPanel } from './pin-panel.js';
 import { RosterView } from './roster-view.js';
 
@@ -39,6 +40,7 @@ export class SessionView {
   #controlsNote;
   #roster;
   #chat;
+  #tools;
   #busy = new Set();
   #session = null;
   #ctx = null;
@@ -97,6 +99,12 @@ export class SessionView {
         this.#report(result);
         return result;
       },
+      send: (type, fields) => this.#request(this.#id, type, fields),
+      report: (result) => this.#report(result),
+    });
+    this.#tools = new ConferenceTools({
+      send: (type, fields) => this.#request(this.#id, type, fields, type === 'dial' ? { timeout: 60000 } : undefined),
+      report: (result) => this.#report(result),
     });
     this.#chat = new ChatView({
       // A pending copy shows at once; the bridge's echo (it comes before the result) replaces it.
@@ -115,6 +123,7 @@ export class SessionView {
       h('section', { class: 'card conf-bar', 'aria-label': 'Conference' },
         h('ul', { class: 'conf-status', 'aria-label': 'Conference status' }, this.#lockChip, this.#guestsChip, this.#startedChip),
         h('div', { class: 'conf-controls' }, this.#controlsGroup, this.#controlsNote)),
+      this.#tools.element,
       h('div', { class: 'session-columns' }, this.#roster.element, this.#chat.element));
 
     this.element = h('section', { class: 'session-panel', 'aria-labelledby': `${id}-title`, dataset: { session: session.id } },
@@ -200,6 +209,7 @@ export class SessionView {
     // A guest has no use for a row of dead buttons; an observer sees what a controller could do.
     show(this.#controlsGroup, hostly || ctx.watchOnly);
 
+    this.#tools.update(session, ctx);
     this.#roster.update(session, ctx);
     this.#chat.update(session, ctx);
   }
