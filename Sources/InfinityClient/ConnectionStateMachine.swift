@@ -262,7 +262,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         case .cancelled:
             return []
         case .unreachable, .timeout, .invalidRole, .http, .badResponse, .connectionClosed, .invalidAlias,
-            .nodeNotAllowed:
+            .nodeNotAllowed, .illegalValue:
             break
         }
         let failed = Action.emit(.health(.tokenRefreshFailed(attempt: attempt)))
@@ -411,7 +411,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         case .cancelled?:
             return []
         case nil, .unreachable?, .timeout?, .invalidRole?, .http?, .badResponse?, .connectionClosed?, .invalidAlias?,
-            .nodeNotAllowed?:
+            .nodeNotAllowed?, .illegalValue?:
             break
         }
         if synced {

@@ -183,6 +183,8 @@ final class FakeLink: UpstreamLink {
         var failWith: InfinityError?
         var releaseGate: Gate?
         var commandGate: Gate?
+        var layouts = ["1:7", "ac", "5:7"]
+        var dialed = ["d1a1-0000"]
     }
 
     let role: InfinityRole
@@ -212,6 +214,16 @@ final class FakeLink: UpstreamLink {
 
     func perform(_ command: ParticipantCommand, participant: String) async throws(InfinityError) {
         try await record("\(command) \(participant)")
+    }
+
+    func availableLayouts() async throws(InfinityError) -> [String] {
+        try await record("available_layouts")
+        return state.withLock { $0.layouts }
+    }
+
+    func dial(_ request: DialRequest) async throws(InfinityError) -> [String] {
+        try await record("dial \(request.destination) \(request.callProtocol.rawValue)")
+        return state.withLock { $0.dialed }
     }
 
     private func record(_ text: String) async throws(InfinityError) {
