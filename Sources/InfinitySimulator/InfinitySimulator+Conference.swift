@@ -1,0 +1,63 @@
+import Foundation
+
+/// Test hooks for the whole conference: what the room holds, and things that happen on the node.
+extension InfinitySimulator {
+    /// The DTMF digits the room was asked to send, oldest first.
+    public func dtmfReceived(alias: String) -> [DTMFRecord] {
+        engine.readRoom(alias) { room, _ in room.stage.dtmf } ?? []
+    }
+
+    /// The room's dial-outs, oldest first.
+    public func dials(alias: String) -> [DialRecord] {
+        engine.readRoom(alias) { room, _ in room.stage.dials } ?? []
+    }
+
+    /// The transfers out of the room, oldest first (whether a PIN came along, never the PIN).
+    public func transfers(alias: String) -> [TransferRecord] {
+        engine.readRoom(alias) { room, _ in room.stage.transfers } ?? []
+    }
+
+    /// The room's layout; nil for an unknown room.
+    public func layout(alias: String) -> LayoutInfo? {
+        engine.readRoom(alias) { room, _ in room.layoutInfo }
+    }
+
+    /// The layouts every room offers.
+    public static var availableLayouts: [String] { StageState.layouts }
+
+    /// Raises or lowers a participant's hand (`participant_update` with `buzz_time`).
+    public func setHandRaised(alias: String, uuid: String, _ raised: Bool) throws(SimulatorError) {
+        let now = TokenGenerator.wallClock()
+        try onParticipant(alias, uuid) { room, instant in
+            room.update(uuid, now: instant) { $0.buzzTime = raised ? now : 0 }
+        }
+    }
+
+    /// Sends a `stage` event: `speaking` (uuids, loudest first) with vad 100, then others on stage with vad 0.
+    public func emitStage(alias: String, speaking: [String]) throws(SimulatorError) {
+        try engine.mutateRoom(alias) { room, now in room.emitStage(speaking: speaking, now: now) }
+    }
+
+    /// Sends a `live_captions` event to the participants that asked for captions.
+    public func sendCaption(alias: String, text: String, final: Bool = true) throws(SimulatorError) {
+        let wallClock = TokenGenerator.wallClock()
+        try engine.mutateRoom(alias) { room, now in room.emitCaption(text, final: final, now: now, wallClock: wallClock) }
+    }
+
+    /// Makes a room emit `stage` `perSecond` times a second for `duration`, the speaker rotating through the
+    /// roster's non-API participants (benchmarks and tests; off unless asked). Returns at once.
+    public func startStageEmitter(alias: String, perSecond: Double, duration: Duration) {
+        let interval = Duration.seconds(1 / max(0.1, min(perSecond, 1000)))
+        let rounds = Int((duration / interval).rounded(.up))
+        let task = Task { [self] in
+            for round in 0..<max(1, rounds) {
+                guard !Task.isCancelled else { return }
+                let others = participants(alias: alias).filter { !$0.isAPI }.map(\.uuid)
+                let speaking = others.isEmpty ? [] : [others[round % others.count]]
+                try? emitStage(alias: alias, speaking: speaking)
+                try? await Task.sleep(for: interval)
+            }
+        }
+        adoptBackgroundTask(task)
+    }
+}
