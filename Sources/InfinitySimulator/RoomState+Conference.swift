@@ -23,6 +23,14 @@ struct StageState: Sendable {
 public struct DTMFRecord: Sendable, Hashable {
     public var participantUUID: String
     public var digits: String
+
+    /// - Parameters:
+    ///   - participantUUID: Who the digits were sent to.
+    ///   - digits: The digits.
+    public init(participantUUID: String, digits: String) {
+        self.participantUUID = participantUUID
+        self.digits = digits
+    }
 }
 
 /// A dial-out (`dial`).
