@@ -46,14 +46,24 @@ extension InfinitySimulator {
 
     /// Makes a room emit `stage` `perSecond` times a second for `duration`, the speaker rotating through the
     /// roster's non-API participants (benchmarks and tests; off unless asked). Returns at once.
-    public func startStageEmitter(alias: String, perSecond: Double, duration: Duration) {
+    ///
+    /// With `stamped`, the one speaker of each report is `t_send_ns=<wall-clock ns>-<round>` instead (not a
+    /// roster uuid): every report differs, and a client can measure how long the report took to reach it.
+    public func startStageEmitter(alias: String, perSecond: Double, duration: Duration, stamped: Bool = false) {
         let interval = Duration.seconds(1 / max(0.1, min(perSecond, 1000)))
         let rounds = Int((duration / interval).rounded(.up))
         let task = Task { [self] in
             for round in 0..<max(1, rounds) {
                 guard !Task.isCancelled else { return }
-                let others = participants(alias: alias).filter { !$0.isAPI }.map(\.uuid)
-                let speaking = others.isEmpty ? [] : [others[round % others.count]]
+                let speaking: [String]
+                if stamped {
+                    var now = timespec()
+                    clock_gettime(CLOCK_REALTIME, &now)
+                    speaking = ["t_send_ns=\(Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec))-\(round)"]
+                } else {
+                    let others = participants(alias: alias).filter { !$0.isAPI }.map(\.uuid)
+                    speaking = others.isEmpty ? [] : [others[round % others.count]]
+                }
                 try? emitStage(alias: alias, speaking: speaking)
                 try? await Task.sleep(for: interval)
             }

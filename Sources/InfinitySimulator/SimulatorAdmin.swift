@@ -108,7 +108,8 @@ struct SimulatorAdmin: Sendable {
             simulator.startStageEmitter(
                 alias: alias,
                 perSecond: max(0.1, min(input["rate"] as? Double ?? Double(input["rate"] as? Int ?? 10), 1000)),
-                duration: .milliseconds(max(1, min(input["seconds"] as? Int ?? 10, 86_400)) * 1000)
+                duration: .milliseconds(max(1, min(input["seconds"] as? Int ?? 10, 86_400)) * 1000),
+                stamped: input["stamped"] as? Bool ?? false
             )
         case "caption":
             try simulator.sendCaption(alias: alias, text: input["text"] as? String ?? "", final: input["final"] as? Bool ?? true)

@@ -341,7 +341,7 @@ struct ConferenceEngineTests {
             await mark()
             // The first went out at once; the rest wait for the gate (no time has passed).
             #expect(speakers() == [["a"]])
-            await clock.advance(by: .milliseconds(249))
+            await clock.advance(by: SpeakerGate.defaultInterval - .milliseconds(1))
             await mark()
             #expect(speakers() == [["a"]])
             await clock.advance(by: .milliseconds(1))
@@ -393,6 +393,7 @@ struct ConferenceEngineTests {
         }
         if let deadline = armed, case .send(let list) = gate.timerFired(now: deadline) { sent.append((deadline, list)) }
         #expect(sent.last?.1 == ["p49"])
+        #expect(SpeakerGate.defaultInterval >= .milliseconds(250))
         for (index, entry) in sent.enumerated() where index >= 4 {
             #expect(entry.0 - sent[index - 4].0 >= .seconds(1))
         }
