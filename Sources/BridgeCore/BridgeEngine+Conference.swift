@@ -8,7 +8,9 @@ extension BridgeEngine {
     func handleConferenceEvent(_ event: InfinityEvent, in record: SessionRecord) {
         switch event {
         case .stage(let entries):
-            let speaking = entries.filter { $0.vad > 0 }.map { NodeText.cut($0.participantUUID, maxBytes: NodeText.tokenBytes) }
+            let speaking = entries.filter { $0.vad > 0 }.map {
+                NodeText.cut($0.participantUUID, maxBytes: NodeText.tokenBytes)
+            }
             record.speakers = speaking
             carryOut(record.speakerGate.offer(speaking, now: now), in: record)
         case .presentationStart(let presenter):

@@ -281,13 +281,13 @@ public struct Capabilities: Codable, Sendable, Equatable {
     /// Computed, not stored: key paths are not `Sendable`, so a stored table could not be a `static let`.
     private static var paths: [CodingKeys: WritableKeyPath<Capabilities, Bool>] {
         [
-        .leave: \.leave, .chat: \.chat, .lock: \.lock, .mute: \.mute, .spotlight: \.spotlight, .admit: \.admit,
-        .muteGuests: \.muteGuests, .disconnectParticipant: \.disconnectParticipant,
-        .startConference: \.startConference, .disconnectAll: \.disconnectAll, .raiseHand: \.raiseHand,
-        .lowerHand: \.lowerHand, .lowerAllHands: \.lowerAllHands, .setRole: \.setRole, .videoMute: \.videoMute,
-        .videoUnmute: \.videoUnmute, .guestsCanUnmute: \.guestsCanUnmute, .layouts: \.layouts,
-        .setLayout: \.setLayout, .clearSpotlights: \.clearSpotlights, .overlayText: \.overlayText, .dial: \.dial,
-        .transfer: \.transfer, .dtmf: \.dtmf, .captions: \.captions,
+            .leave: \.leave, .chat: \.chat, .lock: \.lock, .mute: \.mute, .spotlight: \.spotlight, .admit: \.admit,
+            .muteGuests: \.muteGuests, .disconnectParticipant: \.disconnectParticipant,
+            .startConference: \.startConference, .disconnectAll: \.disconnectAll, .raiseHand: \.raiseHand,
+            .lowerHand: \.lowerHand, .lowerAllHands: \.lowerAllHands, .setRole: \.setRole, .videoMute: \.videoMute,
+            .videoUnmute: \.videoUnmute, .guestsCanUnmute: \.guestsCanUnmute, .layouts: \.layouts,
+            .setLayout: \.setLayout, .clearSpotlights: \.clearSpotlights, .overlayText: \.overlayText, .dial: \.dial,
+            .transfer: \.transfer, .dtmf: \.dtmf, .captions: \.captions,
         ]
     }
 

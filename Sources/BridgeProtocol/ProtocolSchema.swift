@@ -325,7 +325,9 @@ public enum ProtocolSchema {
             )
         case .clearSpotlights: return ("Host: turn every spotlight off.", [session], [])
         case .overlayText:
-            return ("Host: set the text shown over a participant's video.", [session, participant, ("text", .string())], [])
+            return (
+                "Host: set the text shown over a participant's video.", [session, participant, ("text", .string())], []
+            )
         case .dial:
             return (
                 "Host: call a participant out; result {\"participants\": [uuid, ...]}.",

@@ -30,7 +30,9 @@ extension RequestCodec {
                 overlayText: try f.optionalBool("overlay_text")
             )
             guard change != LayoutChange() else {
-                throw FieldError(message: "needs at least one of 'layout', 'host_layout', 'guest_layout', 'overlay_text'")
+                throw FieldError(
+                    message: "needs at least one of 'layout', 'host_layout', 'guest_layout', 'overlay_text'"
+                )
             }
             return .setLayout(change)
         case .clearSpotlights: return .clearSpotlights

@@ -118,7 +118,10 @@ extension ServerMessage: Codable {
                 EphemeralEvent(
                     session: try c.decode(String.self, forKey: .session),
                     payload: .captions(
-                        Caption(text: try c.decode(String.self, forKey: .text), final: try c.decode(Bool.self, forKey: .final))
+                        Caption(
+                            text: try c.decode(String.self, forKey: .text),
+                            final: try c.decode(Bool.self, forKey: .final)
+                        )
                     )
                 )
             )

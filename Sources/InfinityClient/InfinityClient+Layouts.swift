@@ -1,6 +1,10 @@
 extension InfinityClient {
     /// The layouts this conference offers (`GET available_layouts`); non-string entries are skipped.
-    public func availableLayouts(node: NodeAddress, alias: String, token: String) async throws(InfinityError)
+    public func availableLayouts(
+        node: NodeAddress,
+        alias: String,
+        token: String
+    ) async throws(InfinityError)
         -> [String]
     {
         let response = try await send(
@@ -25,7 +29,12 @@ extension InfinityClient {
     }
 
     /// Calls a new participant out (`dial`); returns the uuids of the participants the node created.
-    public func dial(_ request: DialRequest, node: NodeAddress, alias: String, token: String)
+    public func dial(
+        _ request: DialRequest,
+        node: NodeAddress,
+        alias: String,
+        token: String
+    )
         async throws(InfinityError) -> [String]
     {
         let response = try await send(

@@ -3,9 +3,13 @@ import Foundation
 /// Answers to the whole-conference calls: hands, roles, video mute, layouts, dial-out, transfer, DTMF and
 /// captions. Host-only unless they act on the caller itself (own hand, own captions) or only read.
 extension EngineState {
-    private static let hostConferenceCalls: Set<String> = ["clearallbuzz", "transform_layout", "clearspotlights", "dial"]
+    private static let hostConferenceCalls: Set<String> = [
+        "clearallbuzz", "transform_layout", "clearspotlights", "dial",
+    ]
     /// Participant calls anyone may make on their own participant; on another one they are for hosts.
-    private static let ownParticipantCalls: Set<String> = ["buzz", "clearbuzz", "show_live_captions", "hide_live_captions"]
+    private static let ownParticipantCalls: Set<String> = [
+        "buzz", "clearbuzz", "show_live_captions", "hide_live_captions",
+    ]
     private static let hostParticipantCalls: Set<String> = [
         "role", "video_muted", "video_unmuted", "overlaytext", "dtmf", "transfer",
     ]

@@ -41,7 +41,8 @@ extension InfinitySimulator {
     /// Sends a `live_captions` event to the participants that asked for captions.
     public func sendCaption(alias: String, text: String, final: Bool = true) throws(SimulatorError) {
         let wallClock = TokenGenerator.wallClock()
-        try engine.mutateRoom(alias) { room, now in room.emitCaption(text, final: final, now: now, wallClock: wallClock) }
+        try engine.mutateRoom(alias) { room, now in room.emitCaption(text, final: final, now: now, wallClock: wallClock)
+        }
     }
 
     /// Makes a room emit `stage` `perSecond` times a second for `duration`, the speaker rotating through the

@@ -185,7 +185,8 @@ extension RoomState {
         default: return .failed(400, Self.illegalValue)
         }
         let streaming = dial.streaming?.lowercased() == "yes"
-        let protocolName = dial.protocol == "auto" ? (dial.destination.hasPrefix("rtmp") ? "rtmp" : "sip") : dial.protocol
+        let protocolName =
+            dial.protocol == "auto" ? (dial.destination.hasPrefix("rtmp") ? "rtmp" : "sip") : dial.protocol
         var record = ParticipantRecord.scripted(
             ScriptedParticipant(
                 displayName: dial.remote_display_name ?? dial.destination,

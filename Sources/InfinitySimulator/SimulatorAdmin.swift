@@ -112,7 +112,11 @@ struct SimulatorAdmin: Sendable {
                 stamped: input["stamped"] as? Bool ?? false
             )
         case "caption":
-            try simulator.sendCaption(alias: alias, text: input["text"] as? String ?? "", final: input["final"] as? Bool ?? true)
+            try simulator.sendCaption(
+                alias: alias,
+                text: input["text"] as? String ?? "",
+                final: input["final"] as? Bool ?? true
+            )
         case "bench":
             guard simulator.participants(alias: alias).isEmpty == false || simulator.conference(alias: alias) != nil
             else {

@@ -100,9 +100,11 @@ struct ConferenceEngineTests {
                 #expect(await failure(1, id: id)?.code == .notHost, "\(fields)")
             }
             #expect(link.commands.isEmpty)
-            let capabilities = try #require(sink.events(1).compactMap { e -> Capabilities? in
-                if case .state(let c) = e.payload { c.capabilities } else { nil }
-            }.last)
+            let capabilities = try #require(
+                sink.events(1).compactMap { e -> Capabilities? in
+                    if case .state(let c) = e.payload { c.capabilities } else { nil }
+                }.last
+            )
             #expect(capabilities.raiseHand && capabilities.lowerHand && capabilities.layouts && capabilities.captions)
             #expect(!capabilities.lowerAllHands && !capabilities.dial && !capabilities.transfer && !capabilities.dtmf)
         }
@@ -136,7 +138,10 @@ struct ConferenceEngineTests {
             let requests: [(String, String)] = [
                 (#""type":"lower_all_hands""#, "clearAllBuzz"),
                 (#""type":"lower_hand","participant":"p-sip""#, "clearBuzz p-sip"),
-                (#""type":"set_role","participant":"p-sip","role":"host""#, "role(InfinityClient.InfinityRole.host) p-sip"),
+                (
+                    #""type":"set_role","participant":"p-sip","role":"host""#,
+                    "role(InfinityClient.InfinityRole.host) p-sip"
+                ),
                 (#""type":"video_mute","participant":"p-sip""#, "videoMute p-sip"),
                 (#""type":"video_unmute","participant":"p-sip""#, "videoUnmute p-sip"),
                 (#""type":"guests_can_unmute","allowed":false"#, "setGuestsCanUnmute(false)"),
@@ -215,7 +220,8 @@ struct ConferenceEngineTests {
             await send(
                 e,
                 1,
-                #"{"type":"transfer","id":10,"session":"\#(s.id)","participant":"p-sip","alias":"meet.b","role":"guest","pin":"97531"}"#
+                #"{"type":"transfer","id":10,"session":"\#(s.id)","participant":"p-sip","alias":"meet.b","#
+                    + #""role":"guest","pin":"97531"}"#
             )
             #expect(await sink.result(1, id: 10) == .success(.empty))
             #expect(link.commands.count == 1)

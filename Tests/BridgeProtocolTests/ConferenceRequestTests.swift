@@ -25,7 +25,8 @@ struct ConferenceRequestTests {
         #expect(try request(#""type":"raise_hand""#) == .control(session: "s", .raiseHand))
         #expect(try request(#""type":"lower_hand""#) == .control(session: "s", .lowerHand(participant: nil)))
         #expect(
-            try request(#""type":"lower_hand","participant":"p""#) == .control(session: "s", .lowerHand(participant: "p"))
+            try request(#""type":"lower_hand","participant":"p""#)
+                == .control(session: "s", .lowerHand(participant: "p"))
         )
         #expect(
             try request(#""type":"set_role","participant":"p","role":"guest""#)

@@ -129,14 +129,16 @@ import Testing
 }
 
 @Suite struct ConferenceControlCallTests {
-    @Test(arguments: [
-        (ConferenceCommand.clearAllBuzz, "clearallbuzz", nil), (.clearSpotlights, "clearspotlights", nil),
-        (.setGuestsCanUnmute(true), "set_guests_can_unmute", #"{"setting":true}"#),
-        (
-            .transformLayout(LayoutTransform(layout: "1:7", guestLayout: "ac", enableOverlayText: false)),
-            "transform_layout", #"{"transforms":{"enable_overlay_text":false,"guest_layout":"ac","layout":"1:7"}}"#
-        ),
-    ] as [(ConferenceCommand, String, String?)])
+    @Test(
+        arguments: [
+            (ConferenceCommand.clearAllBuzz, "clearallbuzz", nil), (.clearSpotlights, "clearspotlights", nil),
+            (.setGuestsCanUnmute(true), "set_guests_can_unmute", #"{"setting":true}"#),
+            (
+                .transformLayout(LayoutTransform(layout: "1:7", guestLayout: "ac", enableOverlayText: false)),
+                "transform_layout", #"{"transforms":{"enable_overlay_text":false,"guest_layout":"ac","layout":"1:7"}}"#
+            ),
+        ] as [(ConferenceCommand, String, String?)]
+    )
     func conferenceCommands(command: ConferenceCommand, path: String, body: String?) async throws {
         try await withStub({ _, _ in .json(200, Fixture.ok) }) { server in
             try await withClient { client in
@@ -149,22 +151,24 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        (ParticipantCommand.buzz, "buzz", nil), (.clearBuzz, "clearbuzz", nil),
-        (.role(.host), "role", #"{"role":"chair"}"#), (.role(.guest), "role", #"{"role":"guest"}"#),
-        (.videoMute, "video_muted", nil), (.videoUnmute, "video_unmuted", nil),
-        (.overlayText("Stage left"), "overlaytext", #"{"text":"Stage left"}"#),
-        (.dtmf("12#*"), "dtmf", #"{"digits":"12#*"}"#),
-        (
-            .transfer(ParticipantTransfer(conferenceAlias: "meet.b", role: .guest, pin: "4321")), "transfer",
-            #"{"conference_alias":"meet.b","pin":"4321","role":"guest"}"#
-        ),
-        (
-            .transfer(ParticipantTransfer(conferenceAlias: "meet.b", role: .host)), "transfer",
-            #"{"conference_alias":"meet.b","role":"host"}"#
-        ),
-        (.showLiveCaptions, "show_live_captions", nil), (.hideLiveCaptions, "hide_live_captions", nil),
-    ] as [(ParticipantCommand, String, String?)])
+    @Test(
+        arguments: [
+            (ParticipantCommand.buzz, "buzz", nil), (.clearBuzz, "clearbuzz", nil),
+            (.role(.host), "role", #"{"role":"chair"}"#), (.role(.guest), "role", #"{"role":"guest"}"#),
+            (.videoMute, "video_muted", nil), (.videoUnmute, "video_unmuted", nil),
+            (.overlayText("Stage left"), "overlaytext", #"{"text":"Stage left"}"#),
+            (.dtmf("12#*"), "dtmf", #"{"digits":"12#*"}"#),
+            (
+                .transfer(ParticipantTransfer(conferenceAlias: "meet.b", role: .guest, pin: "4321")), "transfer",
+                #"{"conference_alias":"meet.b","pin":"4321","role":"guest"}"#
+            ),
+            (
+                .transfer(ParticipantTransfer(conferenceAlias: "meet.b", role: .host)), "transfer",
+                #"{"conference_alias":"meet.b","role":"host"}"#
+            ),
+            (.showLiveCaptions, "show_live_captions", nil), (.hideLiveCaptions, "hide_live_captions", nil),
+        ] as [(ParticipantCommand, String, String?)]
+    )
     func participantCommands(command: ParticipantCommand, path: String, body: String?) async throws {
         try await withStub({ _, _ in .json(200, #"{"status":"success","result":null}"#) }) { server in
             try await withClient { client in
@@ -193,7 +197,8 @@ import Testing
                 #expect(sent.uri == "/api/client/v2/conferences/meet/dial")
                 #expect(
                     String(decoding: sent.body, as: UTF8.self)
-                        == #"{"destination":"rtmp:\/\/live.example.com\/app\/key","protocol":"rtmp","remote_display_name":"Stream","role":"GUEST","streaming":"yes"}"#
+                        == #"{"destination":"rtmp:\/\/live.example.com\/app\/key","protocol":"rtmp","#
+                        + #""remote_display_name":"Stream","role":"GUEST","streaming":"yes"}"#
                 )
             }
         }

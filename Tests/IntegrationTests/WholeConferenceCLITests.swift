@@ -9,7 +9,9 @@ struct WholeConferenceCLITests {
         try await withRemoteBridge { bridge in
             let url = ["--url", bridge.url]
             var outputs: [String] = []
-            let join = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.open", "--name", "Desk"] + url)
+            let join = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.open", "--name", "Desk"] + url
+            )
             #expect(join.status == 0, "\(join.stderr)")
             let id = try #require(join.stdout.split(separator: "\n").first.map(String.init))
             let yara = try bridge.simulator.addParticipant(alias: "t.open", displayName: "Yara", protocolName: "sip")
@@ -46,18 +48,27 @@ struct WholeConferenceCLITests {
             #expect(try await run(["video-mute", "Yara"]).status == 0)
             #expect(bridge.simulator.participants(alias: "t.open").first { $0.uuid == yara }?.isVideoMuted == true)
 
-            let dial = try await run(["dial", "--destination", "sip:room9@example.com", "--protocol", "sip", "--role", "guest"])
+            let dial = try await run([
+                "dial", "--destination", "sip:room9@example.com", "--protocol", "sip", "--role", "guest",
+            ])
             #expect(dial.status == 0, "\(dial.stderr)")
-            #expect(dial.stdout.split(separator: "\n").map(String.init) == bridge.simulator.dials(alias: "t.open").flatMap(\.participantUUIDs))
+            #expect(
+                dial.stdout.split(separator: "\n").map(String.init)
+                    == bridge.simulator.dials(alias: "t.open").flatMap(\.participantUUIDs)
+            )
 
             #expect(try await run(["dtmf", "Yara", "--digits", "123#"]).status == 0)
-            #expect(bridge.simulator.dtmfReceived(alias: "t.open") == [DTMFRecord(participantUUID: yara, digits: "123#")])
+            #expect(
+                bridge.simulator.dtmfReceived(alias: "t.open") == [DTMFRecord(participantUUID: yara, digits: "123#")]
+            )
             let bad = try await run(["dtmf", "Yara", "--digits", "12x"])
             #expect(bad.status == 1)
             #expect(bad.stderr.contains("invalid_value"))
 
             // No --pin option exists: a PIN on the command line is a usage error.
-            let argv = try await run(["transfer", "Yara", "--alias", "t.pin", "--role", "guest", "--pin", TestPINs.guest])
+            let argv = try await run([
+                "transfer", "Yara", "--alias", "t.pin", "--role", "guest", "--pin", TestPINs.guest,
+            ])
             #expect(argv.status == 64)
             let transfer = try await run(
                 ["transfer", "Yara", "--alias", "t.pin", "--role", "guest", "--pin-stdin"],
@@ -82,7 +93,9 @@ struct WholeConferenceCLITests {
     @Test func watchPrintsPresentationLayoutAndWithIncludeSpeakersAndCaptions() async throws {
         try await withRemoteBridge { bridge in
             let url = ["--url", bridge.url]
-            let join = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.open", "--name", "Desk"] + url)
+            let join = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.open", "--name", "Desk"] + url
+            )
             let id = try #require(join.stdout.split(separator: "\n").first.map(String.init))
             let yara = try bridge.simulator.addParticipant(alias: "t.open", displayName: "Yara", protocolName: "sip")
             let plain = try RemoteChild(["watch", id] + url)

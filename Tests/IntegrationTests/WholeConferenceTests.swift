@@ -35,13 +35,19 @@ struct WholeConferenceTests {
 
         #expect(try await control(room, .raiseHand) == .success(.empty))
         #expect(me(room)?.handRaisedAt != nil)
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.isSelf && p.handRaisedAt != nil } else { false } }
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.isSelf && p.handRaisedAt != nil } else { false }
+        }
         #expect(try await control(room, .lowerHand(participant: nil)) == .success(.empty))
         #expect(me(room)?.handRaisedAt == nil)
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.isSelf && p.handRaisedAt == nil } else { false } }
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.isSelf && p.handRaisedAt == nil } else { false }
+        }
 
         try room.simulator.setHandRaised(alias: "t.open", uuid: yara, true)
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == yara && p.handRaisedAt != nil } else { false } }
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.uuid == yara && p.handRaisedAt != nil } else { false }
+        }
         #expect(try await control(room, .lowerHand(participant: yara)) == .success(.empty))
         #expect(them(room, yara)?.handRaisedAt == nil)
         try room.simulator.setHandRaised(alias: "t.open", uuid: yara, true)
@@ -50,11 +56,15 @@ struct WholeConferenceTests {
 
         #expect(try await control(room, .setRole(participant: yara, role: .host)) == .success(.empty))
         #expect(them(room, yara)?.role == .host)
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == yara && p.role == .host } else { false } }
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.uuid == yara && p.role == .host } else { false }
+        }
 
         #expect(try await control(room, .videoMute(participant: yara)) == .success(.empty))
         #expect(them(room, yara)?.isVideoMuted == true)
-        try await room.bothSee { if case .participantUpdated(let p) = $0 { p.uuid == yara && p.videoMuted } else { false } }
+        try await room.bothSee {
+            if case .participantUpdated(let p) = $0 { p.uuid == yara && p.videoMuted } else { false }
+        }
         #expect(try await control(room, .videoUnmute(participant: yara)) == .success(.empty))
         #expect(them(room, yara)?.isVideoMuted == false)
 
@@ -69,7 +79,12 @@ struct WholeConferenceTests {
 
         try room.simulator.setPresenting(alias: "t.open", uuid: yara, true)
         let presented = try await room.bothSee { if case .presentation = $0 { true } else { false } }
-        #expect(presented == .presentation(PresentationState(active: true, presenter: MessageSender(uuid: yara, displayName: "Yara"))))
+        #expect(
+            presented
+                == .presentation(
+                    PresentationState(active: true, presenter: MessageSender(uuid: yara, displayName: "Yara"))
+                )
+        )
         #expect(try await control(room, .clearSpotlights) == .success(.empty))
         #expect(room.simulator.calls(alias: "t.open").contains { $0.endpoint == "clearspotlights" })
         await room.close()
@@ -81,7 +96,9 @@ struct WholeConferenceTests {
         #expect(try await control(room, .setLayout(LayoutChange(layout: "ac", overlayText: false))) == .success(.empty))
         #expect(room.simulator.layout(alias: "t.open")?.layout == "ac")
         let event = try await room.bothSee { if case .layout = $0 { true } else { false } }
-        #expect(event == .layout(LayoutState(layout: "ac", hostLayout: "ac", guestLayout: "ac", overlayTextEnabled: false)))
+        #expect(
+            event == .layout(LayoutState(layout: "ac", hostLayout: "ac", guestLayout: "ac", overlayTextEnabled: false))
+        )
 
         guard case .failure(let error) = try await control(room, .setLayout(LayoutChange(layout: "no-such-layout")))
         else {
@@ -181,7 +198,15 @@ struct WholeConferenceTests {
         #expect(me(room)?.showsLiveCaptions == true)
         try room.simulator.sendCaption(alias: "t.open", text: "Good morning", final: true)
         let got = try await asker.waitFor { if case .ephemeral = $0 { true } else { false } }
-        #expect(got == .ephemeral(EphemeralEvent(session: room.session.id, payload: .captions(Caption(text: "Good morning", final: true)))))
+        #expect(
+            got
+                == .ephemeral(
+                    EphemeralEvent(
+                        session: room.session.id,
+                        payload: .captions(Caption(text: "Good morning", final: true))
+                    )
+                )
+        )
         #expect(try await control(room, .captions(on: false)) == .success(.empty))
         #expect(me(room)?.showsLiveCaptions == false)
         // A numbered event after the caption: the clients that did not ask have it, and no caption before it.
@@ -236,7 +261,11 @@ struct WholeConferenceTests {
             #expect(guest.capabilities.raiseHand && guest.capabilities.captions && !guest.capabilities.dial)
             let someone = try bridge.simulator.addParticipant(alias: "t.hostpin", displayName: "Host", role: .host)
             try await client.waitFor {
-                if case .event(let e) = $0, case .participantJoined(let p) = e.payload { p.uuid == someone } else { false }
+                if case .event(let e) = $0, case .participantJoined(let p) = e.payload {
+                    p.uuid == someone
+                } else {
+                    false
+                }
             }
             let before = bridge.simulator.calls(alias: "t.hostpin").count
             for control: ConferenceControl in [
@@ -252,7 +281,10 @@ struct WholeConferenceTests {
             #expect(bridge.simulator.calls(alias: "t.hostpin").count == before)
             // What a guest may do reaches the node.
             #expect(try await client.request(.control(session: guest.id, .raiseHand)) == .success(.empty))
-            #expect(try await client.request(.control(session: guest.id, .layouts)) == .success(.layouts(InfinitySimulator.availableLayouts)))
+            #expect(
+                try await client.request(.control(session: guest.id, .layouts))
+                    == .success(.layouts(InfinitySimulator.availableLayouts))
+            )
             #expect(bridge.simulator.participants(alias: "t.hostpin").first { $0.isAPI }?.handRaisedAt != nil)
             await client.close()
             await bridge.stop()
@@ -263,13 +295,23 @@ struct WholeConferenceTests {
         let room = try await HostedRoom.open()
         let yara = try await addSIP(room)
         let id = room.session.id
+        let tooMany = String(repeating: "9", count: 33)
         let cases: [(String, ErrorCode)] = [
-            (#"{"type":"set_role","id":"a","session":"\#(id)","participant":"\#(yara)","role":"owner"}"#, .invalidValue),
+            (
+                #"{"type":"set_role","id":"a","session":"\#(id)","participant":"\#(yara)","role":"owner"}"#,
+                .invalidValue
+            ),
             (#"{"type":"set_role","id":"b","session":"\#(id)","participant":"\#(yara)"}"#, .badRequest),
-            (#"{"type":"dial","id":"c","session":"\#(id)","destination":"x","protocol":"fax","role":"guest"}"#, .invalidValue),
+            (
+                #"{"type":"dial","id":"c","session":"\#(id)","destination":"x","protocol":"fax","role":"guest"}"#,
+                .invalidValue
+            ),
             (#"{"type":"dial","id":"d","session":"\#(id)","protocol":"sip","role":"guest"}"#, .badRequest),
             (#"{"type":"video_mute","id":"e","session":"\#(id)","participant":"nobody"}"#, .unknownParticipant),
-            (#"{"type":"dtmf","id":"f","session":"\#(id)","participant":"\#(yara)","digits":"99999999999999999999999999999999999"}"#, .invalidValue),
+            (
+                #"{"type":"dtmf","id":"f","session":"\#(id)","participant":"\#(yara)","digits":"\#(tooMany)"}"#,
+                .invalidValue
+            ),
             (#"{"type":"overlay_text","id":"g","session":"\#(id)","participant":"\#(yara)","text":7}"#, .badRequest),
             (#"{"type":"captions","id":"h","session":"\#(id)"}"#, .badRequest),
             (#"{"type":"subscribe","id":"i","include":["everything"]}"#, .invalidValue),
@@ -281,7 +323,9 @@ struct WholeConferenceTests {
         }
         for (text, code) in cases {
             let idText = String(text.split(separator: "\"")[7])
-            let answer = try await room.host.waitFor { if case .result(.string(idText), _) = $0 { true } else { false } }
+            let answer = try await room.host.waitFor {
+                if case .result(.string(idText), _) = $0 { true } else { false }
+            }
             #expect(answer.failureCode == code, "\(text)")
         }
         #expect(room.simulator.calls(alias: "t.open").count == before)

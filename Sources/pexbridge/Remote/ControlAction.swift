@@ -134,7 +134,9 @@ extension ControlAction {
                 )
             )
         case .transfer:
-            return .transfer(TransferParameters(participant: p, alias: v.alias ?? "", role: v.role ?? .guest, pin: v.pin))
+            return .transfer(
+                TransferParameters(participant: p, alias: v.alias ?? "", role: v.role ?? .guest, pin: v.pin)
+            )
         case .dtmf: return .dtmf(participant: p, digits: v.digits ?? "")
         case .captionsOn: return .captions(on: true)
         case .captionsOff: return .captions(on: false)

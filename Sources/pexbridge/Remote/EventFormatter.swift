@@ -69,7 +69,9 @@ struct EventFormatter {
         case .captions(let caption):
             details = (caption.final ? "" : "… ") + caption.text
         }
-        return "\(Self.clock(date)) \(event.session)  \(event.payload.type.rawValue)  \(details.escapedForLog(limit: 8192))"
+        return
+            "\(Self.clock(date)) \(event.session)  \(event.payload.type.rawValue)  "
+            + details.escapedForLog(limit: 8192)
     }
 
     private static func describe(_ p: Participant) -> String {
