@@ -4,13 +4,20 @@ import InfinityClient
 /// The whole conference: what a control asks of the node, and the node's presentation, layout, speaker and
 /// caption news turned into events.
 extension BridgeEngine {
+    /// The most speakers a `speakers` event and the snapshot list.
+    static let maxSpeakers = 32
+
     /// `stage`, presentation, `layout` and `live_captions` from the node.
     func handleConferenceEvent(_ event: InfinityEvent, in record: SessionRecord) {
         switch event {
         case .stage(let entries):
-            let speaking = entries.filter { $0.vad > 0 }.map {
-                NodeText.cut($0.participantUUID, maxBytes: NodeText.tokenBytes)
-            }
+            // At most `maxSpeakers`: a hostile node's stage of thousands would otherwise go out several times a
+            // second to every client that asked.
+            let speaking = Array(
+                entries.lazy.filter { $0.vad > 0 }.prefix(Self.maxSpeakers).map {
+                    NodeText.cut($0.participantUUID, maxBytes: NodeText.tokenBytes)
+                }
+            )
             record.speakers = speaking
             carryOut(record.speakerGate.offer(speaking, now: now), in: record)
         case .presentationStart(let presenter):
