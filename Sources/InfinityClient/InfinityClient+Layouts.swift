@@ -1,5 +1,9 @@
 extension InfinityClient {
     /// The layouts this conference offers (`GET available_layouts`); non-string entries are skipped.
+    /// - Parameters:
+    ///   - node: The conference node.
+    ///   - alias: The conference alias.
+    ///   - token: The participant's current token.
     public func availableLayouts(
         node: NodeAddress,
         alias: String,
@@ -28,7 +32,13 @@ extension InfinityClient {
         return items.compactMap(\.stringValue)
     }
 
-    /// Calls a new participant out (`dial`); returns the uuids of the participants the node created.
+    /// Calls a new participant out (`dial`); returns the uuids of the participants the node created. Never
+    /// retried on a 5xx: a second dial would call the destination twice.
+    /// - Parameters:
+    ///   - request: Whom to call, how, and with which role.
+    ///   - node: The conference node.
+    ///   - alias: The conference alias.
+    ///   - token: The participant's current token (a host's).
     public func dial(
         _ request: DialRequest,
         node: NodeAddress,

@@ -26,6 +26,10 @@ extension InfinitySimulator {
     public static var availableLayouts: [String] { StageState.layouts }
 
     /// Raises or lowers a participant's hand (`participant_update` with `buzz_time`).
+    /// - Parameters:
+    ///   - alias: The room.
+    ///   - uuid: The participant.
+    ///   - raised: Up (buzz_time = now) or down (0).
     public func setHandRaised(alias: String, uuid: String, _ raised: Bool) throws(SimulatorError) {
         let now = TokenGenerator.wallClock()
         try onParticipant(alias, uuid) { room, instant in
@@ -34,11 +38,18 @@ extension InfinitySimulator {
     }
 
     /// Sends a `stage` event: `speaking` (uuids, loudest first) with vad 100, then others on stage with vad 0.
+    /// - Parameters:
+    ///   - alias: The room.
+    ///   - speaking: Who speaks, loudest first (any strings; they need not be in the roster).
     public func emitStage(alias: String, speaking: [String]) throws(SimulatorError) {
         try engine.mutateRoom(alias) { room, now in room.emitStage(speaking: speaking, now: now) }
     }
 
     /// Sends a `live_captions` event to the participants that asked for captions.
+    /// - Parameters:
+    ///   - alias: The room.
+    ///   - text: The caption.
+    ///   - final: False while the words may still change.
     public func sendCaption(alias: String, text: String, final: Bool = true) throws(SimulatorError) {
         let wallClock = TokenGenerator.wallClock()
         try engine.mutateRoom(alias) { room, now in room.emitCaption(text, final: final, now: now, wallClock: wallClock)
@@ -50,6 +61,11 @@ extension InfinitySimulator {
     ///
     /// With `stamped`, the one speaker of each report is `t_send_ns=<wall-clock ns>-<round>` instead (not a
     /// roster uuid): every report differs, and a client can measure how long the report took to reach it.
+    /// - Parameters:
+    ///   - alias: The room.
+    ///   - perSecond: Reports per second (0.1 to 1,000).
+    ///   - duration: How long to keep sending.
+    ///   - stamped: Name each report's speaker after its sending time instead of a roster participant.
     public func startStageEmitter(alias: String, perSecond: Double, duration: Duration, stamped: Bool = false) {
         let interval = Duration.seconds(1 / max(0.1, min(perSecond, 1000)))
         let rounds = Int((duration / interval).rounded(.up))

@@ -39,7 +39,7 @@ struct EventFormatter {
         case .conference(let c):
             return [
                 c.locked ? "locked" : "unlocked", c.guestsMuted ? "guests muted" : "guests unmuted",
-                c.started ? "started" : "not started",
+                c.started ? "started" : "not started", c.guestsCanUnmute ? "guests can unmute" : "guests cannot unmute",
             ].joined(separator: ", ")
         case .message(let m):
             return "\(m.from.displayName): \(m.text)"
