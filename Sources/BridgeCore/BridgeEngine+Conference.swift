@@ -86,6 +86,8 @@ enum UpstreamCommand: Sendable {
     case participant(ParticipantCommand, String)
     case layouts
     case dial(DialRequest)
+    /// `clearspotlights`; a node that does not know it (404) gets one `spotlightoff` per spotlit participant.
+    case clearSpotlights(spotlit: [String])
 
     /// Sends it over the session's link; the result's `data`.
     func run(on link: any UpstreamLink) async throws(InfinityError) -> ResultData {
@@ -100,6 +102,13 @@ enum UpstreamCommand: Sendable {
             return .layouts(try await link.availableLayouts())
         case .dial(let request):
             return .dialed(try await link.dial(request))
+        case .clearSpotlights(let spotlit):
+            do {
+                try await link.perform(.clearSpotlights)
+            } catch .notFound {
+                for uuid in spotlit { try await link.perform(.spotlightOff, participant: uuid) }
+            }
+            return .empty
         }
     }
 }
@@ -114,7 +123,10 @@ extension ConferenceControl {
 
     /// The node call for this control; nil when it acts on the session's own participant and the node has not
     /// said which that is.
-    func upstreamCommand(selfUUID: String?) -> UpstreamCommand? {
+    /// - Parameters:
+    ///   - selfUUID: The session's own participant, once the node said which it is.
+    ///   - spotlit: The participants spotlit now (the fallback of `clear_spotlights`).
+    func upstreamCommand(selfUUID: String?, spotlit: [String] = []) -> UpstreamCommand? {
         func role(_ r: Role) -> InfinityRole { r == .host ? .host : .guest }
         switch self {
         case .lock: return .conference(.lock)
@@ -148,7 +160,7 @@ extension ConferenceControl {
                     )
                 )
             )
-        case .clearSpotlights: return .conference(.clearSpotlights)
+        case .clearSpotlights: return .clearSpotlights(spotlit: spotlit)
         case .overlayText(let p, let text): return .participant(.overlayText(text), p)
         case .dial(let d):
             return .dial(

@@ -175,7 +175,8 @@ extension BridgeEngine {
                 )
             )
         }
-        guard let command = control.upstreamCommand(selfUUID: record.selfUUID) else {
+        let spotlit = record.roster.participants.filter(\.spotlight).map(\.uuid)
+        guard let command = control.upstreamCommand(selfUUID: record.selfUUID, spotlit: spotlit) else {
             return reply(
                 target,
                 .failure(ErrorBody(.invalidState, "the node has not told the bridge its own participant yet"))

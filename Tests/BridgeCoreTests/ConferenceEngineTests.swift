@@ -168,6 +168,22 @@ struct ConferenceEngineTests {
         }
     }
 
+    @Test func aNodeWithoutClearSpotlightsGetsOneSpotlightOffPerSpotlitParticipant() async throws {
+        try await withEngine(engine()) { e in
+            let (s, link) = try await hostSession(e)
+            var lit = Self.other
+            lit.isSpotlight = true
+            link.push(.event(.participantUpdate(lit)))
+            await sink.waitFor(1) {
+                if case .event(let ev) = $0, case .participantUpdated(let p) = ev.payload { p.spotlight } else { false }
+            }
+            link.state.withLock { $0.failCommand = ("clearSpotlights", .notFound("Unknown request")) }
+            await send(e, 1, #"{"type":"clear_spotlights","id":10,"session":"\#(s.id)"}"#)
+            #expect(await sink.result(1, id: 10) == .success(.empty))
+            #expect(link.commands == ["clearSpotlights", "spotlightOff p-sip"])
+        }
+    }
+
     @Test func anUnknownParticipantIsRefusedBeforeAnythingGoesUpstream() async throws {
         try await withEngine(engine()) { e in
             let (s, link) = try await hostSession(e)
