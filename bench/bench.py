@@ -17,6 +17,13 @@ has it).
         20 clients loop connect/join/subscribe/leave on an open room of `serve --simulate` (or of a
         separate `simulate` with --separate-node): RSS (and anonymous memory) every 15 s, cycles,
         errors, and the curve at the end.
+    bench.py speakers --bin PATH [--speakers-sessions 100] [--speakers-observers 1000] [--speakers-rate 10]
+                 [--speakers-seconds 20] [--env NAME=VALUE] [--bridge-arg ARG]
+        100 sessions in one room of a separate `pexbridge simulate` whose node sends `stage` 10 times a
+        second; 1,000 observers spread over the sessions, half of them subscribed with include
+        ["speakers"]: delivered speakers/s per session (at most 4), that every opted-in observer's last
+        list is the node's last, that the others saw none and kept a gap-free seq, bridge CPU, and the
+        latency the bridge adds (stage sent by the node -> speakers at the observer, coalescing included).
     bench.py probe --bench-dir DIR -- <fanout_probe.py arguments>   (internal: the probe, whose
                  --trigger is a JSON plan of simulator control calls instead of a WebSocket text)
     bench.py flooder ...   (internal: one flooding process)
@@ -805,6 +812,129 @@ def flooder_main(argv):
     return 0
 
 
+async def speakers_observer(host, port, session, include):
+    """One observer of one session: counts speakers events, keeps the last list and each arrival's latency."""
+    ws = await WSClient.connect(host, port)
+    await ws.recv()  # hello
+    body = {"type": "subscribe", "id": 1, "session": session}
+    if include:
+        body["include"] = ["speakers"]
+    await ws.send(body)
+    state = {"speakers": 0, "last": None, "latencies_ms": [], "seqs": [], "other": 0, "ws": ws, "subscribed": False,
+             "arrivals": []}
+
+    async def read():
+        try:
+            while True:
+                raw = await ws.recv_raw()
+                now_ns = time.time_ns()
+                if b'"type":"speakers"' in raw:
+                    m = json.loads(raw)
+                    state["speakers"] += 1
+                    state["arrivals"].append(time.monotonic())
+                    state["last"] = m["participants"]
+                    if "seq" in m:
+                        state["other"] += 1
+                    for p in m["participants"]:
+                        if p.startswith("t_send_ns="):
+                            sent = int(p[len("t_send_ns="):].split("-")[0])
+                            state["latencies_ms"].append((now_ns - sent) / 1e6)
+                elif b'"type":"result"' in raw:
+                    state["subscribed"] = True
+                elif b'"seq"' in raw:
+                    state["seqs"].append(json.loads(raw)["seq"])
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+    state["task"] = asyncio.get_running_loop().create_task(read())
+    return state
+
+
+async def speakers_bench_async(args, bridge, sim):
+    alias = args.alias
+    # Three people on stage so the room looks real (the stamped stage reports name their own speaker).
+    for name in ("Ann Stage", "Ben Stage", "Cat Stage"):
+        http_json("POST", f"{sim.url}/_simulator/rooms/{alias}/participants", {"display_name": name})
+    sessions = []
+    for i in range(args.speakers_sessions):
+        sessions.append(await driver_join(bridge, sim, alias=alias, name=f"speakers-{i}"))
+    observers = []
+    for k in range(args.speakers_observers):
+        observers.append(await speakers_observer(bridge.host, bridge.port, sessions[k % len(sessions)], k % 2 == 0))
+    deadline = time.monotonic() + 60
+    while not all(o["subscribed"] for o in observers) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2)  # the joins' roster events settle
+    cpu0, t0 = proc_cpu_s(bridge.pid), time.monotonic()
+    http_json("POST", f"{sim.url}/_simulator/rooms/{alias}/stage",
+              {"rate": args.speakers_rate, "seconds": int(args.speakers_seconds), "stamped": True})
+    await asyncio.sleep(args.speakers_seconds)
+    cpu1, t1 = proc_cpu_s(bridge.pid), time.monotonic()
+    await asyncio.sleep(2)  # the last trailing sends (250 ms after the last report) arrive
+    opted = [o for i, o in enumerate(observers) if i % 2 == 0]
+    plain = [o for i, o in enumerate(observers) if i % 2 == 1]
+    latest = max((o["last"][0] for o in opted if o["last"]), default=None,
+                 key=lambda p: int(p[len("t_send_ns="):].split("-")[1]))
+    lat = sorted(x for o in opted for x in o["latencies_ms"])
+    per_session_rate = [sum(1 for a in o["arrivals"] if t0 <= a <= t1) / (t1 - t0) for o in opted]
+
+    def busiest_second(arrivals):
+        """The most speakers events in any 1 s window (the contract's bound is 4)."""
+        best, j = 0, 0
+        for i, a in enumerate(arrivals):
+            while arrivals[j] <= a - 1.0:
+                j += 1
+            best = max(best, i - j + 1)
+        return best
+    busiest = max((busiest_second(o["arrivals"]) for o in opted), default=0)
+    gap_free = all(o["seqs"] == list(range(o["seqs"][0], o["seqs"][0] + len(o["seqs"]))) for o in plain if o["seqs"])
+    for o in observers:
+        o["task"].cancel()
+        await o["ws"].close()
+
+    def pct(p):
+        return round(lat[min(len(lat) - 1, int(p / 100 * len(lat)))], 1) if lat else None
+    return {
+        "sessions": len(sessions), "observers": len(observers), "opted_in": len(opted),
+        "stage_rate": args.speakers_rate, "seconds": round(t1 - t0, 1),
+        "speakers_per_s_per_session_mean": round(statistics.mean(per_session_rate), 2) if per_session_rate else 0,
+        "speakers_per_s_per_session_max": round(max(per_session_rate), 2) if per_session_rate else 0,
+        "busiest_1s_window": busiest,
+        "latest_list_everywhere": bool(latest) and all(o["last"] == [latest] for o in opted),
+        "not_opted_in_saw_speakers": sum(o["speakers"] for o in plain),
+        "speakers_with_seq": sum(o["other"] for o in observers),
+        "plain_seq_gap_free": gap_free,
+        "bridge_cpu_pct_one_core": round(100 * (cpu1 - cpu0) / (t1 - t0), 1),
+        "latency_p50_ms": pct(50), "latency_p99_ms": pct(99), "latency_max_ms": round(lat[-1], 1) if lat else None,
+    }
+
+
+def speakers_bench(args):
+    """Speakers: N sessions, stage at R/s, observers half opted in (see the module docstring)."""
+    sim = start_simulator(args)
+    bridge = Proc(bridge_argv(args, ["--allow-insecure-nodes", "--max-connections-per-address", "20000",
+                                     "--max-connections", "20000", "--request-rate", "1000"]),
+                  "bridge-speakers", args.out, env=child_env(args))
+    try:
+        m = bridge.wait_for(r"listening on (127\.0\.0\.1):(\d+)")
+        bridge.host, bridge.port = m.group(1), int(m.group(2))
+        return asyncio.run(speakers_bench_async(args, bridge, sim))
+    finally:
+        bridge.stop()
+        sim.stop()
+
+
+def print_speakers(r):
+    table(f"Speakers: {r['sessions']} sessions, stage {r['stage_rate']}/s for {r['seconds']} s, {r['observers']}"
+          f" observers ({r['opted_in']} with include speakers)",
+          [("per s/session mean", "speakers_per_s_per_session_mean"), ("max", "speakers_per_s_per_session_max"),
+           ("busiest 1 s", "busiest_1s_window"), ("latest everywhere", "latest_list_everywhere"), ("others saw", "not_opted_in_saw_speakers"),
+           ("with seq", "speakers_with_seq"), ("seq gap-free", "plain_seq_gap_free"),
+           ("bridge CPU %", "bridge_cpu_pct_one_core"), ("added p50 ms", "latency_p50_ms"),
+           ("p99 ms", "latency_p99_ms"), ("max ms", "latency_max_ms")], [r])
+    print("   added latency = node's stage -> speakers at the observer; the gate (at most 4/s) holds a report up"
+          " to 260 ms by design.")
+
+
 def flood_bench(args):
     """50 flooders send 60 KiB requests as fast as they can while one good client pings once a second."""
     bridge = Proc(bridge_argv(args, []), "bridge-flood", args.out, env=child_env(args))
@@ -1080,8 +1210,8 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "flooder":
         sys.exit(flooder_main(sys.argv[2:]))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["all", "flood", "churn"],
-                    help="all: the --only list; flood, churn: that one benchmark")
+    ap.add_argument("command", choices=["all", "flood", "churn", "speakers"],
+                    help="all: the --only list; flood, churn, speakers: that one benchmark")
     ap.add_argument("--bin", required=True,
                     help="the release pexbridge binary (any build: e.g. a baseline, for before/after)")
     ap.add_argument("--c-server", help="the compiled lws_broadcast_server (fanout only)")
@@ -1116,6 +1246,10 @@ def main():
                     help="flood/churn: set in the bridge's environment, e.g. MALLOC_ARENA_MAX=2 (repeatable)")
     ap.add_argument("--bridge-arg", action="append", default=[], metavar="ARG",
                     help="flood/churn: one more argument for `pexbridge serve` (repeatable)")
+    ap.add_argument("--speakers-sessions", type=int, default=100, help="speakers: sessions in the room")
+    ap.add_argument("--speakers-observers", type=int, default=1000, help="speakers: observers (half opted in)")
+    ap.add_argument("--speakers-rate", type=float, default=10, help="speakers: stage reports per second")
+    ap.add_argument("--speakers-seconds", type=float, default=20, help="speakers: length of the window")
     ap.add_argument("--out", default="artifacts/bench")
     args = ap.parse_args()
     if args.command != "all":
@@ -1176,6 +1310,11 @@ def main():
               f" {args.churn_sample:g} s (load {loadavg()}) ...", flush=True)
         results["churn"] = churn_bench(args)
         print_churn(results["churn"])
+    if "speakers" in only:
+        print(f"\n  speakers: {args.speakers_sessions} sessions, {args.speakers_observers} observers, stage"
+              f" {args.speakers_rate:g}/s for {args.speakers_seconds:g} s (load {loadavg()}) ...", flush=True)
+        results["speakers"] = speakers_bench(args)
+        print_speakers(results["speakers"])
     results["load_end"] = loadavg()
     print(f"\nload average at the end: {results['load_end']}")
     name = "results.json" if args.command == "all" else f"results-{args.command}.json"
@@ -1195,6 +1334,11 @@ def main():
     ch = results.get("churn")
     if ch and (ch["errors"] or not ch["bridge_alive"]):
         failed.append(f"churn: {ch['errors']} errors, bridge alive {ch['bridge_alive']}")
+    sp = results.get("speakers")
+    if sp and not (sp["latest_list_everywhere"] and sp["not_opted_in_saw_speakers"] == 0
+                   and sp["speakers_with_seq"] == 0 and sp["plain_seq_gap_free"]
+                   and sp["busiest_1s_window"] <= 4):
+        failed.append(f"speakers: {sp}")
     for f_ in failed:
         print(f"FAIL: {f_}")
     return 1 if failed else 0

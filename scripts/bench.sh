@@ -8,6 +8,7 @@
 #
 #   scripts/bench.sh flood [--bin PATH] [--flood-clients 50] [--flood-seconds 10] ...
 #   scripts/bench.sh churn [--bin PATH] [--churn-seconds 600] [--env MALLOC_ARENA_MAX=2] ...
+#   scripts/bench.sh speakers [--bin PATH] [--speakers-sessions 100] [--speakers-observers 1000] ...
 #
 # (every option goes to bench/bench.py; `scripts/bench.sh --help` lists them). `--bin PATH` measures
 # that binary (e.g. a baseline release build) instead of building this tree's. The fan-out needs the
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 mode=all
 case "${1:-}" in
-  flood | churn) mode=$1; shift ;;
+  flood | churn | speakers) mode=$1; shift ;;
 esac
 bin=
 prev=

@@ -72,6 +72,8 @@ extension BridgeEngine {
             )
         case .failure(.invalidFields(let id, _, let why)):
             return reply(ReplyTarget(client: client, id: id), .failure(ErrorBody(.badRequest, why)))
+        case .failure(.invalidValue(let id, _, let why)):
+            return reply(ReplyTarget(client: client, id: id), .failure(ErrorBody(.invalidValue, why)))
         case .success(let decoded):
             envelope = decoded
         }
@@ -97,7 +99,8 @@ extension BridgeEngine {
         case .auth: preconditionFailure("auth is routed before the role gate")
         case .ping: reply(target, .success(.empty))
         case .list: list(target)
-        case .subscribe(let session, let since): subscribe(target, session: session, since: since)
+        case .subscribe(let session, let since, let include):
+            subscribe(target, session: session, since: since, include: include)
         case .unsubscribe(let session): unsubscribe(target, session: session)
         case .join(let parameters): join(parameters, target)
         case .pin(let session, let pin): submitPIN(pin, session: session, target)

@@ -150,7 +150,7 @@ extension BridgeEngine {
                 )
             )
         }
-        if control.requiresHost && role != .host {
+        if control.requiresHost && role != .host && !control.isOwn(selfUUID: record.selfUUID) {
             return reply(
                 target,
                 .failure(
@@ -175,19 +175,24 @@ extension BridgeEngine {
                 )
             )
         }
+        let spotlit = record.roster.participants.filter(\.spotlight).map(\.uuid)
+        guard let command = control.upstreamCommand(selfUUID: record.selfUUID, spotlit: spotlit) else {
+            return reply(
+                target,
+                .failure(ErrorBody(.invalidState, "the node has not told the bridge its own participant yet"))
+            )
+        }
         let sessionID = record.id
+        // Only the request type is logged: a transfer's PIN (and any other value) stays out of the log.
         logger.info(
             "host control",
             metadata: ["session": "\(sessionID)", "control": "\(control.requestType.rawValue)"]
         )
         spawn {
             do throws(InfinityError) {
-                switch control.upstreamCommand {
-                case .conference(let command): try await link.perform(command)
-                case .participant(let command, let uuid): try await link.perform(command, participant: uuid)
-                }
+                let data = try await command.run(on: link)
                 if case .sendMessage(let text) = control { await self.echoOwnMessage(text, session: sessionID) }
-                await self.reply(target, .success(.empty))
+                await self.reply(target, .success(data))
             } catch {
                 await self.reply(target, .failure(.upstream(error, participantCall: control.participant != nil)))
             }

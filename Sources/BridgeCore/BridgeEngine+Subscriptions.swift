@@ -12,15 +12,15 @@ extension BridgeEngine {
     }
 
     /// `subscribe`: to one session (optionally resuming after `since`), or to every session.
-    func subscribe(_ target: ReplyTarget, session: String?, since: Int?) {
+    func subscribe(_ target: ReplyTarget, session: String?, since: Int?, include: Set<EphemeralKind> = []) {
         guard let session else {
-            subscriptions.subscribeAll(target.client)
+            subscriptions.subscribeAll(target.client, include: include)
             return reply(target, .success(.sessions(liveSessions().map { $0.snapshot() })))
         }
         guard let record = sessions[session] else {
             return reply(target, .failure(ErrorBody(.unknownSession, "no live session with that id")))
         }
-        subscriptions.subscribe(target.client, to: session)
+        subscriptions.subscribe(target.client, to: session, include: include)
         guard let since else { return reply(target, .success(.sessions([record.snapshot()]))) }
         guard let missed = record.frames(after: since) else {
             return reply(target, .success(.sessions([record.snapshot()], replayed: false)))

@@ -48,7 +48,9 @@ extension BridgeEngine {
             let fresh = ConferenceStatus(
                 locked: status.locked,
                 guestsMuted: status.guestsMuted,
-                started: status.started
+                started: status.started,
+                guestsCanUnmute: status.guestsCanUnmute ?? false,
+                presentationAllowed: status.presentationAllowed
             )
             guard fresh != record.conference else { return }
             record.conference = fresh
@@ -63,6 +65,9 @@ extension BridgeEngine {
             let text = NodeText.cut(message.payload, maxBytes: NodeText.chatBytes)
             publish(.message(ChatMessage(from: sender, text: text)), in: record)
             return
+        case .stage, .presentationStart, .presentationStop, .layout, .liveCaptions:
+            handleConferenceEvent(event, in: record)
+            return
         case .disconnect, .refreshToken, .other:
             return
         }
@@ -76,7 +81,7 @@ extension BridgeEngine {
         if !changes.isEmpty { refreshCapabilities(record) }
     }
 
-    private func refreshCapabilities(_ record: SessionRecord) {
+    func refreshCapabilities(_ record: SessionRecord) {
         let capabilities = Capabilities.of(
             state: record.machine.state,
             role: record.machine.role,
@@ -94,30 +99,6 @@ extension BridgeEngine {
 
 }
 
-extension ConferenceControl {
-    enum UpstreamCommand {
-        case conference(ConferenceCommand)
-        case participant(ParticipantCommand, String)
-    }
-
-    var upstreamCommand: UpstreamCommand {
-        switch self {
-        case .lock: .conference(.lock)
-        case .unlock: .conference(.unlock)
-        case .muteGuests: .conference(.muteGuests)
-        case .unmuteGuests: .conference(.unmuteGuests)
-        case .startConference: .conference(.startConference)
-        case .disconnectAll: .conference(.disconnectAll)
-        case .sendMessage(let text): .conference(.message(text))
-        case .mute(let p): .participant(.mute, p)
-        case .unmute(let p): .participant(.unmute, p)
-        case .spotlight(let p, let on): .participant(on ? .spotlightOn : .spotlightOff, p)
-        case .admit(let p): .participant(.admit, p)
-        case .disconnectParticipant(let p): .participant(.disconnect, p)
-        }
-    }
-}
-
 extension Participant {
     /// Normalises the node's participant; its strings are cut to `NodeText`'s limits.
     init(_ p: InfinityParticipant, selfUUID: String?) {
@@ -130,7 +111,12 @@ extension Participant {
             spotlight: p.isSpotlight,
             serviceType: NodeText.cut(p.serviceType, maxBytes: NodeText.tokenBytes),
             isSelf: p.uuid == selfUUID,
-            callProtocol: p.protocolName.map { NodeText.cut($0, maxBytes: NodeText.tokenBytes) }
+            callProtocol: p.protocolName.map { NodeText.cut($0, maxBytes: NodeText.tokenBytes) },
+            handRaisedAt: p.buzzTime,
+            videoMuted: p.isVideoMuted ?? false,
+            overlayText: NodeText.cut(p.overlayText ?? "", maxBytes: NodeText.nameBytes),
+            callDirection: p.callDirection?.lowercased() == "out" ? .out : .in,
+            joinedAt: p.startTime
         )
     }
 }

@@ -177,6 +177,8 @@ public struct EngineCounters: Sendable {
     public var authFailures = 0
     public var eventsPublished = 0
     public var eventDeliveries = 0
+    /// Ephemeral events (`speakers`, `captions`) sent, counted per recipient.
+    public var ephemeralDeliveries = 0
     public var pinFailures = 0
     public var rateLimited = 0
     public var requestFailures: [ErrorCode: Int] = [:]

@@ -17,8 +17,15 @@ extension Capabilities {
         case .connected:
             // Held in the waiting room (a locked conference): nothing to run until someone lets us in.
             guard !waiting else { return Capabilities(leave: true) }
-            guard role == .host else { return Capabilities(leave: true, chat: chatEnabled) }
-            return Capabilities(
+            guard role == .host else {
+                var guest = Capabilities(leave: true, chat: chatEnabled)
+                guest.raiseHand = true
+                guest.lowerHand = true
+                guest.layouts = true
+                guest.captions = true
+                return guest
+            }
+            var host = Capabilities(
                 leave: true,
                 chat: chatEnabled,
                 lock: true,
@@ -30,6 +37,22 @@ extension Capabilities {
                 startConference: !(conference?.started ?? true),
                 disconnectAll: true
             )
+            host.raiseHand = true
+            host.lowerHand = true
+            host.lowerAllHands = true
+            host.setRole = true
+            host.videoMute = true
+            host.videoUnmute = true
+            host.guestsCanUnmute = true
+            host.layouts = true
+            host.setLayout = true
+            host.clearSpotlights = true
+            host.overlayText = true
+            host.dial = true
+            host.transfer = true
+            host.dtmf = true
+            host.captions = true
+            return host
         }
     }
 }

@@ -22,6 +22,7 @@ extension ErrorBody {
         case .cancelled: ErrorBody(.upstreamError, "the call to the conference node was cancelled")
         case .connectionClosed: ErrorBody(.invalidState, "the session's connection to the node has ended")
         case .invalidAlias(let why): ErrorBody(.badRequest, "this conference alias cannot be used: \(why)")
+        case .illegalValue(let why): ErrorBody(.invalidValue, "the conference node refused a value: \(quoted(why))")
         case .nodeNotAllowed:
             ErrorBody(
                 .nodeNotAllowed,
@@ -74,7 +75,7 @@ extension SessionMachine.Input {
         case .failure(let error):
             guard pinSent else { return .failure(.upstream(error)) }
             switch error {
-            case .invalidToken, .invalidRole: return .invalidPIN
+            case .invalidToken, .invalidRole, .illegalValue: return .invalidPIN
             case .http(let status, _) where (400..<500).contains(status): return .invalidPIN
             case .http, .unreachable, .timeout, .notFound, .badResponse, .cancelled, .connectionClosed,
                 .invalidAlias, .nodeNotAllowed:

@@ -17,6 +17,11 @@ final class SessionRecord {
     var grant: TokenGrant?
     var link: (any UpstreamLink)?
     var capabilities = Capabilities.none
+    /// Who presents, the layout and who speaks, as last reported by the node (kept for snapshots).
+    var presentation = PresentationState.inactive
+    var layout = LayoutState.unknown
+    var speakers: [String] = []
+    var speakerGate = SpeakerGate()
     /// The last events' encoded frames, oldest first, for resuming clients.
     var history: [(seq: Int, frame: [UInt8])] = []
     var historyStart = 0
@@ -58,7 +63,7 @@ final class SessionRecord {
             case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected:
                 lastPINError
             }
-        return SessionSnapshot(
+        var snapshot = SessionSnapshot(
             id: id,
             seq: seq,
             state: machine.state,
@@ -73,6 +78,10 @@ final class SessionRecord {
             capabilities: capabilities,
             pinAttemptsLeft: machine.pinRequirement == nil ? nil : machine.attemptsLeft
         )
+        snapshot.presentation = presentation
+        snapshot.layout = layout
+        snapshot.speakers = speakers
+        return snapshot
     }
 
     /// True while the node holds the bridge's own participant in the waiting room.

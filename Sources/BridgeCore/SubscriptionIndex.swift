@@ -1,3 +1,5 @@
+import BridgeProtocol
+
 /// Who hears which session: per-session subscribers, clients subscribed to every session, their opt-outs of
 /// single sessions, and the cached recipient list fan-out uses. A value with no I/O.
 ///
@@ -10,6 +12,10 @@ struct SubscriptionIndex: Sendable {
         var optedOut: Set<ClientID> = []
         var recipients: [ClientID] = []
         var recipientsVersion = -1
+        /// The ephemeral events each subscriber by id asked for with `include`.
+        var includes: [ClientID: Set<EphemeralKind>] = [:]
+        var ephemeralRecipients: [EphemeralKind: [ClientID]] = [:]
+        var ephemeralVersion = -1
     }
 
     private var sessions: [String: SessionEntry] = [:]
@@ -18,6 +24,8 @@ struct SubscriptionIndex: Sendable {
     /// The sessions each subscribe-all client opted out of (so forgetting them never walks every session).
     private var optOuts: [ClientID: Set<String>] = [:]
     private var everything: Set<ClientID> = []
+    /// The ephemeral events each subscribe-all client asked for with `include`.
+    private var includeAll: [ClientID: Set<EphemeralKind>] = [:]
     private var version = 0
 
     /// A new session nobody hears yet.
@@ -34,10 +42,12 @@ struct SubscriptionIndex: Sendable {
     }
 
     /// Subscribes `client` to one session (and lifts an opt-out of it); false when the session is unknown.
+    /// `include` replaces what the client asked for on this session before (a plain subscribe asks for none).
     @discardableResult
-    mutating func subscribe(_ client: ClientID, to session: String) -> Bool {
+    mutating func subscribe(_ client: ClientID, to session: String, include: Set<EphemeralKind> = []) -> Bool {
         guard sessions[session] != nil else { return false }
         sessions[session]?.subscribers.insert(client)
+        sessions[session]?.includes[client] = include.isEmpty ? nil : include
         sessions[session]?.optedOut.remove(client)
         optOuts[client]?.remove(session)
         byClient[client, default: []].insert(session)
@@ -50,6 +60,7 @@ struct SubscriptionIndex: Sendable {
     mutating func unsubscribe(_ client: ClientID, from session: String) -> Bool {
         guard sessions[session] != nil else { return false }
         sessions[session]?.subscribers.remove(client)
+        sessions[session]?.includes[client] = nil
         byClient[client]?.remove(session)
         if everything.contains(client) {
             sessions[session]?.optedOut.insert(client)
@@ -60,17 +71,22 @@ struct SubscriptionIndex: Sendable {
     }
 
     /// Subscribes `client` to every session, present and future; earlier opt-outs are forgotten.
-    mutating func subscribeAll(_ client: ClientID) {
+    mutating func subscribeAll(_ client: ClientID, include: Set<EphemeralKind> = []) {
         everything.insert(client)
+        includeAll[client] = include.isEmpty ? nil : include
         forgetOptOuts(of: client)
         version += 1
     }
 
     /// Ends every subscription of `client`.
     mutating func unsubscribeAll(_ client: ClientID) {
-        for session in byClient.removeValue(forKey: client) ?? [] { sessions[session]?.subscribers.remove(client) }
+        for session in byClient.removeValue(forKey: client) ?? [] {
+            sessions[session]?.subscribers.remove(client)
+            sessions[session]?.includes[client] = nil
+        }
         forgetOptOuts(of: client)
         everything.remove(client)
+        includeAll[client] = nil
         version += 1
     }
 
@@ -92,6 +108,25 @@ struct SubscriptionIndex: Sendable {
         let recipients = Array(entry.subscribers.union(everyone))
         sessions[session]?.recipients = recipients
         sessions[session]?.recipientsVersion = version
+        return recipients
+    }
+
+    /// Who receives this session's ephemeral events of `kind`: its subscribers that asked for them, by id or with
+    /// their subscribe-all. Cached like `recipients(of:)`.
+    mutating func ephemeralRecipients(of session: String, kind: EphemeralKind) -> [ClientID] {
+        guard let entry = sessions[session] else { return [] }
+        if entry.ephemeralVersion == version, let cached = entry.ephemeralRecipients[kind] { return cached }
+        if entry.ephemeralVersion != version {
+            sessions[session]?.ephemeralRecipients = [:]
+            sessions[session]?.ephemeralVersion = version
+        }
+        var wanted: Set<ClientID> = []
+        for (client, kinds) in entry.includes where kinds.contains(kind) { wanted.insert(client) }
+        for (client, kinds) in includeAll where kinds.contains(kind) && !entry.optedOut.contains(client) {
+            wanted.insert(client)
+        }
+        let recipients = Array(wanted)
+        sessions[session]?.ephemeralRecipients[kind] = recipients
         return recipients
     }
 

@@ -25,6 +25,10 @@ public protocol UpstreamLink: Sendable {
     func perform(_ command: ConferenceCommand) async throws(InfinityError)
     /// A participant-level control.
     func perform(_ command: ParticipantCommand, participant: String) async throws(InfinityError)
+    /// The layouts the conference offers (`GET available_layouts`).
+    func availableLayouts() async throws(InfinityError) -> [String]
+    /// Calls a new participant out (`dial`); returns the new participants' uuids.
+    func dial(_ request: DialRequest) async throws(InfinityError) -> [String]
     /// Stops and releases the token upstream.
     func release() async
     /// Stops without releasing (the node already ended it).

@@ -33,6 +33,9 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     /// The node's address is loopback, link-local, private or a metadata service, and it is not on the bridge's
     /// allow-list (`--allow-node`); nothing was sent to it.
     case nodeNotAllowed = "node_not_allowed"
+    /// A field's value is refused (bad DTMF digits, an unknown role or protocol), or the node answered 400
+    /// "Illegal value" (e.g. an unknown layout).
+    case invalidValue = "invalid_value"
 }
 
 /// The `error` object of a failed result or an `error` message.

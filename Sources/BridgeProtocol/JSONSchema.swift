@@ -10,6 +10,8 @@ public indirect enum SchemaNode: Sendable {
     )
     case integer(description: String? = nil, minimum: Int? = nil)
     case boolean(description: String? = nil)
+    /// Any JSON number (integer or not).
+    case number(description: String? = nil)
     case null
     case array(SchemaNode, description: String? = nil)
     case object(ObjectSchema)
@@ -104,6 +106,11 @@ public struct SchemaDocument: Sendable {
             guard case .int(let i) = value else { return ["\(path): expected integer, got \(value.typeName)"] }
             if let minimum, i < minimum { return ["\(path): \(i) is below \(minimum)"] }
             return []
+        case .number:
+            switch value {
+            case .int, .double: return []
+            default: return ["\(path): expected number, got \(value.typeName)"]
+            }
         case .boolean:
             return value.boolValue == nil ? ["\(path): expected boolean, got \(value.typeName)"] : []
         case .null:
@@ -163,6 +170,8 @@ extension SchemaNode {
             return with(o, description)
         case .boolean(let description):
             return with(["type": .string("boolean")], description)
+        case .number(let description):
+            return with(["type": .string("number")], description)
         case .null:
             return .object(["type": .string("null")])
         case .array(let items, let description):

@@ -118,8 +118,19 @@ public enum ProtocolSchema {
                     ),
                     ("self", .boolean(description: "True for the bridge's own participant.")),
                     ("protocol", .string(description: "The participant's protocol: webrtc, sip, api, ...")),
+                    (
+                        "hand_raised_at",
+                        .nullable(.number(description: "Unix seconds the hand went up (buzz_time); null when down."))
+                    ),
+                    ("video_muted", .boolean(description: "The participant's video is muted.")),
+                    ("overlay_text", .string(description: "Text shown over the participant's video; \"\" when none.")),
+                    ("call_direction", enumeration(CallDirection.self, "in: called in; out: dialled out.")),
+                    ("joined_at", .nullable(.number(description: "Unix seconds the participant joined (start_time)."))),
                 ],
-                required: ["uuid", "display_name", "role", "muted", "presenting", "spotlight", "service_type", "self"]
+                required: [
+                    "uuid", "display_name", "role", "muted", "presenting", "spotlight", "service_type", "self",
+                    "hand_raised_at", "video_muted", "overlay_text", "call_direction", "joined_at",
+                ]
             )
         ),
         (
@@ -129,19 +140,41 @@ public enum ProtocolSchema {
                 [
                     ("locked", .boolean()), ("guests_muted", .boolean()),
                     ("started", .boolean(description: "False while guests wait for a host.")),
+                    ("guests_can_unmute", .boolean(description: "Muted guests may unmute themselves.")),
+                    ("presentation_allowed", .nullable(.boolean(description: "null when the node never said."))),
                 ]
             )
         ),
         (
+            "presenter",
+            object("Who presents.", [("uuid", .string()), ("display_name", .string())])
+        ),
+        (
+            "presentation",
+            object(
+                "Who presents now.",
+                [("active", .boolean()), ("presenter", .nullable(.ref("presenter")))]
+            )
+        ),
+        (
+            "layout",
+            object(
+                "The conference's layout; null members are not known.",
+                [
+                    ("layout", .nullable(.string(description: "The layout shown now."))),
+                    ("host_layout", .nullable(.string(description: "The layout hosts asked for."))),
+                    ("guest_layout", .nullable(.string(description: "The layout guests asked for."))),
+                    ("overlay_text_enabled", .nullable(.boolean(description: "Names are shown over video."))),
+                ]
+            )
+        ),
+        ("ephemeral_kind", enumeration(EphemeralKind.self, "An ephemeral event a client may ask for.")),
+        ("dial_protocol", enumeration(DialProtocol.self, "The protocol a dial calls out with.")),
+        (
             "capabilities",
             object(
                 "What this session may do now.",
-                [
-                    ("leave", .boolean()), ("chat", .boolean()), ("lock", .boolean()), ("mute_guests", .boolean()),
-                    ("mute", .boolean()), ("spotlight", .boolean()), ("admit", .boolean()),
-                    ("disconnect_participant", .boolean()), ("start_conference", .boolean()),
-                    ("disconnect_all", .boolean()),
-                ]
+                Capabilities.wireKeys.map { ($0, SchemaNode.boolean()) }
             )
         ),
         (
@@ -162,10 +195,13 @@ public enum ProtocolSchema {
                     ("conference", .nullable(.ref("conference_status"))),
                     ("capabilities", .ref("capabilities")),
                     ("pin_attempts_left", .integer(description: "In a PIN state: wrong PINs left.", minimum: 0)),
+                    ("presentation", .ref("presentation")),
+                    ("layout", .ref("layout")),
+                    ("speakers", .array(participantID, description: "Who was speaking at the last stage event.")),
                 ],
                 required: [
                     "id", "seq", "state", "node", "alias", "display_name", "role", "pin", "error",
-                    "participants", "conference", "capabilities",
+                    "participants", "conference", "capabilities", "presentation", "layout", "speakers",
                 ]
             )
         ),
@@ -228,7 +264,11 @@ public enum ProtocolSchema {
                 [
                     session,
                     ("since_seq", .integer(description: "Resume: replay the events after this seq.", minimum: 0)),
-                ], ["session", "since_seq"]
+                    (
+                        "include",
+                        .array(.ref("ephemeral_kind"), description: "Ephemeral events wanted as well (no seq).")
+                    ),
+                ], ["session", "since_seq", "include"]
             )
         case .unsubscribe: return ("Stop receiving events (of one session, or all).", [session], ["session"])
         case .lock: return ("Host: lock the conference.", [session], [])
@@ -251,6 +291,66 @@ public enum ProtocolSchema {
                 "Send a chat message to the conference.",
                 [session, ("text", .string(minLength: 1))], []
             )
+        case .raiseHand, .lowerHand, .lowerAllHands, .setRole, .videoMute, .videoUnmute, .guestsCanUnmute, .layouts,
+            .setLayout, .clearSpotlights, .overlayText, .dial, .transfer, .dtmf, .captions:
+            return conferenceRequestFields(type, session: session, participant: participant)
+        }
+    }
+
+    private static func conferenceRequestFields(
+        _ type: RequestType,
+        session: (name: String, schema: SchemaNode),
+        participant: (name: String, schema: SchemaNode)
+    ) -> (String, [(name: String, schema: SchemaNode)], optional: Set<String>) {
+        let role: (name: String, schema: SchemaNode) = ("role", .ref("role"))
+        switch type {
+        case .raiseHand: return ("Raise the session's own hand.", [session], [])
+        case .lowerHand:
+            return ("Lower the own hand, or (host) another participant's.", [session, participant], ["participant"])
+        case .lowerAllHands: return ("Host: lower every raised hand.", [session], [])
+        case .setRole: return ("Host: make a participant a host or a guest.", [session, participant, role], [])
+        case .videoMute: return ("Host: mute a participant's video.", [session, participant], [])
+        case .videoUnmute: return ("Host: unmute a participant's video.", [session, participant], [])
+        case .guestsCanUnmute:
+            return ("Host: let muted guests unmute themselves, or not.", [session, ("allowed", .boolean())], [])
+        case .layouts: return ("The layouts the conference offers; result {\"layouts\": [...]}.", [session], [])
+        case .setLayout:
+            return (
+                "Host: change the layout; at least one of layout, host_layout, guest_layout, overlay_text.",
+                [
+                    session, ("layout", .string(minLength: 1)), ("host_layout", .string(minLength: 1)),
+                    ("guest_layout", .string(minLength: 1)),
+                    ("overlay_text", .boolean(description: "Show names over video.")),
+                ], ["layout", "host_layout", "guest_layout", "overlay_text"]
+            )
+        case .clearSpotlights: return ("Host: turn every spotlight off.", [session], [])
+        case .overlayText:
+            return (
+                "Host: set the text shown over a participant's video.", [session, participant, ("text", .string())], []
+            )
+        case .dial:
+            return (
+                "Host: call a participant out; result {\"participants\": [uuid, ...]}.",
+                [
+                    session, ("destination", .string(minLength: 1)), ("protocol", .ref("dial_protocol")), role,
+                    ("display_name", .string()), ("streaming", .boolean()),
+                ], ["display_name", "streaming"]
+            )
+        case .transfer:
+            return (
+                "Host: move a participant to another conference; pin is a secret.",
+                [session, participant, ("alias", .string(minLength: 1)), role, ("pin", .string())], ["pin"]
+            )
+        case .dtmf:
+            return (
+                "Host: send DTMF digits (1 to 32 of 0-9 * # A-D) to a participant's call.",
+                [session, participant, ("digits", .string(minLength: 1))], []
+            )
+        case .captions: return ("Turn live captions on or off.", [session, ("on", .boolean())], [])
+        case .auth, .ping, .join, .pin, .leave, .list, .subscribe, .unsubscribe, .lock, .unlock, .muteGuests,
+            .unmuteGuests, .mute, .unmute, .spotlight, .admit, .disconnectParticipant, .sendMessage, .startConference,
+            .disconnectAll:
+            preconditionFailure("\(type.rawValue) is not a whole-conference request")
         }
     }
 
@@ -281,6 +381,8 @@ public enum ProtocolSchema {
                                 "data",
                                 .anyOf([
                                     object("ping, leave, unsubscribe, host controls", []),
+                                    object("layouts", [("layouts", .array(.string()))]),
+                                    object("dial", [("participants", .array(participantID))]),
                                     object("auth", [("role", .ref("client_role"))]),
                                     object("join, pin", [("session", .ref("snapshot"))]),
                                     object(
@@ -344,7 +446,9 @@ public enum ProtocolSchema {
                 "The conference's state changed.",
                 eventHead + [
                     ("locked", .boolean()), ("guests_muted", .boolean()), ("started", .boolean()),
-                ]
+                    ("guests_can_unmute", .boolean()), ("presentation_allowed", .nullable(.boolean())),
+                ],
+                required: ["type", "session", "seq", "locked", "guests_muted", "started"]
             )
         case .message:
             return object("A chat message.", eventHead + [("from", .ref("message_sender")), ("text", .string())])
@@ -357,6 +461,30 @@ public enum ProtocolSchema {
                     ("delay_ms", .integer(minimum: 0)),
                 ],
                 required: ["type", "session", "seq", "status"]
+            )
+        case .presentation:
+            return object(
+                "Someone started or stopped presenting.",
+                eventHead + [("active", .boolean()), ("presenter", .nullable(.ref("presenter")))]
+            )
+        case .layout:
+            return object(
+                "The layout changed.",
+                eventHead + [
+                    ("layout", .nullable(.string())), ("host_layout", .nullable(.string())),
+                    ("guest_layout", .nullable(.string())), ("overlay_text_enabled", .nullable(.boolean())),
+                ]
+            )
+        case .speakers:
+            return object(
+                "Ephemeral (no seq; only with subscribe include speakers): who speaks now, loudest first; "
+                    + "at most 4 per second per session, the latest always sent.",
+                [typeField, ("session", sessionID), ("participants", .array(participantID))]
+            )
+        case .captions:
+            return object(
+                "Ephemeral (no seq; only with subscribe include captions): a live caption.",
+                [typeField, ("session", sessionID), ("text", .string()), ("final", .boolean())]
             )
         }
     }

@@ -9,6 +9,18 @@ public enum RequestType: String, Sendable, CaseIterable, Codable {
     case sendMessage = "send_message"
     case startConference = "start_conference"
     case disconnectAll = "disconnect_all"
+    case raiseHand = "raise_hand"
+    case lowerHand = "lower_hand"
+    case lowerAllHands = "lower_all_hands"
+    case setRole = "set_role"
+    case videoMute = "video_mute"
+    case videoUnmute = "video_unmute"
+    case guestsCanUnmute = "guests_can_unmute"
+    case layouts
+    case setLayout = "set_layout"
+    case clearSpotlights = "clear_spotlights"
+    case overlayText = "overlay_text"
+    case dial, transfer, dtmf, captions
 
     /// Observers may send only these.
     public var allowedForObservers: Bool {
@@ -54,6 +66,25 @@ public enum ConferenceControl: Sendable, Equatable {
     case admit(participant: String)
     case disconnectParticipant(participant: String)
     case sendMessage(text: String)
+    /// Raise the session's own hand.
+    case raiseHand
+    /// Lower a hand: the session's own when `participant` is nil.
+    case lowerHand(participant: String?)
+    case lowerAllHands
+    case setRole(participant: String, role: Role)
+    case videoMute(participant: String)
+    case videoUnmute(participant: String)
+    case guestsCanUnmute(allowed: Bool)
+    /// Ask for the layouts the conference offers.
+    case layouts
+    case setLayout(LayoutChange)
+    case clearSpotlights
+    case overlayText(participant: String, text: String)
+    case dial(DialParameters)
+    case transfer(TransferParameters)
+    case dtmf(participant: String, digits: String)
+    /// Turn live captions on or off for the session's own participant.
+    case captions(on: Bool)
 
     /// The request type that carries this control.
     public var requestType: RequestType {
@@ -70,6 +101,21 @@ public enum ConferenceControl: Sendable, Equatable {
         case .admit: .admit
         case .disconnectParticipant: .disconnectParticipant
         case .sendMessage: .sendMessage
+        case .raiseHand: .raiseHand
+        case .lowerHand: .lowerHand
+        case .lowerAllHands: .lowerAllHands
+        case .setRole: .setRole
+        case .videoMute: .videoMute
+        case .videoUnmute: .videoUnmute
+        case .guestsCanUnmute: .guestsCanUnmute
+        case .layouts: .layouts
+        case .setLayout: .setLayout
+        case .clearSpotlights: .clearSpotlights
+        case .overlayText: .overlayText
+        case .dial: .dial
+        case .transfer: .transfer
+        case .dtmf: .dtmf
+        case .captions: .captions
         }
     }
 
@@ -78,14 +124,20 @@ public enum ConferenceControl: Sendable, Equatable {
         switch self {
         case .mute(let p), .unmute(let p), .admit(let p), .disconnectParticipant(let p): p
         case .spotlight(let p, _): p
+        case .lowerHand(let p): p
+        case .setRole(let p, _), .videoMute(let p), .videoUnmute(let p), .overlayText(let p, _), .dtmf(let p, _): p
+        case .transfer(let t): t.participant
         default: nil
         }
     }
 
-    /// True when only a host may do this (chat is open to guests).
+    /// True when only a host may do this. Chat, the session's own hand, the layout list and captions are open to
+    /// guests; lowering another participant's hand needs a host (the engine treats the own uuid as "own").
     public var requiresHost: Bool {
-        if case .sendMessage = self { return false }
-        return true
+        switch self {
+        case .sendMessage, .raiseHand, .lowerHand(nil), .layouts, .captions: false
+        default: true
+        }
     }
 }
 
@@ -97,7 +149,8 @@ public enum Request: Sendable, Equatable {
     case pin(session: String, pin: String)
     case leave(session: String)
     case list
-    case subscribe(session: String?, sinceSeq: Int?)
+    /// `include` names the ephemeral events (`speakers`, `captions`) the client wants as well.
+    case subscribe(session: String?, sinceSeq: Int?, include: Set<EphemeralKind> = [])
     case unsubscribe(session: String?)
     case control(session: String, ConferenceControl)
 

@@ -8,6 +8,9 @@ public enum RequestDecodingError: Error, Sendable, Equatable {
     case unknownType(id: RequestID, type: String)
     /// A known `type` whose fields are missing or of the wrong type: a failed result with `bad_request`.
     case invalidFields(id: RequestID, type: RequestType, message: String)
+    /// A field of the right type whose value is refused (bad DTMF digits, an unknown role or protocol): a failed
+    /// result with `invalid_value`.
+    case invalidValue(id: RequestID, type: RequestType, message: String)
 }
 
 /// Decodes client requests from frames and encodes them for clients written in Swift.
@@ -60,7 +63,9 @@ public enum RequestCodec {
             let fields = Fields(object: object)
             return .success(RequestEnvelope(id: id, request: try request(type, fields)))
         } catch {
-            return .failure(.invalidFields(id: id, type: type, message: "\(type.rawValue): \(error.message)"))
+            let message = "\(type.rawValue): \(error.message)"
+            if error.invalidValue { return .failure(.invalidValue(id: id, type: type, message: message)) }
+            return .failure(.invalidFields(id: id, type: type, message: message))
         }
     }
 
@@ -81,7 +86,11 @@ public enum RequestCodec {
         case .leave: return .leave(session: try f.string("session"))
         case .list: return .list
         case .subscribe:
-            return .subscribe(session: try f.optionalString("session"), sinceSeq: try f.optionalInt("since_seq"))
+            return .subscribe(
+                session: try f.optionalString("session"),
+                sinceSeq: try f.optionalInt("since_seq"),
+                include: try f.include()
+            )
         case .unsubscribe: return .unsubscribe(session: try f.optionalString("session"))
         case .lock: return .control(session: try f.string("session"), .lock)
         case .unlock: return .control(session: try f.string("session"), .unlock)
@@ -106,6 +115,9 @@ public enum RequestCodec {
             )
         case .sendMessage:
             return .control(session: try f.string("session"), .sendMessage(text: try f.nonEmptyString("text")))
+        case .raiseHand, .lowerHand, .lowerAllHands, .setRole, .videoMute, .videoUnmute, .guestsCanUnmute, .layouts,
+            .setLayout, .clearSpotlights, .overlayText, .dial, .transfer, .dtmf, .captions:
+            return .control(session: try f.string("session"), try conferenceControl(type, f))
         }
     }
 
@@ -128,9 +140,12 @@ public enum RequestCodec {
             o["session"] = .string(session)
             o["pin"] = .string(pin)
         case .leave(let session): o["session"] = .string(session)
-        case .subscribe(let session, let since):
+        case .subscribe(let session, let since, let include):
             if let session { o["session"] = .string(session) }
             if let since { o["since_seq"] = .int(since) }
+            if !include.isEmpty {
+                o["include"] = .array(EphemeralKind.allCases.filter(include.contains).map { .string($0.rawValue) })
+            }
         case .unsubscribe(let session):
             if let session { o["session"] = .string(session) }
         case .control(let session, let control):
@@ -138,6 +153,7 @@ public enum RequestCodec {
             if let participant = control.participant { o["participant"] = .string(participant) }
             if case .spotlight(_, let on) = control { o["on"] = .bool(on) }
             if case .sendMessage(let text) = control { o["text"] = .string(text) }
+            conferenceFields(control, into: &o)
         }
         return o
     }
@@ -151,6 +167,8 @@ public enum RequestCodec {
 /// A field problem, phrased without the field's value (it may be a secret).
 struct FieldError: Error {
     var message: String
+    /// The value has the right type but is refused (`invalid_value` rather than `bad_request`).
+    var invalidValue = false
 }
 
 /// Typed access to the members of a request object.

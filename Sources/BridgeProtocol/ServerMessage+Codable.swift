@@ -13,6 +13,12 @@ enum ServerKey: String, CodingKey {
     case from, text
     case status, attempt
     case delayMs = "delay_ms"
+    case layouts, participants, active, presenter, layout, final
+    case guestsCanUnmute = "guests_can_unmute"
+    case presentationAllowed = "presentation_allowed"
+    case hostLayout = "host_layout"
+    case guestLayout = "guest_layout"
+    case overlayTextEnabled = "overlay_text_enabled"
 }
 
 extension ServerMessage: Codable {
@@ -37,6 +43,8 @@ extension ServerMessage: Codable {
                 case .sessions(let snapshots, let replayed):
                     try d.encode(snapshots, forKey: .sessions)
                     try d.encodeIfPresent(replayed, forKey: .replayed)
+                case .layouts(let layouts): try d.encode(layouts, forKey: .layouts)
+                case .dialed(let uuids): try d.encode(uuids, forKey: .participants)
                 }
             case .failure(let error):
                 try c.encode(false, forKey: .ok)
@@ -48,6 +56,14 @@ extension ServerMessage: Codable {
             try c.encode(event.session, forKey: .session)
             try c.encode(event.seq, forKey: .seq)
             try event.payload.encodeFields(into: &c)
+        case .ephemeral(let event):
+            try c.encode(event.session, forKey: .session)
+            switch event.payload {
+            case .speakers(let uuids): try c.encode(uuids, forKey: .participants)
+            case .captions(let caption):
+                try c.encode(caption.text, forKey: .text)
+                try c.encode(caption.final, forKey: .final)
+            }
         }
     }
 
@@ -77,6 +93,10 @@ extension ServerMessage: Codable {
                         try d.decode([SessionSnapshot].self, forKey: .sessions),
                         replayed: try d.decodeIfPresent(Bool.self, forKey: .replayed)
                     )
+                } else if d.contains(.layouts) {
+                    data = .layouts(try d.decode([String].self, forKey: .layouts))
+                } else if d.contains(.participants) {
+                    data = .dialed(try d.decode([String].self, forKey: .participants))
                 } else {
                     data = .empty
                 }
@@ -86,6 +106,25 @@ extension ServerMessage: Codable {
             }
         case .error:
             self = .error(try c.decode(ErrorBody.self, forKey: .error))
+        case .speakers:
+            self = .ephemeral(
+                EphemeralEvent(
+                    session: try c.decode(String.self, forKey: .session),
+                    payload: .speakers(try c.decode([String].self, forKey: .participants))
+                )
+            )
+        case .captions:
+            self = .ephemeral(
+                EphemeralEvent(
+                    session: try c.decode(String.self, forKey: .session),
+                    payload: .captions(
+                        Caption(
+                            text: try c.decode(String.self, forKey: .text),
+                            final: try c.decode(Bool.self, forKey: .final)
+                        )
+                    )
+                )
+            )
         default:
             self = .event(
                 SessionEvent(
@@ -121,6 +160,16 @@ extension EventPayload {
             try c.encode(status.locked, forKey: .locked)
             try c.encode(status.guestsMuted, forKey: .guestsMuted)
             try c.encode(status.started, forKey: .started)
+            try c.encode(status.guestsCanUnmute, forKey: .guestsCanUnmute)
+            try c.encode(status.presentationAllowed, forKey: .presentationAllowed)
+        case .presentation(let p):
+            try c.encode(p.active, forKey: .active)
+            try c.encode(p.presenter, forKey: .presenter)
+        case .layout(let l):
+            try c.encode(l.layout, forKey: .layout)
+            try c.encode(l.hostLayout, forKey: .hostLayout)
+            try c.encode(l.guestLayout, forKey: .guestLayout)
+            try c.encode(l.overlayTextEnabled, forKey: .overlayTextEnabled)
         case .message(let m):
             try c.encode(m.from, forKey: .from)
             try c.encode(m.text, forKey: .text)
@@ -160,7 +209,25 @@ extension EventPayload {
                 ConferenceStatus(
                     locked: try c.decode(Bool.self, forKey: .locked),
                     guestsMuted: try c.decode(Bool.self, forKey: .guestsMuted),
-                    started: try c.decode(Bool.self, forKey: .started)
+                    started: try c.decode(Bool.self, forKey: .started),
+                    guestsCanUnmute: try c.decodeIfPresent(Bool.self, forKey: .guestsCanUnmute) ?? false,
+                    presentationAllowed: try c.decodeIfPresent(Bool.self, forKey: .presentationAllowed)
+                )
+            )
+        case .presentation:
+            self = .presentation(
+                PresentationState(
+                    active: try c.decode(Bool.self, forKey: .active),
+                    presenter: try c.decodeIfPresent(MessageSender.self, forKey: .presenter)
+                )
+            )
+        case .layout:
+            self = .layout(
+                LayoutState(
+                    layout: try c.decodeIfPresent(String.self, forKey: .layout),
+                    hostLayout: try c.decodeIfPresent(String.self, forKey: .hostLayout),
+                    guestLayout: try c.decodeIfPresent(String.self, forKey: .guestLayout),
+                    overlayTextEnabled: try c.decodeIfPresent(Bool.self, forKey: .overlayTextEnabled)
                 )
             )
         case .message:
@@ -178,7 +245,7 @@ extension EventPayload {
                     delayMs: try c.decodeIfPresent(Int.self, forKey: .delayMs)
                 )
             )
-        case .hello, .result, .error:
+        case .hello, .result, .error, .speakers, .captions:
             throw DecodingError.dataCorrupted(
                 .init(codingPath: c.codingPath, debugDescription: "\(type.rawValue) is not an event")
             )

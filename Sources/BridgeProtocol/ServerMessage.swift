@@ -31,6 +31,10 @@ public enum ResultData: Sendable, Equatable {
     case session(SessionSnapshot)
     /// `{"sessions": [...]}`: list, subscribe; `replayed` answers a `since_seq` resume.
     case sessions([SessionSnapshot], replayed: Bool? = nil)
+    /// `{"layouts": [...]}`: layouts.
+    case layouts([String])
+    /// `{"participants": [uuid, ...]}`: dial.
+    case dialed([String])
 }
 
 /// The health of a session's upstream connection, pushed as the `upstream` event.
@@ -141,6 +145,8 @@ public enum EventPayload: Sendable, Equatable {
     case conference(ConferenceStatus)
     case message(ChatMessage)
     case upstream(UpstreamStatus)
+    case presentation(PresentationState)
+    case layout(LayoutState)
 
     /// The wire `type` of this event.
     public var type: ServerMessageType {
@@ -152,6 +158,8 @@ public enum EventPayload: Sendable, Equatable {
         case .conference: .conference
         case .message: .message
         case .upstream: .upstream
+        case .presentation: .presentation
+        case .layout: .layout
         }
     }
 }
@@ -180,12 +188,23 @@ public enum ServerMessageType: String, Sendable, CaseIterable, Codable {
     case participantUpdated = "participant_updated"
     case participantLeft = "participant_left"
     case conference, message, upstream
+    case presentation, layout
+    /// Ephemeral: no `seq`.
+    case speakers, captions
 
     /// True for the types that are session events (carry `session` and `seq`).
     public var isEvent: Bool {
         switch self {
-        case .hello, .result, .error: false
+        case .hello, .result, .error, .speakers, .captions: false
         default: true
+        }
+    }
+
+    /// True for the ephemeral events (carry `session`, no `seq`; only for clients that asked).
+    public var isEphemeral: Bool {
+        switch self {
+        case .speakers, .captions: true
+        default: false
         }
     }
 }
@@ -196,6 +215,7 @@ public enum ServerMessage: Sendable, Equatable {
     case result(id: RequestID, Result<ResultData, ErrorBody>)
     case error(ErrorBody)
     case event(SessionEvent)
+    case ephemeral(EphemeralEvent)
 
     /// The wire `type` of this message.
     public var type: ServerMessageType {
@@ -204,6 +224,7 @@ public enum ServerMessage: Sendable, Equatable {
         case .result: .result
         case .error: .error
         case .event(let e): e.payload.type
+        case .ephemeral(let e): e.payload.type
         }
     }
 }

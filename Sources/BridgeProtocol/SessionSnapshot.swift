@@ -14,6 +14,12 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
     public var capabilities: Capabilities
     /// While in a PIN state: how many wrong PINs remain before the lockout.
     public var pinAttemptsLeft: Int?
+    /// Who presents now.
+    public var presentation = PresentationState.inactive
+    /// The conference's layout, as last reported.
+    public var layout = LayoutState.unknown
+    /// Who was speaking at the last `stage` (uuids, loudest first).
+    public var speakers: [String] = []
 
     /// - Parameters:
     ///   - id: The session id the bridge chose.
@@ -63,6 +69,29 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
         case id, seq, state, node, alias, role, pin, error, participants, conference, capabilities
         case displayName = "display_name"
         case pinAttemptsLeft = "pin_attempts_left"
+        case presentation, layout, speakers
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id),
+            seq: try c.decode(Int.self, forKey: .seq),
+            state: try c.decode(SessionState.self, forKey: .state),
+            node: try c.decode(String.self, forKey: .node),
+            alias: try c.decode(String.self, forKey: .alias),
+            displayName: try c.decode(String.self, forKey: .displayName),
+            role: try c.decodeIfPresent(Role.self, forKey: .role),
+            pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
+            error: try c.decodeIfPresent(ErrorBody.self, forKey: .error),
+            participants: try c.decode([Participant].self, forKey: .participants),
+            conference: try c.decodeIfPresent(ConferenceStatus.self, forKey: .conference),
+            capabilities: try c.decode(Capabilities.self, forKey: .capabilities),
+            pinAttemptsLeft: try c.decodeIfPresent(Int.self, forKey: .pinAttemptsLeft)
+        )
+        presentation = try c.decodeIfPresent(PresentationState.self, forKey: .presentation) ?? .inactive
+        layout = try c.decodeIfPresent(LayoutState.self, forKey: .layout) ?? .unknown
+        speakers = try c.decodeIfPresent([String].self, forKey: .speakers) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -81,5 +110,8 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
         try c.encode(conference, forKey: .conference)
         try c.encode(capabilities, forKey: .capabilities)
         try c.encodeIfPresent(pinAttemptsLeft, forKey: .pinAttemptsLeft)
+        try c.encode(presentation, forKey: .presentation)
+        try c.encode(layout, forKey: .layout)
+        try c.encode(speakers, forKey: .speakers)
     }
 }

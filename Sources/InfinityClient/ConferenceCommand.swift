@@ -9,6 +9,14 @@ public enum ConferenceCommand: Sendable, Equatable {
     case disconnectAll
     /// Sends a plain-text chat message to everyone.
     case message(String)
+    /// Lowers every raised hand (`clearallbuzz`).
+    case clearAllBuzz
+    /// Lets muted guests unmute themselves, or not (`set_guests_can_unmute`).
+    case setGuestsCanUnmute(Bool)
+    /// Changes the layout (`transform_layout`); the node answers 400 "Illegal value" for an unknown layout.
+    case transformLayout(LayoutTransform)
+    /// Turns every spotlight off (`clearspotlights`).
+    case clearSpotlights
 
     /// The request path below the conference.
     var path: String {
@@ -20,6 +28,10 @@ public enum ConferenceCommand: Sendable, Equatable {
         case .startConference: "start_conference"
         case .disconnectAll: "disconnect"
         case .message: "message"
+        case .clearAllBuzz: "clearallbuzz"
+        case .setGuestsCanUnmute: "set_guests_can_unmute"
+        case .transformLayout: "transform_layout"
+        case .clearSpotlights: "clearspotlights"
         }
     }
 
@@ -27,18 +39,34 @@ public enum ConferenceCommand: Sendable, Equatable {
     /// Chat, start and disconnect are sent at most once.
     var repeatable: Bool {
         switch self {
-        case .lock, .unlock, .muteGuests, .unmuteGuests: true
+        case .lock, .unlock, .muteGuests, .unmuteGuests, .clearAllBuzz, .setGuestsCanUnmute, .transformLayout,
+            .clearSpotlights:
+            true
         case .startConference, .disconnectAll, .message: false
         }
     }
 
     var body: [UInt8]? {
-        if case .message(let text) = self { return encodeJSON(ChatBody(type: "text/plain", payload: text)) }
-        return nil
+        switch self {
+        case .message(let text): encodeJSON(ChatBody(type: "text/plain", payload: text))
+        case .setGuestsCanUnmute(let setting): encodeJSON(SettingBody(setting: setting))
+        case .transformLayout(let transform): encodeJSON(TransformBody(transforms: transform))
+        case .lock, .unlock, .muteGuests, .unmuteGuests, .startConference, .disconnectAll, .clearAllBuzz,
+            .clearSpotlights:
+            nil
+        }
     }
 }
 
 struct ChatBody: Encodable {
     var type: String
     var payload: String
+}
+
+struct SettingBody: Encodable {
+    var setting: Bool
+}
+
+struct TransformBody: Encodable {
+    var transforms: LayoutTransform
 }

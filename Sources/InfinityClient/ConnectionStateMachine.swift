@@ -262,7 +262,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         case .cancelled:
             return []
         case .unreachable, .timeout, .invalidRole, .http, .badResponse, .connectionClosed, .invalidAlias,
-            .nodeNotAllowed:
+            .nodeNotAllowed, .illegalValue:
             break
         }
         let failed = Action.emit(.health(.tokenRefreshFailed(attempt: attempt)))
@@ -323,7 +323,8 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
             return actions + end(.remoteDisconnect(reason))
         case .participantCreate(let participant), .participantUpdate(let participant):
             if participant.uuid == participantUUID { actions += changeRole(to: participant.role) }
-        case .participantDelete, .conferenceUpdate, .messageReceived, .other:
+        case .participantDelete, .conferenceUpdate, .messageReceived, .stage, .presentationStart, .presentationStop,
+            .layout, .liveCaptions, .other:
             break
         }
         if let syncing {
@@ -410,7 +411,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         case .cancelled?:
             return []
         case nil, .unreachable?, .timeout?, .invalidRole?, .http?, .badResponse?, .connectionClosed?, .invalidAlias?,
-            .nodeNotAllowed?:
+            .nodeNotAllowed?, .illegalValue?:
             break
         }
         if synced {

@@ -108,7 +108,7 @@ extension InfinityClient {
                 endpoint: endpoint,
                 token: token,
                 pin: nil,
-                body: nil,
+                body: command.body,
                 idempotent: command.repeatable,
                 timeout: nil
             )

@@ -315,6 +315,7 @@ public final class InfinityClient: Sendable {
         let normalized = message.trimmingWhitespace().lowercased()
         if (400..<500).contains(status), normalized == "invalid token" { return .invalidToken }
         if (400..<500).contains(status), normalized == "invalid role" { return .invalidRole }
+        if status == 400, normalized == "illegal value" { return .illegalValue(message) }
         if status == 404 { return .notFound(message) }
         return .http(status: status, message: message)
     }

@@ -153,15 +153,34 @@ public actor InfinityConnection {
 
     /// Runs a call with the token held now. A refresh that completes while the call is in flight replaces the token
     /// on the node, which may then answer the call "Invalid token": the call is repeated once with the new token.
-    private func withCurrentToken(
-        _ call: (String) async throws(InfinityError) -> Void
-    ) async throws(InfinityError) {
+    private func withCurrentToken<T: Sendable>(
+        _ call: (String) async throws(InfinityError) -> T
+    ) async throws(InfinityError) -> T {
         let used = machine.token
         do {
-            try await call(used)
+            return try await call(used)
         } catch .invalidToken where machine.token != used && machine.isRunning {
             logger.debug("infinity call crossed a token refresh; repeating it with the new token")
-            try await call(machine.token)
+            return try await call(machine.token)
+        }
+    }
+
+    /// The layouts the conference offers, fetched with the current token.
+    public func availableLayouts() async throws(InfinityError) -> [String] {
+        guard machine.acceptsCalls else { throw .connectionClosed }
+        let (client, node, alias) = (self.client, self.node, self.alias)
+        return try await withCurrentToken { token throws(InfinityError) in
+            try await client.availableLayouts(node: node, alias: alias, token: token)
+        }
+    }
+
+    /// Calls a new participant out with the current token; returns the new participants' uuids.
+    public func dial(_ request: DialRequest) async throws(InfinityError) -> [String] {
+        guard machine.acceptsCalls else { throw .connectionClosed }
+        let (client, node, alias) = (self.client, self.node, self.alias)
+        // A call refused as "Invalid token" dialled nobody, so repeating it with the refreshed token is safe.
+        return try await withCurrentToken { token throws(InfinityError) in
+            try await client.dial(request, node: node, alias: alias, token: token)
         }
     }
 

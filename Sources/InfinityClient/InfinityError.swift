@@ -24,6 +24,8 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The node's addresses are not allowed by `InfinityClientConfiguration.nodePolicy` (loopback, private,
     /// link-local, metadata or special, and not on the allow-list); nothing was sent. Carries no resolution detail.
     case nodeNotAllowed
+    /// The node answered 400 "Illegal value": a value in the call was refused (e.g. an unknown layout).
+    case illegalValue(String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,7 @@ public enum InfinityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .connectionClosed: "connection closed"
         case .invalidAlias(let why): "invalid conference alias: \(why)"
         case .nodeNotAllowed: "node not allowed by this bridge's node policy"
+        case .illegalValue(let message): "illegal value: \(message)"
         }
     }
 }
@@ -57,6 +60,7 @@ extension InfinityError {
         case .connectionClosed: "connection_closed"
         case .invalidAlias: "invalid_alias"
         case .nodeNotAllowed: "node_not_allowed"
+        case .illegalValue: "illegal_value"
         }
     }
 }

@@ -14,6 +14,16 @@ public enum InfinityEvent: Sendable, Equatable {
     case disconnect(reason: String)
     /// The node asks for an immediate token refresh.
     case refreshToken
+    /// Who is on stage now, loudest first (`stage`).
+    case stage([InfinityStageEntry])
+    /// Someone started presenting (`presentation_start` with a presenter).
+    case presentationStart(InfinityPresenter)
+    /// The presentation stopped (`presentation_stop`, `presentation_ended`, or a revoked `presentation_start`).
+    case presentationStop
+    /// The layout changed (`layout`).
+    case layout(InfinityLayout)
+    /// A live caption (`live_captions`).
+    case liveCaptions(InfinityCaption)
     /// Any other event, by name.
     case other(name: String)
 
@@ -41,6 +51,19 @@ public enum InfinityEvent: Sendable, Equatable {
         case "disconnect":
             self = .disconnect(reason: data?["reason"]?.stringValue ?? data?.stringValue ?? "")
         case "refresh_token": self = .refreshToken
+        case "stage":
+            guard let entries = data.flatMap(InfinityStageEntry.list(json:)) else { return nil }
+            self = .stage(entries)
+        case "presentation_start":
+            guard let data, data.objectValue != nil else { return nil }
+            self = InfinityPresenter(json: data).map(InfinityEvent.presentationStart) ?? .presentationStop
+        case "presentation_stop", "presentation_ended": self = .presentationStop
+        case "layout":
+            guard let layout = data.flatMap(InfinityLayout.init(json:)) else { return nil }
+            self = .layout(layout)
+        case "live_captions":
+            guard let caption = data.flatMap(InfinityCaption.init(json:)) else { return nil }
+            self = .liveCaptions(caption)
         default: self = .other(name: message.event)
         }
     }

@@ -20,7 +20,7 @@ public struct InfinityParticipant: Sendable, Equatable {
     public var hasMedia: Bool?
     /// Video muted.
     public var isVideoMuted: Bool?
-    /// Join time (Unix seconds).
+    /// Join time (Unix seconds); nil when absent or 0 (not set).
     public var startTime: Double?
     /// Hand raised at this time (Unix seconds), nil or absent when not raised.
     public var buzzTime: Double?
@@ -34,6 +34,8 @@ public struct InfinityParticipant: Sendable, Equatable {
     public var uri: String?
     /// "in" or "out".
     public var callDirection: String?
+    /// The text shown over the participant's video (empty when none).
+    public var overlayText: String?
 
     public init(
         uuid: String,
@@ -52,7 +54,8 @@ public struct InfinityParticipant: Sendable, Equatable {
         isVideoCall: Bool? = nil,
         isAudioOnlyCall: Bool? = nil,
         uri: String? = nil,
-        callDirection: String? = nil
+        callDirection: String? = nil,
+        overlayText: String? = nil
     ) {
         self.uuid = uuid
         self.displayName = displayName
@@ -71,6 +74,7 @@ public struct InfinityParticipant: Sendable, Equatable {
         self.isAudioOnlyCall = isAudioOnlyCall
         self.uri = uri
         self.callDirection = callDirection
+        self.overlayText = overlayText
     }
 
     /// Reads a participant object; nil when it has no uuid. Unknown fields are ignored.
@@ -86,12 +90,14 @@ public struct InfinityParticipant: Sendable, Equatable {
         self.protocolName = json["protocol"]?.stringValue
         self.hasMedia = json["has_media"]?.boolValue
         self.isVideoMuted = json["is_video_muted"]?.boolValue
-        self.startTime = json["start_time"]?.doubleValue
+        // Float Unix seconds; 0 means "not set".
+        self.startTime = json["start_time"]?.doubleValue.flatMap { $0 == 0 ? nil : $0 }
         self.buzzTime = json["buzz_time"]?.doubleValue.flatMap { $0 == 0 ? nil : $0 }
         self.isClientMuted = json["is_client_muted"]?.boolValue
         self.isVideoCall = json["is_video_call"]?.boolValue
         self.isAudioOnlyCall = json["is_audio_only_call"]?.boolValue
         self.uri = json["uri"]?.stringValue
         self.callDirection = json["call_direction"]?.stringValue
+        self.overlayText = json["overlay_text"]?.stringValue
     }
 }

@@ -33,6 +33,7 @@ extension EngineState {
         if let status = faults.takeFailure(endpoint: call.endpoint, alias: call.alias) {
             return .failed(status, HTTPReasonPhrase.phrase(for: status))
         }
+        if let answer = conferenceAnswer(call, at: moment) { return answer }
         switch call.target {
         case .conference("request_token"):
             guard call.method == "POST" else { return Self.methodNotAllowed }
@@ -81,15 +82,15 @@ extension EngineState {
         }
     }
 
-    private static let methodNotAllowed = APIAnswer.failed(405, HTTPReasonPhrase.phrase(for: 405))
+    static let methodNotAllowed = APIAnswer.failed(405, HTTPReasonPhrase.phrase(for: 405))
 
-    private mutating func withKnownRoom(_ call: InboundCall, _ body: (inout RoomState) -> APIAnswer) -> APIAnswer {
+    mutating func withKnownRoom(_ call: InboundCall, _ body: (inout RoomState) -> APIAnswer) -> APIAnswer {
         let key = Self.key(call.alias)
         guard rooms[key] != nil else { return .failed(404, Self.notFound) }
         return body(&rooms[key]!)
     }
 
-    private mutating func withCaller(
+    mutating func withCaller(
         _ call: InboundCall,
         at moment: Moment,
         _ body: (inout RoomState, ParticipantRecord) -> APIAnswer

@@ -16,4 +16,18 @@ public struct ParticipantInfo: Sendable, Hashable {
     public var isAPI: Bool
     /// Value of the `protocol` field.
     public var protocolName: String
+    /// Unix time the hand went up (`buzz_time`); nil while it is down.
+    public var handRaisedAt: Double? = nil
+    /// Video muted (`is_video_muted`).
+    public var isVideoMuted = false
+    /// The text shown over the participant's video.
+    public var overlayText = ""
+    /// "in", or "out" for a participant the conference dialled.
+    public var callDirection = "in"
+    /// Spotlit.
+    public var isSpotlit = false
+    /// A streaming or recording participant.
+    public var isStreaming = false
+    /// Live captions shown to this participant.
+    public var showsLiveCaptions = false
 }

@@ -23,6 +23,16 @@ struct ParticipantRecord: Sendable {
     let vendor: String
     let callTag: String
     let localAlias: String
+    /// The text over the participant's video; nil shows its display name (the node's default).
+    var overlayText: String? = nil
+    /// "in", or "out" for a participant the conference dialled.
+    var callDirection = "in"
+    /// A streaming or recording participant (dialled with `streaming: yes`).
+    var isStreaming = false
+    /// The participant asked for live captions (`show_live_captions`).
+    var showLiveCaptions = false
+    /// The address dialled, for a dialled-out participant.
+    var dialledURI: String? = nil
 
     var isAPI: Bool { protocolName == "api" }
 
@@ -33,7 +43,7 @@ struct ParticipantRecord: Sendable {
         return .object([
             ("api_url", .string("/participants/\(uuid)")),
             ("buzz_time", .double(buzzTime)),
-            ("call_direction", .string("in")),
+            ("call_direction", .string(callDirection)),
             ("call_tag", .string(callTag)),
             ("disconnect_supported", yes(true)),
             ("display_name", .string(displayName)),
@@ -50,7 +60,7 @@ struct ParticipantRecord: Sendable {
             ("is_muted", yes(isMuted)),
             ("is_on_hold", .bool(false)),
             ("is_presenting", yes(isPresenting)),
-            ("is_streaming_conference", .bool(false)),
+            ("is_streaming_conference", .bool(isStreaming)),
             ("is_transferring", .bool(false)),
             ("is_video_call", yes(hasMedia && !isAudioOnly)),
             ("is_video_muted", .bool(isVideoMuted)),
@@ -58,17 +68,17 @@ struct ParticipantRecord: Sendable {
             ("local_alias", .string(localAlias)),
             ("mute_supported", yes(true)),
             ("needs_presentation_in_mix", .bool(false)),
-            ("overlay_text", .string(displayName)),
+            ("overlay_text", .string(overlayText ?? displayName)),
             ("presentation_supported", yes(hasMedia && !isAudioOnly)),
             ("protocol", .string(protocolName)),
             ("role", .string(role.participantRole)),
             ("rx_presentation_policy", .string("ALLOW")),
             ("service_type", .string(serviceType)),
-            ("show_live_captions", .bool(false)),
+            ("show_live_captions", .bool(showLiveCaptions)),
             ("spotlight", .double(spotlight)),
             ("start_time", .double(startTime)),
             ("transfer_supported", yes(true)),
-            ("uri", .string(uri)),
+            ("uri", .string(dialledURI ?? uri)),
             ("uuid", .string(uuid)),
             ("vendor", .string(vendor)),
         ])
@@ -84,7 +94,14 @@ struct ParticipantRecord: Sendable {
             isPresenting: isPresenting,
             serviceType: serviceType,
             isAPI: isAPI,
-            protocolName: protocolName
+            protocolName: protocolName,
+            handRaisedAt: buzzTime == 0 ? nil : buzzTime,
+            isVideoMuted: isVideoMuted,
+            overlayText: overlayText ?? displayName,
+            callDirection: callDirection,
+            isSpotlit: spotlight != 0,
+            isStreaming: isStreaming,
+            showsLiveCaptions: showLiveCaptions
         )
     }
 

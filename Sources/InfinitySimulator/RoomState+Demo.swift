@@ -1,7 +1,7 @@
 /// Scripted activity for demos.
 extension RoomState {
     private enum DemoAction: CaseIterable {
-        case join, leave, toggleMute, chat
+        case join, leave, toggleMute, chat, speak, present, raiseHand
     }
 
     static let demoNames = [
@@ -26,7 +26,7 @@ extension RoomState {
         var actions: [DemoAction] = []
         if scripted.count < Self.maxScripted { actions.append(.join) }
         if scripted.count > 1 { actions.append(.leave) }
-        if !scripted.isEmpty { actions += [.toggleMute, .chat, .chat] }
+        if !scripted.isEmpty { actions += [.toggleMute, .chat, .chat, .speak, .speak, .speak, .present, .raiseHand] }
         guard let action = actions.randomElement(using: &generator) else { return }
         switch action {
         case .join:
@@ -54,6 +54,24 @@ extension RoomState {
                 let line = Self.demoLines.randomElement(using: &generator)
             {
                 chat(origin: speaker.displayName, senderUUID: speaker.uuid, type: "text/plain", payload: line, now: now)
+            }
+        case .speak:
+            // Someone talks: they lead the stage, and what they say goes out as captions to whoever asked.
+            if let speaker = scripted.randomElement(using: &generator) {
+                emitStage(speaking: [speaker.uuid], now: now)
+                if let line = Self.demoLines.randomElement(using: &generator) {
+                    emitCaption("\(speaker.displayName): \(line)", final: true, now: now, wallClock: wallClock)
+                }
+            }
+        case .present:
+            if let presenter = roster.first(where: \.isPresenting) {
+                _ = setPresenting(presenter.uuid, false, now: now)
+            } else if let presenter = scripted.randomElement(using: &generator) {
+                _ = setPresenting(presenter.uuid, true, now: now)
+            }
+        case .raiseHand:
+            if let target = scripted.randomElement(using: &generator) {
+                update(target.uuid, now: now) { $0.buzzTime = $0.buzzTime == 0 ? wallClock : 0 }
             }
         }
     }

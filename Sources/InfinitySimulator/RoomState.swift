@@ -24,6 +24,8 @@ struct RoomState: Sendable {
     var chatLog: [ChatRecord] = []
     /// Streams to finish once the engine's lock is released.
     var finishing: [AsyncStream<String>.Continuation] = []
+    /// The whole conference: layout, dial-outs, DTMF and transfers (see `RoomState+Conference.swift`).
+    var stage = StageState()
 
     init(config: SimulatedRoom, wallClock: Double) {
         self.config = config
@@ -83,6 +85,14 @@ struct RoomState: Sendable {
             send(event, toStream: id, now: now)
         }
     }
+
+    /// Sends `event` to the open streams of one participant only.
+    mutating func send(_ event: ServerEvent, toParticipant uuid: String, now: ContinuousClock.Instant) {
+        for id in streamIDs(of: uuid) { send(event, toStream: id, now: now) }
+    }
+
+    /// True when the participant has an open event stream (an API client such as the bridge).
+    func hasStream(_ uuid: String) -> Bool { !streamIDs(of: uuid).isEmpty }
 
     private func streamIDs(of uuid: String) -> [Int] {
         streams.filter { $0.value.participantUUID == uuid }.keys.sorted()

@@ -103,6 +103,20 @@ struct SimulatorAdmin: Sendable {
         case "stall-streams": try simulator.stallEventStreams(alias: alias)
         case "expire-tokens": try simulator.expireTokens(alias: alias)
         case "refuse-streams": try simulator.refuseEventStreams(alias: alias, input["on"] as? Bool ?? true)
+        case "stage":
+            guard simulator.conference(alias: alias) != nil else { throw .unknownRoom(alias) }
+            simulator.startStageEmitter(
+                alias: alias,
+                perSecond: max(0.1, min(input["rate"] as? Double ?? Double(input["rate"] as? Int ?? 10), 1000)),
+                duration: .milliseconds(max(1, min(input["seconds"] as? Int ?? 10, 86_400)) * 1000),
+                stamped: input["stamped"] as? Bool ?? false
+            )
+        case "caption":
+            try simulator.sendCaption(
+                alias: alias,
+                text: input["text"] as? String ?? "",
+                final: input["final"] as? Bool ?? true
+            )
         case "bench":
             guard simulator.participants(alias: alias).isEmpty == false || simulator.conference(alias: alias) != nil
             else {
@@ -136,6 +150,8 @@ struct SimulatorAdmin: Sendable {
         case "present": try simulator.setPresenting(alias: alias, uuid: uuid, true)
         case "stop-presenting": try simulator.setPresenting(alias: alias, uuid: uuid, false)
         case "admit": try simulator.admit(alias: alias, uuid: uuid)
+        case "raise-hand": try simulator.setHandRaised(alias: alias, uuid: uuid, true)
+        case "lower-hand": try simulator.setHandRaised(alias: alias, uuid: uuid, false)
         case "disconnect":
             try simulator.disconnectParticipant(
                 alias: alias,

@@ -181,8 +181,12 @@ final class FakeLink: UpstreamLink {
         var closed = 0
         var commands: [String] = []
         var failWith: InfinityError?
+        /// Fails only the commands whose record starts with this text.
+        var failCommand: (prefix: String, error: InfinityError)?
         var releaseGate: Gate?
         var commandGate: Gate?
+        var layouts = ["1:7", "ac", "5:7"]
+        var dialed = ["d1a1-0000"]
     }
 
     let role: InfinityRole
@@ -214,10 +218,22 @@ final class FakeLink: UpstreamLink {
         try await record("\(command) \(participant)")
     }
 
+    func availableLayouts() async throws(InfinityError) -> [String] {
+        try await record("available_layouts")
+        return state.withLock { $0.layouts }
+    }
+
+    func dial(_ request: DialRequest) async throws(InfinityError) -> [String] {
+        try await record("dial \(request.destination) \(request.callProtocol.rawValue)")
+        return state.withLock { $0.dialed }
+    }
+
     private func record(_ text: String) async throws(InfinityError) {
-        let (failure, gate) = state.withLock { s in
+        let (failure, gate) = state.withLock { s -> (InfinityError?, Gate?) in
             s.commands.append(text)
-            return (s.failWith, s.commandGate)
+            var failure = s.failWith
+            if let only = s.failCommand, text.hasPrefix(only.prefix) { failure = only.error }
+            return (failure, s.commandGate)
         }
         if let gate { await gate.pass() }
         if let failure { throw failure }

@@ -126,6 +126,7 @@ import Testing
                 + Fixture.sse("disconnect", #"{"reason":"Conference host ended the conference"}"#)
                 + Fixture.sse("refresh_token") + Fixture.sse("presentation_stop", "{}")
                 + Fixture.sse("stage", #"[{"participant_uuid":"me","stage_index":0,"vad":0}]"#)
+                + Fixture.sse("fecc", #"{"action":"start"}"#)
         )
         let events = messages.compactMap(InfinityEvent.init(message:))
         #expect(events.count == messages.count)
@@ -164,8 +165,10 @@ import Testing
         )
         #expect(events[8] == .disconnect(reason: "Conference host ended the conference"))
         #expect(events[9] == .refreshToken)
-        #expect(events[10] == .other(name: "presentation_stop"))
-        #expect(events[11] == .other(name: "stage"))
+        // Whole-conference events are typed (ConferenceMappingTests has their shapes); the rest stay `other`.
+        #expect(events[10] == .presentationStop)
+        #expect(events[11] == .stage([InfinityStageEntry(participantUUID: "me", stageIndex: 0, vad: 0)]))
+        #expect(events[12] == .other(name: "fecc"))
     }
 
     @Test func malformedKnownPayloadIsRejected() {

@@ -39,7 +39,7 @@ struct EventFormatter {
         case .conference(let c):
             return [
                 c.locked ? "locked" : "unlocked", c.guestsMuted ? "guests muted" : "guests unmuted",
-                c.started ? "started" : "not started",
+                c.started ? "started" : "not started", c.guestsCanUnmute ? "guests can unmute" : "guests cannot unmute",
             ].joined(separator: ", ")
         case .message(let m):
             return "\(m.from.displayName): \(m.text)"
@@ -48,7 +48,30 @@ struct EventFormatter {
             if let attempt = u.attempt { parts.append("attempt \(attempt)") }
             if let delay = u.delayMs { parts.append("next in \(delay) ms") }
             return u.status.rawValue + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
+        case .presentation(let p):
+            guard p.active else { return "stopped" }
+            return "started by " + (p.presenter.map { names[$0.uuid] ?? $0.displayName } ?? "someone")
+        case .layout(let l):
+            var parts = [l.layout ?? "?"]
+            if let host = l.hostLayout { parts.append("hosts \(host)") }
+            if let guest = l.guestLayout { parts.append("guests \(guest)") }
+            if let overlay = l.overlayTextEnabled { parts.append(overlay ? "names shown" : "names hidden") }
+            return parts.joined(separator: ", ")
         }
+    }
+
+    /// `HH:MM:SS s-abc  speakers  Alice, Bob` (ephemeral events have no `#seq`).
+    func line(_ event: EphemeralEvent, at date: Date = Date()) -> String {
+        let details: String
+        switch event.payload {
+        case .speakers(let uuids):
+            details = uuids.isEmpty ? "nobody" : uuids.map { names[$0] ?? $0 }.joined(separator: ", ")
+        case .captions(let caption):
+            details = (caption.final ? "" : "… ") + caption.text
+        }
+        return
+            "\(Self.clock(date)) \(event.session)  \(event.payload.type.rawValue)  "
+            + details.escapedForLog(limit: 8192)
     }
 
     private static func describe(_ p: Participant) -> String {
@@ -57,6 +80,9 @@ struct EventFormatter {
         if p.muted { flags.append("muted") }
         if p.presenting { flags.append("presenting") }
         if p.spotlight { flags.append("spotlight") }
+        if p.handRaisedAt != nil { flags.append("hand raised") }
+        if p.videoMuted { flags.append("video muted") }
+        if p.callDirection == .out { flags.append("dialled out") }
         if p.serviceType != "conference" { flags.append(p.serviceType) }
         return "\(p.displayName) (\(flags.joined(separator: ", ")))"
     }

@@ -34,12 +34,37 @@ struct WatchCommand: AsyncParsableCommand {
     )
     var resumeFrom: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also print these ephemeral events (no #seq): speakers, captions (comma-separated).",
+            valueName: "KINDS"
+        )
+    )
+    var include: String?
+
+    /// The `include` kinds named by `--include`.
+    var includeKinds: Set<EphemeralKind> {
+        get throws {
+            guard let include else { return [] }
+            var kinds: Set<EphemeralKind> = []
+            for name in include.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+            where !name.isEmpty {
+                guard let kind = EphemeralKind(rawValue: name) else {
+                    throw ValidationError("--include takes speakers and captions, not \(name)")
+                }
+                kinds.insert(kind)
+            }
+            return kinds
+        }
+    }
+
     @OptionGroup(title: "Connection")
     var remote: RemoteOptions
 
     func validate() throws {
         if resumeFrom != nil && session == nil { throw ValidationError("--resume-from needs a SESSION") }
         if let resumeFrom, resumeFrom < 0 { throw ValidationError("--resume-from must be 0 or more") }
+        _ = try includeKinds
     }
 
     /// How a watch ended.
@@ -60,6 +85,7 @@ struct WatchCommand: AsyncParsableCommand {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let slot = ClientSlot()
         let (options, session, json, since) = (self.remote, self.session, self.json, self.resumeFrom)
+        let include = (try? includeKinds) ?? []
         let ending = await withTaskGroup(of: Ending.self) { group in
             group.addTask {
                 for await _ in signals { return .interrupted }
@@ -69,7 +95,7 @@ struct WatchCommand: AsyncParsableCommand {
                 do throws(RemoteFailure) {
                     let client = try await RemoteClient.open(options)
                     slot.client.withLock { $0 = client }
-                    return try await Self.watch(client, session: session, since: since, json: json)
+                    return try await Self.watch(client, session: session, since: since, include: include, json: json)
                 } catch {
                     return Task.isCancelled ? .cancelled : .failed(error)
                 }
@@ -90,11 +116,12 @@ struct WatchCommand: AsyncParsableCommand {
         _ client: RemoteClient,
         session: String?,
         since: Int?,
+        include: Set<EphemeralKind> = [],
         json: Bool
     ) async throws(RemoteFailure)
         -> Ending
     {
-        let data = try await client.call(.subscribe(session: session, sinceSeq: since))
+        let data = try await client.call(.subscribe(session: session, sinceSeq: since, include: include))
         guard case .sessions(let snapshots, let replayed) = data else {
             throw .connection("unexpected answer from the bridge to subscribe")
         }
@@ -122,6 +149,9 @@ struct WatchCommand: AsyncParsableCommand {
                 if session != nil, case .state(let change) = event.payload, change.state.isFinal {
                     return .sessionEnded
                 }
+            case .ephemeral(let event):
+                if let session, event.session != session { continue }
+                printLine(json ? String(decoding: WireJSON.encode(message), as: UTF8.self) : formatter.line(event))
             case .error(let error):
                 printError("bridge error: \(error.code.rawValue): \(error.message)")
             case .hello, .result:
