@@ -33,6 +33,12 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     /// The node's address is loopback, link-local, private or a metadata service, and it is not on the bridge's
     /// allow-list (`--allow-node`); nothing was sent to it.
     case nodeNotAllowed = "node_not_allowed"
+    /// The Virtual Reception does not know the requested target conference; the session stays.
+    case extensionNotFound = "extension_not_found"
+    /// The identity provider's token was refused by the node; the session stays in `sso_required`.
+    case ssoFailed = "sso_failed"
+    /// A field's value is refused (e.g. an identity provider the conference did not offer).
+    case invalidValue = "invalid_value"
 }
 
 /// The `error` object of a failed result or an `error` message.

@@ -162,6 +162,9 @@ public enum ProtocolSchema {
                     ("conference", .nullable(.ref("conference_status"))),
                     ("capabilities", .ref("capabilities")),
                     ("pin_attempts_left", .integer(description: "In a PIN state: wrong PINs left.", minimum: 0)),
+                    ("extension", .ref("extension_requirement")),
+                    ("idps", .array(.ref("idp"))),
+                    ("sso", .ref("sso_redirect")),
                 ],
                 required: [
                     "id", "seq", "state", "node", "alias", "display_name", "role", "pin", "error",
@@ -170,6 +173,21 @@ public enum ProtocolSchema {
             )
         ),
         ("message_sender", object("Who sent a chat message.", [("uuid", .string()), ("display_name", .string())])),
+        (
+            "extension_requirement",
+            object(
+                "In extension_required: what the Virtual Reception takes.",
+                [("kind", enumeration(ExtensionRequirement.Kind.self, "standard: a conference alias; mssip: a Lync id."))]
+            )
+        ),
+        ("idp", object("An identity provider.", [("uuid", .string()), ("name", .string())])),
+        (
+            "sso_redirect",
+            object(
+                "In sso_required: where to sign in.",
+                [("redirect_url", .string(description: "The identity provider's sign-in page.")), ("idp", .ref("idp"))]
+            )
+        ),
         ("upstream_status", enumeration(UpstreamStatus.Status.self, "Health of the session's link to the node.")),
     ]
 
@@ -208,12 +226,21 @@ public enum ProtocolSchema {
                 [
                     (
                         "node",
-                        .string(description: "host, host:port (HTTPS), or an https:// or http:// URL", minLength: 1)
+                        .string(
+                            description:
+                                "host, host:port (HTTPS), or an https:// or http:// URL; optional when alias is "
+                                + "name@domain (found by DNS SRV _pexapp._tcp.<domain>, then the domain itself)",
+                            minLength: 1
+                        )
                     ),
                     ("alias", .string(description: "The conference alias.", minLength: 1)),
                     ("display_name", .string(description: "Name shown to the other participants.", minLength: 1)),
                     ("pin", .string(description: "Optional PIN sent with the first token request.")),
-                ], ["pin"]
+                    (
+                        "extension",
+                        .string(description: "Optional Virtual Reception target sent up front.", minLength: 1)
+                    ),
+                ], ["node", "pin", "extension"]
             )
         case .pin:
             return (
@@ -250,6 +277,21 @@ public enum ProtocolSchema {
             return (
                 "Send a chat message to the conference.",
                 [session, ("text", .string(minLength: 1))], []
+            )
+        case .extension:
+            return (
+                "In extension_required: the target conference behind the Virtual Reception.",
+                [session, ("extension", .string(minLength: 1))], []
+            )
+        case .idp:
+            return (
+                "In idp_required: the uuid of one of the snapshot's idps.",
+                [session, ("idp", .string(minLength: 1))], []
+            )
+        case .ssoToken:
+            return (
+                "In sso_required: the identity provider's token (a secret; see protocol/README.md).",
+                [session, ("token", .string(minLength: 1))], []
             )
         }
     }
@@ -325,8 +367,11 @@ public enum ProtocolSchema {
                     ("capabilities", .ref("capabilities")),
                     ("pin_attempts_left", .integer(minimum: 0)),
                     ("node", .string(description: "On a session's first event only.")),
-                    ("alias", .string(description: "On a session's first event only.")),
+                    ("alias", .string(description: "On a session's first event, and on connecting with reason transferred.")),
                     ("display_name", .string(description: "On a session's first event only.")),
+                    ("extension", .ref("extension_requirement")),
+                    ("idps", .array(.ref("idp"))),
+                    ("sso", .ref("sso_redirect")),
                 ],
                 required: ["type", "session", "seq", "state"]
             )

@@ -13,6 +13,7 @@ enum ServerKey: String, CodingKey {
     case from, text
     case status, attempt
     case delayMs = "delay_ms"
+    case `extension`, idps, sso
 }
 
 extension ServerMessage: Codable {
@@ -113,6 +114,9 @@ extension EventPayload {
             try c.encodeIfPresent(s.node, forKey: .node)
             try c.encodeIfPresent(s.alias, forKey: .alias)
             try c.encodeIfPresent(s.displayName, forKey: .displayName)
+            try c.encodeIfPresent(s.extension, forKey: .extension)
+            try c.encodeIfPresent(s.idps, forKey: .idps)
+            try c.encodeIfPresent(s.sso, forKey: .sso)
         case .participantJoined(let p), .participantUpdated(let p):
             try c.encode(p, forKey: .participant)
         case .participantLeft(let uuid):
@@ -134,8 +138,7 @@ extension EventPayload {
     init(type: ServerMessageType, from c: KeyedDecodingContainer<ServerKey>) throws {
         switch type {
         case .state:
-            self = .state(
-                StateChange(
+            var change = StateChange(
                     state: try c.decode(SessionState.self, forKey: .state),
                     role: try c.decodeIfPresent(Role.self, forKey: .role),
                     pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
@@ -148,7 +151,10 @@ extension EventPayload {
                     alias: try c.decodeIfPresent(String.self, forKey: .alias),
                     displayName: try c.decodeIfPresent(String.self, forKey: .displayName)
                 )
-            )
+            change.extension = try c.decodeIfPresent(ExtensionRequirement.self, forKey: .extension)
+            change.idps = try c.decodeIfPresent([IdPInfo].self, forKey: .idps)
+            change.sso = try c.decodeIfPresent(SSORedirect.self, forKey: .sso)
+            self = .state(change)
         case .participantJoined:
             self = .participantJoined(try c.decode(Participant.self, forKey: .participant))
         case .participantUpdated:

@@ -14,6 +14,12 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
     public var capabilities: Capabilities
     /// While in a PIN state: how many wrong PINs remain before the lockout.
     public var pinAttemptsLeft: Int?
+    /// In `extension_required`: what the Virtual Reception takes.
+    public var `extension`: ExtensionRequirement?
+    /// In `idp_required`: the identity providers to choose from.
+    public var idps: [IdPInfo]?
+    /// In `sso_required`: where to sign in.
+    public var sso: SSORedirect?
 
     /// - Parameters:
     ///   - id: The session id the bridge chose.
@@ -63,6 +69,7 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
         case id, seq, state, node, alias, role, pin, error, participants, conference, capabilities
         case displayName = "display_name"
         case pinAttemptsLeft = "pin_attempts_left"
+        case `extension`, idps, sso
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -81,5 +88,8 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
         try c.encode(conference, forKey: .conference)
         try c.encode(capabilities, forKey: .capabilities)
         try c.encodeIfPresent(pinAttemptsLeft, forKey: .pinAttemptsLeft)
+        try c.encodeIfPresent(`extension`, forKey: .extension)
+        try c.encodeIfPresent(idps, forKey: .idps)
+        try c.encodeIfPresent(sso, forKey: .sso)
     }
 }

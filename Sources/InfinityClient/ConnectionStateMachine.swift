@@ -323,7 +323,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
             return actions + end(.remoteDisconnect(reason))
         case .participantCreate(let participant), .participantUpdate(let participant):
             if participant.uuid == participantUUID { actions += changeRole(to: participant.role) }
-        case .participantDelete, .conferenceUpdate, .messageReceived, .other:
+        case .participantDelete, .conferenceUpdate, .messageReceived, .other, .refer:
             break
         }
         if let syncing {

@@ -16,6 +16,8 @@ public enum InfinityEvent: Sendable, Equatable {
     case refreshToken
     /// Any other event, by name.
     case other(name: String)
+    /// The node moves this participant to another conference (`refer`): join `alias` with the one-time token.
+    case refer(ReferTarget)
 
     /// Builds the event for an SSE message, or nil when a known event's payload is malformed.
     init?(message: SSEMessage) {
@@ -41,6 +43,9 @@ public enum InfinityEvent: Sendable, Equatable {
         case "disconnect":
             self = .disconnect(reason: data?["reason"]?.stringValue ?? data?.stringValue ?? "")
         case "refresh_token": self = .refreshToken
+        case "refer":
+            guard let target = data.flatMap(ReferTarget.init(json:)) else { return nil }
+            self = .refer(target)
         default: self = .other(name: message.event)
         }
     }
