@@ -10,7 +10,7 @@ extension Capabilities {
         waiting: Bool = false
     ) -> Capabilities {
         switch state {
-        case .connecting, .pinRequired, .pinOptional:
+        case .connecting, .pinRequired, .pinOptional, .extensionRequired, .idpRequired, .ssoRequired:
             return Capabilities(leave: true)
         case .disconnected, .error:
             return .none

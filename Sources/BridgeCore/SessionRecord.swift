@@ -6,7 +6,8 @@ final class SessionRecord {
     let id: String
     let node: NodeAddress
     let nodeText: String
-    let alias: String
+    /// Changes when the node moves the session to another conference (`refer`).
+    var alias: String
     let displayName: String
     var machine: SessionMachine
     var seq = 0
@@ -16,6 +17,10 @@ final class SessionRecord {
     var selfUUID: String?
     var grant: TokenGrant?
     var link: (any UpstreamLink)?
+    /// Counts the links opened, so that a released link's late updates are told from the current one's.
+    var linkGeneration = 0
+    /// Answers to the ways in (and a `refer` one-time token), sent with every token request of the session.
+    var extras = TokenRequestExtras()
     var capabilities = Capabilities.none
     /// The last events' encoded frames, oldest first, for resuming clients.
     var history: [(seq: Int, frame: [UInt8])] = []
@@ -55,10 +60,11 @@ final class SessionRecord {
         let error: ErrorBody? =
             switch machine.phase {
             case .failed(let e): e
-            case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected:
+            case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected,
+                .wayIn:
                 lastPINError
             }
-        return SessionSnapshot(
+        var snapshot = SessionSnapshot(
             id: id,
             seq: seq,
             state: machine.state,
@@ -73,6 +79,8 @@ final class SessionRecord {
             capabilities: capabilities,
             pinAttemptsLeft: machine.pinRequirement == nil ? nil : machine.attemptsLeft
         )
+        if let step = machine.wayInStep { snapshot.addWayIn(step) }
+        return snapshot
     }
 
     /// True while the node holds the bridge's own participant in the waiting room.

@@ -10,6 +10,14 @@ public protocol Upstream: Sendable {
         displayName: String,
         pin: PINHeader?
     ) async throws(InfinityError) -> TokenRequestOutcome
+    /// Asks for a token with the answers to the node's other challenges (and a `refer` one-time token).
+    func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?,
+        extras: TokenRequestExtras
+    ) async throws(InfinityError) -> TokenRequestOutcome
     /// Holds a granted token: refreshes it and follows the event stream.
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
 }
@@ -54,9 +62,34 @@ public struct InfinityUpstream: Upstream {
         try await client.requestToken(node: node, alias: alias, displayName: displayName, pin: pin)
     }
 
+    public func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?,
+        extras: TokenRequestExtras
+    )
+        async throws(InfinityError) -> TokenRequestOutcome
+    {
+        try await client.requestToken(node: node, alias: alias, displayName: displayName, pin: pin, extras: extras)
+    }
+
     public func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink {
         InfinityConnection(client: client, node: node, alias: alias, grant: grant, policy: policy, logger: logger)
     }
 }
 
 extension InfinityConnection: UpstreamLink {}
+
+extension Upstream {
+    /// For upstreams that know no way in (test fakes): the extras are dropped.
+    public func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?,
+        extras: TokenRequestExtras
+    ) async throws(InfinityError) -> TokenRequestOutcome {
+        try await requestToken(node: node, alias: alias, displayName: displayName, pin: pin)
+    }
+}
