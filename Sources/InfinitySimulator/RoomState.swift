@@ -17,6 +17,9 @@ struct RoomState: Sendable {
     var issuedTokens: [String] = []
     var wrongPINCounts: [String: Int] = [:]
     var refusingEventStreams = false
+    /// One-time tokens handed out with `refer` events that point at this room, and how many were presented.
+    var oneTimeTokens: Set<String> = []
+    var oneTimeTokensUsed = 0
     /// The most recent chat messages passed on, oldest first (at most `ChatRecord.kept`).
     var chatLog: [ChatRecord] = []
     /// Streams to finish once the engine's lock is released.
@@ -79,6 +82,11 @@ struct RoomState: Sendable {
         for id in streams.keys.sorted() where streams[id]?.participantUUID != excluded {
             send(event, toStream: id, now: now)
         }
+    }
+
+    /// Sends `event` to every open stream of one participant.
+    mutating func sendToParticipant(_ uuid: String, _ event: ServerEvent, now: ContinuousClock.Instant) {
+        for id in streamIDs(of: uuid) { send(event, toStream: id, now: now) }
     }
 
     private func streamIDs(of uuid: String) -> [Int] {

@@ -310,7 +310,8 @@ struct ServeCommand: AsyncParsableCommand {
             EmbeddedNode.DemoRoom(
                 alias: room.alias,
                 name: room.name,
-                access: room.hostPIN == nil ? .open : room.guestPIN == nil ? .pinOptional : .pinRequired
+                access: room.waysInAccess
+                    ?? (room.hostPIN == nil ? .open : room.guestPIN == nil ? .pinOptional : .pinRequired)
             )
         }
         return EmbeddedNode(address: try NodeAddress(parsing: simulator.baseURL), demoRooms: rooms)
@@ -553,6 +554,7 @@ extension SimulatedRoom {
         }
         if guestsWaitForHost { parts.append("guests wait for a host") }
         if locked { parts.append("locked") }
+        parts += waysInSummary
         return parts.joined(separator: "; ")
     }
 }

@@ -6,6 +6,8 @@ const ACCESS_TEXT = {
   open: 'No PIN',
   pin_required: 'PIN required',
   pin_optional: 'PIN or guest',
+  reception: 'Virtual Reception',
+  sso: 'Sign-in',
 };
 
 const STORAGE = { node: 'pexbridge.node', name: 'pexbridge.displayName' };
