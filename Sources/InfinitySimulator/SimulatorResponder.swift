@@ -43,7 +43,7 @@ struct SimulatorResponder: HTTPResponder {
             pin: Self.header("pin", in: request),
             body: body,
             userAgent: Self.header("user-agent", in: request),
-            host: Self.header("host", in: request)
+            host: request.head.authority ?? Self.header("host", in: request)
         )
         if let delay = engine.takeDelay(endpoint: call.endpoint, alias: alias) {
             try await Task.sleep(for: delay)
