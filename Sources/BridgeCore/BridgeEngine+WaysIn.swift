@@ -69,10 +69,34 @@ extension BridgeEngine {
                 .failure(ErrorBody(.badRequest, "join: without 'node', 'alias' must be name@domain to find the node"))
             )
         }
-        let nodeText = domain
-        switch resolveNode(nodeText) {
-        case .success(let node): startJoin(parameters, node: node, nodeText: nodeText, target)
-        case .failure(let error): reply(target, .failure(error))
+        let upstream = self.upstream
+        spawn {
+            let found: Result<NodeAddress, InfinityError>
+            do throws(InfinityError) {
+                found = .success(try await upstream.discoverNode(domain: domain))
+            } catch {
+                found = .failure(error)
+            }
+            await self.discovered(found, for: parameters, target)
+        }
+    }
+
+    /// Continues a `join` without `node` once discovery has answered.
+    private func discovered(
+        _ found: Result<NodeAddress, InfinityError>,
+        for parameters: JoinParameters,
+        _ target: ReplyTarget
+    ) {
+        guard !work.isStopping else {
+            return reply(target, .failure(ErrorBody(.shuttingDown, "the bridge is shutting down")))
+        }
+        switch found {
+        case .success(let node):
+            let nodeText = node.port.map { "\(node.host):\($0)" } ?? node.host
+            logger.info("node found", metadata: ["alias": "\(LogText.clean(parameters.alias))", "node": "\(node)"])
+            startJoin(parameters, node: node, nodeText: nodeText, target)
+        case .failure(let error):
+            reply(target, .failure(.upstream(error)))
         }
     }
 

@@ -18,6 +18,8 @@ public protocol Upstream: Sendable {
         pin: PINHeader?,
         extras: TokenRequestExtras
     ) async throws(InfinityError) -> TokenRequestOutcome
+    /// Finds the node for an alias's domain (DNS SRV `_pexapp._tcp.<domain>`, then the domain itself).
+    func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress
     /// Holds a granted token: refreshes it and follows the event stream.
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
 }
@@ -74,6 +76,10 @@ public struct InfinityUpstream: Upstream {
         try await client.requestToken(node: node, alias: alias, displayName: displayName, pin: pin, extras: extras)
     }
 
+    public func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress {
+        try await client.discoverNode(domain: domain)
+    }
+
     public func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink {
         InfinityConnection(client: client, node: node, alias: alias, grant: grant, policy: policy, logger: logger)
     }
@@ -91,5 +97,14 @@ extension Upstream {
         extras: TokenRequestExtras
     ) async throws(InfinityError) -> TokenRequestOutcome {
         try await requestToken(node: node, alias: alias, displayName: displayName, pin: pin)
+    }
+
+    /// For upstreams without DNS (test fakes): the domain itself, over HTTPS.
+    public func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress {
+        do {
+            return try NodeAddress(host: domain)
+        } catch {
+            throw .unreachable("not a host name")
+        }
     }
 }
