@@ -56,7 +56,8 @@ public enum NodeDiscovery {
                 var generator = SystemRandomNumberGenerator()
                 let records = order(try await resolver.srv("_pexapp._tcp.\(domain)"), using: &generator)
                 for record in records where !record.target.isEmpty && record.port != 0 {
-                    if let node = try? NodeAddress(host: record.target, port: Int(record.port)) { nodes.append(node) }
+                    let port = record.port == 443 ? nil : Int(record.port)
+                    if let node = try? NodeAddress(host: record.target, port: port) { nodes.append(node) }
                 }
                 logger.debug(
                     "node discovery: SRV answer",
