@@ -57,6 +57,9 @@ extension BridgeEngine {
         record.selfUUID = nil
         record.chatEnabled = true
         record.grant = nil
+        // The per-conference session count follows the session to its new conference.
+        sessionLimits.closed(client: record.owner, alias: record.alias)
+        sessionLimits.opened(client: record.owner, alias: alias)
         record.alias = alias
         record.extras = TokenRequestExtras(oneTimeToken: token.isEmpty ? nil : token)
     }
