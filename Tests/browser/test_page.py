@@ -590,7 +590,7 @@ def test_accessibility_axe(bridge_url, driver):
     page = Page(driver, bridge_url)
     page.open()
     page.wait_online()
-    page.wait(lambda _: len(page.els("#demo-room-list input[type=radio]")) == 5, "the demo rooms")
+    page.wait(lambda _: len(page.els("#demo-room-list input[type=radio]")) == 8, "the demo rooms")
     audits = {"join form": page.axe_violations()}
     panel = page.join_from_form("meet.pin", "Audit Desk")
     panel = page.wait_panel_state("pin_required")
