@@ -561,7 +561,7 @@ extension SimulatedRoom {
     var demoSummary: String {
         var parts: [String] = []
         switch (hostPIN, guestPIN) {
-        case (nil, _): parts.append("open, no PIN")
+        case (nil, _): if waysInSummary.isEmpty { parts.append("open, no PIN") }
         case (let host?, let guest?): parts.append("host PIN \(host), guest PIN \(guest)")
         case (let host?, nil): parts.append("host PIN \(host), guests join without PIN")
         }
