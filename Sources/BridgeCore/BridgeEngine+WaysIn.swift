@@ -10,7 +10,9 @@ extension BridgeEngine {
         guard let record = sessions[session] else {
             return reply(target, .failure(ErrorBody(.unknownSession, "no live session with that id")))
         }
-        if case .conferenceExtension = answer, case .wayIn(.conferenceExtension, submitting: false) = record.machine.phase {
+        if case .conferenceExtension = answer,
+            case .wayIn(.conferenceExtension, submitting: false) = record.machine.phase
+        {
             let attempt = pinAttempt(node: record.node, alias: record.alias, by: target)
             if let wait = pinGuard.holdBack(attempt, now: now) {
                 countRateLimited()
@@ -170,7 +172,10 @@ extension WayInInput {
             return .challenge(.sso(SSORedirect(redirectURL: url, idp: info(idp))))
         case .extensionNotFound(let message):
             return .extensionNotFound(
-                ErrorBody(.extensionNotFound, "the Virtual Reception does not know that conference (\(quoted(message)))")
+                ErrorBody(
+                    .extensionNotFound,
+                    "the Virtual Reception does not know that conference (\(quoted(message)))"
+                )
             )
         case .ssoFailed(let message):
             return .ssoFailed(ErrorBody(.ssoFailed, "the conference node refused the sign-in (\(quoted(message)))"))
@@ -190,7 +195,8 @@ extension NodeText {
         var out = ""
         var lastWasSpace = true
         for scalar in text.unicodeScalars {
-            let isControl = scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+            let isControl =
+                scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
             if isControl || scalar == " " {
                 if !lastWasSpace { out.unicodeScalars.append(" ") }
                 lastWasSpace = true

@@ -112,7 +112,9 @@ extension SessionMachine {
         case .leave: return end(.left, releasing: false)
         case .shutdown: return end(.bridgeShutdown, releasing: false)
         case .expired:
-            return fail(ErrorBody(.sessionExpired, "the session waited too long at \(step.state.rawValue) and was closed"))
+            return fail(
+                ErrorBody(.sessionExpired, "the session waited too long at \(step.state.rawValue) and was closed")
+            )
         case .upstreamEnded, .roleChanged: return ignored()
         case .wayIn(let wayIn):
             switch wayIn {
@@ -140,7 +142,9 @@ extension SessionMachine {
         guard !submitting else {
             return Transition(
                 effects: [],
-                verdict: .rejected(ErrorBody(.invalidState, "an answer to \(step.state.rawValue) is already in progress"))
+                verdict: .rejected(
+                    ErrorBody(.invalidState, "an answer to \(step.state.rawValue) is already in progress")
+                )
             )
         }
         switch (step, answer) {

@@ -177,7 +177,12 @@ public enum ProtocolSchema {
             "extension_requirement",
             object(
                 "In extension_required: what the Virtual Reception takes.",
-                [("kind", enumeration(ExtensionRequirement.Kind.self, "standard: a conference alias; mssip: a Lync id."))]
+                [
+                    (
+                        "kind",
+                        enumeration(ExtensionRequirement.Kind.self, "standard: a conference alias; mssip: a Lync id.")
+                    )
+                ]
             )
         ),
         ("idp", object("An identity provider.", [("uuid", .string()), ("name", .string())])),
@@ -367,7 +372,10 @@ public enum ProtocolSchema {
                     ("capabilities", .ref("capabilities")),
                     ("pin_attempts_left", .integer(minimum: 0)),
                     ("node", .string(description: "On a session's first event only.")),
-                    ("alias", .string(description: "On a session's first event, and on connecting with reason transferred.")),
+                    (
+                        "alias",
+                        .string(description: "On a session's first event, and on connecting with reason transferred.")
+                    ),
                     ("display_name", .string(description: "On a session's first event only.")),
                     ("extension", .ref("extension_requirement")),
                     ("idps", .array(.ref("idp"))),

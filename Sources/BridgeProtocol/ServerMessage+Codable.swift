@@ -139,18 +139,18 @@ extension EventPayload {
         switch type {
         case .state:
             var change = StateChange(
-                    state: try c.decode(SessionState.self, forKey: .state),
-                    role: try c.decodeIfPresent(Role.self, forKey: .role),
-                    pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
-                    error: try c.decodeIfPresent(ErrorBody.self, forKey: .error),
-                    reason: try c.decodeIfPresent(DisconnectReason.self, forKey: .reason),
-                    message: try c.decodeIfPresent(String.self, forKey: .message),
-                    capabilities: try c.decodeIfPresent(Capabilities.self, forKey: .capabilities),
-                    pinAttemptsLeft: try c.decodeIfPresent(Int.self, forKey: .pinAttemptsLeft),
-                    node: try c.decodeIfPresent(String.self, forKey: .node),
-                    alias: try c.decodeIfPresent(String.self, forKey: .alias),
-                    displayName: try c.decodeIfPresent(String.self, forKey: .displayName)
-                )
+                state: try c.decode(SessionState.self, forKey: .state),
+                role: try c.decodeIfPresent(Role.self, forKey: .role),
+                pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
+                error: try c.decodeIfPresent(ErrorBody.self, forKey: .error),
+                reason: try c.decodeIfPresent(DisconnectReason.self, forKey: .reason),
+                message: try c.decodeIfPresent(String.self, forKey: .message),
+                capabilities: try c.decodeIfPresent(Capabilities.self, forKey: .capabilities),
+                pinAttemptsLeft: try c.decodeIfPresent(Int.self, forKey: .pinAttemptsLeft),
+                node: try c.decodeIfPresent(String.self, forKey: .node),
+                alias: try c.decodeIfPresent(String.self, forKey: .alias),
+                displayName: try c.decodeIfPresent(String.self, forKey: .displayName)
+            )
             change.extension = try c.decodeIfPresent(ExtensionRequirement.self, forKey: .extension)
             change.idps = try c.decodeIfPresent([IdPInfo].self, forKey: .idps)
             change.sso = try c.decodeIfPresent(SSORedirect.self, forKey: .sso)

@@ -108,7 +108,8 @@ extension InfinityClient {
             return .identityProviders(list.compactMap(IdentityProvider.init(json:)))
         }
         if let url = result["redirect_url"]?.stringValue {
-            let idp = result["redirect_idp"].flatMap(IdentityProvider.init(json:)) ?? IdentityProvider(uuid: "", name: "")
+            let idp =
+                result["redirect_idp"].flatMap(IdentityProvider.init(json:)) ?? IdentityProvider(uuid: "", name: "")
             return .ssoRedirect(url: url, idp: idp)
         }
         if let marker = result["conference_extension"]?.stringValue?.lowercased() {

@@ -59,5 +59,5 @@ extension InfinitySimulator {
                 ScriptedParticipant(displayName: "Grace Okafor", role: .host, protocolName: "sip")
             ]
         ),
-    ] + waysInDemoRooms
+    ]
 }

@@ -24,7 +24,9 @@ extension EngineState {
         guard let room = rooms[Self.key(call.alias)], let body else { return requestToken(call, at: moment) }
         if let kind = room.config.receptionKind {
             let target = (body.conference_extension ?? "").trimmingCharacters(in: .whitespaces)
-            guard !target.isEmpty else { return Self.receptionChallenge(kind: kind, legacy: room.config.receptionLegacyForm) }
+            guard !target.isEmpty else {
+                return Self.receptionChallenge(kind: kind, legacy: room.config.receptionLegacyForm)
+            }
             guard let destination = rooms[Self.key(target)], destination.config.receptionKind == nil else {
                 return .failed(404, Self.notFound)
             }
@@ -33,7 +35,14 @@ extension EngineState {
         if !room.config.identityProviders.isEmpty {
             guard let chosen = Self.given(body.chosen_idp) else {
                 return Self.challenge([
-                    ("idp", .array(room.config.identityProviders.map { .object([("name", .string($0.name)), ("uuid", .string($0.uuid)), ("img", .string(""))]) }))
+                    (
+                        "idp",
+                        .array(
+                            room.config.identityProviders.map {
+                                .object([("name", .string($0.name)), ("uuid", .string($0.uuid)), ("img", .string(""))])
+                            }
+                        )
+                    )
                 ])
             }
             guard let idp = room.config.identityProviders.first(where: { $0.uuid == chosen }) else {

@@ -75,12 +75,16 @@ struct WaysInTests {
             let s = try await join(e, alias: "reception")
             #expect(s.state == .extensionRequired)
             #expect(s.extension == ExtensionRequirement(kind: .standard))
-            let wrong = try failure(await request(e, id: 2, #""type":"extension","session":"\#(s.id)","extension":"nope""#))
+            let wrong = try failure(
+                await request(e, id: 2, #""type":"extension","session":"\#(s.id)","extension":"nope""#)
+            )
             #expect(wrong.code == .extensionNotFound)
             let listed = try await listed(e, id: 90)
             #expect(listed.state == .extensionRequired)
             #expect(listed.error?.code == .extensionNotFound)
-            let ok = try snapshot(await request(e, id: 3, #""type":"extension","session":"\#(s.id)","extension":"open""#))
+            let ok = try snapshot(
+                await request(e, id: 3, #""type":"extension","session":"\#(s.id)","extension":"open""#)
+            )
             #expect(ok.state == .connected)
             #expect(ok.alias == "reception")
             #expect(upstream.extras.map(\.conferenceExtension) == [nil, "nope", "open"])
@@ -91,7 +95,9 @@ struct WaysInTests {
         try await withEngine(engine()) { e in
             await e.clientConnected(1, peer: "p")
             let s = try await join(e, alias: "reception")
-            let pin = try snapshot(await request(e, id: 2, #""type":"extension","session":"\#(s.id)","extension":"pin""#))
+            let pin = try snapshot(
+                await request(e, id: 2, #""type":"extension","session":"\#(s.id)","extension":"pin""#)
+            )
             #expect(pin.state == .pinRequired)
             #expect(pin.extension == nil)
             let ok = try snapshot(await request(e, id: 3, #""type":"pin","session":"\#(s.id)","pin":"5678""#))
@@ -125,10 +131,14 @@ struct WaysInTests {
             await e.clientConnected(1, peer: "p")
             let s = try await join(e, alias: "reception")
             for id in 2...3 {
-                let r = try failure(await request(e, id: id, #""type":"extension","session":"\#(s.id)","extension":"x\#(id)""#))
+                let r = try failure(
+                    await request(e, id: id, #""type":"extension","session":"\#(s.id)","extension":"x\#(id)""#)
+                )
                 #expect(r.code == .extensionNotFound)
             }
-            let held = try failure(await request(e, id: 4, #""type":"extension","session":"\#(s.id)","extension":"open""#))
+            let held = try failure(
+                await request(e, id: 4, #""type":"extension","session":"\#(s.id)","extension":"open""#)
+            )
             #expect(held.code == .rateLimited)
             #expect(upstream.extras.count == 3)
         }
@@ -145,11 +155,21 @@ struct WaysInTests {
             #expect(upstream.extras.count == 1)
             let redirect = try snapshot(await request(e, id: 3, #""type":"idp","session":"\#(s.id)","idp":"idp-okta""#))
             #expect(redirect.state == .ssoRequired)
-            #expect(redirect.sso == SSORedirect(redirectURL: "https://idp.example/signin", idp: IdPInfo(uuid: "idp-okta", name: "Okta")))
-            let bad = try failure(await request(e, id: 4, #""type":"sso_token","session":"\#(s.id)","token":"sso-wrong-1""#))
+            #expect(
+                redirect.sso
+                    == SSORedirect(
+                        redirectURL: "https://idp.example/signin",
+                        idp: IdPInfo(uuid: "idp-okta", name: "Okta")
+                    )
+            )
+            let bad = try failure(
+                await request(e, id: 4, #""type":"sso_token","session":"\#(s.id)","token":"sso-wrong-1""#)
+            )
             #expect(bad.code == .ssoFailed)
             #expect(try await listed(e, id: 91).state == .ssoRequired)
-            let ok = try snapshot(await request(e, id: 5, #""type":"sso_token","session":"\#(s.id)","token":"sso-secret-9""#))
+            let ok = try snapshot(
+                await request(e, id: 5, #""type":"sso_token","session":"\#(s.id)","token":"sso-secret-9""#)
+            )
             #expect(ok.state == .connected)
             #expect(upstream.extras.last?.chosenIdP == "idp-okta")
             // The SSO tokens never reach a frame.
@@ -172,10 +192,22 @@ struct WaysInTests {
                 #expect(try failure(await request(e, id: id, fields)).code == .invalidState)
             }
             let sso = try await join(e, id: 5, alias: "sso")
-            #expect(try failure(await request(e, id: 6, #""type":"extension","session":"\#(sso.id)","extension":"x""#)).code == .invalidState)
-            #expect(try failure(await request(e, id: 7, #""type":"sso_token","session":"\#(sso.id)","token":"t""#)).code == .invalidState)
-            #expect(try failure(await request(e, id: 8, #""type":"pin","session":"\#(sso.id)","pin":"1""#)).code == .invalidState)
-            #expect(try failure(await request(e, id: 9, #""type":"idp","session":"s-none","idp":"x""#)).code == .unknownSession)
+            #expect(
+                try failure(await request(e, id: 6, #""type":"extension","session":"\#(sso.id)","extension":"x""#)).code
+                    == .invalidState
+            )
+            #expect(
+                try failure(await request(e, id: 7, #""type":"sso_token","session":"\#(sso.id)","token":"t""#)).code
+                    == .invalidState
+            )
+            #expect(
+                try failure(await request(e, id: 8, #""type":"pin","session":"\#(sso.id)","pin":"1""#)).code
+                    == .invalidState
+            )
+            #expect(
+                try failure(await request(e, id: 9, #""type":"idp","session":"s-none","idp":"x""#)).code
+                    == .unknownSession
+            )
         }
     }
 

@@ -93,7 +93,11 @@ struct DiscoveryTests {
             fallbackPort: 443,
             logger: Logger(label: "test")
         )
-        #expect(nodes.map(\.description) == ["https://px1.example.com", "https://px2.example.com:8443", "https://example.com"])
+        #expect(
+            nodes.map(\.description) == [
+                "https://px1.example.com", "https://px2.example.com:8443", "https://example.com",
+            ]
+        )
         let none = await NodeDiscovery.candidates(
             for: "other.example",
             resolver: resolver,

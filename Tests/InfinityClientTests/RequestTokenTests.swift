@@ -128,7 +128,8 @@ import Testing
     @Test func idpChoiceIsDecoded() async throws {
         let (outcome, _) = try await outcome(for: .json(403, Fixture.idpChoice))
         #expect(
-            outcome == .identityProviders([IdentityProvider(uuid: "5e3c0a1e-2b5f-4b0c-9d7e-1a2b3c4d5e6f", name: "Okta")])
+            outcome
+                == .identityProviders([IdentityProvider(uuid: "5e3c0a1e-2b5f-4b0c-9d7e-1a2b3c4d5e6f", name: "Okta")])
         )
     }
 

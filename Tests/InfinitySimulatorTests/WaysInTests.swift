@@ -77,7 +77,11 @@ struct SimulatorWaysInTests {
             let start = try #require(done.text.range(of: #"<code id="sso-token">"#), "no token on the page")
             let end = try #require(done.text[start.upperBound...].range(of: "</code>"))
             let token = String(done.text[start.upperBound..<end.lowerBound])
-            let ok = try await self.token(h, "sso", #"{"display_name":"T","chosen_idp":"idp-1","sso_token":"\#(token)"}"#)
+            let ok = try await self.token(
+                h,
+                "sso",
+                #"{"display_name":"T","chosen_idp":"idp-1","sso_token":"\#(token)"}"#
+            )
             #expect(ok.status == 200)
             #expect(try await page(h.sim.baseURL + "/sso/signin?idp=nope").status == 400)
         }

@@ -12,7 +12,9 @@ struct WaysInCLITests {
             let url = ["--url", bridge.url]
 
             // A reception: join, a wrong target (exit 1, the session stays), the right one.
-            let join = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.reception", "--name", "Desk"] + url)
+            let join = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.reception", "--name", "Desk"] + url
+            )
             #expect(join.status == 0, "\(join.stderr)")
             let session = join.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(join.stderr.contains("extension_required"))
@@ -26,15 +28,19 @@ struct WaysInCLITests {
 
             // The extension up front, then the target's PIN from stdin.
             let upFront = try await runPexbridge(
-                ["join", "--node", "simulator", "--alias", "t.reception", "--extension", "t.pin", "--name", "Desk 2",
-                 "--pin-stdin"] + url,
+                [
+                    "join", "--node", "simulator", "--alias", "t.reception", "--extension", "t.pin", "--name", "Desk 2",
+                    "--pin-stdin",
+                ] + url,
                 stdin: TestPINs.guest + "\n"
             )
             #expect(upFront.status == 0, "\(upFront.stderr)")
             #expect(upFront.stderr.contains("role guest"))
 
             // An identity provider, then the sign-in token from standard input.
-            let sso = try await runPexbridge(["join", "--node", "simulator", "--alias", "t.sso", "--name", "Desk 3"] + url)
+            let sso = try await runPexbridge(
+                ["join", "--node", "simulator", "--alias", "t.sso", "--name", "Desk 3"] + url
+            )
             let ssoSession = sso.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(sso.stderr.contains("idp_required"))
             #expect(sso.stderr.contains(WaysInIntegrationTests.idp.uuid))

@@ -109,7 +109,11 @@ struct WaysInIntegrationTests {
     func me(_ client: TestClient, _ s: SessionSnapshot) async throws -> String {
         if let mine = s.participants.first(where: { $0.isSelf }) { return mine.uuid }
         let m = try await client.waitFor {
-            if case .event(let e) = $0, e.session == s.id, case .participantJoined(let p) = e.payload { p.isSelf } else { false }
+            if case .event(let e) = $0, e.session == s.id, case .participantJoined(let p) = e.payload {
+                p.isSelf
+            } else {
+                false
+            }
         }
         guard case .event(let e) = m, case .participantJoined(let p) = e.payload else { throw CancellationError() }
         return p.uuid
@@ -121,7 +125,11 @@ struct WaysInIntegrationTests {
         let s = try await client.join("t.pin", pin: TestPINs.host)
         let oneTime = try bridge.simulator.refer(alias: "t.pin", uuid: try await me(client, s), to: "t.open")
         let m = try await client.waitFor {
-            if case .event(let e) = $0, e.session == s.id, case .state(let c) = e.payload { c.reason == .transferred } else { false }
+            if case .event(let e) = $0, e.session == s.id, case .state(let c) = e.payload {
+                c.reason == .transferred
+            } else {
+                false
+            }
         }
         guard case .event(let e) = m, case .state(let moved) = e.payload else { throw CancellationError() }
         #expect(moved.state == .connecting)
@@ -200,8 +208,16 @@ struct DiscoveryIntegrationTests {
         let simulator = InfinitySimulator(configuration: simulatorConfiguration)
         let port = try await simulator.start()
         let doors = [
-            try await TLSFrontDoor(certificatePath: ca.serverCertificatePath, keyPath: ca.serverKeyPath, upstreamPort: port),
-            try await TLSFrontDoor(certificatePath: ca.serverCertificatePath, keyPath: ca.serverKeyPath, upstreamPort: port),
+            try await TLSFrontDoor(
+                certificatePath: ca.serverCertificatePath,
+                keyPath: ca.serverKeyPath,
+                upstreamPort: port
+            ),
+            try await TLSFrontDoor(
+                certificatePath: ca.serverCertificatePath,
+                keyPath: ca.serverKeyPath,
+                upstreamPort: port
+            ),
         ]
         let dns = try await DNSResponder()
         let bridge = try await TestBridge.start {
@@ -248,7 +264,9 @@ struct DiscoveryIntegrationTests {
             )
             let r = try await join(bridge, "t.open@127.0.0.1")
             guard case .success(.session(let s)) = r else {
-                Issue.record("join: \(r); log: \(bridge.logs.all.filter { $0.contains("discover") || $0.contains("infinity") }.suffix(8))")
+                Issue.record(
+                    "join: \(r); log: \(bridge.logs.all.filter { $0.contains("discover") || $0.contains("infinity") }.suffix(8))"
+                )
                 return
             }
             #expect(s.state == .connected)
@@ -269,7 +287,9 @@ struct DiscoveryIntegrationTests {
             )
             let r = try await join(bridge, "t.open@127.0.0.1")
             guard case .success(.session(let s)) = r else {
-                Issue.record("join: \(r); log: \(bridge.logs.all.filter { $0.contains("discover") || $0.contains("infinity") }.suffix(8))")
+                Issue.record(
+                    "join: \(r); log: \(bridge.logs.all.filter { $0.contains("discover") || $0.contains("infinity") }.suffix(8))"
+                )
                 return
             }
             #expect(s.node == "127.0.0.1:\(doors[1].port)")
@@ -280,7 +300,9 @@ struct DiscoveryIntegrationTests {
         try await withDiscovery(fallbackToDoor: true) { bridge, dns, doors in
             let r = try await join(bridge, "t.open@127.0.0.1")
             guard case .success(.session(let s)) = r else {
-                Issue.record("join: \(r); log: \(bridge.logs.all.filter { $0.contains("discover") || $0.contains("infinity") }.suffix(8))")
+                Issue.record(
+                    "join: \(r); log: \(bridge.logs.all.filter { $0.contains("discover") || $0.contains("infinity") }.suffix(8))"
+                )
                 return
             }
             #expect(s.state == .connected)

@@ -53,7 +53,9 @@ public final class DNSResponder: Sendable {
                     book.asked.withLock { $0.append(name) }
                     let records = book.table.withLock { $0[name.lowercased()] }
                     let answer = Self.answer(to: bytes, questionEnd: questionEnd, records: records)
-                    try await outbound.write(AddressedEnvelope(remoteAddress: query.remoteAddress, data: ByteBuffer(bytes: answer)))
+                    try await outbound.write(
+                        AddressedEnvelope(remoteAddress: query.remoteAddress, data: ByteBuffer(bytes: answer))
+                    )
                 }
             }
         }

@@ -12,12 +12,13 @@ public enum NodeDiscovery {
     ///   - records: The SRV records.
     ///   - generator: The randomness of the weighted draw (tests pass a seeded one).
     /// - Returns: The records in the order to try them.
-    public static func order(_ records: [SRVRecord], using generator: inout some RandomNumberGenerator) -> [SRVRecord]
-    {
+    public static func order(_ records: [SRVRecord], using generator: inout some RandomNumberGenerator) -> [SRVRecord] {
         let priorities = Set(records.map(\.priority)).sorted()
         var ordered: [SRVRecord] = []
         for priority in priorities {
-            var pool = records.filter { $0.priority == priority }.sorted { ($0.weight == 0 ? 0 : 1) < ($1.weight == 0 ? 0 : 1) }
+            var pool = records.filter { $0.priority == priority }.sorted {
+                ($0.weight == 0 ? 0 : 1) < ($1.weight == 0 ? 0 : 1)
+            }
             while !pool.isEmpty {
                 let total = pool.reduce(0) { $0 + Int($1.weight) }
                 let pick = Int.random(in: 0...total, using: &generator)
@@ -116,7 +117,10 @@ extension InfinityClient {
                 continue
             }
             if await NodeDiscovery.accepts(node, timeout: configuration.connectTimeout) {
-                logger.info("node discovery: found", metadata: ["discovery.domain": "\(domain)", "infinity.node": "\(node)"])
+                logger.info(
+                    "node discovery: found",
+                    metadata: ["discovery.domain": "\(domain)", "infinity.node": "\(node)"]
+                )
                 return node
             }
         }
