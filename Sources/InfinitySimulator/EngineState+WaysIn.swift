@@ -8,10 +8,11 @@ extension EngineState {
     /// Bound on the minted tokens kept.
     static let maxSSOTokens = 10_000
 
-    /// A call to a Virtual Reception (or any room) carrying a token issued by another room is that room's call: a
-    /// participant who came in through a reception keeps using the reception's alias, as Pexip's clients do.
+    /// A call to a Virtual Reception carrying a token issued by another room is that room's call: a participant
+    /// who came in through a reception keeps using the reception's alias, as Pexip's clients do.
     func routedByToken(_ call: InboundCall) -> InboundCall {
-        guard let token = call.token, rooms[Self.key(call.alias)]?.tokens[token] == nil,
+        guard let token = call.token, let room = rooms[Self.key(call.alias)], room.config.receptionKind != nil,
+            room.tokens[token] == nil,
             let holder = rooms.values.first(where: { $0.tokens[token] != nil })
         else { return call }
         return call.retargeted(to: holder.config.alias)

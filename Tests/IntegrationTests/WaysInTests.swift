@@ -134,7 +134,16 @@ struct WaysInIntegrationTests {
         guard case .event(let e) = m, case .state(let moved) = e.payload else { throw CancellationError() }
         #expect(moved.state == .connecting)
         #expect(moved.alias == "t.open")
-        try await client.waitForState(s.id, .connected)
+        let movedAt = e.seq
+        try await client.waitFor {
+            if case .event(let later) = $0, later.session == s.id, later.seq > movedAt,
+                case .state(let c) = later.payload
+            {
+                c.state == .connected
+            } else {
+                false
+            }
+        }
         #expect(await eventually { bridge.simulator.liveTokenCount(alias: "t.pin") == 0 })
         #expect(bridge.simulator.oneTimeTokensUsed(alias: "t.open") == 1)
         let listed = try await client.request(.list)
