@@ -115,4 +115,23 @@ struct SimulatorWaysInTests {
         for try await chunk in response.body { bytes += chunk.readableBytesView }
         return Reply(status: Int(response.status.code), text: String(decoding: bytes, as: UTF8.self))
     }
+
+    @Test func theDemoLobbyMovesWhoeverJoinsToItsTarget() async throws {
+        var lobby = SimulatedRoom(alias: "lobby", initialParticipants: [ScriptedParticipant(displayName: "Host")])
+        lobby.referTo = "open"
+        var configuration = SimulatorConfiguration(rooms: [lobby, SimulatedRoom(alias: "open")])
+        configuration.demoActivity = true
+        configuration.demoActivityInterval = .milliseconds(50)
+        try await Harness.run(configuration) { h in
+            let me = try await h.join("lobby")
+            let stream = try await h.syncedEvents("lobby", token: me.token)
+            let refer = try await stream.next("refer")
+            #expect(refer.json?["alias"]?.string == "open")
+            let token = try #require(refer.json?["token"]?.string)
+            stream.close()
+            let body = #"{"display_name":"T","token":"\#(token)"}"#
+            #expect(try await h.call("POST", "open", "request_token", body: body).status == 200)
+            #expect(h.sim.oneTimeTokensUsed(alias: "open") == 1)
+        }
+    }
 }

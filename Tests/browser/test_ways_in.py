@@ -24,6 +24,7 @@ def test_virtual_reception(bridge_url, driver):
     assert page.el(f"label[for='{field.get_attribute('id')}']", panel).text == "Conference"
     page.wait(lambda d: d.switch_to.active_element == field, "the focus on the conference field")
     page.shot("ways-01-reception")
+    assert page.axe_violations() == []
 
     # A conference the reception does not know: the message, the session stays.
     field.send_keys("meet.nowhere" + Keys.ENTER)
@@ -58,6 +59,7 @@ def test_identity_provider_and_sso_round_trip(bridge_url, driver):
     assert start.text == "Sign in with Example Sign-In"
     assert page.el(".sso-token-input", panel).get_attribute("type") == "password"
     page.shot("ways-05-sso-required")
+    assert page.axe_violations() == []
 
     main = driver.current_window_handle
     before = set(driver.window_handles)
