@@ -9,7 +9,7 @@ from __future__ import annotations
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from pagekit import Page
+from pagekit import Page, WsClient
 
 
 def test_virtual_reception(bridge_url, driver):
@@ -81,3 +81,32 @@ def test_identity_provider_and_sso_round_trip(bridge_url, driver):
     # The token never shows on the bridge's page.
     assert page.el(".sso-token-input", panel).get_attribute("value") == ""
     page.shot("ways-07-sso-connected")
+
+
+def test_moved_to_another_room_and_the_nodes_disconnect_reason(bridge_url, simulator, driver):
+    page = Page(driver, bridge_url)
+    panel, session_id = page.join_open_room("Moving Desk")
+    with WsClient(bridge_url) as ws:
+        listed = ws.request("list")["data"]["sessions"]
+        me = next(p["uuid"] for s in listed if s["id"] == session_id for p in s["participants"] if p["self"])
+    # The node moves the session to the PIN room: the notice, the new alias, the PIN panel.
+    simulator.post(f"rooms/meet.open/participants/{me}/refer", to="meet.pin")
+    panel = page.wait_panel_state("pin_required")
+    assert panel.get_attribute("data-session") == session_id
+    notice = page.el(".transfer-notice", panel)
+    page.wait(lambda _: "moved you to another room: meet.pin" in notice.text, "the moved-to-another-room notice")
+    assert page.el(".session-title", panel).text == "meet.pin"
+    assert not page.el(".role-badge", panel).is_displayed()
+    page.shot("ways-08-moved")
+    page.el(".pin-input", panel).send_keys("5678" + Keys.ENTER)
+    panel = page.wait_panel_state("connected")
+    page.wait_roster_count(session_id, "Moving Desk", 1)
+
+    # The node ends the participant with its own words: the page says them.
+    with WsClient(bridge_url) as ws:
+        listed = ws.request("list")["data"]["sessions"]
+        me = next(p["uuid"] for s in listed if s["id"] == session_id for p in s["participants"] if p["self"])
+    simulator.post(f"rooms/meet.pin/participants/{me}/disconnect", reason="The meeting was ended by the host")
+    page.wait(lambda _: any("The meeting was ended by the host" in text for text in page.notices()),
+              "the node's disconnect reason on the page")
+    page.shot("ways-09-disconnect-reason")

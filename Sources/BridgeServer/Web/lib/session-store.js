@@ -101,6 +101,8 @@ export class Session {
         if (event.reason === 'transferred') {
           this.transferredTo = event.alias ?? this.alias;
           this.conference = null;
+          // The new room decides the role anew.
+          this.role = null;
         }
         break;
       case 'participant_joined':
