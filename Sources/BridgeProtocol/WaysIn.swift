@@ -52,7 +52,9 @@ public struct SSORedirect: Codable, Sendable, Equatable {
 }
 
 /// A client's answer to one of the ways in that a conference puts before its door.
-public enum WayInAnswer: Sendable, Equatable, CustomStringConvertible {
+public enum WayInAnswer: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// `extension`: the target conference behind a Virtual Reception.
     case conferenceExtension(String)
     /// `idp`: the uuid of the chosen identity provider.
@@ -77,4 +79,10 @@ public enum WayInAnswer: Sendable, Equatable, CustomStringConvertible {
         case .ssoToken: "sso_token(<redacted>)"
         }
     }
+
+    /// Never shows an SSO token.
+    public var debugDescription: String { description }
+
+    /// Never shows an SSO token.
+    public var customMirror: Mirror { Mirror(self, children: ["answer": description]) }
 }
