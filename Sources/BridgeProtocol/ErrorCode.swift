@@ -20,7 +20,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case notHost = "not_host"
     /// The participant named in a control request is not in the session's roster.
     case unknownParticipant = "unknown_participant"
-    /// The node asked for something the bridge cannot do (SSO, identity providers, virtual reception).
+    /// The node asked for something the bridge does not know how to answer (a challenge of an unknown shape).
     case unsupportedChallenge = "unsupported_challenge"
     /// The node refused the request for a reason not covered by a more specific code.
     case refused
