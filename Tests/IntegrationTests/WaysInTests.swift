@@ -79,9 +79,11 @@ struct WaysInIntegrationTests {
         let token = bridge.simulator.mintSSOToken(idp: Self.idp.uuid, user: "ann")
         let ok = try await client.session(.wayIn(session: s.id, .ssoToken(token)))
         #expect(ok.state == .connected)
+        let metrics = try await httpGet(port: bridge.port, path: "/metrics")
+        #expect(metrics.status == 200)
         await client.close()
         await bridge.stop()
-        for text in client.connection.receivedFrames + bridge.logs.all {
+        for text in client.connection.receivedFrames + bridge.logs.all + [metrics.body] {
             #expect(!text.contains(token) && !text.contains(bogus), "an SSO token leaked: \(text.prefix(200))")
         }
     }
@@ -152,9 +154,11 @@ struct WaysInIntegrationTests {
             return
         }
         #expect(now.id == s.id && now.alias == "t.open" && now.state == .connected)
+        let metrics = try await httpGet(port: bridge.port, path: "/metrics")
+        #expect(metrics.status == 200)
         await client.close()
         await bridge.stop()
-        for text in client.connection.receivedFrames + bridge.logs.all {
+        for text in client.connection.receivedFrames + bridge.logs.all + [metrics.body] {
             #expect(!text.contains(oneTime), "a refer token leaked: \(text.prefix(200))")
         }
     }
