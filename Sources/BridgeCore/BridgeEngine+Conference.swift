@@ -49,7 +49,7 @@ extension BridgeEngine {
             let text = NodeText.cut(caption.text, maxBytes: NodeText.chatBytes)
             publishEphemeral(.captions(Caption(text: text, final: caption.isFinal)), in: record)
         case .participantSyncBegin, .participantSyncEnd, .participantCreate, .participantUpdate, .participantDelete,
-            .conferenceUpdate, .messageReceived, .disconnect, .refreshToken, .other:
+            .conferenceUpdate, .messageReceived, .disconnect, .refreshToken, .refer, .other:
             preconditionFailure("not a whole-conference event")
         }
     }

@@ -106,6 +106,7 @@ extension BridgeEngine {
         case .pin(let session, let pin): submitPIN(pin, session: session, target)
         case .leave(let session): leave(session, target)
         case .control(let session, let control): perform(control, session: session, target)
+        case .wayIn(let session, let answer): answerWayIn(answer, session: session, target)
         }
     }
 }

@@ -30,11 +30,17 @@ extension BridgeEngine {
         guard !work.isStopping else {
             return reply(target, .failure(ErrorBody(.shuttingDown, "the bridge is shutting down")))
         }
+        guard let nodeText = parameters.node else { return discoverAndJoin(parameters, target) }
         let node: NodeAddress
-        switch resolveNode(parameters.node) {
+        switch resolveNode(nodeText) {
         case .success(let address): node = address
         case .failure(let error): return reply(target, .failure(error))
         }
+        startJoin(parameters, node: node, nodeText: nodeText, target)
+    }
+
+    /// The rest of `join`, once the node is known.
+    func startJoin(_ parameters: JoinParameters, node: NodeAddress, nodeText: String, _ target: ReplyTarget) {
         if let refused = sessionLimits.refusal(client: target.client, alias: parameters.alias, of: configuration) {
             return reply(target, .failure(refused))
         }
@@ -48,11 +54,12 @@ extension BridgeEngine {
             ordinal: nextSessionOrdinal,
             owner: target.client,
             node: node,
-            nodeText: parameters.node,
+            nodeText: nodeText,
             alias: parameters.alias,
             displayName: parameters.displayName,
             maxPINAttempts: configuration.maxPINAttempts
         )
+        record.extras.conferenceExtension = parameters.extension
         sessions[id] = record
         sessionLimits.opened(client: target.client, alias: parameters.alias)
         subscriptions.addSession(id)
@@ -71,7 +78,7 @@ extension BridgeEngine {
                 StateChange(
                     state: .connecting,
                     capabilities: record.capabilities,
-                    node: parameters.node,
+                    node: nodeText,
                     alias: parameters.alias,
                     displayName: parameters.displayName
                 )
@@ -244,6 +251,12 @@ extension BridgeEngine {
                 break
             case .emit(let change):
                 emit(change, in: record, from: before)
+            case .remember(let answer):
+                record.remember(answer)
+            case .forgetExtension:
+                record.extras.conferenceExtension = nil
+            case .transfer(let alias, let token):
+                moveRoom(record, to: alias, token: token)
             }
         }
         var immediate: [(ReplyTarget, Result<ResultData, ErrorBody>)] = []
@@ -280,6 +293,9 @@ extension BridgeEngine {
     private func requestToken(for record: SessionRecord, pin: SessionMachine.PINValue?) {
         let upstream = self.upstream
         let (id, node, alias, name) = (record.id, record.node, record.alias, record.displayName)
+        let extras = record.extras
+        // A `refer` one-time token is good for one request.
+        record.extras.oneTimeToken = nil
         let header: PINHeader? =
             switch pin {
             case .none?: PINHeader.none
@@ -287,15 +303,27 @@ extension BridgeEngine {
             case nil: nil
             }
         // A PIN in flight counts against the brute-force budgets until the node has answered.
+        // So does a conference extension: guessing a reception's targets is guessing PINs by another name.
+        let pinSent: Bool = if case .digits? = pin { true } else { false }
         let guarded: PINGuard.Attempt? =
-            if case .digits? = pin { pinAttempt(node: node, alias: alias, by: record.machine.waiting) } else { nil }
+            if pinSent || record.machine.isSubmittingExtension {
+                pinAttempt(node: node, alias: alias, by: record.machine.waiting)
+            } else {
+                nil
+            }
         if let guarded { pinGuard.sent(guarded) }
         let started = now
         spawn {
             let result: Result<TokenRequestOutcome, InfinityError>
             do throws(InfinityError) {
                 result = .success(
-                    try await upstream.requestToken(node: node, alias: alias, displayName: name, pin: header)
+                    try await upstream.requestToken(
+                        node: node,
+                        alias: alias,
+                        displayName: name,
+                        pin: header,
+                        extras: extras
+                    )
                 )
             } catch {
                 result = .failure(error)
@@ -305,6 +333,7 @@ extension BridgeEngine {
                 node: node,
                 alias: alias,
                 guarded: guarded,
+                pinSent: pinSent,
                 started: started,
                 result
             )
@@ -316,6 +345,7 @@ extension BridgeEngine {
         node: NodeAddress,
         alias: String,
         guarded: PINGuard.Attempt?,
+        pinSent: Bool,
         started: Moment,
         _ result: Result<TokenRequestOutcome, InfinityError>
     ) {
@@ -335,7 +365,7 @@ extension BridgeEngine {
             record.chatEnabled = grant.chatEnabled ?? true
         }
         record.lastPINAttempt = guarded
-        apply(.answer(result, pinSent: guarded != nil), to: record)
+        apply(.answer(result, pinSent: pinSent), to: record)
         record.lastPINAttempt = nil
     }
 
@@ -350,6 +380,8 @@ extension BridgeEngine {
         let link = upstream.connect(node: record.node, alias: record.alias, grant: grant)
         record.link = link
         record.grant = nil
+        record.linkGeneration += 1
+        let generation = record.linkGeneration
         let id = record.id
         spawn {
             // The link's own work (refresh, event stream, timers) runs beside the reader of its updates; both end
@@ -357,7 +389,7 @@ extension BridgeEngine {
             await withDiscardingTaskGroup { group in
                 group.addTask { await link.run() }
                 for await update in link.updates {
-                    await self.upstreamUpdate(session: id, update)
+                    await self.upstreamUpdate(session: id, generation: generation, update)
                 }
             }
         }
@@ -371,9 +403,11 @@ extension BridgeEngine {
         let machine = record.machine
         let state = machine.state
         let role = machine.role
-        if state == .pinRequired || state == .pinOptional {
+        if state.waitsForClient {
             record.lastPINError = change.error
-            if change.error?.code == .invalidPIN { countWrongPIN(in: record) }
+            if change.error?.code == .invalidPIN || change.error?.code == .extensionNotFound {
+                countWrongPIN(in: record)
+            }
             if record.pinDeadline == nil { startPINClock(record) }
         } else {
             record.lastPINError = nil

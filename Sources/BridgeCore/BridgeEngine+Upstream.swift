@@ -3,8 +3,10 @@ import InfinityClient
 
 extension BridgeEngine {
 
-    func upstreamUpdate(session: String, _ update: ConnectionUpdate) {
-        guard let record = sessions[session], case .connected = record.machine.phase else { return }
+    func upstreamUpdate(session: String, generation: Int, _ update: ConnectionUpdate) {
+        guard let record = sessions[session], case .connected = record.machine.phase,
+            record.linkGeneration == generation
+        else { return }
         switch update {
         case .event(let event):
             handle(event, in: record)
@@ -16,7 +18,7 @@ extension BridgeEngine {
             switch reason {
             case .released, .closed: return
             case .remoteDisconnect(let message):
-                let cut = NodeText.cut(message, maxBytes: NodeText.nameBytes)
+                let cut = NodeText.line(message, maxCharacters: NodeText.reasonCharacters)
                 apply(.upstreamEnded(.remoteDisconnect, message: cut), to: record)
             case .tokenExpired:
                 apply(
@@ -67,6 +69,9 @@ extension BridgeEngine {
             return
         case .stage, .presentationStart, .presentationStop, .layout, .liveCaptions:
             handleConferenceEvent(event, in: record)
+            return
+        case .refer(let target):
+            follow(target, in: record)
             return
         case .disconnect, .refreshToken, .other:
             return

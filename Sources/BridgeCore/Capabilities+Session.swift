@@ -12,6 +12,18 @@ extension Capabilities {
         switch state {
         case .connecting, .pinRequired, .pinOptional:
             return Capabilities(leave: true)
+        case .extensionRequired:
+            var reception = Capabilities(leave: true)
+            reception.extension = true
+            return reception
+        case .idpRequired:
+            var choosing = Capabilities(leave: true)
+            choosing.idp = true
+            return choosing
+        case .ssoRequired:
+            var signingIn = Capabilities(leave: true)
+            signingIn.ssoToken = true
+            return signingIn
         case .disconnected, .error:
             return .none
         case .connected:

@@ -55,6 +55,8 @@ extension SessionMachine.Input {
             .failure(ErrorBody(.refused, "the conference node refused to join (\(status): \(quoted(message)))"))
         case .serverError(let status, let message):
             .failure(ErrorBody(.upstreamError, "the conference node failed (\(status): \(quoted(message)))"))
+        case .extensionRequired, .identityProviders, .ssoRedirect, .extensionNotFound, .ssoFailed:
+            .wayIn(.from(outcome))
         }
     }
 }

@@ -35,6 +35,9 @@ public struct SessionMachine: Sendable, Equatable {
         case connected(Role)
         case disconnected(DisconnectReason)
         case failed(ErrorBody)
+        /// Waiting at a way in (Virtual Reception, IdP choice, SSO) for a client's answer, or (`submitting`) for
+        /// the node's answer to it.
+        case wayIn(WayInStep, submitting: Bool)
     }
 
     /// What the session learns or is asked.
@@ -61,6 +64,8 @@ public struct SessionMachine: Sendable, Equatable {
         case expired
         /// The bridge is shutting down.
         case shutdown
+        /// A way in: the node's challenge or refusal, a client's answer, or a `refer` (SessionMachine+WaysIn).
+        case wayIn(WayInInput)
     }
 
     /// The value of the `pin` header of a token request.
@@ -85,6 +90,13 @@ public struct SessionMachine: Sendable, Equatable {
         case closeConnection
         /// Tell subscribers.
         case emit(StateChange)
+        /// Keep a client's way-in answer for this and later token requests of the session.
+        case remember(WayInAnswer)
+        /// Stop sending the conference extension given with `join` (the Virtual Reception did not know it).
+        case forgetExtension
+        /// The node moved the session (`refer`): from now on it is about `alias`, joined with the one-time `token`;
+        /// the old room's roster and state are dropped and every way-in answer is forgotten.
+        case transfer(alias: String, token: String)
     }
 
     /// How the request that caused the transition should be answered.
@@ -139,11 +151,13 @@ public struct SessionMachine: Sendable, Equatable {
         }
     }
 
-    public private(set) var phase: Phase
-    public private(set) var wrongPINs: Int
+    public internal(set) var phase: Phase
+    public internal(set) var wrongPINs: Int
     public let maxPINAttempts: Int
     /// The request waiting for the node's answer to a token request (a `join` or a `pin`).
     public private(set) var waiting: ReplyTarget?
+    /// The Virtual Reception did not know the extension given with `join`; shown once the reception asks again.
+    var missedExtension: ErrorBody?
 
     /// - Parameter maxPINAttempts: wrong PINs in a row before the session is closed (at least 1).
     public init(maxPINAttempts: Int = 5) {
@@ -160,6 +174,7 @@ public struct SessionMachine: Sendable, Equatable {
         case .connected: .connected
         case .disconnected: .disconnected
         case .failed: .error
+        case .wayIn(let step, _): step.state
         }
     }
 
@@ -173,7 +188,7 @@ public struct SessionMachine: Sendable, Equatable {
     public var pinRequirement: PINRequirement? {
         switch phase {
         case .awaitingPIN(let p), .submittingPIN(let p): p
-        case .created, .connecting, .probingChallenge, .connected, .disconnected, .failed: nil
+        case .created, .connecting, .probingChallenge, .connected, .disconnected, .failed, .wayIn: nil
         }
     }
 
@@ -210,6 +225,7 @@ public struct SessionMachine: Sendable, Equatable {
             case .expired, .upstreamEnded, .roleChanged: return ignored()
             case .granted, .challenge, .invalidPIN, .failure:
                 preconditionFailure("a session that was never started has no token request in flight")
+            case .wayIn(let input): return wayInOutsideWayIn(input, tokenInFlight: false)
             }
 
         case .connecting(let sentPIN):
@@ -230,6 +246,12 @@ public struct SessionMachine: Sendable, Equatable {
             case .leave: return end(.left, releasing: false)
             case .shutdown: return end(.bridgeShutdown, releasing: false)
             case .expired, .upstreamEnded, .roleChanged: return ignored()
+            case .wayIn(.extensionNotFound(let error)) where missedExtension == nil:
+                // The extension given with `join` is unknown, or the reception itself is: ask again without it.
+                missedExtension = error
+                phase = .connecting(sentPIN: false)
+                return Transition(effects: [.forgetExtension, .requestToken(pin: nil)], verdict: nil)
+            case .wayIn(let input): return wayInOutsideWayIn(input, tokenInFlight: true)
             }
 
         case .probingChallenge:
@@ -243,6 +265,7 @@ public struct SessionMachine: Sendable, Equatable {
             case .leave: return end(.left, releasing: false)
             case .shutdown: return end(.bridgeShutdown, releasing: false)
             case .expired, .upstreamEnded, .roleChanged: return ignored()
+            case .wayIn(let input): return wayInOutsideWayIn(input, tokenInFlight: true)
             }
 
         case .awaitingPIN(let requirement):
@@ -272,6 +295,7 @@ public struct SessionMachine: Sendable, Equatable {
             case .shutdown: return end(.bridgeShutdown, releasing: false)
             case .expired: return fail(expiredError)
             case .upstreamEnded, .roleChanged: return ignored()
+            case .wayIn(let input): return wayInOutsideWayIn(input, tokenInFlight: false)
             }
 
         case .submittingPIN(let requirement):
@@ -298,6 +322,7 @@ public struct SessionMachine: Sendable, Equatable {
             case .shutdown: return end(.bridgeShutdown, releasing: false)
             case .expired: return fail(expiredError)
             case .upstreamEnded, .roleChanged: return ignored()
+            case .wayIn(let input): return wayInOutsideWayIn(input, tokenInFlight: true)
             }
 
         case .connected(let current):
@@ -321,6 +346,8 @@ public struct SessionMachine: Sendable, Equatable {
                 phase = .connected(role)
                 return Transition(effects: [.emit(StateChange(state: .connected, role: role))], verdict: .accepted)
             case .expired: return ignored()
+            case .wayIn(.referred(let alias, let token)): return transfer(to: alias, token: token)
+            case .wayIn(let input): return wayInOutsideWayIn(input, tokenInFlight: false)
             }
 
         case .disconnected, .failed:
@@ -330,9 +357,12 @@ public struct SessionMachine: Sendable, Equatable {
                 // The session ended while its token request was in flight: give the token back.
                 return Transition(effects: [.releaseLateGrant], verdict: nil)
             case .challenge, .invalidPIN, .failure, .pinSubmitted, .leave, .upstreamEnded, .roleChanged, .expired,
-                .shutdown:
+                .shutdown, .wayIn:
                 return Transition(effects: [], verdict: .rejected(ErrorBody(.unknownSession, "the session has ended")))
             }
+
+        case .wayIn(let step, let submitting):
+            return decideWayIn(input, at: step, submitting: submitting)
         }
     }
 
@@ -340,15 +370,15 @@ public struct SessionMachine: Sendable, Equatable {
         ErrorBody(.upstreamError, "the node answered a request without PIN with \"Invalid PIN\"")
     }
 
-    private var expiredError: ErrorBody {
+    var expiredError: ErrorBody {
         ErrorBody(.sessionExpired, "the session waited too long for a PIN and was closed")
     }
 
-    private func ignored() -> Transition {
+    func ignored() -> Transition {
         Transition(effects: [], verdict: nil)
     }
 
-    private func pinOutsidePINState() -> Transition {
+    func pinOutsidePINState() -> Transition {
         Transition(
             effects: [],
             verdict: .rejected(
@@ -360,7 +390,7 @@ public struct SessionMachine: Sendable, Equatable {
         )
     }
 
-    private mutating func connect(as role: Role) -> Transition {
+    mutating func connect(as role: Role) -> Transition {
         phase = .connected(role)
         wrongPINs = 0
         return Transition(
@@ -369,18 +399,18 @@ public struct SessionMachine: Sendable, Equatable {
         )
     }
 
-    private mutating func fail(_ error: ErrorBody) -> Transition {
+    mutating func fail(_ error: ErrorBody) -> Transition {
         phase = .failed(error)
         return Transition(effects: [.emit(StateChange(state: .error, error: error))], verdict: .rejected(error))
     }
 
-    private mutating func end(_ reason: DisconnectReason, releasing: Bool) -> Transition {
+    mutating func end(_ reason: DisconnectReason, releasing: Bool) -> Transition {
         phase = .disconnected(reason)
         let emit = Effect.emit(StateChange(state: .disconnected, reason: reason))
         return Transition(effects: releasing ? [.releaseConnection, emit] : [emit], verdict: .accepted)
     }
 
-    private func pinState(_ requirement: PINRequirement, error: ErrorBody? = nil) -> StateChange {
+    func pinState(_ requirement: PINRequirement, error: ErrorBody? = nil) -> StateChange {
         StateChange(
             state: requirement.guest ? .pinRequired : .pinOptional,
             pin: requirement,
@@ -421,7 +451,7 @@ public struct SessionMachine: Sendable, Equatable {
                 switch input {
                 case .leave, .shutdown: .empty
                 case .start, .granted, .challenge, .invalidPIN, .failure, .pinSubmitted, .upstreamEnded, .roleChanged,
-                    .expired:
+                    .expired, .wayIn:
                     .snapshot
                 }
             case .rejected(let error): .failure(error)
@@ -446,6 +476,7 @@ public struct SessionMachine: Sendable, Equatable {
         switch input {
         case .granted, .challenge, .invalidPIN, .failure: true
         case .start, .pinSubmitted, .leave, .upstreamEnded, .roleChanged, .expired, .shutdown: false
+        case .wayIn(let input): input.answersTokenRequest
         }
     }
 
@@ -453,7 +484,8 @@ public struct SessionMachine: Sendable, Equatable {
         switch input {
         case .shutdown: .failure(ErrorBody(.shuttingDown, "the bridge shut down before the node answered"))
         case .expired: .failure(expiredError)
-        case .start, .granted, .challenge, .invalidPIN, .failure, .pinSubmitted, .leave, .upstreamEnded, .roleChanged:
+        case .start, .granted, .challenge, .invalidPIN, .failure, .pinSubmitted, .leave, .upstreamEnded, .roleChanged,
+            .wayIn:
             .failure(ErrorBody(.invalidState, "the session ended before the node answered"))
         }
     }

@@ -6,7 +6,8 @@ final class SessionRecord {
     let id: String
     let node: NodeAddress
     let nodeText: String
-    let alias: String
+    /// Changes when the node moves the session to another conference (`refer`).
+    var alias: String
     let displayName: String
     var machine: SessionMachine
     var seq = 0
@@ -16,6 +17,10 @@ final class SessionRecord {
     var selfUUID: String?
     var grant: TokenGrant?
     var link: (any UpstreamLink)?
+    /// Counts the links opened, so that a released link's late updates are told from the current one's.
+    var linkGeneration = 0
+    /// Answers to the ways in (and a `refer` one-time token), sent with every token request of the session.
+    var extras = TokenRequestExtras()
     var capabilities = Capabilities.none
     /// Who presents, the layout and who speaks, as last reported by the node (kept for snapshots).
     var presentation = PresentationState.inactive
@@ -60,7 +65,8 @@ final class SessionRecord {
         let error: ErrorBody? =
             switch machine.phase {
             case .failed(let e): e
-            case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected:
+            case .created, .connecting, .probingChallenge, .awaitingPIN, .submittingPIN, .connected, .disconnected,
+                .wayIn:
                 lastPINError
             }
         var snapshot = SessionSnapshot(
@@ -81,6 +87,7 @@ final class SessionRecord {
         snapshot.presentation = presentation
         snapshot.layout = layout
         snapshot.speakers = speakers
+        if let step = machine.wayInStep { snapshot.addWayIn(step) }
         return snapshot
     }
 

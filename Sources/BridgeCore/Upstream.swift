@@ -10,6 +10,16 @@ public protocol Upstream: Sendable {
         displayName: String,
         pin: PINHeader?
     ) async throws(InfinityError) -> TokenRequestOutcome
+    /// Asks for a token with the answers to the node's other challenges (and a `refer` one-time token).
+    func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?,
+        extras: TokenRequestExtras
+    ) async throws(InfinityError) -> TokenRequestOutcome
+    /// Finds the node for an alias's domain (DNS SRV `_pexapp._tcp.<domain>`, then the domain itself).
+    func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress
     /// Holds a granted token: refreshes it and follows the event stream.
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
 }
@@ -58,9 +68,47 @@ public struct InfinityUpstream: Upstream {
         try await client.requestToken(node: node, alias: alias, displayName: displayName, pin: pin)
     }
 
+    public func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?,
+        extras: TokenRequestExtras
+    )
+        async throws(InfinityError) -> TokenRequestOutcome
+    {
+        try await client.requestToken(node: node, alias: alias, displayName: displayName, pin: pin, extras: extras)
+    }
+
+    public func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress {
+        try await client.discoverNode(domain: domain)
+    }
+
     public func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink {
         InfinityConnection(client: client, node: node, alias: alias, grant: grant, policy: policy, logger: logger)
     }
 }
 
 extension InfinityConnection: UpstreamLink {}
+
+extension Upstream {
+    /// For upstreams that know no way in (test fakes): the extras are dropped.
+    public func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?,
+        extras: TokenRequestExtras
+    ) async throws(InfinityError) -> TokenRequestOutcome {
+        try await requestToken(node: node, alias: alias, displayName: displayName, pin: pin)
+    }
+
+    /// For upstreams without DNS (test fakes): the domain itself, over HTTPS.
+    public func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress {
+        do {
+            return try NodeAddress(host: domain)
+        } catch {
+            throw .unreachable("not a host name")
+        }
+    }
+}

@@ -20,7 +20,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case notHost = "not_host"
     /// The participant named in a control request is not in the session's roster.
     case unknownParticipant = "unknown_participant"
-    /// The node asked for something the bridge cannot do (SSO, identity providers, virtual reception).
+    /// The node asked for something the bridge does not know how to answer (a challenge of an unknown shape).
     case unsupportedChallenge = "unsupported_challenge"
     /// The node refused the request for a reason not covered by a more specific code.
     case refused
@@ -33,6 +33,10 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     /// The node's address is loopback, link-local, private or a metadata service, and it is not on the bridge's
     /// allow-list (`--allow-node`); nothing was sent to it.
     case nodeNotAllowed = "node_not_allowed"
+    /// The Virtual Reception does not know the requested target conference; the session stays.
+    case extensionNotFound = "extension_not_found"
+    /// The identity provider's token was refused by the node; the session stays in `sso_required`.
+    case ssoFailed = "sso_failed"
     /// A field's value is refused (bad DTMF digits, an unknown role or protocol), or the node answered 400
     /// "Illegal value" (e.g. an unknown layout).
     case invalidValue = "invalid_value"

@@ -216,6 +216,10 @@ public struct Capabilities: Codable, Sendable, Equatable {
     public var transfer = false
     public var dtmf = false
     public var captions = false
+    // The ways in: each true only in the state that takes it.
+    public var `extension` = false
+    public var idp = false
+    public var ssoToken = false
 
     /// - Parameters:
     ///   - leave: `leave` is allowed.
@@ -273,6 +277,8 @@ public struct Capabilities: Codable, Sendable, Equatable {
         case clearSpotlights = "clear_spotlights"
         case overlayText = "overlay_text"
         case dial, transfer, dtmf, captions
+        case `extension`, idp
+        case ssoToken = "sso_token"
     }
 
     /// Every key on the wire, in schema order.
@@ -287,7 +293,8 @@ public struct Capabilities: Codable, Sendable, Equatable {
             .lowerHand: \.lowerHand, .lowerAllHands: \.lowerAllHands, .setRole: \.setRole, .videoMute: \.videoMute,
             .videoUnmute: \.videoUnmute, .guestsCanUnmute: \.guestsCanUnmute, .layouts: \.layouts,
             .setLayout: \.setLayout, .clearSpotlights: \.clearSpotlights, .overlayText: \.overlayText, .dial: \.dial,
-            .transfer: \.transfer, .dtmf: \.dtmf, .captions: \.captions,
+            .transfer: \.transfer, .dtmf: \.dtmf, .captions: \.captions, .extension: \.extension, .idp: \.idp,
+            .ssoToken: \.ssoToken,
         ]
     }
 

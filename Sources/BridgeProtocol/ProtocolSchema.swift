@@ -198,6 +198,9 @@ public enum ProtocolSchema {
                     ("presentation", .ref("presentation")),
                     ("layout", .ref("layout")),
                     ("speakers", .array(participantID, description: "Who was speaking at the last stage event.")),
+                    ("extension", .ref("extension_requirement")),
+                    ("idps", .array(.ref("idp"))),
+                    ("sso", .ref("sso_redirect")),
                 ],
                 required: [
                     "id", "seq", "state", "node", "alias", "display_name", "role", "pin", "error",
@@ -206,6 +209,26 @@ public enum ProtocolSchema {
             )
         ),
         ("message_sender", object("Who sent a chat message.", [("uuid", .string()), ("display_name", .string())])),
+        (
+            "extension_requirement",
+            object(
+                "In extension_required: what the Virtual Reception takes.",
+                [
+                    (
+                        "kind",
+                        enumeration(ExtensionRequirement.Kind.self, "standard: a conference alias; mssip: a Lync id.")
+                    )
+                ]
+            )
+        ),
+        ("idp", object("An identity provider.", [("uuid", .string()), ("name", .string())])),
+        (
+            "sso_redirect",
+            object(
+                "In sso_required: where to sign in.",
+                [("redirect_url", .string(description: "The identity provider's sign-in page.")), ("idp", .ref("idp"))]
+            )
+        ),
         ("upstream_status", enumeration(UpstreamStatus.Status.self, "Health of the session's link to the node.")),
     ]
 
@@ -244,12 +267,21 @@ public enum ProtocolSchema {
                 [
                     (
                         "node",
-                        .string(description: "host, host:port (HTTPS), or an https:// or http:// URL", minLength: 1)
+                        .string(
+                            description:
+                                "host, host:port (HTTPS), or an https:// or http:// URL; optional when alias is "
+                                + "name@domain (found by DNS SRV _pexapp._tcp.<domain>, then the domain itself)",
+                            minLength: 1
+                        )
                     ),
                     ("alias", .string(description: "The conference alias.", minLength: 1)),
                     ("display_name", .string(description: "Name shown to the other participants.", minLength: 1)),
                     ("pin", .string(description: "Optional PIN sent with the first token request.")),
-                ], ["pin"]
+                    (
+                        "extension",
+                        .string(description: "Optional Virtual Reception target sent up front.", minLength: 1)
+                    ),
+                ], ["node", "pin", "extension"]
             )
         case .pin:
             return (
@@ -290,6 +322,21 @@ public enum ProtocolSchema {
             return (
                 "Send a chat message to the conference.",
                 [session, ("text", .string(minLength: 1))], []
+            )
+        case .extension:
+            return (
+                "In extension_required: the target conference behind the Virtual Reception.",
+                [session, ("extension", .string(minLength: 1))], []
+            )
+        case .idp:
+            return (
+                "In idp_required: the uuid of one of the snapshot's idps.",
+                [session, ("idp", .string(minLength: 1))], []
+            )
+        case .ssoToken:
+            return (
+                "In sso_required: the identity provider's token (a secret; see protocol/README.md).",
+                [session, ("token", .string(minLength: 1))], []
             )
         case .raiseHand, .lowerHand, .lowerAllHands, .setRole, .videoMute, .videoUnmute, .guestsCanUnmute, .layouts,
             .setLayout, .clearSpotlights, .overlayText, .dial, .transfer, .dtmf, .captions:
@@ -349,7 +396,7 @@ public enum ProtocolSchema {
         case .captions: return ("Turn live captions on or off.", [session, ("on", .boolean())], [])
         case .auth, .ping, .join, .pin, .leave, .list, .subscribe, .unsubscribe, .lock, .unlock, .muteGuests,
             .unmuteGuests, .mute, .unmute, .spotlight, .admit, .disconnectParticipant, .sendMessage, .startConference,
-            .disconnectAll:
+            .disconnectAll, .extension, .idp, .ssoToken:
             preconditionFailure("\(type.rawValue) is not a whole-conference request")
         }
     }
@@ -427,8 +474,14 @@ public enum ProtocolSchema {
                     ("capabilities", .ref("capabilities")),
                     ("pin_attempts_left", .integer(minimum: 0)),
                     ("node", .string(description: "On a session's first event only.")),
-                    ("alias", .string(description: "On a session's first event only.")),
+                    (
+                        "alias",
+                        .string(description: "On a session's first event, and on connecting with reason transferred.")
+                    ),
                     ("display_name", .string(description: "On a session's first event only.")),
+                    ("extension", .ref("extension_requirement")),
+                    ("idps", .array(.ref("idp"))),
+                    ("sso", .ref("sso_redirect")),
                 ],
                 required: ["type", "session", "seq", "state"]
             )

@@ -21,6 +21,8 @@ public enum RequestType: String, Sendable, CaseIterable, Codable {
     case clearSpotlights = "clear_spotlights"
     case overlayText = "overlay_text"
     case dial, transfer, dtmf, captions
+    case `extension`, idp
+    case ssoToken = "sso_token"
 
     /// Observers may send only these.
     public var allowedForObservers: Bool {
@@ -33,22 +35,28 @@ public enum RequestType: String, Sendable, CaseIterable, Codable {
 
 /// Fields of a `join` request.
 public struct JoinParameters: Sendable, Equatable {
-    public var node: String
+    /// nil: found from the alias's domain (DNS SRV `_pexapp._tcp.<domain>`, then the domain itself).
+    public var node: String?
     public var alias: String
     public var displayName: String
     /// Sent with the first token request when present (a secret).
     public var pin: String?
+    /// The target conference behind a Virtual Reception, sent with the first token request when present.
+    public var `extension`: String?
 
     /// - Parameters:
-    ///   - node: The conference node: a host name, `host:port` or an `https://` / `http://` URL.
+    ///   - node: The conference node: a host name, `host:port` or an `https://` / `http://` URL; nil to find it
+    ///     from the alias's domain.
     ///   - alias: The conference alias to join.
     ///   - displayName: The name the bridge's participant has in the roster.
     ///   - pin: A PIN to send with the first token request (a secret; never echoed).
-    public init(node: String, alias: String, displayName: String, pin: String? = nil) {
+    ///   - extension: The target conference behind a Virtual Reception.
+    public init(node: String?, alias: String, displayName: String, pin: String? = nil, extension: String? = nil) {
         self.node = node
         self.alias = alias
         self.displayName = displayName
         self.pin = pin
+        self.extension = `extension`
     }
 }
 
@@ -153,6 +161,8 @@ public enum Request: Sendable, Equatable {
     case subscribe(session: String?, sinceSeq: Int?, include: Set<EphemeralKind> = [])
     case unsubscribe(session: String?)
     case control(session: String, ConferenceControl)
+    /// `extension`, `idp` or `sso_token`: an answer to the conference's way in.
+    case wayIn(session: String, WayInAnswer)
 
     /// The wire `type` of this request.
     public var type: RequestType {
@@ -166,6 +176,7 @@ public enum Request: Sendable, Equatable {
         case .subscribe: .subscribe
         case .unsubscribe: .unsubscribe
         case .control(_, let control): control.requestType
+        case .wayIn(_, let answer): answer.requestType
         }
     }
 }

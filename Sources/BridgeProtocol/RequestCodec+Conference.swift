@@ -65,7 +65,7 @@ extension RequestCodec {
         case .captions: return .captions(on: try f.bool("on"))
         case .auth, .ping, .join, .pin, .leave, .list, .subscribe, .unsubscribe, .lock, .unlock, .muteGuests,
             .unmuteGuests, .mute, .unmute, .spotlight, .admit, .disconnectParticipant, .sendMessage, .startConference,
-            .disconnectAll:
+            .disconnectAll, .extension, .idp, .ssoToken:
             preconditionFailure("\(type.rawValue) is not a whole-conference control")
         }
     }

@@ -27,6 +27,8 @@ public enum RequestCodec {
     public static let maxTokenBytes = 512
     /// Longest `session` and `participant` id, in UTF-8 bytes.
     public static let maxReferenceBytes = 128
+    /// Longest `sso_token` `token`, in UTF-8 bytes (identity providers' tokens, e.g. JWTs, outgrow `maxTokenBytes`).
+    public static let maxSSOTokenBytes = 8192
 
     /// Decodes one text frame; unknown fields are ignored, and no field value is ever quoted in an error.
     public static func decode(_ bytes: [UInt8]) -> Result<RequestEnvelope, RequestDecodingError> {
@@ -76,10 +78,11 @@ public enum RequestCodec {
         case .join:
             return .join(
                 JoinParameters(
-                    node: try f.nonEmptyString("node"),
+                    node: try f.optionalNonEmptyString("node"),
                     alias: try f.nonEmptyString("alias"),
                     displayName: try f.nonEmptyString("display_name"),
-                    pin: try f.optionalString("pin")
+                    pin: try f.optionalString("pin"),
+                    extension: try f.optionalNonEmptyString("extension")
                 )
             )
         case .pin: return .pin(session: try f.string("session"), pin: try f.string("pin"))
@@ -118,6 +121,8 @@ public enum RequestCodec {
         case .raiseHand, .lowerHand, .lowerAllHands, .setRole, .videoMute, .videoUnmute, .guestsCanUnmute, .layouts,
             .setLayout, .clearSpotlights, .overlayText, .dial, .transfer, .dtmf, .captions:
             return .control(session: try f.string("session"), try conferenceControl(type, f))
+        case .extension, .idp, .ssoToken:
+            return try wayIn(type, f)
         }
     }
 
@@ -132,10 +137,11 @@ public enum RequestCodec {
         case .auth(let token): o["token"] = .string(token)
         case .ping, .list: break
         case .join(let p):
-            o["node"] = .string(p.node)
+            if let node = p.node { o["node"] = .string(node) }
             o["alias"] = .string(p.alias)
             o["display_name"] = .string(p.displayName)
             if let pin = p.pin { o["pin"] = .string(pin) }
+            if let target = p.extension { o["extension"] = .string(target) }
         case .pin(let session, let pin):
             o["session"] = .string(session)
             o["pin"] = .string(pin)
@@ -154,6 +160,9 @@ public enum RequestCodec {
             if case .spotlight(_, let on) = control { o["on"] = .bool(on) }
             if case .sendMessage(let text) = control { o["text"] = .string(text) }
             conferenceFields(control, into: &o)
+        case .wayIn(let session, let answer):
+            o["session"] = .string(session)
+            o.merge(wayInFields(answer)) { $1 }
         }
         return o
     }
@@ -174,6 +183,8 @@ struct FieldError: Error {
 /// Typed access to the members of a request object.
 struct Fields {
     var object: [String: JSONValue]
+    /// The cap on `token`, when it is not an auth token's (`sso_token`).
+    var tokenCap: Int?
 
     /// The longest each string field may be, in UTF-8 bytes: a 64 KiB display name would otherwise travel in
     /// every snapshot and event of its session.
@@ -181,7 +192,8 @@ struct Fields {
         "token": RequestCodec.maxTokenBytes, "node": RequestCodec.maxNameBytes, "alias": RequestCodec.maxNameBytes,
         "display_name": RequestCodec.maxNameBytes, "pin": RequestCodec.maxPINBytes,
         "session": RequestCodec.maxReferenceBytes, "participant": RequestCodec.maxReferenceBytes,
-        "text": RequestCodec.maxTextBytes,
+        "text": RequestCodec.maxTextBytes, "extension": RequestCodec.maxNameBytes,
+        "idp": RequestCodec.maxReferenceBytes,
     ]
 
     /// A string member, capped by `caps` (the error names the field and the cap, never the value).
@@ -190,7 +202,7 @@ struct Fields {
         guard case .string(let s) = value else {
             throw FieldError(message: "field '\(key)' must be a string, not \(value.typeName)")
         }
-        if let max = Self.caps[key], s.utf8.count > max {
+        if let max = (key == "token" ? tokenCap : nil) ?? Self.caps[key], s.utf8.count > max {
             throw FieldError(message: "field '\(key)' is longer than \(max) bytes")
         }
         return s
@@ -202,6 +214,11 @@ struct Fields {
             throw FieldError(message: "field '\(key)' must not be empty")
         }
         return s
+    }
+
+    func optionalNonEmptyString(_ key: String) throws(FieldError) -> String? {
+        guard let value = object[key], value != .null else { return nil }
+        return try nonEmptyString(key)
     }
 
     func optionalString(_ key: String) throws(FieldError) -> String? {

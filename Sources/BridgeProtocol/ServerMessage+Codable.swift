@@ -19,6 +19,7 @@ enum ServerKey: String, CodingKey {
     case hostLayout = "host_layout"
     case guestLayout = "guest_layout"
     case overlayTextEnabled = "overlay_text_enabled"
+    case `extension`, idps, sso
 }
 
 extension ServerMessage: Codable {
@@ -152,6 +153,9 @@ extension EventPayload {
             try c.encodeIfPresent(s.node, forKey: .node)
             try c.encodeIfPresent(s.alias, forKey: .alias)
             try c.encodeIfPresent(s.displayName, forKey: .displayName)
+            try c.encodeIfPresent(s.extension, forKey: .extension)
+            try c.encodeIfPresent(s.idps, forKey: .idps)
+            try c.encodeIfPresent(s.sso, forKey: .sso)
         case .participantJoined(let p), .participantUpdated(let p):
             try c.encode(p, forKey: .participant)
         case .participantLeft(let uuid):
@@ -183,21 +187,23 @@ extension EventPayload {
     init(type: ServerMessageType, from c: KeyedDecodingContainer<ServerKey>) throws {
         switch type {
         case .state:
-            self = .state(
-                StateChange(
-                    state: try c.decode(SessionState.self, forKey: .state),
-                    role: try c.decodeIfPresent(Role.self, forKey: .role),
-                    pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
-                    error: try c.decodeIfPresent(ErrorBody.self, forKey: .error),
-                    reason: try c.decodeIfPresent(DisconnectReason.self, forKey: .reason),
-                    message: try c.decodeIfPresent(String.self, forKey: .message),
-                    capabilities: try c.decodeIfPresent(Capabilities.self, forKey: .capabilities),
-                    pinAttemptsLeft: try c.decodeIfPresent(Int.self, forKey: .pinAttemptsLeft),
-                    node: try c.decodeIfPresent(String.self, forKey: .node),
-                    alias: try c.decodeIfPresent(String.self, forKey: .alias),
-                    displayName: try c.decodeIfPresent(String.self, forKey: .displayName)
-                )
+            var change = StateChange(
+                state: try c.decode(SessionState.self, forKey: .state),
+                role: try c.decodeIfPresent(Role.self, forKey: .role),
+                pin: try c.decodeIfPresent(PINRequirement.self, forKey: .pin),
+                error: try c.decodeIfPresent(ErrorBody.self, forKey: .error),
+                reason: try c.decodeIfPresent(DisconnectReason.self, forKey: .reason),
+                message: try c.decodeIfPresent(String.self, forKey: .message),
+                capabilities: try c.decodeIfPresent(Capabilities.self, forKey: .capabilities),
+                pinAttemptsLeft: try c.decodeIfPresent(Int.self, forKey: .pinAttemptsLeft),
+                node: try c.decodeIfPresent(String.self, forKey: .node),
+                alias: try c.decodeIfPresent(String.self, forKey: .alias),
+                displayName: try c.decodeIfPresent(String.self, forKey: .displayName)
             )
+            change.extension = try c.decodeIfPresent(ExtensionRequirement.self, forKey: .extension)
+            change.idps = try c.decodeIfPresent([IdPInfo].self, forKey: .idps)
+            change.sso = try c.decodeIfPresent(SSORedirect.self, forKey: .sso)
+            self = .state(change)
         case .participantJoined:
             self = .participantJoined(try c.decode(Participant.self, forKey: .participant))
         case .participantUpdated:

@@ -82,6 +82,12 @@ public struct StateChange: Sendable, Equatable {
     public var node: String?
     public var alias: String?
     public var displayName: String?
+    /// In `extension_required`: what the Virtual Reception takes.
+    public var `extension`: ExtensionRequirement?
+    /// In `idp_required`: the identity providers to choose from.
+    public var idps: [IdPInfo]?
+    /// In `sso_required`: where to sign in.
+    public var sso: SSORedirect?
 
     /// - Parameters:
     ///   - state: The session's new state.

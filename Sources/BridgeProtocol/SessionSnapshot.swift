@@ -20,6 +20,12 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
     public var layout = LayoutState.unknown
     /// Who was speaking at the last `stage` (uuids, loudest first).
     public var speakers: [String] = []
+    /// In `extension_required`: what the Virtual Reception takes.
+    public var `extension`: ExtensionRequirement?
+    /// In `idp_required`: the identity providers to choose from.
+    public var idps: [IdPInfo]?
+    /// In `sso_required`: where to sign in.
+    public var sso: SSORedirect?
 
     /// - Parameters:
     ///   - id: The session id the bridge chose.
@@ -69,6 +75,7 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
         case id, seq, state, node, alias, role, pin, error, participants, conference, capabilities
         case displayName = "display_name"
         case pinAttemptsLeft = "pin_attempts_left"
+        case `extension`, idps, sso
         case presentation, layout, speakers
     }
 
@@ -92,6 +99,9 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
         presentation = try c.decodeIfPresent(PresentationState.self, forKey: .presentation) ?? .inactive
         layout = try c.decodeIfPresent(LayoutState.self, forKey: .layout) ?? .unknown
         speakers = try c.decodeIfPresent([String].self, forKey: .speakers) ?? []
+        `extension` = try c.decodeIfPresent(ExtensionRequirement.self, forKey: .extension)
+        idps = try c.decodeIfPresent([IdPInfo].self, forKey: .idps)
+        sso = try c.decodeIfPresent(SSORedirect.self, forKey: .sso)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -113,5 +123,8 @@ public struct SessionSnapshot: Codable, Sendable, Equatable {
         try c.encode(presentation, forKey: .presentation)
         try c.encode(layout, forKey: .layout)
         try c.encode(speakers, forKey: .speakers)
+        try c.encodeIfPresent(`extension`, forKey: .extension)
+        try c.encodeIfPresent(idps, forKey: .idps)
+        try c.encodeIfPresent(sso, forKey: .sso)
     }
 }

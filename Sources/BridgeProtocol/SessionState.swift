@@ -6,6 +6,12 @@ public enum SessionState: String, Codable, Sendable, CaseIterable {
     case connected
     case disconnected
     case error
+    /// A Virtual Reception asks for the target conference (`extension` request).
+    case extensionRequired = "extension_required"
+    /// The conference asks which identity provider to sign in with (`idp` request).
+    case idpRequired = "idp_required"
+    /// The conference asks for a sign-in at its identity provider (`sso_token` request).
+    case ssoRequired = "sso_required"
 
     /// `disconnected` and `error` are final: the session is gone from `list` afterwards.
     public var isFinal: Bool { self == .disconnected || self == .error }
@@ -43,4 +49,7 @@ public enum DisconnectReason: String, Codable, Sendable, CaseIterable {
     case upstreamLost = "upstream_lost"
     /// The node's token expired because it could not be refreshed.
     case tokenExpired = "token_expired"
+    /// On `connecting`, not on `disconnected`: the node moved the session to another conference (`refer`); the
+    /// event carries the new `alias`.
+    case transferred
 }

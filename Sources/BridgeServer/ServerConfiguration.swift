@@ -82,6 +82,10 @@ public struct EmbeddedNode: Sendable {
             case open
             case pinOptional = "pin_optional"
             case pinRequired = "pin_required"
+            /// A Virtual Reception: the target conference is asked for.
+            case reception
+            /// Behind an identity provider: sign-in first.
+            case sso
         }
 
         public var alias: String

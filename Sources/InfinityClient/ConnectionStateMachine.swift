@@ -324,7 +324,7 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         case .participantCreate(let participant), .participantUpdate(let participant):
             if participant.uuid == participantUUID { actions += changeRole(to: participant.role) }
         case .participantDelete, .conferenceUpdate, .messageReceived, .stage, .presentationStart, .presentationStop,
-            .layout, .liveCaptions, .other:
+            .layout, .liveCaptions, .other, .refer:
             break
         }
         if let syncing {

@@ -1,10 +1,18 @@
 extension InfinityClient {
     /// Asks for a participant token; `pin` nil sends no `pin` header, `.none` sends `pin: none`.
+    ///
+    /// - Parameters:
+    ///   - node: The conference node.
+    ///   - alias: The conference (or Virtual Reception) alias.
+    ///   - displayName: The participant's name.
+    ///   - pin: The `pin` header, if any.
+    ///   - extras: Answers to the node's other challenges and a `refer` one-time token.
     public func requestToken(
         node: NodeAddress,
         alias: String,
         displayName: String,
-        pin: PINHeader?
+        pin: PINHeader?,
+        extras: TokenRequestExtras = .init()
     ) async throws(InfinityError) -> TokenRequestOutcome {
         if let pin, !pin.isSendable { return .invalidPIN }
         let call = Call(
@@ -15,12 +23,12 @@ extension InfinityClient {
             endpoint: "request_token",
             token: nil,
             pin: pin?.headerValue,
-            body: encodeJSON(RequestTokenBody(displayName: displayName)),
+            body: encodeJSON(RequestTokenBody(displayName: displayName, extras: extras)),
             idempotent: true,
             timeout: nil
         )
         let response = try await send(call)
-        let outcome = try Self.tokenOutcome(response)
+        let outcome = Self.refine(try Self.tokenOutcome(response), extras: extras)
         logger.debug(
             "infinity request_token outcome",
             metadata: [
@@ -108,11 +116,8 @@ extension InfinityClient {
                 )
             }
             if status == 403 {
-                if result["idp"] != nil { return .unsupportedChallenge(kind: "idp") }
-                if result["redirect_url"] != nil || result["redirect_idp"] != nil {
-                    return .unsupportedChallenge(kind: "sso_redirect")
-                }
-                if result["conference_extension"] != nil { return .unsupportedChallenge(kind: "conference_extension") }
+                if let challenge = wayInChallenge(result) { return challenge }
+                if result["redirect_idp"] != nil { return .unsupportedChallenge(kind: "sso_redirect") }
                 return .unsupportedChallenge(kind: "unknown")
             }
         }
@@ -137,6 +142,11 @@ extension TokenRequestOutcome {
         case .unsupportedChallenge(let kind): "unsupported_challenge(\(kind))"
         case .refused(let status, _): "refused(\(status))"
         case .serverError(let status, _): "server_error(\(status))"
+        case .extensionRequired(let kind): "extension_required(\(kind))"
+        case .identityProviders(let list): "idp_choice(\(list.count))"
+        case .ssoRedirect: "sso_redirect"
+        case .extensionNotFound: "extension_not_found"
+        case .ssoFailed: "sso_failed"
         }
     }
 }

@@ -29,6 +29,11 @@ public struct InfinityClientConfiguration: Sendable {
     /// with `InfinityError.nodeNotAllowed` before anything is sent. nil: not enforced (the caller decides; the
     /// bridge sets it from `--allow-insecure-nodes` and `--allow-node`).
     public var nodePolicy: NodeAddressPolicy? = nil
+    /// The DNS server (`HOST:PORT`) asked for `_pexapp._tcp` SRV records when a node is found from an alias's
+    /// domain; nil: the first nameserver of /etc/resolv.conf.
+    public var dnsServer: String? = nil
+    /// The port tried on the domain itself when its SRV records lead nowhere (443: HTTPS's).
+    public var discoveryFallbackPort: Int = 443
     /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.
     public var requestObserver: (@Sendable (UpstreamRequestRecord) -> Void)?
 

@@ -26,6 +26,8 @@ public enum InfinityEvent: Sendable, Equatable {
     case liveCaptions(InfinityCaption)
     /// Any other event, by name.
     case other(name: String)
+    /// The node moves this participant to another conference (`refer`): join `alias` with the one-time token.
+    case refer(ReferTarget)
 
     /// Builds the event for an SSE message, or nil when a known event's payload is malformed.
     init?(message: SSEMessage) {
@@ -64,6 +66,9 @@ public enum InfinityEvent: Sendable, Equatable {
         case "live_captions":
             guard let caption = data.flatMap(InfinityCaption.init(json:)) else { return nil }
             self = .liveCaptions(caption)
+        case "refer":
+            guard let target = data.flatMap(ReferTarget.init(json:)) else { return nil }
+            self = .refer(target)
         default: self = .other(name: message.event)
         }
     }

@@ -15,4 +15,14 @@ public enum TokenRequestOutcome: Sendable, Equatable {
     case refused(status: Int, message: String)
     /// 5xx, after the bounded retries for 502/503/504.
     case serverError(status: Int, message: String)
+    /// 403 Virtual Reception challenge: the target conference is asked for; `kind` is "standard" or "mssip".
+    case extensionRequired(kind: String)
+    /// 403 identity-provider choice (`idp` list); resend with `chosen_idp`.
+    case identityProviders([IdentityProvider])
+    /// 403 SSO redirect: sign in at `url` with `idp`, then resend with `sso_token`.
+    case ssoRedirect(url: String, idp: IdentityProvider)
+    /// 404 after a `conference_extension`: the Virtual Reception does not know that target.
+    case extensionNotFound(message: String)
+    /// The node refused the `sso_token` ("SSO Authentication Failed").
+    case ssoFailed(message: String)
 }

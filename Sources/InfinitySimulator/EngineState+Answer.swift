@@ -25,7 +25,8 @@ extension EngineState {
     ]
 
     /// The answer to one call, after injected failures.
-    mutating func answer(_ call: InboundCall, at moment: Moment) -> APIAnswer {
+    mutating func answer(_ inbound: InboundCall, at moment: Moment) -> APIAnswer {
+        let call = routedByToken(inbound)
         let settings = settings
         if stopped {
             return .failed(503, HTTPReasonPhrase.phrase(for: 503))
@@ -37,7 +38,7 @@ extension EngineState {
         switch call.target {
         case .conference("request_token"):
             guard call.method == "POST" else { return Self.methodNotAllowed }
-            return requestToken(call, at: moment)
+            return requestTokenThroughWaysIn(call, at: moment)
         case .conference("refresh_token"):
             guard call.method == "POST" else { return Self.methodNotAllowed }
             return withKnownRoom(call) { room in room.refresh(call.token, settings: settings, now: moment.now) }
@@ -103,7 +104,7 @@ extension EngineState {
         }
     }
 
-    private mutating func requestToken(_ call: InboundCall, at moment: Moment) -> APIAnswer {
+    mutating func requestToken(_ call: InboundCall, at moment: Moment) -> APIAnswer {
         guard let body = JSONDecoder.decodeIfValid(TokenRequestBody.self, from: call.body),
             !body.display_name.isEmpty
         else {

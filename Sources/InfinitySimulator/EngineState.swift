@@ -6,6 +6,8 @@ struct EngineState: Sendable {
     var faults = FaultBook()
     var nextStreamID = 1
     var stopped = false
+    /// Tokens minted by the simulated identity provider's sign-in page.
+    var ssoTokens: [String: SSOGrant] = [:]
 
     /// Upper bound on recorded calls (the oldest are dropped).
     static let maxRecordedCalls = 20_000

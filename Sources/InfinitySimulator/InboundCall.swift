@@ -19,6 +19,8 @@ struct InboundCall: Sendable {
     let pin: String?
     let body: [UInt8]
     let userAgent: String?
+    /// The `host` header: the simulator's own address as the caller sees it (for the sign-in page's URL).
+    var host: String? = nil
 
     /// The name used in `RecordedCall.endpoint` and in fault rules.
     var endpoint: String {

@@ -4,6 +4,10 @@ import Foundation
 struct TokenRequestBody: Decodable {
     let display_name: String
     let call_tag: String?
+    let conference_extension: String?
+    let chosen_idp: String?
+    let sso_token: String?
+    let token: String?
 }
 
 /// The `message` body.

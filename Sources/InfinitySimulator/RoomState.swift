@@ -20,6 +20,9 @@ struct RoomState: Sendable {
     static let maxIssuedTokens = 10_000
     var wrongPINCounts: [String: Int] = [:]
     var refusingEventStreams = false
+    /// One-time tokens handed out with `refer` events that point at this room, and how many were presented.
+    var oneTimeTokens: Set<String> = []
+    var oneTimeTokensUsed = 0
     /// The most recent chat messages passed on, oldest first (at most `ChatRecord.kept`).
     var chatLog: [ChatRecord] = []
     /// Streams to finish once the engine's lock is released.

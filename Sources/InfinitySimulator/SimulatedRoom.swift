@@ -20,6 +20,17 @@ public struct SimulatedRoom: Sendable, CustomStringConvertible, CustomDebugStrin
     public var chatEnabled: Bool
     /// Participants already in the room when the simulator starts.
     public var initialParticipants: [ScriptedParticipant]
+    /// Makes the room a Virtual Reception of this kind ("standard" or "mssip"): `request_token` asks for a
+    /// `conference_extension` and then answers as the target room.
+    public var receptionKind: String? = nil
+    /// With `receptionKind`: challenge in the older form (`conference_extension:"standard"`) instead of the
+    /// schema's (`conference_extension:"required"` with `conference_extension_type`).
+    public var receptionLegacyForm = false
+    /// Identity providers guarding the room: `request_token` asks for `chosen_idp`, then redirects to the
+    /// simulator's sign-in page, then wants an `sso_token` that page minted.
+    public var identityProviders: [SimulatedIdentityProvider] = []
+    /// Demo: every participant of this room is moved (`refer`) to this alias at the next demo step.
+    public var referTo: String? = nil
 
     /// Creates a room.
     public init(

@@ -158,6 +158,11 @@ struct SimulatorAdmin: Sendable {
                 uuid: uuid,
                 reason: input["reason"] as? String ?? "Disconnected by an administrator"
             )
+        case "refer":
+            guard let target = input["to"] as? String, !target.isEmpty else {
+                return (400, json(["error": "refer needs \"to\": the alias to move the participant to"]))
+            }
+            try simulator.refer(alias: alias, uuid: uuid, to: target)
         default:
             return (404, json(["error": "unknown participant action \(action)"]))
         }

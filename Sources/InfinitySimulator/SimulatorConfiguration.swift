@@ -47,12 +47,12 @@ public struct SimulatorConfiguration: Sendable {
         self.keepaliveInterval = keepaliveInterval
     }
 
-    /// The demo rooms (`InfinitySimulator.demoRooms`) with demo activity on.
+    /// The demo rooms (`InfinitySimulator.demoRooms`, then `waysInDemoRooms`) with demo activity on.
     public static func demo(host: String = "127.0.0.1", port: Int = 0) -> SimulatorConfiguration {
         var configuration = SimulatorConfiguration(
             host: host,
             port: port,
-            rooms: InfinitySimulator.demoRooms,
+            rooms: InfinitySimulator.demoRooms + InfinitySimulator.waysInDemoRooms,
             demoActivity: true
         )
         configuration.adminAPI = true

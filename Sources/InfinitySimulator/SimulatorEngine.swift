@@ -124,6 +124,7 @@ final class SimulatorEngine: Sendable {
 extension SimulatorEngine {
     /// One demo action in one room.
     func demoStep(alias: String) {
+        if demoRefer(alias: alias) { return }
         _ = try? mutateRoom(alias) { room, now in
             var generator = SimulatorRandom()
             room.demoStep(now: now, wallClock: TokenGenerator.wallClock(), using: &generator)

@@ -23,6 +23,9 @@ struct SimulatorResponder: HTTPResponder {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: json))
             )
         }
+        if request.uri.path.hasPrefix(SignInPage.prefix) {
+            return try await SignInPage.respond(to: request, engine: engine)
+        }
         guard let (alias, target) = InboundCall.parse(path: request.uri.path) else {
             return Self.response(for: .failed(404, HTTPReasonPhrase.phrase(for: 404)), request: request)
         }
@@ -39,7 +42,8 @@ struct SimulatorResponder: HTTPResponder {
             token: Self.header("token", in: request) ?? query["token"].map(String.init),
             pin: Self.header("pin", in: request),
             body: body,
-            userAgent: Self.header("user-agent", in: request)
+            userAgent: Self.header("user-agent", in: request),
+            host: request.head.authority ?? Self.header("host", in: request)
         )
         if let delay = engine.takeDelay(endpoint: call.endpoint, alias: alias) {
             try await Task.sleep(for: delay)
@@ -47,7 +51,7 @@ struct SimulatorResponder: HTTPResponder {
         return Self.response(for: engine.answer(call), request: request)
     }
 
-    private static func header(_ name: String, in request: Request) -> String? {
+    static func header(_ name: String, in request: Request) -> String? {
         request.headers.first { $0.name.canonicalName == name }?.value
     }
 

@@ -10,7 +10,7 @@ struct PexbridgeCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, SimulateCommand.self, SchemaCommand.self,
             JoinCommand.self, PINCommand.self, LeaveCommand.self, ListCommand.self, WatchCommand.self,
-            ControlCommand.self, SayCommand.self,
+            ControlCommand.self, SayCommand.self, ExtensionCommand.self, IdPCommand.self, SSOTokenCommand.self,
         ],
         defaultSubcommand: nil
     )

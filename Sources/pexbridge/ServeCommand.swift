@@ -113,6 +113,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Extra CA certificates (PEM) to trust for conference nodes with a private PKI.")
     var nodeCaFile: String?
 
+    @Option(
+        help: """
+            The DNS server (HOST:PORT, an IP address) asked for _pexapp._tcp SRV records when a join names no \
+            node. (default: the first nameserver of /etc/resolv.conf)
+            """
+    )
+    var dnsServer: String?
+
     @Option(help: "Largest accepted client message in bytes. (default: \(defaults.maxMessageBytes))")
     var maxMessageBytes: Int?
 
@@ -310,7 +318,8 @@ struct ServeCommand: AsyncParsableCommand {
             EmbeddedNode.DemoRoom(
                 alias: room.alias,
                 name: room.name,
-                access: room.hostPIN == nil ? .open : room.guestPIN == nil ? .pinOptional : .pinRequired
+                access: room.waysInAccess
+                    ?? (room.hostPIN == nil ? .open : room.guestPIN == nil ? .pinOptional : .pinRequired)
             )
         }
         return EmbeddedNode(address: try NodeAddress(parsing: simulator.baseURL), demoRooms: rooms)
@@ -408,6 +417,10 @@ struct ServeCommand: AsyncParsableCommand {
         set(&c.metricsPublic, metricsPublic ?? file.metrics_public)
         c.webRoot = webRoot
         c.infinity.trustRootsPEMFile = nodeCaFile ?? file.node_ca_file
+        if let server = dnsServer ?? file.dns_server {
+            guard DNSResolver.split(server) != nil else { throw ValidationError("--dns-server must be HOST:PORT") }
+            c.infinity.dnsServer = server
+        }
         setSeconds(&c.infinity.eventStreamIdleTimeout, upstreamIdleTimeout ?? file.upstream_idle_timeout)
         let cert = tlsCert ?? file.tls_cert
         let key = tlsKey ?? file.tls_key
@@ -498,6 +511,7 @@ struct ConfigFile: Decodable {
     var tls_key: String?
     var allow_origin: [String]?
     var node_ca_file: String?
+    var dns_server: String?
     var max_message_bytes: Int?
     var pin_attempts: Int?
     var log_level: String?
@@ -547,12 +561,13 @@ extension SimulatedRoom {
     var demoSummary: String {
         var parts: [String] = []
         switch (hostPIN, guestPIN) {
-        case (nil, _): parts.append("open, no PIN")
+        case (nil, _): if waysInSummary.isEmpty { parts.append("open, no PIN") }
         case (let host?, let guest?): parts.append("host PIN \(host), guest PIN \(guest)")
         case (let host?, nil): parts.append("host PIN \(host), guests join without PIN")
         }
         if guestsWaitForHost { parts.append("guests wait for a host") }
         if locked { parts.append("locked") }
+        parts += waysInSummary
         return parts.joined(separator: "; ")
     }
 }

@@ -80,11 +80,20 @@ final class FakeUpstream: Upstream {
     struct Room: Sendable {
         var hostPIN: String?
         var guestPIN: String?
+        /// A Virtual Reception: asks for an extension, then answers as the room it names.
+        var reception = false
+        /// Identity providers before the door; `ssoToken` is the token they accept.
+        var idps: [IdentityProvider] = []
+        var ssoToken = "good-sso-token"
     }
 
     struct State {
         var rooms: [String: Room] = [:]
         var pinHeaders: [String?] = []
+        /// The extras of every token request, in order.
+        var extras: [TokenRequestExtras] = []
+        /// The alias of every token request, in order.
+        var aliases: [String] = []
         var links: [FakeLink] = []
         var failure: InfinityError?
         var answer: TokenRequestOutcome?
@@ -99,6 +108,8 @@ final class FakeUpstream: Upstream {
     }
 
     var pinHeaders: [String?] { state.withLock { $0.pinHeaders } }
+    var extras: [TokenRequestExtras] { state.withLock { $0.extras } }
+    var aliases: [String] { state.withLock { $0.aliases } }
     var links: [FakeLink] { state.withLock { $0.links } }
 
     func failNext(_ error: InfinityError) { state.withLock { $0.failure = error } }
@@ -118,6 +129,16 @@ final class FakeUpstream: Upstream {
         displayName: String,
         pin: PINHeader?
     ) async throws(InfinityError) -> TokenRequestOutcome {
+        try await requestToken(node: node, alias: alias, displayName: displayName, pin: pin, extras: .init())
+    }
+
+    func requestToken(
+        node: NodeAddress,
+        alias: String,
+        displayName: String,
+        pin: PINHeader?,
+        extras: TokenRequestExtras
+    ) async throws(InfinityError) -> TokenRequestOutcome {
         let header: String? =
             switch pin {
             case .none?: "none"
@@ -126,6 +147,8 @@ final class FakeUpstream: Upstream {
             }
         let (room, failure, answer, gate) = state.withLock { s in
             s.pinHeaders.append(header)
+            s.extras.append(extras)
+            s.aliases.append(alias)
             defer {
                 s.failure = nil
                 s.answer = nil
@@ -135,7 +158,22 @@ final class FakeUpstream: Upstream {
         if let gate { await gate.pass() }
         if let failure { throw failure }
         if let answer { return answer }
-        guard let room else { return .conferenceNotFound(message: "Neither conference nor gateway found") }
+        guard var room else { return .conferenceNotFound(message: "Neither conference nor gateway found") }
+        if room.reception {
+            guard let target = extras.conferenceExtension else { return .extensionRequired(kind: "standard") }
+            guard let targetRoom = state.withLock({ $0.rooms[target] }), !targetRoom.reception else {
+                return .extensionNotFound(message: "Neither conference nor gateway found")
+            }
+            room = targetRoom
+        }
+        if !room.idps.isEmpty {
+            guard let chosen = extras.chosenIdP else { return .identityProviders(room.idps) }
+            guard let idp = room.idps.first(where: { $0.uuid == chosen }) else {
+                return .ssoFailed(message: "SSO Authentication Failed")
+            }
+            guard let token = extras.ssoToken else { return .ssoRedirect(url: "https://idp.example/signin", idp: idp) }
+            guard token == room.ssoToken else { return .ssoFailed(message: "SSO Authentication Failed") }
+        }
         func grant(_ role: InfinityRole) -> TokenRequestOutcome {
             .granted(
                 TokenGrant(

@@ -125,20 +125,29 @@ import Testing
         #expect(outcome == .refused(status: 403, message: "Participant limit reached"))
     }
 
-    @Test func idpChoiceIsUnsupported() async throws {
+    @Test func idpChoiceIsDecoded() async throws {
         let (outcome, _) = try await outcome(for: .json(403, Fixture.idpChoice))
-        #expect(outcome == .unsupportedChallenge(kind: "idp"))
+        #expect(
+            outcome
+                == .identityProviders([IdentityProvider(uuid: "5e3c0a1e-2b5f-4b0c-9d7e-1a2b3c4d5e6f", name: "Okta")])
+        )
     }
 
-    @Test func ssoRedirectIsUnsupported() async throws {
+    @Test func ssoRedirectIsDecoded() async throws {
         let (outcome, _) = try await outcome(for: .json(403, Fixture.ssoRedirect))
-        #expect(outcome == .unsupportedChallenge(kind: "sso_redirect"))
+        #expect(
+            outcome
+                == .ssoRedirect(
+                    url: "https://idp.example.com/sso?x=1",
+                    idp: IdentityProvider(uuid: "5e3c0a1e-2b5f-4b0c-9d7e-1a2b3c4d5e6f", name: "Okta")
+                )
+        )
     }
 
     @Test(arguments: [Fixture.extensionSchemaShape, Fixture.extensionSwiftShape])
-    func conferenceExtensionIsUnsupported(body: String) async throws {
+    func conferenceExtensionIsDecoded(body: String) async throws {
         let (outcome, _) = try await outcome(for: .json(403, body))
-        #expect(outcome == .unsupportedChallenge(kind: "conference_extension"))
+        #expect(outcome == .extensionRequired(kind: "standard"))
     }
 
     @Test func badGatewayIsRetriedThenGranted() async throws {

@@ -31,9 +31,10 @@ def test_join_pin_roster_chat_leave(bridge_url, simulator, driver):
     # 1. The page loads, connects, and offers the simulator's demo rooms.
     page.open()
     page.wait_online()
-    page.wait(lambda _: len(page.els("#demo-room-list input[type=radio]")) == 5, "the five demo rooms")
+    page.wait(lambda _: len(page.els("#demo-room-list input[type=radio]")) == 8, "the eight demo rooms")
     assert [r.get_attribute("value") for r in page.els("#demo-room-list input[type=radio]")] == \
-        ["meet.open", "meet.pin", "meet.hostpin", "meet.waiting", "meet.locked"]
+        ["meet.open", "meet.pin", "meet.hostpin", "meet.waiting", "meet.locked", "meet.reception", "meet.sso",
+         "meet.lobby"]
     assert page.el("#join-node").get_attribute("value") == "simulator"
     assert page.el("#join-alias").get_attribute("value") == "meet.open"
     assert page.displayed("#join-panel")
@@ -589,7 +590,7 @@ def test_accessibility_axe(bridge_url, driver):
     page = Page(driver, bridge_url)
     page.open()
     page.wait_online()
-    page.wait(lambda _: len(page.els("#demo-room-list input[type=radio]")) == 5, "the demo rooms")
+    page.wait(lambda _: len(page.els("#demo-room-list input[type=radio]")) == 8, "the demo rooms")
     audits = {"join form": page.axe_violations()}
     panel = page.join_from_form("meet.pin", "Audit Desk")
     panel = page.wait_panel_state("pin_required")

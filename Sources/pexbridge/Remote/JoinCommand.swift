@@ -16,17 +16,24 @@ struct JoinCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The conference node: host, host:port or URL (`simulator` for the embedded one).",
+            "The conference node: host, host:port or URL (`simulator` for the embedded one); without it, an alias "
+                + "name@domain finds the node by DNS.",
             valueName: "NODE"
         )
     )
-    var node: String
+    var node: String?
 
     @Option(help: ArgumentHelp("The conference alias.", valueName: "ALIAS"))
     var alias: String
 
     @Option(help: ArgumentHelp("The display name the bridge joins with.", valueName: "NAME"))
     var name: String
+
+    @Option(
+        name: .customLong("extension"),
+        help: ArgumentHelp("The conference to ask a Virtual Reception for, sent with the join.", valueName: "TARGET")
+    )
+    var conferenceExtension: String?
 
     @Flag
     var pinSource: PINSource?
@@ -35,13 +42,16 @@ struct JoinCommand: AsyncParsableCommand {
     var remote: RemoteOptions
 
     func validate() throws {
-        if node.isEmpty || alias.isEmpty || name.isEmpty {
-            throw ValidationError("--node, --alias and --name must not be empty")
+        if node?.isEmpty == true || alias.isEmpty || name.isEmpty || conferenceExtension?.isEmpty == true {
+            throw ValidationError("--node, --alias, --name and --extension must not be empty")
+        }
+        if node == nil && !alias.contains("@") {
+            throw ValidationError("without --node, --alias must be name@domain so that the node can be found")
         }
     }
 
     func run() async throws {
-        let parameters = JoinParameters(node: node, alias: alias, displayName: name)
+        let parameters = JoinParameters(node: node, alias: alias, displayName: name, extension: conferenceExtension)
         let source = pinSource
         try await RemoteRunner(options: remote).run { client throws(RemoteFailure) in
             let joined = try await client.session(.join(parameters))

@@ -14,10 +14,15 @@ enum PINReader {
 
     /// Prompts on the terminal without echo when `terminalOnly` or when standard input is a terminal;
     /// otherwise reads one line of standard input. An empty line is "no PIN".
-    static func read(prompt: String, terminalOnly: Bool) async throws(RemoteFailure) -> SecretPIN {
+    /// `limit`: the longest input taken (an SSO token is read the same way, and is longer than a PIN).
+    static func read(
+        prompt: String,
+        terminalOnly: Bool,
+        limit: Int = maxLength
+    ) async throws(RemoteFailure) -> SecretPIN {
         let outcome: Result<SecretPIN, RemoteFailure> = await onOwnThread {
-            if terminalOnly || isatty(STDIN_FILENO) == 1 { return promptOnTerminal(prompt) }
-            return readStandardInput()
+            if terminalOnly || isatty(STDIN_FILENO) == 1 { return promptOnTerminal(prompt, limit: limit) }
+            return readStandardInput(limit: limit)
         }
         return try outcome.get()
     }
@@ -29,8 +34,8 @@ enum PINReader {
         }
     }
 
-    private static func readStandardInput() -> Result<SecretPIN, RemoteFailure> {
-        switch readLine(from: STDIN_FILENO) {
+    private static func readStandardInput(limit: Int) -> Result<SecretPIN, RemoteFailure> {
+        switch readLine(from: STDIN_FILENO, limit: limit) {
         case .line(let bytes): .success(pin(from: bytes))
         case .endOfInput: .failure(.input("no PIN on standard input (send an empty line for no PIN)"))
         case .tooLong: .failure(.input("the PIN on standard input is too long"))
@@ -39,7 +44,7 @@ enum PINReader {
     }
 
     /// Asks on /dev/tty (or on standard input/error when that is the terminal) with echo off.
-    private static func promptOnTerminal(_ prompt: String) -> Result<SecretPIN, RemoteFailure> {
+    private static func promptOnTerminal(_ prompt: String, limit: Int) -> Result<SecretPIN, RemoteFailure> {
         let tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
         let input: Int32
         let output: Int32
@@ -63,7 +68,7 @@ enum PINReader {
             return .failure(.input("cannot turn off the terminal's echo for the PIN"))
         }
         writeText(output, prompt)
-        let result = readLine(from: input)
+        let result = readLine(from: input, limit: limit)
         var restore = original
         tcsetattr(input, TCSAFLUSH, &restore)
         guardian.remove()
@@ -88,7 +93,7 @@ enum PINReader {
     }
 
     /// Reads up to a newline, one byte at a time so that nothing after the line is consumed.
-    private static func readLine(from descriptor: Int32) -> LineRead {
+    private static func readLine(from descriptor: Int32, limit: Int) -> LineRead {
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
         while true {
@@ -100,7 +105,7 @@ enum PINReader {
             if count == 0 { return bytes.isEmpty ? .endOfInput : .line(bytes) }
             if byte == UInt8(ascii: "\n") { return .line(bytes) }
             bytes.append(byte)
-            if bytes.count > maxLength { return .tooLong }
+            if bytes.count > limit { return .tooLong }
         }
     }
 

@@ -28,7 +28,7 @@ enum RemoteExitCode: Int32, CaseIterable, Sendable {
         case .badRequest, .unknownType, .unknownSession, .invalidState, .invalidPIN, .pinRequired,
             .tooManyPINAttempts, .conferenceNotFound, .insecureNode, .nodeUnreachable, .upstreamError,
             .unsupportedFrame, .rateLimited, .notHost, .unknownParticipant, .unsupportedChallenge, .refused,
-            .tooManySessions, .sessionExpired, .nodeNotAllowed, .invalidValue:
+            .tooManySessions, .sessionExpired, .nodeNotAllowed, .extensionNotFound, .ssoFailed, .invalidValue:
             .refused
         }
     }

@@ -49,6 +49,8 @@ enum SessionSummary {
         case .error:
             let why = s.error.map { ": \($0.code.rawValue): \($0.message)" } ?? ""
             return "\(s.id): error\(why)"
+        case .extensionRequired, .idpRequired, .ssoRequired:
+            return wayInSentence(s, place: place)
         }
     }
 

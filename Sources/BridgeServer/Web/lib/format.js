@@ -7,6 +7,9 @@ export const STATE_LABELS = {
   connected: 'Connected',
   disconnected: 'Disconnected',
   error: 'Failed',
+  extension_required: 'Reception',
+  idp_required: 'Sign-in',
+  sso_required: 'Sign-in',
 };
 
 export const ROLE_LABELS = { host: 'Host', guest: 'Guest' };
@@ -46,6 +49,9 @@ export function errorText(error) {
     case 'not_host': return 'Only a host can do that.';
     case 'unknown_session': return 'The bridge no longer has this session.';
     case 'unknown_participant': return 'That participant has left.';
+    case 'extension_not_found': return 'The reception does not know that conference. Check it and try again.';
+    case 'sso_failed': return 'The sign-in was refused. Sign in again.';
+    case 'invalid_value': return sentence(error.message || 'That value is not accepted');
     case 'connection_lost':
     case 'offline': return 'Not connected to the bridge. Try again when it is back.';
     case 'timeout': return 'The bridge did not answer in time.';

@@ -6,6 +6,8 @@ const ACCESS_TEXT = {
   open: 'No PIN',
   pin_required: 'PIN required',
   pin_optional: 'PIN or guest',
+  reception: 'Virtual Reception',
+  sso: 'Sign-in',
 };
 
 const STORAGE = { node: 'pexbridge.node', name: 'pexbridge.displayName' };
@@ -153,8 +155,10 @@ export class JoinForm {
     const node = this.#node.value.trim();
     const alias = this.#alias.value.trim();
     const displayName = this.#name.value.trim();
+    // Without a node, an alias name@domain lets the bridge find the node by DNS.
+    const nodeNeeded = !alias.includes('@');
     for (const [value, input, what] of [[node, this.#node, 'the conference node'], [alias, this.#alias, 'the conference alias'], [displayName, this.#name, 'a display name']]) {
-      if (!value) {
+      if (!value && (input !== this.#node || nodeNeeded)) {
         this.#fail(`Enter ${what}.`, input);
         return;
       }
@@ -164,7 +168,7 @@ export class JoinForm {
     this.#updateSubmit();
     remember(STORAGE.node, node);
     remember(STORAGE.name, displayName);
-    const result = await this.#onJoin({ node, alias, display_name: displayName });
+    const result = await this.#onJoin({ ...(node ? { node } : {}), alias, display_name: displayName });
     this.#busy = false;
     this.#updateSubmit();
     if (!result.ok) this.#fail(errorText(result.error));

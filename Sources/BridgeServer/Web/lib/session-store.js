@@ -22,6 +22,12 @@ export class Session {
   pin = null;
   error = null;
   pinAttemptsLeft = null;
+  /** The ways in: `extension` ({kind}), `idps` ([{uuid,name}]), `sso` ({redirect_url, idp}) in their states. */
+  extension = null;
+  idps = null;
+  sso = null;
+  /** The alias the node moved the session to (`refer`), once it did. */
+  transferredTo = null;
   conference = null;
   capabilities = {};
   /** uuid → participant, in roster order. */
@@ -78,6 +84,9 @@ export class Session {
     this.pin = snapshot.pin ?? null;
     this.error = snapshot.error ?? null;
     this.pinAttemptsLeft = snapshot.pin_attempts_left ?? null;
+    this.extension = snapshot.extension ?? null;
+    this.idps = snapshot.idps ?? null;
+    this.sso = snapshot.sso ?? null;
     this.conference = snapshot.conference ?? null;
     this.capabilities = snapshot.capabilities ?? {};
     this.participants = new Map((snapshot.participants ?? []).map((participant) => [participant.uuid, participant]));
@@ -132,6 +141,13 @@ export class Session {
         else if (event.state === 'connected') this.pinAttemptsLeft = null;
         if ('capabilities' in event) this.capabilities = event.capabilities ?? {};
         this.error = event.error ?? null;
+        for (const key of ['extension', 'idps', 'sso']) this[key] = event[key] ?? null;
+        if (event.reason === 'transferred') {
+          this.transferredTo = event.alias ?? this.alias;
+          this.conference = null;
+          // The new room decides the role anew.
+          this.role = null;
+        }
         break;
       case 'participant_joined':
       case 'participant_updated':

@@ -7,6 +7,7 @@ import { ChatView } from './chat-view.js';
 import { ConferenceTools } from './conference-tools.js';
 import { PinPanel } from './pin-panel.js';
 import { RosterView } from './roster-view.js';
+import { TransferNotice, WAY_IN_STATES, WayInPanel } from './way-in-panel.js';
 
 const PARTICIPANT_ACTIONS = {
   admit: () => ['admit', {}],
@@ -30,6 +31,8 @@ export class SessionView {
   #upstream;
   #connecting;
   #pin;
+  #wayIn;
+  #transfer = new TransferNotice();
   #connected;
   #lockChip;
   #guestsChip;
@@ -65,6 +68,7 @@ export class SessionView {
       h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('p', { class: 'connecting-text' }));
 
     this.#pin = new PinPanel({ onSubmit: (pin) => this.#request(this.#id, 'pin', { pin }, { timeout: 60000 }) });
+    this.#wayIn = new WayInPanel({ send: (type, fields) => this.#request(this.#id, type, fields, { timeout: 60000 }) });
 
     this.#lockChip = h('li', { class: 'chip chip-lock' });
     this.#guestsChip = h('li', { class: 'chip chip-guests' });
@@ -131,13 +135,14 @@ export class SessionView {
         h('div', { class: 'session-titles' }, this.#title, this.#sub),
         h('div', { class: 'session-badges' }, this.#stateBadge, this.#roleBadge),
         this.#leave),
-      this.#offline, this.#alert, this.#upstream,
-      this.#connecting, this.#pin.element, this.#connected);
+      this.#offline, this.#alert, this.#upstream, this.#transfer.element,
+      this.#connecting, this.#pin.element, this.#wayIn.element, this.#connected);
   }
 
   /** Moves focus to what needs the user: the PIN field in a PIN state, else the title. */
   focus() {
     if (this.#session && ['pin_required', 'pin_optional'].includes(this.#session.state) && !this.#ctx?.watchOnly) this.#pin.focus();
+    else if (this.#session && WAY_IN_STATES.has(this.#session.state) && !this.#ctx?.watchOnly) this.#wayIn.focus();
     else this.#title.focus();
   }
 
@@ -172,6 +177,9 @@ export class SessionView {
     const inPin = state === 'pin_required' || state === 'pin_optional';
     show(this.#pin.element, inPin);
     if (inPin) this.#pin.update(session, ctx);
+    show(this.#wayIn.element, WAY_IN_STATES.has(state));
+    if (WAY_IN_STATES.has(state)) this.#wayIn.update(session, ctx);
+    this.#transfer.update(session);
     show(this.#connected, state === 'connected');
     if (state === 'connected') this.#updateConnected(session, ctx);
   }
