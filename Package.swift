@@ -76,6 +76,7 @@ let package = Package(
             name: "BridgeCore",
             dependencies: [
                 "BridgeProtocol",
+                "BridgeStore",
                 "InfinityClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
