@@ -132,6 +132,7 @@ let package = Package(
                 "BridgeServer",
                 "BridgeClient",
                 "BridgeProtocol",
+                "BridgeStore",
                 "InfinityClient",
                 "InfinitySimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
