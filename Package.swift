@@ -186,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "BridgeCoreTests",
             dependencies: [
-                "BridgeCore", "BridgeProtocol", "InfinityClient",
+                "BridgeCore", "BridgeProtocol", "BridgeStore", "InfinityClient",
                 .product(name: "Clocks", package: "swift-clocks"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

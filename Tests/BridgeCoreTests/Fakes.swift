@@ -86,6 +86,8 @@ final class FakeUpstream: Upstream {
         var rooms: [String: Room] = [:]
         var pinHeaders: [String?] = []
         var links: [FakeLink] = []
+        /// The grants links were made from (tokens included), in order.
+        var grants: [TokenGrant] = []
         var failure: InfinityError?
         var answer: TokenRequestOutcome?
         var tokenGate: Gate?
@@ -100,6 +102,7 @@ final class FakeUpstream: Upstream {
 
     var pinHeaders: [String?] { state.withLock { $0.pinHeaders } }
     var links: [FakeLink] { state.withLock { $0.links } }
+    var grants: [TokenGrant] { state.withLock { $0.grants } }
 
     func failNext(_ error: InfinityError) { state.withLock { $0.failure = error } }
 
@@ -166,6 +169,7 @@ final class FakeUpstream: Upstream {
         let link = FakeLink(role: grant.role)
         let gate = state.withLock { s in
             s.links.append(link)
+            s.grants.append(grant)
             return s.releaseGate
         }
         if let gate { link.holdReleases(at: gate) }

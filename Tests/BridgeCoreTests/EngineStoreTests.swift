@@ -1,0 +1,161 @@
+import BridgeProtocol
+import BridgeStore
+import Clocks
+import Foundation
+import InfinityClient
+import Logging
+import Synchronization
+import Testing
+
+@testable import BridgeCore
+
+/// The engine with a store (issue 13): a real SQLite store in a temporary file, the fake upstream, a test clock
+/// for the engine and an injected wall clock for leases and token expiry.
+@Suite("Bridge engine with a store", .timeLimit(.minutes(1)))
+struct EngineStoreTests {
+    let upstream = FakeUpstream(rooms: ["open": .init(hostPIN: nil, guestPIN: nil)])
+    let clock = TestClock<Duration>()
+    let wall = WallClock()
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("engine-store-\(UUID()).sqlite").path
+
+    func openStore() async throws -> any SessionStore {
+        try await openSessionStore(
+            .sqlite(path: path),
+            key: try StoreKey(fileContents: Array(repeating: 7, count: 32)),
+            password: nil,
+            logger: Logger(label: "store")
+        )
+    }
+
+    func engine(_ sink: RecordingSink, store: any SessionStore, instance: String) async -> BridgeEngine {
+        var configuration = BridgeConfiguration()
+        configuration.allowInsecureNodes = false
+        let engine = BridgeEngine(
+            configuration: configuration,
+            upstream: upstream,
+            sink: sink,
+            logger: Logger(label: "test"),
+            clock: clock
+        )
+        let wall = wall
+        await engine.attachStore(StoreSettings(store: store, instance: instance, now: { wall.now }))
+        return engine
+    }
+
+    /// Polls a condition nothing announces (the store's contents) every 10 ms, for at most 10 s.
+    func poll(_ condition: () async -> Bool) async -> Bool {
+        for _ in 0..<1000 {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    func removeFiles() {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// Joins on a first engine, waits until the store has the session's token and snapshot, and hands it over.
+    func joinAndHandOver(_ store: any SessionStore) async throws -> (session: String, seq: Int, token: String) {
+        let sink = RecordingSink()
+        let first = await engine(sink, store: store, instance: "a")
+        return try await withEngine(first) { e in
+            await e.clientConnected(1, peer: "p")
+            await send(e, 1, #"{"type":"join","id":1,"node":"node.example.com","alias":"open","display_name":"Bot"}"#)
+            guard case .success(.session(let s)) = await sink.result(1, id: 1) else {
+                Issue.record("join failed")
+                throw CancellationError()
+            }
+            let stored = await poll {
+                guard let saved = try? await store.load(s.id) else { return false }
+                return saved.token != nil && saved.snapshot != nil && saved.seq == s.seq
+            }
+            #expect(stored)
+            await e.shutdown()
+            let handover = sink.events(1).last
+            guard case .upstream(let status)? = handover?.payload else {
+                Issue.record("no handover event: \(String(describing: handover))")
+                throw CancellationError()
+            }
+            #expect(status.status == .handover)
+            #expect(upstream.links.first?.released == 0)
+            #expect(upstream.links.first?.closed == 1)
+            return (s.id, handover?.seq ?? 0, try #require(upstream.grants.first?.token))
+        }
+    }
+
+    @Test func aHandedOverSessionIsTakenOverWithTheSameTokenAndSeq() async throws {
+        defer { removeFiles() }
+        let store = try await openStore()
+        let (session, seq, token) = try await joinAndHandOver(store)
+        let lease = try #require(try await store.sessions().first)
+        #expect(lease.session == session)
+        #expect(lease.holder == nil)
+
+        wall.advance(by: .seconds(5))
+        let sink = RecordingSink()
+        let second = await engine(sink, store: store, instance: "b")
+        await second.clientConnected(2, peer: "p")
+        await send(second, 2, #"{"type":"subscribe","id":1}"#)
+        try await withEngine(second) { e in
+            let back = await poll { upstream.grants.count == 2 }
+            #expect(back)
+            #expect(upstream.grants.last?.token == token)
+            #expect(upstream.pinHeaders.count == 1, "no second request_token")
+            await send(e, 2, #"{"type":"subscribe","id":2,"session":"\#(session)","since_seq":\#(seq)}"#)
+            guard case .success(.sessions(let snapshots, _)) = await sink.result(2, id: 2) else {
+                Issue.record("subscribe failed")
+                return
+            }
+            #expect(snapshots.first?.state == .connected)
+            #expect(snapshots.first?.seq == seq)
+            let lease = try? await store.sessions().first
+            #expect(lease?.holder == "b")
+            #expect(lease?.epoch == 2)
+        }
+        await store.close()
+    }
+
+    @Test func aSessionWhoseTokenExpiredEndsWithUpstreamLost() async throws {
+        defer { removeFiles() }
+        let store = try await openStore()
+        let (session, seq, _) = try await joinAndHandOver(store)
+
+        // Past the token's lifetime (120 s from the grant).
+        wall.advance(by: .seconds(121))
+        let sink = RecordingSink()
+        let second = await engine(sink, store: store, instance: "b")
+        await second.clientConnected(2, peer: "p")
+        await send(second, 2, #"{"type":"subscribe","id":1}"#)
+        try await withEngine(second) { _ in
+            let ended = await sink.waitFor(2) {
+                if case .event(let e) = $0, e.session == session, case .state(let c) = e.payload {
+                    c.state == .disconnected
+                } else {
+                    false
+                }
+            }
+            guard case .event(let event) = ended, case .state(let change) = event.payload else {
+                Issue.record("\(ended)")
+                return
+            }
+            #expect(change.reason == .upstreamLost)
+            #expect(event.seq == seq + 1)
+            #expect(upstream.grants.count == 1, "the expired token is not used")
+            let gone = await poll { (try? await store.sessions().isEmpty) == true }
+            #expect(gone)
+        }
+        await store.close()
+    }
+}
+
+/// The wall clock of leases and token expiries, moved by the test.
+final class WallClock: Sendable {
+    private let time = Mutex(StoreTime(milliseconds: 1_800_000_000_000))
+
+    var now: StoreTime { time.withLock { $0 } }
+
+    func advance(by duration: Duration) {
+        time.withLock { $0 = $0 + duration }
+    }
+}
