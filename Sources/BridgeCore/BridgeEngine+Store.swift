@@ -276,6 +276,10 @@ extension BridgeEngine {
                 guard let batch = await self.takeBatch(session) else { return }
                 do {
                     try await Self.write(batch, lease: lease, depth: depth, to: settings.store)
+                    if batch.token != nil, batch.finish == nil {
+                        // What a crash would leave: another holder can take the session over from here on.
+                        logger.debug("session token stored", metadata: ["session": "\(session)"])
+                    }
                 } catch StoreError.fenced {
                     await self.leaseLost(session)
                     return

@@ -202,3 +202,42 @@ struct StoreRestartTests {
         #expect(second.stderr.contains("store key does not match"), "\(second.stderr)")
     }
 }
+
+extension StoreRestartTests {
+    @Test func afterSIGKILLTheNextStartTakesTheSessionOverOnceItsLeaseLapses() async throws {
+        let place = try Place()
+        defer { place.remove() }
+        let simulator = try await Self.startSimulator()
+        let lease = ["--lease-seconds", "2", "--log-level", "debug"]
+        let first = try Self.serve(place, extra: lease)
+        defer { first.stop() }
+        let client = try await Self.connect(first)
+        let joined = try await client.session(
+            .join(JoinParameters(node: simulator.baseURL, alias: "t.open", displayName: "Survivor", pin: nil))
+        )
+        let s = joined.id
+        let stored = await eventually { first.stderr.contains("session token stored") && first.stderr.contains(s) }
+        #expect(stored)
+        kill(first.process.processIdentifier, SIGKILL)
+        #expect(await first.waitForExit() == SIGKILL)
+        await client.close()
+
+        let second = try Self.serve(place, extra: lease)
+        defer { second.stop() }
+        let back = try await Self.connect(second)
+        let listed = await eventually(timeout: .seconds(30)) {
+            guard case .success(.sessions(let all, _))? = try? await back.request(.list) else { return false }
+            return all.contains { $0.id == s && $0.state == .connected }
+        }
+        #expect(listed, "\(second.stderr.suffix(3000))")
+        #expect(second.stderr.contains("session taken over"))
+        let calls = simulator.calls(alias: "t.open")
+        #expect(calls.filter { $0.endpoint == "request_token" }.count == 1)
+        #expect(!calls.contains { $0.endpoint == "release_token" })
+        #expect(simulator.participants(alias: "t.open").filter { $0.displayName == "Survivor" }.count == 1)
+        await back.close()
+        second.stop()
+        #expect(await second.waitForExit() == 0)
+        await simulator.stop()
+    }
+}
