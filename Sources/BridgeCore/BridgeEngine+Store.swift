@@ -523,3 +523,33 @@ extension BridgeEngine {
         openConnection(for: record)
     }
 }
+
+extension BridgeEngine {
+    /// `list` with a store: this instance's sessions, then those the store has that others hold (or that wait for
+    /// a holder), as last written by their holder. The store is read off the actor; the reply follows.
+    func listWithStore(_ target: ReplyTarget) {
+        guard let settings = store?.settings else { return }
+        let logger = logger
+        spawn {
+            let stored: [StoredSnapshot]
+            do {
+                stored = try await settings.store.snapshots()
+            } catch {
+                logger.warning("store: cannot list sessions", metadata: ["error": "\(error)"])
+                stored = []
+            }
+            await self.answerList(target, stored: stored)
+        }
+    }
+
+    private func answerList(_ target: ReplyTarget, stored: [StoredSnapshot]) {
+        let local = liveSessions().map { $0.snapshot() }
+        let known = Set(local.map(\.id))
+        let decoder = JSONDecoder()
+        let remote = stored.compactMap { entry -> SessionSnapshot? in
+            guard !known.contains(entry.lease.session), let bytes = entry.snapshot else { return nil }
+            return try? decoder.decode(SessionSnapshot.self, from: Data(bytes))
+        }
+        reply(target, .success(.sessions(local + remote)))
+    }
+}

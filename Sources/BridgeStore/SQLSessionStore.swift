@@ -140,6 +140,16 @@ final class SQLSessionStore: SessionStore {
         return try rows.map(Self.leaseState)
     }
 
+    func snapshots() async throws -> [StoredSnapshot] {
+        let rows = try await driver.query(
+            "SELECT id, holder, epoch, lease_expires, seq, snapshot FROM pexbridge_sessions ORDER BY id",
+            []
+        )
+        return try rows.map { row in
+            StoredSnapshot(lease: try Self.leaseState(row), seq: Int(row[4].integer ?? 0), snapshot: row[5].blob)
+        }
+    }
+
     func load(_ session: String) async throws -> StoredSession? {
         let rows = try await driver.query(
             """

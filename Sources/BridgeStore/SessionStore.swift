@@ -62,6 +62,10 @@ public protocol SessionStore: Sendable {
     /// Every session in the store with its lease, in no particular order.
     func sessions() async throws -> [LeaseState]
 
+    /// Every session's lease and last snapshot (no events, no token): what `list` shows of sessions other
+    /// instances hold.
+    func snapshots() async throws -> [StoredSnapshot]
+
     /// One session with its snapshot, kept events (oldest first) and decrypted token; nil when absent.
     /// - Parameter session: the session id.
     func load(_ session: String) async throws -> StoredSession?
@@ -128,6 +132,20 @@ public struct StoredToken: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "StoredToken(node: \(node), alias: \(alias), token: <redacted>, expires: \(expires))"
+    }
+}
+
+/// A session's lease and last snapshot, as ``SessionStore/snapshots()`` lists them.
+public struct StoredSnapshot: Sendable, Equatable {
+    public var lease: LeaseState
+    public var seq: Int
+    /// JSON of the protocol's `SessionSnapshot`; nil until its holder wrote one.
+    public var snapshot: [UInt8]?
+
+    public init(lease: LeaseState, seq: Int, snapshot: [UInt8]?) {
+        self.lease = lease
+        self.seq = seq
+        self.snapshot = snapshot
     }
 }
 

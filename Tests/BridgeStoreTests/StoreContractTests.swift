@@ -144,6 +144,15 @@ struct StoreContractTests {
 
         try await store.appendEvent(seq: 2, frame: [2], keeping: 10, lease: b)
         try await store.saveSnapshot([7], seq: 2, lease: b)
+        #expect(
+            try await store.snapshots() == [
+                StoredSnapshot(
+                    lease: LeaseState(session: "s", holder: "b", epoch: 2, expires: b.expires),
+                    seq: 2,
+                    snapshot: [7]
+                )
+            ]
+        )
         let loaded = try #require(try await store.load("s"))
         #expect(loaded.snapshot == [7])
         #expect(loaded.seq == 2)

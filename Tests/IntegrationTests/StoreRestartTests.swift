@@ -100,11 +100,14 @@ struct StoreRestartTests {
         let second = try Self.serve(place)
         defer { second.stop() }
         let back = try await Self.connect(second)
-        let listed = await eventually(timeout: .seconds(20)) {
-            guard case .success(.sessions(let all, _))? = try? await back.request(.list) else { return false }
-            return all.contains { $0.id == s && $0.state == .connected }
+        // `list` shows stored sessions before they are held again: wait for the takeover itself.
+        let taken = await eventually(timeout: .seconds(20)) { second.stderr.contains("session taken over") }
+        #expect(taken, "\(second.stderr.suffix(3000))")
+        guard case .success(.sessions(let all, _)) = try await back.request(.list) else {
+            Issue.record("list failed")
+            return
         }
-        #expect(listed, "\(second.stderr.suffix(3000))")
+        #expect(all.contains { $0.id == s && $0.state == .connected })
         let result = try await back.request(.subscribe(session: s, sinceSeq: lastSeen))
         guard case .success(.sessions(let snapshots, _)) = result, let snapshot = snapshots.first else {
             Issue.record("subscribe: \(result)")
@@ -225,12 +228,14 @@ extension StoreRestartTests {
         let second = try Self.serve(place, extra: lease)
         defer { second.stop() }
         let back = try await Self.connect(second)
-        let listed = await eventually(timeout: .seconds(30)) {
-            guard case .success(.sessions(let all, _))? = try? await back.request(.list) else { return false }
-            return all.contains { $0.id == s && $0.state == .connected }
+        let taken = await eventually(timeout: .seconds(30)) { second.stderr.contains("session taken over") }
+        #expect(taken, "\(second.stderr.suffix(3000))")
+        let result = try await back.request(.subscribe(session: s, sinceSeq: nil))
+        guard case .success(.sessions(let snapshots, _)) = result else {
+            Issue.record("subscribe: \(result)")
+            return
         }
-        #expect(listed, "\(second.stderr.suffix(3000))")
-        #expect(second.stderr.contains("session taken over"))
+        #expect(snapshots.first?.state == .connected)
         let calls = simulator.calls(alias: "t.open")
         #expect(calls.filter { $0.endpoint == "request_token" }.count == 1)
         #expect(!calls.contains { $0.endpoint == "release_token" })
