@@ -327,8 +327,10 @@ extension BridgeEngine {
     }
 
     private static func write(_ batch: StoreBatch, lease: Lease, depth: Int, to store: any SessionStore) async throws {
-        for event in batch.events {
+        if batch.events.count == 1, let event = batch.events.first {
             try await store.appendEvent(seq: event.seq, frame: event.frame, keeping: depth, lease: lease)
+        } else if !batch.events.isEmpty {
+            try await store.appendEvents(batch.events, keeping: depth, lease: lease)
         }
         if let token = batch.token {
             try await store.saveToken(token, lease: lease)
@@ -428,28 +430,54 @@ extension BridgeEngine {
             logger.warning("store: cannot list sessions", metadata: ["error": "\(error)"])
             return
         }
+        var claimed: [String] = []
         for state in states where state.isFree(at: settings.now()) {
             let id = state.session
-            guard !work.isStopping, sessions[id] == nil, store?.writers[id] == nil,
-                store?.arriving.contains(id) == false
-            else { continue }
+            guard sessions[id] == nil, store?.writers[id] == nil, store?.arriving.contains(id) == false else {
+                continue
+            }
             store?.arriving.insert(id)
-            defer { store?.arriving.remove(id) }
-            do {
-                guard
-                    let lease = try await settings.store.acquire(
-                        id,
-                        holder: settings.instance,
-                        for: settings.leaseDuration,
-                        now: settings.now()
-                    )
-                else { continue }
-                guard let stored = try await settings.store.load(id) else { continue }
-                restore(stored, lease: lease, settings: settings)
-            } catch {
-                logger.warning("store: takeover failed", metadata: ["session": "\(id)", "error": "\(error)"])
+            claimed.append(id)
+        }
+        // Several at a time, so the store's round trips overlap (a restart with many sessions is not a queue).
+        await withTaskGroup(of: Void.self) { group in
+            var next = claimed.makeIterator()
+            for _ in 0..<Self.takeoverWidth {
+                guard let id = next.next() else { break }
+                group.addTask { await self.takeOver(id, settings: settings) }
+            }
+            for await _ in group {
+                guard let id = next.next() else { continue }
+                group.addTask { await self.takeOver(id, settings: settings) }
             }
         }
+    }
+
+    /// How many sessions are taken over at once.
+    static let takeoverWidth = 16
+
+    /// Acquires and loads one claimed session off the actor, then restores it on the actor.
+    private nonisolated func takeOver(_ id: String, settings: StoreSettings) async {
+        var taken: (StoredSession, Lease)?
+        do {
+            if let lease = try await settings.store.acquire(
+                id,
+                holder: settings.instance,
+                for: settings.leaseDuration,
+                now: settings.now()
+            ), let stored = try await settings.store.load(id) {
+                taken = (stored, lease)
+            }
+        } catch {
+            logger.warning("store: takeover failed", metadata: ["session": "\(id)", "error": "\(error)"])
+        }
+        await arrived(id, taken, settings: settings)
+    }
+
+    private func arrived(_ id: String, _ taken: (StoredSession, Lease)?, settings: StoreSettings) {
+        store?.arriving.remove(id)
+        guard let (stored, lease) = taken else { return }
+        restore(stored, lease: lease, settings: settings)
     }
 
     /// Holds a stored session again: connected, same seq, same node token; its replay history comes back too.

@@ -110,6 +110,41 @@ final class SQLSessionStore: SessionStore {
         )
     }
 
+    func appendEvents(_ events: [StoredEvent], keeping depth: Int, lease: Lease) async throws {
+        guard let last = events.last else { return }
+        // Only what survives the trim is written; rows of at most 200 events keep the statement small.
+        let kept = events.filter { $0.seq > last.seq - max(depth, 0) }
+        var start = kept.startIndex
+        while start < kept.endIndex {
+            let chunk = kept[start..<min(start + 200, kept.endIndex)]
+            start = chunk.endIndex
+            var rows: [String] = []
+            var binds: [SQLValue] = []
+            for event in chunk {
+                rows.append("($\(4 + binds.count), $\(5 + binds.count))")
+                binds += [.integer(Int64(event.seq)), .blob(event.frame)]
+            }
+            try await fenced(
+                lease,
+                """
+                INSERT INTO pexbridge_events (session, seq, frame)
+                SELECT $1, v.column1, v.column2 FROM (VALUES \(rows.joined(separator: ", "))) AS v
+                WHERE EXISTS (
+                    SELECT 1 FROM pexbridge_sessions
+                    WHERE id = $1 AND epoch = $2 AND holder = $3 \(driver.dialect.shareLock)
+                )
+                ON CONFLICT (session, seq) DO UPDATE SET frame = excluded.frame
+                RETURNING 1
+                """,
+                binds
+            )
+        }
+        _ = try await driver.query(
+            "DELETE FROM pexbridge_events WHERE session = $1 AND seq <= $2",
+            [.text(lease.session), .integer(Int64(last.seq - max(depth, 0)))]
+        )
+    }
+
     func saveToken(_ token: StoredToken, lease: Lease) async throws {
         let sealed = try key.seal(Array(token.token.utf8), context: lease.session)
         try await fenced(

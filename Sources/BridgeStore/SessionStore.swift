@@ -48,6 +48,13 @@ public protocol SessionStore: Sendable {
     ///   - lease: the writer's lease (fenced).
     func appendEvent(seq: Int, frame: [UInt8], keeping depth: Int, lease: Lease) async throws
 
+    /// Appends several events at once (one statement for all, one trim), as a writer that fell behind does.
+    /// - Parameters:
+    ///   - events: the events, in seq order.
+    ///   - depth: how many events to keep.
+    ///   - lease: the writer's lease (fenced).
+    func appendEvents(_ events: [StoredEvent], keeping depth: Int, lease: Lease) async throws
+
     /// Records (or replaces) the node-issued token; the token is encrypted with the store key, bound to the
     /// session id.
     /// - Parameters:

@@ -132,6 +132,9 @@ struct StoreContractTests {
         await #expect(throws: fenced) { try await store.saveSnapshot([9], seq: 9, lease: a) }
         await #expect(throws: fenced) { try await store.appendEvent(seq: 2, frame: [9], keeping: 10, lease: a) }
         await #expect(throws: fenced) {
+            try await store.appendEvents([StoredEvent(seq: 2, frame: [9])], keeping: 10, lease: a)
+        }
+        await #expect(throws: fenced) {
             try await store.saveToken(StoredToken(node: "n", alias: "x", token: "t", expires: Self.t0), lease: a)
         }
         await #expect(throws: fenced) { _ = try await store.renew(a, for: .seconds(10), now: Self.t0 + .seconds(12)) }
@@ -208,7 +211,15 @@ struct StoreContractTests {
         let loaded = try #require(try await store.load("s"))
         #expect(loaded.events == (8...10).map { StoredEvent(seq: $0, frame: [UInt8($0)]) })
         #expect(try await store.load("t")?.events == [StoredEvent(seq: 1, frame: [100])])
-        try await store.appendEvent(seq: 11, frame: [11], keeping: 0, lease: a)
+        try await store.appendEvents(
+            (11...15).map { StoredEvent(seq: $0, frame: [UInt8($0)]) },
+            keeping: 3,
+            lease: a
+        )
+        #expect(try await store.load("s")?.events == (13...15).map { StoredEvent(seq: $0, frame: [UInt8($0)]) })
+        try await store.appendEvents((16...420).map { StoredEvent(seq: $0, frame: [1]) }, keeping: 300, lease: a)
+        #expect(try await store.load("s")?.events.map(\.seq) == Array(121...420))
+        try await store.appendEvent(seq: 421, frame: [11], keeping: 0, lease: a)
         #expect(try await store.load("s")?.events == [])
     }
 
