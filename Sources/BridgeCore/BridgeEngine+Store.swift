@@ -253,6 +253,7 @@ extension BridgeEngine {
         store?.writers[session] = pending
         let depth = configuration.replayDepth
         let logger = logger
+        let clock = clock
         spawn {
             var held = lease
             if held == nil {
@@ -284,10 +285,16 @@ extension BridgeEngine {
                     await self.leaseLost(session)
                     return
                 } catch {
-                    // The store is away: this batch is not kept; the next snapshot overwrites the state.
+                    // The store is away: keep the batch and try again after a pause (fan-out goes on meanwhile).
                     logger.warning("store: write failed", metadata: ["session": "\(session)", "error": "\(error)"])
+                    await self.requeue(session, batch)
+                    try? await clock.sleepUntil(clock.now() + Self.storeRetryDelay)
+                    continue
                 }
-                if batch.finish != nil { return }
+                if batch.finish != nil {
+                    await self.writerFinished(session)
+                    return
+                }
             }
         }
     }
@@ -317,13 +324,33 @@ extension BridgeEngine {
         pending.snapshotDirty = false
         pending.finalSnapshot = nil
         pending.token = nil
-        if pending.finish != nil {
-            pending.wake.finish()
-            store?.writers[session] = nil
-        } else {
-            store?.writers[session] = pending
-        }
+        store?.writers[session] = pending
         return batch
+    }
+
+    /// The last batch (with `finish`) is written: the session's writer is done.
+    private func writerFinished(_ session: String) {
+        store?.writers[session]?.wake.finish()
+        store?.writers[session] = nil
+    }
+
+    /// A batch the store did not take goes back in front of what came since, within the same bounds (the last
+    /// `depth` events, one snapshot, the newest token), and is tried again.
+    private func requeue(_ session: String, _ batch: StoreBatch) {
+        guard var pending = store?.writers[session] else { return }
+        let depth = configuration.replayDepth
+        pending.events = batch.events + pending.events
+        if pending.events.count > depth { pending.events.removeFirst(pending.events.count - depth) }
+        if batch.snapshot != nil {
+            if sessions[session] != nil {
+                pending.snapshotDirty = true
+            } else if pending.finalSnapshot == nil {
+                pending.finalSnapshot = batch.snapshot
+            }
+        }
+        if pending.token == nil { pending.token = batch.token }
+        store?.writers[session] = pending
+        pending.wake.yield()
     }
 
     private static func write(_ batch: StoreBatch, lease: Lease, depth: Int, to store: any SessionStore) async throws {
@@ -452,6 +479,9 @@ extension BridgeEngine {
             }
         }
     }
+
+    /// The pause before a write the store refused is tried again.
+    static let storeRetryDelay: Duration = .seconds(1)
 
     /// How many sessions are taken over at once.
     static let takeoverWidth = 16

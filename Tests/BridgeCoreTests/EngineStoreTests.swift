@@ -159,3 +159,90 @@ final class WallClock: Sendable {
         time.withLock { $0 = $0 + duration }
     }
 }
+
+extension EngineStoreTests {
+    @Test func writesTheStoreRefusedAreKeptAndWrittenOnceItIsBack() async throws {
+        defer { removeFiles() }
+        let store = FlakyStore(try await openStore())
+        let sink = RecordingSink()
+        let e = await engine(sink, store: store, instance: "a")
+        try await withEngine(e) { e in
+            await e.clientConnected(1, peer: "p")
+            await send(e, 1, #"{"type":"join","id":1,"node":"node.example.com","alias":"open","display_name":"Bot"}"#)
+            guard case .success(.session(let s)) = await sink.result(1, id: 1) else {
+                Issue.record("join failed")
+                return
+            }
+            #expect(await poll { (try? await store.load(s.id))?.seq == s.seq })
+
+            store.setFailing(true)
+            let link = try #require(upstream.links.first)
+            link.push(.health(.reconnecting(attempt: 1, delay: .seconds(1))))
+            link.push(.health(.ok))
+            // Fan-out does not wait for the store.
+            let last = await sink.until { sink.events(1).count == s.seq + 2 ? sink.events(1).last?.seq : nil }
+            #expect(await poll { store.failures > 0 })
+
+            store.setFailing(false)
+            let written = await poll {
+                await clock.advance(by: BridgeEngine.storeRetryDelay)
+                guard let saved = try? await store.load(s.id) else { return false }
+                return saved.seq == last && saved.events.last?.seq == last
+            }
+            #expect(written)
+            let events = try await store.load(s.id)?.events.map(\.seq) ?? []
+            #expect(events == Array(1...last))
+        }
+        await store.close()
+    }
+}
+
+/// A store that refuses writes while told to (the store "away"), counting the refusals.
+final class FlakyStore: SessionStore {
+    let base: any SessionStore
+    private let state = Mutex((failing: false, failures: 0))
+
+    init(_ base: any SessionStore) {
+        self.base = base
+    }
+
+    func setFailing(_ failing: Bool) { state.withLock { $0.failing = failing } }
+    var failures: Int { state.withLock { $0.failures } }
+
+    private func check() throws {
+        try state.withLock { state in
+            guard state.failing else { return }
+            state.failures += 1
+            throw StoreError.unavailable("the test stopped the store")
+        }
+    }
+
+    func acquire(_ session: String, holder: String, for duration: Duration, now: StoreTime) async throws -> Lease? {
+        try await base.acquire(session, holder: holder, for: duration, now: now)
+    }
+    func renew(_ lease: Lease, for duration: Duration, now: StoreTime) async throws -> Lease {
+        try await base.renew(lease, for: duration, now: now)
+    }
+    func release(_ lease: Lease) async throws { try await base.release(lease) }
+    func saveSnapshot(_ snapshot: [UInt8], seq: Int, lease: Lease) async throws {
+        try check()
+        try await base.saveSnapshot(snapshot, seq: seq, lease: lease)
+    }
+    func appendEvent(seq: Int, frame: [UInt8], keeping depth: Int, lease: Lease) async throws {
+        try check()
+        try await base.appendEvent(seq: seq, frame: frame, keeping: depth, lease: lease)
+    }
+    func appendEvents(_ events: [StoredEvent], keeping depth: Int, lease: Lease) async throws {
+        try check()
+        try await base.appendEvents(events, keeping: depth, lease: lease)
+    }
+    func saveToken(_ token: StoredToken, lease: Lease) async throws {
+        try check()
+        try await base.saveToken(token, lease: lease)
+    }
+    func remove(_ lease: Lease) async throws { try await base.remove(lease) }
+    func sessions() async throws -> [LeaseState] { try await base.sessions() }
+    func snapshots() async throws -> [StoredSnapshot] { try await base.snapshots() }
+    func load(_ session: String) async throws -> StoredSession? { try await base.load(session) }
+    func close() async { await base.close() }
+}
