@@ -246,3 +246,45 @@ final class FlakyStore: SessionStore {
     func load(_ session: String) async throws -> StoredSession? { try await base.load(session) }
     func close() async { await base.close() }
 }
+
+extension EngineStoreTests {
+    /// A holder paused past its lease (its ticker never ran: its clock stood still) finds, on its next write,
+    /// that another instance holds the session: it drops the session without releasing the token, and the
+    /// store keeps only the new holder's writes.
+    @Test func aHolderWhoseLeaseLapsedIsFencedOffAndLetsGo() async throws {
+        defer { removeFiles() }
+        let store = try await openStore()
+        let sinkA = RecordingSink()
+        let a = await engine(sinkA, store: store, instance: "a")
+        let sinkB = RecordingSink()
+        let b = await engine(sinkB, store: store, instance: "b")
+        try await withEngine(a) { a in
+            await a.clientConnected(1, peer: "p")
+            await send(a, 1, #"{"type":"join","id":1,"node":"node.example.com","alias":"open","display_name":"Bot"}"#)
+            guard case .success(.session(let s)) = await sinkA.result(1, id: 1) else {
+                Issue.record("join failed")
+                return
+            }
+            #expect(await poll { (try? await store.load(s.id))?.token != nil })
+            // A's lease lapses (A never renewed); B starts and takes the session over with the next epoch.
+            wall.advance(by: .seconds(11))
+            try await withEngine(b) { _ in
+                #expect(await poll { upstream.grants.count == 2 })
+                #expect(await poll { (try? await store.sessions().first?.holder) == "b" })
+                let linkA = try #require(upstream.links.first)
+                // A's next event is refused by the store: A lets the session go, without a release.
+                linkA.push(.health(.ok))
+                #expect(await poll { await a.sessionCount == 0 })
+                #expect(linkA.closed == 1)
+                #expect(linkA.released == 0)
+                let lease = try? await store.sessions().first
+                #expect(lease?.holder == "b")
+                #expect(lease?.epoch == 2)
+                let stored = try await store.load(s.id)
+                #expect(stored?.events.last?.seq == s.seq, "A's late event was not written")
+                #expect(await b.sessionCount == 1)
+            }
+        }
+        await store.close()
+    }
+}
