@@ -1,5 +1,6 @@
 import BridgeProtocol
 import BridgeStore
+import CoreMetrics
 import Foundation
 import InfinityClient
 import Logging
@@ -54,14 +55,19 @@ public struct StoreSettings: Sendable {
 /// delays fan-out.
 struct EngineStore {
     let settings: StoreSettings
+    let metrics: StoreMetrics
     /// Sessions this instance writes (held, or being acquired for a new session).
     var writers: [String: PendingWrites] = [:]
     /// Sessions being taken over (between `acquire` and their restore).
     var arriving: Set<String> = []
 
-    init(settings: StoreSettings) {
+    init(settings: StoreSettings, metrics: StoreMetrics) {
         self.settings = settings
+        self.metrics = metrics
     }
+
+    /// Leases this instance holds now.
+    var leasesHeld: Int { writers.values.count { $0.lease != nil } }
 }
 
 /// What one session's writer has still to write.
@@ -114,10 +120,12 @@ extension BridgeEngine {
     /// Keeps every session in `settings.store` from now on, takes over the sessions the store holds whose lease is
     /// free or lapsed (now and every third of the lease), renews this instance's leases, and hands sessions over
     /// on graceful shutdown unless `settings.onExit` is `.release`. Call once, before ``run()``.
-    /// - Parameter settings: the store and how to use it.
-    public func attachStore(_ settings: StoreSettings) {
+    /// - Parameters:
+    ///   - settings: the store and how to use it.
+    ///   - metricsFactory: where the store's figures go (`pexbridge_store_*`).
+    public func attachStore(_ settings: StoreSettings, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         precondition(store == nil, "attachStore(_:) is called once")
-        store = EngineStore(settings: settings)
+        store = EngineStore(settings: settings, metrics: StoreMetrics(factory: metricsFactory))
         // A timer job (not counted as upstream work): it stops with the engine.
         work.input.yield { await self.runStoreTicker() }
     }
@@ -184,6 +192,7 @@ extension BridgeEngine {
         subscriptions.removeSession(id)
         metrics.session(from: record.machine.state, to: nil)
         logger.info("session handed over", metadata: ["session": "\(id)"])
+        store?.metrics.handovers.increment()
         spawn {
             let held = await link.heldToken()
             await link.close()
@@ -254,6 +263,8 @@ extension BridgeEngine {
         let depth = configuration.replayDepth
         let logger = logger
         let clock = clock
+        guard let metrics = store?.metrics else { return }
+        updateLeaseGauge()
         spawn {
             var held = lease
             if held == nil {
@@ -276,7 +287,9 @@ extension BridgeEngine {
             for await _ in wakes {
                 guard let batch = await self.takeBatch(session) else { return }
                 do {
+                    let started = StoreTime.now()
                     try await Self.write(batch, lease: lease, depth: depth, to: settings.store)
+                    metrics.writes.recordMilliseconds(StoreTime.now().milliseconds - started.milliseconds)
                     if batch.token != nil, batch.finish == nil {
                         // What a crash would leave: another holder can take the session over from here on.
                         logger.debug("session token stored", metadata: ["session": "\(session)"])
@@ -287,6 +300,7 @@ extension BridgeEngine {
                 } catch {
                     // The store is away: keep the batch and try again after a pause (fan-out goes on meanwhile).
                     logger.warning("store: write failed", metadata: ["session": "\(session)", "error": "\(error)"])
+                    metrics.writeFailures.increment()
                     await self.requeue(session, batch)
                     try? await clock.sleepUntil(clock.now() + Self.storeRetryDelay)
                     continue
@@ -310,6 +324,12 @@ extension BridgeEngine {
             return
         }
         store?.writers[session]?.lease = lease
+        updateLeaseGauge()
+    }
+
+    private func updateLeaseGauge() {
+        guard let store else { return }
+        store.metrics.leasesHeld.set(store.leasesHeld)
     }
 
     /// Everything pending for a session's writer; the snapshot is encoded here, once per batch.
@@ -332,6 +352,7 @@ extension BridgeEngine {
     private func writerFinished(_ session: String) {
         store?.writers[session]?.wake.finish()
         store?.writers[session] = nil
+        updateLeaseGauge()
     }
 
     /// A batch the store did not take goes back in front of what came since, within the same bounds (the last
@@ -386,6 +407,8 @@ extension BridgeEngine {
         )
         store?.writers[session]?.wake.finish()
         store?.writers[session] = nil
+        store?.metrics.leasesLost.increment()
+        updateLeaseGauge()
         guard let record = sessions[session] else { return }
         if let link = record.link {
             record.link = nil
@@ -574,6 +597,7 @@ extension BridgeEngine {
             conferenceName: details.conferenceName,
             version: details.version
         )
+        store?.metrics.takeovers.increment()
         logger.info(
             "session taken over",
             metadata: ["session": "\(id)", "epoch": "\(lease.epoch)", "seq": "\(record.seq)"]

@@ -4,6 +4,7 @@ import Clocks
 import Foundation
 import InfinityClient
 import Logging
+import MetricsTestKit
 import Synchronization
 import Testing
 
@@ -27,7 +28,12 @@ struct EngineStoreTests {
         )
     }
 
-    func engine(_ sink: RecordingSink, store: any SessionStore, instance: String) async -> BridgeEngine {
+    func engine(
+        _ sink: RecordingSink,
+        store: any SessionStore,
+        instance: String,
+        metrics: TestMetrics = TestMetrics()
+    ) async -> BridgeEngine {
         var configuration = BridgeConfiguration()
         configuration.allowInsecureNodes = false
         let engine = BridgeEngine(
@@ -38,7 +44,10 @@ struct EngineStoreTests {
             clock: clock
         )
         let wall = wall
-        await engine.attachStore(StoreSettings(store: store, instance: instance, now: { wall.now }))
+        await engine.attachStore(
+            StoreSettings(store: store, instance: instance, now: { wall.now }),
+            metricsFactory: metrics
+        )
         return engine
     }
 
@@ -94,7 +103,8 @@ struct EngineStoreTests {
 
         wall.advance(by: .seconds(5))
         let sink = RecordingSink()
-        let second = await engine(sink, store: store, instance: "b")
+        let metrics = TestMetrics()
+        let second = await engine(sink, store: store, instance: "b", metrics: metrics)
         await second.clientConnected(2, peer: "p")
         await send(second, 2, #"{"type":"subscribe","id":1}"#)
         try await withEngine(second) { e in
@@ -112,7 +122,10 @@ struct EngineStoreTests {
             let lease = try? await store.sessions().first
             #expect(lease?.holder == "b")
             #expect(lease?.epoch == 2)
+            #expect((try? metrics.expectCounter("pexbridge_store_takeovers_total"))?.totalValue == 1)
+            #expect((try? metrics.expectMeter("pexbridge_store_leases"))?.lastValue == 1)
         }
+        #expect((try? metrics.expectCounter("pexbridge_store_handovers_total"))?.totalValue == 1)
         await store.close()
     }
 
