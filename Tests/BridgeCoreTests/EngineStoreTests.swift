@@ -288,7 +288,7 @@ extension EngineStoreTests {
                 // A's next event is refused by the store: A lets the session go, without a release.
                 linkA.push(.health(.ok))
                 #expect(await poll { await a.sessionCount == 0 })
-                #expect(linkA.closed == 1)
+                #expect(await poll { linkA.closed == 1 })
                 #expect(linkA.released == 0)
                 let lease = try? await store.sessions().first
                 #expect(lease?.holder == "b")
