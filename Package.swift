@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/pointfreeco/swift-clocks.git", from: "1.1.1"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -83,10 +86,25 @@ let package = Package(
             name: "BridgeCore",
             dependencies: [
                 "BridgeProtocol",
+                "BridgeStore",
                 "InfinityClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Sessions that outlive the process (issue 13): one `SessionStore`, on SQLite or PostgreSQL.
+        .target(
+            name: "BridgeStore",
+            dependencies: [
+                "Locking",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -128,6 +146,7 @@ let package = Package(
                 "BridgeServer",
                 "BridgeClient",
                 "BridgeProtocol",
+                "BridgeStore",
                 "InfinityClient",
                 "InfinitySimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,6 +188,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "BridgeStoreTests",
+            dependencies: [
+                "BridgeStore",
+                "TestSupport",
+                "TestSpawn",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "BridgeProtocolTests",
             dependencies: ["BridgeProtocol", "TestSpawn"],
             swiftSettings: strict
@@ -177,7 +205,7 @@ let package = Package(
             name: "BridgeCoreTests",
             dependencies: [
                 "Locking",
-                "BridgeCore", "BridgeProtocol", "InfinityClient",
+                "BridgeCore", "BridgeProtocol", "BridgeStore", "InfinityClient",
                 .product(name: "Clocks", package: "swift-clocks"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

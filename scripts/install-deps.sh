@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what pexbridge needs beside the Swift toolchain: libwebsockets (the WebSocket server)
 # and, for the tests, Python's jsonschema (an independent check of protocol/schema.json) and iproute2
-# (NetworkNamespaceTests puts a watcher in its own network namespace; CI requires it to run).
+# (NetworkNamespaceTests puts a watcher in its own network namespace; CI requires it to run), and PostgreSQL's
+# server (the store tests start their own in a temporary directory; the package also creates the `postgres` user
+# that initdb runs as when the tests run as root).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -14,6 +16,7 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 if [ "${1:-}" = "--test" ]; then
   python3 -c 'import jsonschema' 2>/dev/null || need_apt+=(python3-jsonschema)
   command -v ip >/dev/null || need_apt+=(iproute2)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"

@@ -40,7 +40,7 @@ if [ $warnings = 1 ]; then
   # Only the project's own products are removed; the dependencies' builds are kept.
   if [ $incremental = 0 ] && [ -d "$scratch" ]; then
     find "$scratch" -maxdepth 3 \( -name '*.build' -o -name '*.swiftmodule' \) -path '*/debug/*' 2>/dev/null \
-      | grep -E '/(BridgeProtocol|BridgeCore|BridgeClient|BridgeServer|WebSocketTransport|InfinityClient|InfinitySimulator|pexbridge|TestSupport|TestSpawn|[A-Za-z]+Tests)\.(build|swiftmodule)$' \
+      | grep -E '/(BridgeProtocol|BridgeStore|BridgeCore|BridgeClient|BridgeServer|WebSocketTransport|InfinityClient|InfinitySimulator|pexbridge|TestSupport|TestSpawn|[A-Za-z]+Tests)\.(build|swiftmodule)$' \
       | xargs rm -rf || true
   fi
   log=$(mktemp)

@@ -100,7 +100,7 @@ extension BridgeEngine: Service {
         work.phase = .draining
         let live = liveSessions()
         logger.info("shutting down", metadata: ["sessions": "\(live.count)"])
-        for record in live { apply(.shutdown, to: record) }
+        for record in live where !handOver(record) { apply(.shutdown, to: record) }
         if work.outstanding == 0 {
             work.input.finish()
         } else {

@@ -375,10 +375,11 @@ extension BridgeEngine {
     }
 
     /// Holds the granted token: the link's updates are followed by a child task until the link ends.
-    private func openConnection(for record: SessionRecord) {
+    func openConnection(for record: SessionRecord) {
         guard let grant = record.grant else { return }
         let link = upstream.connect(node: record.node, alias: record.alias, grant: grant)
         record.link = link
+        if store != nil { storeGrant(grant, of: record) }
         record.grant = nil
         record.linkGeneration += 1
         let generation = record.linkGeneration
@@ -477,5 +478,6 @@ extension BridgeEngine {
         sessions[record.id] = nil
         sessionLimits.closed(client: record.owner, alias: record.alias)
         subscriptions.removeSession(record.id)
+        if store != nil { storeEnded(record.id) }
     }
 }

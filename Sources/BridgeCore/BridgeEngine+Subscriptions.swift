@@ -8,6 +8,7 @@ extension BridgeEngine {
 
     /// `list`: every live session's snapshot.
     func list(_ target: ReplyTarget) {
+        if store != nil { return listWithStore(target) }
         reply(target, .success(.sessions(liveSessions().map { $0.snapshot() })))
     }
 

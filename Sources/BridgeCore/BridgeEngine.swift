@@ -37,6 +37,8 @@ public actor BridgeEngine {
     /// Sessions' PIN-state deadlines, and the signal that wakes their ticker when the first one arrives.
     var pinDeadlines = DeadlineQueue<String>()
     let pinWake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    /// Where sessions are kept to outlive the process (`serve --store`); nil without a store.
+    var store: EngineStore?
 
     /// - Parameters:
     ///   - configuration: limits, tokens and timeouts.
@@ -143,6 +145,7 @@ public actor BridgeEngine {
         metrics.eventsPublished.increment()
         metrics.eventDeliveries.increment(by: to.count)
         if !to.isEmpty { sink.send(frame, to: to) }
+        if store != nil { storeEvent(seq: record.seq, frame: frame, of: record.id) }
     }
 
     // MARK: introspection

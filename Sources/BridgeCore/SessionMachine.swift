@@ -166,6 +166,15 @@ public struct SessionMachine: Sendable, Equatable {
         self.maxPINAttempts = max(1, maxPINAttempts)
     }
 
+    /// A session taken over from a store: connected with `role`, its token held by the caller.
+    /// - Parameters:
+    ///   - role: the role it had when its previous holder handed it over.
+    ///   - maxPINAttempts: as ``init(maxPINAttempts:)``.
+    public init(resumedAs role: Role, maxPINAttempts: Int = 5) {
+        self.init(maxPINAttempts: maxPINAttempts)
+        self.phase = .connected(role)
+    }
+
     /// The wire state of the current phase.
     public var state: SessionState {
         switch phase {

@@ -43,6 +43,13 @@ public protocol UpstreamLink: Sendable {
     func release() async
     /// Stops without releasing (the node already ended it).
     func close() async
+    /// The token in use now, while running (a store keeps it so another process can take the session over).
+    func heldToken() async -> HeldToken?
+}
+
+extension UpstreamLink {
+    /// Links that cannot say (test fakes) hold nothing a store could hand over.
+    public func heldToken() async -> HeldToken? { nil }
 }
 
 /// The real node, through `InfinityClient`.

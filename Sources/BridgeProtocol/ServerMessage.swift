@@ -43,6 +43,9 @@ public struct UpstreamStatus: Codable, Sendable, Equatable {
         case ok
         case reconnecting
         case tokenRefreshFailed = "token_refresh_failed"
+        /// The bridge is stopping and hands the session to another instance (or its own next start) with the
+        /// same node token: the session is not ended; resume it on any instance.
+        case handover
     }
 
     public var status: Status

@@ -120,6 +120,12 @@ struct ConnectionStateMachine<Random: RandomNumberGenerator & Sendable>: Sendabl
         self.random = random
     }
 
+    /// When the token in use stops being valid (on the owner's clock), while running; nil otherwise.
+    var runningTokenExpiry: Duration? {
+        if case .running(let running) = state { return running.tokenExpiry }
+        return nil
+    }
+
     /// Whether control calls may use the token (before the start and while running).
     var acceptsCalls: Bool {
         switch state {

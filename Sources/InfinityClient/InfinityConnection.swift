@@ -118,6 +118,13 @@ public actor InfinityConnection {
     /// Runs the connection until it has ended (after `.ended` was yielded): refreshes the token, follows the
     /// event stream, reconnects, and finally releases or closes. All work runs as children of this call; cancelling
     /// it closes the connection (without releasing the token). Runs once; a second call returns at once.
+    /// The token in use now (it changes with each refresh) and how long it stays valid, while running: what a
+    /// bridge with a store keeps so that another process can hold the participant with the same token.
+    public func heldToken() -> HeldToken? {
+        guard let expiry = machine.runningTokenExpiry else { return nil }
+        return HeldToken(token: machine.token, validFor: expiry - time.now())
+    }
+
     public func run() async {
         guard !runClaimed else { return }
         runClaimed = true

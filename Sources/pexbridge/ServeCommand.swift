@@ -243,6 +243,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Development: serve the web page from this directory.", visibility: .hidden))
     var webRoot: String?
 
+    @OptionGroup(title: "Sessions that outlive the process")
+    var storeOptions: StoreOptions
+
     func run() async throws {
         MemoryPolicy.apply()
         let file = try config.map(ConfigFile.load) ?? ConfigFile()
@@ -274,7 +277,9 @@ struct ServeCommand: AsyncParsableCommand {
         let simulator = simulatorSettings.map { InfinitySimulator(configuration: $0, logger: logger) }
         let bridge: PexBridge
         let port: Int
+        let storeSettings: StoreSettings?
         do {
+            storeSettings = try await storeOptions.open(file, logger: logger)
             if let simulator {
                 configuration.embeddedNode = try await Self.startEmbedded(simulator)
                 services.append(simulator)
@@ -285,6 +290,7 @@ struct ServeCommand: AsyncParsableCommand {
             await simulator?.stop()
             try Self.fail(error)
         }
+        if let storeSettings { await bridge.engine.attachStore(storeSettings) }
         services += bridge.services
         services.append(
             Announcement(lines: announcement(configuration, port: port, simulator: simulator), logger: logger)
@@ -298,6 +304,7 @@ struct ServeCommand: AsyncParsableCommand {
         groupConfiguration.maximumGracefulShutdownDuration = Self.shutdownCeiling
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: groupConfiguration).run()
+        await storeSettings?.store.close()
         logger.notice("bridge stopped")
     }
 
@@ -533,6 +540,11 @@ struct ConfigFile: Decodable {
     var trusted_proxy: [String]?
     var metrics_public: Bool?
     var strict_permissions: Bool?
+    var store: String?
+    var store_key_file: String?
+    var instance: String?
+    var lease_seconds: Int?
+    var on_exit: String?
 
     init() {}
 

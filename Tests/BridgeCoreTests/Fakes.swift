@@ -95,6 +95,8 @@ final class FakeUpstream: Upstream {
         /// The alias of every token request, in order.
         var aliases: [String] = []
         var links: [FakeLink] = []
+        /// The grants links were made from (tokens included), in order.
+        var grants: [TokenGrant] = []
         var failure: InfinityError?
         var answer: TokenRequestOutcome?
         var tokenGate: Gate?
@@ -111,6 +113,7 @@ final class FakeUpstream: Upstream {
     var extras: [TokenRequestExtras] { state.withLock { $0.extras } }
     var aliases: [String] { state.withLock { $0.aliases } }
     var links: [FakeLink] { state.withLock { $0.links } }
+    var grants: [TokenGrant] { state.withLock { $0.grants } }
 
     func failNext(_ error: InfinityError) { state.withLock { $0.failure = error } }
 
@@ -204,6 +207,7 @@ final class FakeUpstream: Upstream {
         let link = FakeLink(role: grant.role)
         let gate = state.withLock { s in
             s.links.append(link)
+            s.grants.append(grant)
             return s.releaseGate
         }
         if let gate { link.holdReleases(at: gate) }

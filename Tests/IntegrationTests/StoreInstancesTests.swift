@@ -1,0 +1,133 @@
+import BridgeClient
+import BridgeProtocol
+import Foundation
+import InfinitySimulator
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 13 on PostgreSQL: two bridge processes on one store, the simulator in this test process.
+@Suite("Instances on one PostgreSQL store", .postgres)
+struct StoreInstancesTests {
+    static func serve(
+        _ server: PostgresServer,
+        database: String,
+        key: String,
+        instance: String
+    ) throws -> ChildProcess {
+        try ChildProcess(
+            arguments: [
+                "serve", "--listen", "127.0.0.1:0", "--allow-insecure-nodes", "--log-level", "debug",
+                "--store", server.url(database: database), "--store-key-file", key, "--instance", instance,
+                "--lease-seconds", "2",
+            ],
+            environment: ["PEXBRIDGE_STORE_PASSWORD": server.password]
+        )
+    }
+
+    static func list(_ client: TestClient) async -> [SessionSnapshot] {
+        guard case .success(.sessions(let all, _))? = try? await client.request(.list) else { return [] }
+        return all
+    }
+
+    @Test func listOnEitherInstanceShowsEverySessionAndTheOtherTakesOverAfterSIGKILL() async throws {
+        let server = try PostgresServer.required()
+        let database = try await server.createDatabase(prefix: "instances")
+        let place = try StoreRestartTests.Place()
+        defer { place.remove() }
+        let simulator = try await StoreRestartTests.startSimulator()
+        let a = try Self.serve(server, database: database, key: place.key, instance: "a")
+        defer { a.stop() }
+        let b = try Self.serve(server, database: database, key: place.key, instance: "b")
+        defer { b.stop() }
+        let onA = try await StoreRestartTests.connect(a)
+        let onB = try await StoreRestartTests.connect(b)
+
+        let joined = try await onA.session(
+            .join(JoinParameters(node: simulator.baseURL, alias: "t.open", displayName: "Shared", pin: nil))
+        )
+        let s = joined.id
+        // B lists A's session (as A last wrote it) without holding it.
+        let seenOnB = await eventually(timeout: .seconds(20)) {
+            await Self.list(onB).contains { $0.id == s && $0.state == .connected }
+        }
+        #expect(seenOnB, "\(b.stderr.suffix(2000))")
+        #expect(!b.stderr.contains("session taken over"))
+        #expect(await Self.list(onA).map(\.id) == [s])
+
+        // A dies; once its lease lapses, B holds the session: same id, connected, no new participant.
+        let stored = await eventually { a.stderr.contains("session token stored") }
+        #expect(stored)
+        kill(a.process.processIdentifier, SIGKILL)
+        #expect(await a.waitForExit() == SIGKILL)
+        await onA.close()
+        let taken = await eventually(timeout: .seconds(30)) { b.stderr.contains("session taken over") }
+        #expect(taken, "\(b.stderr.suffix(3000))")
+        let result = try await onB.request(.subscribe(session: s, sinceSeq: nil))
+        guard case .success(.sessions(let snapshots, _)) = result else {
+            Issue.record("subscribe on B: \(result)")
+            return
+        }
+        #expect(snapshots.first?.state == .connected)
+        let calls = simulator.calls(alias: "t.open")
+        #expect(calls.filter { $0.endpoint == "request_token" }.count == 1)
+        #expect(!calls.contains { $0.endpoint == "release_token" })
+        #expect(simulator.participants(alias: "t.open").filter { $0.displayName == "Shared" }.count == 1)
+
+        await onB.close()
+        b.stop()
+        #expect(await b.waitForExit() == 0)
+        await simulator.stop()
+    }
+
+    @Test func aRollingRestartKeepsTheSessionConnected() async throws {
+        let server = try PostgresServer.required()
+        let database = try await server.createDatabase(prefix: "rolling")
+        let place = try StoreRestartTests.Place()
+        defer { place.remove() }
+        let simulator = try await StoreRestartTests.startSimulator()
+        let a = try Self.serve(server, database: database, key: place.key, instance: "a")
+        defer { a.stop() }
+        let b = try Self.serve(server, database: database, key: place.key, instance: "b")
+        defer { b.stop() }
+        let onA = try await StoreRestartTests.connect(a)
+        let onB = try await StoreRestartTests.connect(b)
+        let joined = try await onA.session(
+            .join(JoinParameters(node: simulator.baseURL, alias: "t.open", displayName: "Rolling", pin: nil))
+        )
+        let s = joined.id
+
+        // Step 1: A stops (SIGTERM, handover); B holds the session.
+        a.stop()
+        #expect(await a.waitForExit() == 0)
+        await onA.close()
+        let onBNow = await eventually(timeout: .seconds(20)) { b.stderr.contains("session taken over") }
+        #expect(onBNow, "\(b.stderr.suffix(3000))")
+        // Step 2: A comes back; B stops; the new A holds the session.
+        let a2 = try Self.serve(server, database: database, key: place.key, instance: "a")
+        defer { a2.stop() }
+        let onA2 = try await StoreRestartTests.connect(a2)
+        b.stop()
+        #expect(await b.waitForExit() == 0)
+        await onB.close()
+        let backOnA = await eventually(timeout: .seconds(20)) { a2.stderr.contains("session taken over") }
+        #expect(backOnA, "\(a2.stderr.suffix(3000))")
+        let result = try await onA2.request(.subscribe(session: s, sinceSeq: nil))
+        guard case .success(.sessions(let snapshots, _)) = result else {
+            Issue.record("subscribe on the new A: \(result)")
+            return
+        }
+        #expect(snapshots.first?.state == .connected)
+        #expect(snapshots.first?.id == s)
+        let calls = simulator.calls(alias: "t.open")
+        #expect(calls.filter { $0.endpoint == "request_token" }.count == 1)
+        #expect(!calls.contains { $0.endpoint == "release_token" })
+        #expect(simulator.participants(alias: "t.open").filter { $0.displayName == "Rolling" }.count == 1)
+        await onA2.close()
+        a2.stop()
+        #expect(await a2.waitForExit() == 0)
+        await simulator.stop()
+    }
+}
