@@ -1,11 +1,11 @@
 import BridgeProtocol
 import HTTPTypes
+import Locking
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import Locking
 import WSClient
 
 /// Why a bridge connection failed.

@@ -1,7 +1,7 @@
 import CoreMetrics
+import Locking
 import Metrics
 import Prometheus
-import Locking
 import WebSocketTransport
 
 /// The bridge's Prometheus metrics (`GET /metrics`); never labelled with anything secret.

@@ -1,10 +1,10 @@
 import BridgeCore
 import BridgeProtocol
 import InfinityClient
+import Locking
 import Logging
 import Prometheus
 import ServiceLifecycle
-import Locking
 import WebSocketTransport
 
 /// Why the bridge could not start.

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import NIOCore
 import Locking
+import NIOCore
 
 /// Whether the event stream reader should go on after an event.
 enum EventDisposition: Sendable {

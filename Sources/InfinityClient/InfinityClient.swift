@@ -1,9 +1,9 @@
 import AsyncHTTPClient
+import Locking
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import Locking
 
 /// Client for the Pexip Infinity Client REST API v2 (one per process; it pools connections per node).
 public final class InfinityClient: Sendable {

@@ -1,5 +1,5 @@
-import Logging
 import Locking
+import Logging
 
 /// A held participant: refreshes its token and keeps its event stream open, reporting typed updates.
 ///

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import Locking
 import Logging
 import ServiceLifecycle
-import Locking
 
 /// An HTTP server that answers like a Pexip Infinity conference node's Client REST API v2
 /// under `/api/client/v2/conferences/<alias>/...`, for tests and demos.

@@ -179,7 +179,9 @@ struct SimulatorAdmin: Sendable {
             "live_tokens": simulator.liveTokenCount(alias: alias),
             "open_event_streams": simulator.openEventStreams(alias: alias),
             "refresh_count": simulator.refreshCount(alias: alias),
-            "dtmf": simulator.dtmfReceived(alias: alias).map { ["participant": $0.participantUUID, "digits": $0.digits] },
+            "dtmf": simulator.dtmfReceived(alias: alias).map {
+                ["participant": $0.participantUUID, "digits": $0.digits]
+            },
             "participants": simulator.participants(alias: alias).map {
                 [
                     "uuid": $0.uuid, "display_name": $0.displayName, "role": $0.role == .host ? "host" : "guest",

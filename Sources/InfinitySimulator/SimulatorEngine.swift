@@ -1,5 +1,5 @@
-import Logging
 import Locking
+import Logging
 
 /// The simulator's state behind one lock, and the operations on it.
 ///

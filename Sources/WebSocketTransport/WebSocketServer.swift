@@ -1,6 +1,6 @@
 import CLibWebSockets
-import Logging
 import Locking
+import Logging
 
 #if canImport(Glibc)
 import Glibc

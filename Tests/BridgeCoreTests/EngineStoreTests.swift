@@ -3,9 +3,9 @@ import BridgeStore
 import Clocks
 import Foundation
 import InfinityClient
+import Locking
 import Logging
 import MetricsTestKit
-import Locking
 import Testing
 
 @testable import BridgeCore

@@ -2,8 +2,8 @@ import BridgeProtocol
 import Clocks
 import Foundation
 import InfinityClient
-import Logging
 import Locking
+import Logging
 import Testing
 
 @testable import BridgeCore

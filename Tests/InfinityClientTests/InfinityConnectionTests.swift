@@ -1,8 +1,8 @@
 import Clocks
+import Locking
 import Logging
 import NIOCore
 import NIOPosix
-import Locking
 import Testing
 
 @testable import InfinityClient

@@ -1,8 +1,8 @@
+import Locking
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import Locking
 
 @testable import InfinityClient
 

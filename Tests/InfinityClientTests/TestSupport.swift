@@ -1,5 +1,5 @@
-import Logging
 import Locking
+import Logging
 @_exported import TestSupport
 import Testing
 

@@ -4,8 +4,8 @@ import BridgeProtocol
 import BridgeServer
 import Foundation
 import InfinitySimulator
-import Logging
 import Locking
+import Logging
 // The harness, `eventually`, `offThePool`, `LogCapture` and `TestCertificate` come from TestSupport; every file of
 // this target uses them as if they were its own.
 @_exported import TestSupport

@@ -1,6 +1,6 @@
+import Locking
 import NIOCore
 import NIOPosix
-import Locking
 
 /// A tiny authoritative DNS server on 127.0.0.1 (UDP, port 0) for tests of node discovery: it answers SRV
 /// queries from its table and NXDOMAIN for every other name, so no test ever asks the machine's resolver.

@@ -1,5 +1,5 @@
-import Logging
 import Locking
+import Logging
 
 /// Every log line a bridge wrote, formatted with its metadata, for secret checks.
 public final class LogCapture: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-import NIOSSL
 import Locking
+import NIOSSL
 import TestSpawn
 
 /// A self-signed certificate for the given IP addresses and names, made with openssl in a fresh temporary

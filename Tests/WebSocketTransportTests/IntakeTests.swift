@@ -36,7 +36,8 @@ final class Gate: Sendable {
 /// texts) and answers each short text "ping N" with "pong N".
 final class GatedCore: Sendable {
     let gate = Gate()
-    private let state = Locking.Mutex<(opened: [ConnectionID], messages: [ConnectionID: Int], texts: [String])>(([], [:], []))
+    private typealias State = (opened: [ConnectionID], messages: [ConnectionID: Int], texts: [String])
+    private let state = Locking.Mutex<State>(([], [:], []))
 
     init(server: WebSocketServer) {
         Task { [self] in
