@@ -100,16 +100,19 @@ struct ConnectionHarness {
         }
     }
 
-    /// Waits until `condition` holds for the updates so far (nudging the clock), returning them.
+    /// Waits until `condition` holds for the updates so far (nudging the clock, as ``waitUntil(timeout:_:_:)``
+    /// does: a reconnect timer armed just after ``driveReconnects(_:until:)`` advanced the clock exactly to its
+    /// deadline would otherwise wait for an advance that never comes), returning them.
     @discardableResult
     func wait(
         timeout: Duration = .seconds(10),
         _ what: String,
         until condition: @escaping ([ConnectionUpdate]) -> Bool
     ) async throws -> [ConnectionUpdate] {
-        let recorder = self.recorder
+        let (recorder, clock) = (self.recorder, self.clock)
         try await TestSupport.waitUntil("\(what); got \(recorder.updates)", timeout: timeout) {
-            condition(recorder.updates)
+            await clock.advance(by: .zero)
+            return condition(recorder.updates)
         }
         return recorder.updates
     }
