@@ -21,9 +21,13 @@ import Testing
 
     @Test func aTestClockIsSleptOnDirectlyAndWakesWhenAdvanced() async throws {
         let clock = TestClock()
-        let sleeper = Task { try await steppedSleep(until: clock.now.advanced(by: .seconds(40)), on: clock) }
-        // One sleep to the deadline (a stepped sleep would need 40 advances of the test clock to wake).
-        await clock.advance(by: .seconds(40))
+        // The deadline is read before the task starts: read inside it, a task that starts after the advance
+        // below would sleep 40 s past it and never wake (this hung about one full run in ten).
+        let deadline = clock.now.advanced(by: .seconds(40))
+        let sleeper = Task { try await steppedSleep(until: deadline, on: clock) }
+        // One sleep to the deadline, and strictly past it: a sleep armed just after the clock reached its deadline
+        // exactly would wait for another advance.
+        await clock.advance(by: .seconds(40) + .nanoseconds(1))
         try await sleeper.value
     }
 }
