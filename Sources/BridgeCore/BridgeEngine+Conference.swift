@@ -74,9 +74,13 @@ extension BridgeEngine {
     /// remembered for replay, so everyone else's `seq` stays gap-free.
     func publishEphemeral(_ payload: EphemeralPayload, in record: SessionRecord) {
         let to = subscriptions.ephemeralRecipients(of: record.id, kind: payload.kind)
+        let elsewhere = store?.settings.store.bus != nil
+        guard !to.isEmpty || elsewhere else { return }
+        let frame = WireJSON.encode(.ephemeral(EphemeralEvent(session: record.id, payload: payload)))
+        if elsewhere { announceEphemeral(payload.kind, frame: frame, of: record.id) }
         guard !to.isEmpty else { return }
         counters.ephemeralDeliveries += to.count
-        sink.send(WireJSON.encode(.ephemeral(EphemeralEvent(session: record.id, payload: payload))), to: to)
+        sink.send(frame, to: to)
     }
 }
 

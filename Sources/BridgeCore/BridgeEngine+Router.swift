@@ -20,7 +20,7 @@ extension BridgeEngine {
                 let why = "authenticate first: frames before auth are at most \(limit) bytes"
                 return send(.error(ErrorBody(.badRequest, why)), to: client)
             }
-            route(RequestCodec.decode(text), from: client)
+            route(RequestCodec.decode(text), text: text, from: client)
         }
     }
 
@@ -55,7 +55,7 @@ extension BridgeEngine {
         metrics.rateLimited.increment()
     }
 
-    private func route(_ decoded: Result<RequestEnvelope, RequestDecodingError>, from client: ClientID) {
+    private func route(_ decoded: Result<RequestEnvelope, RequestDecodingError>, text: [UInt8], from client: ClientID) {
         let envelope: RequestEnvelope
         switch decoded {
         case .failure(.unreadable(let why)):
@@ -95,7 +95,18 @@ extension BridgeEngine {
                 )
             )
         }
-        switch envelope.request {
+        if let session = envelope.request.sessionActedOn {
+            // With several instances on one store, the session's holder acts on it; this instance relays.
+            if isElsewhere(session) { return forward(text, session: session, role: role, target: target) }
+            if store != nil, let refusal = leaseRefusal(session) { return reply(target, .failure(refusal)) }
+        }
+        dispatch(envelope.request, target)
+    }
+
+    /// Hands a request that passed the gates to its handler (a client's here, or one forwarded by another
+    /// instance).
+    func dispatch(_ request: Request, _ target: ReplyTarget) {
+        switch request {
         case .auth: preconditionFailure("auth is routed before the role gate")
         case .ping: reply(target, .success(.empty))
         case .list: list(target)

@@ -103,7 +103,7 @@ extension BridgeEngine {
 
     /// Who is guessing what, for the PIN guard's budgets.
     func pinAttempt(node: NodeAddress, alias: String, by requester: ReplyTarget?) -> PINGuard.Attempt {
-        let peer = requester.flatMap { clients[$0.client]?.peer } ?? "?"
+        let peer = requester.flatMap { clients[$0.client]?.peer ?? proxyPeer($0.client) } ?? "?"
         return PINGuard.Attempt(alias: alias, node: node.host, client: AuthFailureKey.of(peer: peer))
     }
 
@@ -377,13 +377,18 @@ extension BridgeEngine {
     /// Holds the granted token: the link's updates are followed by a child task until the link ends.
     func openConnection(for record: SessionRecord) {
         guard let grant = record.grant else { return }
-        let link = upstream.connect(node: record.node, alias: record.alias, grant: grant)
+        let id = record.id
+        let link =
+            store == nil
+            ? upstream.connect(node: record.node, alias: record.alias, grant: grant)
+            : upstream.connect(node: record.node, alias: record.alias, grant: grant) { [weak self] in
+                await self?.permitRefresh(id) ?? false
+            }
         record.link = link
         if store != nil { storeGrant(grant, of: record) }
         record.grant = nil
         record.linkGeneration += 1
         let generation = record.linkGeneration
-        let id = record.id
         spawn {
             // The link's own work (refresh, event stream, timers) runs beside the reader of its updates; both end
             // when the link has ended (released, closed, or given up).

@@ -60,14 +60,37 @@ struct EngineStore {
     var writers: [String: PendingWrites] = [:]
     /// Sessions being taken over (between `acquire` and their restore).
     var arriving: Set<String> = []
+    /// Sessions other instances hold, followed for subscribers here (with a bus).
+    var remote: RemoteSessions
+    /// Requests sent to other instances, by reference, waiting for their answer.
+    var forwarded: [UInt64: BridgeEngine.Forwarded] = [:]
+    var nextRef: UInt64 = 0
+    /// Stand-in clients of requests other instances forwarded here.
+    var proxies: [ClientID: BridgeEngine.Proxy] = [:]
+    /// Stand-in ids count down from the top half of the id space (transport ids count up from 1).
+    var nextProxy: ClientID = ClientID.max - 1
+    /// Sessions whose lease is being confirmed with the store.
+    var confirming: Set<String> = []
+    /// When the store stopped answering; nil while it answers.
+    var health = StoreHealthState()
+    /// When the probe in flight started.
+    var probeStarted: Moment?
+    /// Whether the bus listens (PostgreSQL).
+    var busListening = false
 
-    init(settings: StoreSettings, metrics: StoreMetrics) {
+    init(settings: StoreSettings, metrics: StoreMetrics, replayDepth: Int) {
         self.settings = settings
         self.metrics = metrics
+        self.remote = RemoteSessions(depth: replayDepth)
     }
 
     /// Leases this instance holds now.
     var leasesHeld: Int { writers.values.count { $0.lease != nil } }
+}
+
+/// Whether the store answers.
+struct StoreHealthState {
+    var unavailableSince: StoreTime?
 }
 
 /// What one session's writer has still to write.
@@ -125,9 +148,16 @@ extension BridgeEngine {
     ///   - metricsFactory: where the store's figures go (`pexbridge_store_*`).
     public func attachStore(_ settings: StoreSettings, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         precondition(store == nil, "attachStore(_:) is called once")
-        store = EngineStore(settings: settings, metrics: StoreMetrics(factory: metricsFactory))
-        // A timer job (not counted as upstream work): it stops with the engine.
+        store = EngineStore(
+            settings: settings,
+            metrics: StoreMetrics(factory: metricsFactory),
+            replayDepth: configuration.replayDepth
+        )
+        store?.metrics.available.set(1)
+        // Timer jobs (not counted as upstream work): they stop with the engine.
         work.input.yield { await self.runStoreTicker() }
+        work.input.yield { await self.runStoreProbe() }
+        if let bus = settings.store.bus { work.input.yield { await self.runBus(bus) } }
     }
 
     // MARK: hooks (engine-isolated, never suspend)
@@ -290,6 +320,15 @@ extension BridgeEngine {
                     let started = StoreTime.now()
                     try await Self.write(batch, lease: lease, depth: depth, to: settings.store)
                     metrics.writes.recordMilliseconds(StoreTime.now().milliseconds - started.milliseconds)
+                    await self.storeFine()
+                    if let bus = settings.store.bus {
+                        do {
+                            try await Self.announce(batch, of: session, on: bus)
+                        } catch {
+                            // Stored: the other instances read what they missed at their next event or reconnect.
+                            await self.storeTrouble(error)
+                        }
+                    }
                     if batch.token != nil, batch.finish == nil {
                         // What a crash would leave: another holder can take the session over from here on.
                         logger.debug("session token stored", metadata: ["session": "\(session)"])
@@ -301,6 +340,7 @@ extension BridgeEngine {
                     // The store is away: keep the batch and try again after a pause (fan-out goes on meanwhile).
                     logger.warning("store: write failed", metadata: ["session": "\(session)", "error": "\(error)"])
                     metrics.writeFailures.increment()
+                    await self.storeTrouble(error)
                     await self.requeue(session, batch)
                     try? await clock.sleepUntil(clock.now() + Self.storeRetryDelay)
                     continue
@@ -330,6 +370,18 @@ extension BridgeEngine {
     private func updateLeaseGauge() {
         guard let store else { return }
         store.metrics.leasesHeld.set(store.leasesHeld)
+        publishStoreHealth()
+    }
+
+    /// A session followed from another instance is held here now: its subscribers here get what the holder
+    /// stored after what they heard, then hear it from here.
+    func stopFollowing(_ session: String, stored: [StoredEvent]) {
+        guard let heard = store?.remote.seq(of: session) else { return }
+        store?.remote.forget(session)
+        let owed = stored.filter { $0.seq > heard }
+        let to = subscriptions.recipients(of: session)
+        guard !owed.isEmpty, !to.isEmpty else { return }
+        for event in owed { sink.send(event.frame, to: to) }
     }
 
     /// Everything pending for a session's writer; the snapshot is encoded here, once per batch.
@@ -399,8 +451,9 @@ extension BridgeEngine {
         return (Array(data), snapshot.seq)
     }
 
-    /// Another instance holds the session now: stop holding it here, without releasing its token.
-    private func leaseLost(_ session: String) {
+    /// Another instance holds the session now: stop holding it here, without releasing its token. With a bus,
+    /// its subscribers here go on hearing it from the new holder.
+    func leaseLost(_ session: String) {
         logger.warning(
             "store: lease lost to another instance; session dropped here",
             metadata: ["session": "\(session)"]
@@ -416,7 +469,11 @@ extension BridgeEngine {
         }
         sessions[session] = nil
         sessionLimits.closed(client: record.owner, alias: record.alias)
-        subscriptions.removeSession(session)
+        if store?.settings.store.bus != nil {
+            store?.remote.adopt(session, seq: record.seq, history: Array(record.history[record.historyStart...]))
+        } else {
+            subscriptions.removeSession(session)
+        }
         metrics.session(from: record.machine.state, to: nil)
     }
 
@@ -443,21 +500,25 @@ extension BridgeEngine {
     private func renewLeases() async {
         guard let settings = store?.settings else { return }
         let held = (store?.writers ?? [:]).compactMap { id, pending in pending.finish == nil ? pending.lease : nil }
-        for lease in held {
-            do {
-                let renewed = try await settings.store.renew(lease, for: settings.leaseDuration, now: settings.now())
-                if store?.writers[lease.session]?.lease?.epoch == renewed.epoch {
-                    store?.writers[lease.session]?.lease = renewed
-                }
-            } catch StoreError.fenced {
-                leaseLost(lease.session)
-            } catch {
-                logger.warning(
-                    "store: lease renewal failed",
-                    metadata: ["session": "\(lease.session)", "error": "\(error)"]
-                )
-            }
+        guard !held.isEmpty else { return }
+        let renewed: [Lease]
+        do {
+            renewed = try await settings.store.renew(held, for: settings.leaseDuration, now: settings.now())
+        } catch {
+            logger.warning("store: lease renewal failed", metadata: ["error": "\(error)"])
+            return storeTrouble(error)
         }
+        storeFine()
+        let kept = Dictionary(renewed.map { ($0.session, $0) }, uniquingKeysWith: { first, _ in first })
+        for lease in held {
+            guard let next = kept[lease.session] else {
+                // Fenced: another instance took it (or it was released meanwhile by this one's shutdown).
+                if store?.writers[lease.session]?.lease?.epoch == lease.epoch { leaseLost(lease.session) }
+                continue
+            }
+            if store?.writers[lease.session]?.lease?.epoch == next.epoch { store?.writers[lease.session]?.lease = next }
+        }
+        updateLeaseGauge()
     }
 
     /// Refreshed tokens go to the store, so a takeover after a crash holds the token the node accepts now.
@@ -478,7 +539,7 @@ extension BridgeEngine {
             states = try await settings.store.sessions()
         } catch {
             logger.warning("store: cannot list sessions", metadata: ["error": "\(error)"])
-            return
+            return storeTrouble(error)
         }
         var claimed: [String] = []
         for state in states where state.isFree(at: settings.now()) {
@@ -510,7 +571,7 @@ extension BridgeEngine {
     static let takeoverWidth = 16
 
     /// Acquires and loads one claimed session off the actor, then restores it on the actor.
-    private nonisolated func takeOver(_ id: String, settings: StoreSettings) async {
+    nonisolated func takeOver(_ id: String, settings: StoreSettings) async {
         var taken: (StoredSession, Lease)?
         do {
             if let lease = try await settings.store.acquire(
@@ -572,6 +633,7 @@ extension BridgeEngine {
         record.chatEnabled = details.chatEnabled ?? true
         record.history = stored.events.map { (seq: $0.seq, frame: $0.frame) }
         sessions[id] = record
+        stopFollowing(id, stored: stored.events)
         sessionLimits.opened(client: record.owner, alias: record.alias)
         subscriptions.addSession(id)
         metrics.session(from: nil, to: .connected)

@@ -15,9 +15,11 @@ extension BridgeEngine {
     /// `subscribe`: to one session (optionally resuming after `since`), or to every session.
     func subscribe(_ target: ReplyTarget, session: String?, since: Int?, include: Set<EphemeralKind> = []) {
         guard let session else {
+            if store?.settings.store.bus != nil { return subscribeAllWithStore(target, include: include) }
             subscriptions.subscribeAll(target.client, include: include)
             return reply(target, .success(.sessions(liveSessions().map { $0.snapshot() })))
         }
+        if isElsewhere(session) { return subscribeElsewhere(target, session: session, since: since, include: include) }
         guard let record = sessions[session] else {
             return reply(target, .failure(ErrorBody(.unknownSession, "no live session with that id")))
         }

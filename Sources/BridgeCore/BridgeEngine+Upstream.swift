@@ -7,6 +7,7 @@ extension BridgeEngine {
         guard let record = sessions[session], case .connected = record.machine.phase,
             record.linkGeneration == generation
         else { return }
+        if store != nil, holdUpdateWhileUnconfirmed(record, generation: generation, update) { return }
         switch update {
         case .event(let event):
             handle(event, in: record)

@@ -39,6 +39,8 @@ public actor BridgeEngine {
     let pinWake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     /// Where sessions are kept to outlive the process (`serve --store`); nil without a store.
     var store: EngineStore?
+    /// What `/healthz` says of the store (nothing without one).
+    public nonisolated let storeHealth: StoreHealthBoard
 
     /// - Parameters:
     ///   - configuration: limits, tokens and timeouts.
@@ -47,14 +49,17 @@ public actor BridgeEngine {
     ///   - logger: the engine's logger; it never receives a secret.
     ///   - clock: the time source of every deadline, window and budget; tests pass a `TestClock`.
     ///   - metricsFactory: where counters and gauges are made; tests pass a `TestMetrics`.
+    ///   - storeHealth: where the store's health is posted for `/healthz` (used once a store is attached).
     public init(
         configuration: BridgeConfiguration,
         upstream: any Upstream,
         sink: any ClientSink,
         logger: Logger,
         clock: any Clock<Duration> = ContinuousClock(),
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        storeHealth: StoreHealthBoard = StoreHealthBoard()
     ) {
+        self.storeHealth = storeHealth
         self.configuration = configuration
         self.upstream = upstream
         self.sink = sink
@@ -130,6 +135,7 @@ public actor BridgeEngine {
             counters.requestFailures[error.code, default: 0] += 1
             metrics.requestFailures[error.code]?.increment()
         }
+        if store != nil, replyToProxy(target, outcome) { return }
         guard clients[target.client] != nil else { return }
         send(.result(id: target.id, outcome), to: target.client)
     }

@@ -28,10 +28,14 @@ struct SubscriptionIndex: Sendable {
     private var includeAll: [ClientID: Set<EphemeralKind>] = [:]
     private var version = 0
 
-    /// A new session nobody hears yet.
+    /// A session subscribers may hear; one already known keeps its subscribers (a session taken over from, or
+    /// lost to, another instance).
     mutating func addSession(_ session: String) {
-        sessions[session] = SessionEntry()
+        if sessions[session] == nil { sessions[session] = SessionEntry() }
     }
+
+    /// Whether the session is known.
+    func knows(_ session: String) -> Bool { sessions[session] != nil }
 
     /// A session ended: forget it and every subscription to it (cost: its own subscribers and opt-outs).
     mutating func removeSession(_ session: String) {

@@ -22,6 +22,13 @@ public protocol Upstream: Sendable {
     func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress
     /// Holds a granted token: refreshes it and follows the event stream.
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
+    /// The same, asking `refreshPermit` before every refresh (a bridge with a store checks its lease there).
+    func connect(
+        node: NodeAddress,
+        alias: String,
+        grant: TokenGrant,
+        refreshPermit: @escaping @Sendable () async -> Bool
+    ) -> any UpstreamLink
 }
 
 /// One held participant upstream.
@@ -94,11 +101,38 @@ public struct InfinityUpstream: Upstream {
     public func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink {
         InfinityConnection(client: client, node: node, alias: alias, grant: grant, policy: policy, logger: logger)
     }
+
+    public func connect(
+        node: NodeAddress,
+        alias: String,
+        grant: TokenGrant,
+        refreshPermit: @escaping @Sendable () async -> Bool
+    ) -> any UpstreamLink {
+        InfinityConnection(
+            client: client,
+            node: node,
+            alias: alias,
+            grant: grant,
+            policy: policy,
+            logger: logger,
+            refreshPermit: refreshPermit
+        )
+    }
 }
 
 extension InfinityConnection: UpstreamLink {}
 
 extension Upstream {
+    /// For upstreams whose links do not refresh (test fakes): the permit is never asked.
+    public func connect(
+        node: NodeAddress,
+        alias: String,
+        grant: TokenGrant,
+        refreshPermit: @escaping @Sendable () async -> Bool
+    ) -> any UpstreamLink {
+        connect(node: node, alias: alias, grant: grant)
+    }
+
     /// For upstreams that know no way in (test fakes): the extras are dropped.
     public func requestToken(
         node: NodeAddress,

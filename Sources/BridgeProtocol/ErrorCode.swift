@@ -40,6 +40,10 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     /// A field's value is refused (bad DTMF digits, an unknown role or protocol), or the node answered 400
     /// "Illegal value" (e.g. an unknown layout).
     case invalidValue = "invalid_value"
+    /// With a store (`serve --store`): this bridge instance cannot reach its store and so cannot confirm that it
+    /// still holds the session's lease; it does not act on the session until it can. Try again, or on another
+    /// instance.
+    case storeUnavailable = "store_unavailable"
 }
 
 /// The `error` object of a failed result or an `error` message.

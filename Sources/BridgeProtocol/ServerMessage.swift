@@ -46,6 +46,12 @@ public struct UpstreamStatus: Codable, Sendable, Equatable {
         /// The bridge is stopping and hands the session to another instance (or its own next start) with the
         /// same node token: the session is not ended; resume it on any instance.
         case handover
+        /// With a store: the bridge instance holding the session cannot reach its store. The session goes on
+        /// (events are kept and written when the store is back) unless it stays away past the lease; see the
+        /// README's "Running more than one bridge".
+        case storeUnavailable = "store_unavailable"
+        /// The store answers again after `store_unavailable`.
+        case storeRestored = "store_restored"
     }
 
     public var status: Status

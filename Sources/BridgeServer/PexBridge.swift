@@ -118,12 +118,14 @@ public final class PexBridge: Sendable {
         // address may hold WebSockets, so a burst of observers from one host (a NAT, a load test) is not cut at
         // accept while a single address still cannot hold an unbounded number of sockets.
         transport.maxHTTPConnectionsPerAddress = configuration.maxConnectionsPerAddress
+        let storeHealth = StoreHealthBoard()
         let site = StaticSite(
             embeddedNode: configuration.embeddedNode,
             authRequired: configuration.core.authRequired,
             webRoot: configuration.webRoot,
             metrics: metrics,
-            metricsPublic: configuration.metricsPublic
+            metricsPublic: configuration.metricsPublic,
+            storeHealth: storeHealth
         )
         let server = WebSocketServer(configuration: transport, logger: logger) { request in site.respond(to: request) }
         self.server = server
@@ -135,7 +137,8 @@ public final class PexBridge: Sendable {
             upstream: InfinityUpstream(client: client, policy: configuration.connectionPolicy, logger: logger),
             sink: TransportSink(server: server),
             logger: logger,
-            metricsFactory: metrics.factory
+            metricsFactory: metrics.factory,
+            storeHealth: storeHealth
         )
     }
 

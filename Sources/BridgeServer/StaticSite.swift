@@ -1,3 +1,4 @@
+import BridgeCore
 import BridgeProtocol
 import Foundation
 import WebSocketTransport
@@ -7,6 +8,9 @@ struct StaticSite: Sendable {
     let files: [String: (type: String, body: [UInt8])]
     let schema: [UInt8]
     let health: [UInt8]
+    /// The store's state for `/healthz` (`serve --store`); its board stays empty without a store.
+    let storeHealth: StoreHealthBoard?
+    let embeddedSimulator: Bool
     let info: [UInt8]
     /// Development: serve the page's files from this directory, read on every request.
     let webRoot: String?
@@ -19,9 +23,12 @@ struct StaticSite: Sendable {
         authRequired: Bool,
         webRoot: String? = nil,
         metrics: BridgeMetrics? = nil,
-        metricsPublic: Bool = false
+        metricsPublic: Bool = false,
+        storeHealth: StoreHealthBoard? = nil
     ) {
         let simulate = embeddedNode != nil
+        self.embeddedSimulator = simulate
+        self.storeHealth = storeHealth
         self.webRoot = webRoot
         self.metrics = metrics
         self.metricsPublic = metricsPublic
@@ -95,7 +102,7 @@ struct StaticSite: Sendable {
         ]
         switch request.path {
         case "/healthz":
-            return HTTPResponse(json: health, headers: [("Cache-Control", "no-store")])
+            return HTTPResponse(json: healthDocument(), headers: [("Cache-Control", "no-store")])
         case "/metrics":
             guard let metrics else { return .notFound }
             guard metricsPublic || Self.isLoopbackPeer(request.peerAddress) else {
@@ -119,6 +126,26 @@ struct StaticSite: Sendable {
             guard let file = files[request.path] else { return .notFound }
             return HTTPResponse(status: 200, contentType: file.type, body: file.body, headers: page)
         }
+    }
+
+    /// `/healthz`: always 200 while the process serves (a load balancer keeps sending clients to an instance whose
+    /// store is away: it still serves the sessions it holds); with a store, `status` is `degraded` while the store
+    /// does not answer, and `instance` and `store` say which instance this is and how its store is.
+    private func healthDocument() -> [UInt8] {
+        guard let status = storeHealth?.current else { return health }
+        var store: [String: JSONValue] = [
+            "kind": .string(status.kind),
+            "status": .string(status.available ? "ok" : "unavailable"),
+            "leases_held": .int(status.leasesHeld),
+        ]
+        if let since = status.unavailableSince { store["unavailable_since_ms"] = .int(Int(since)) }
+        if let listening = status.busListening { store["bus"] = .string(listening ? "listening" : "reconnecting") }
+        let document: JSONValue = .object([
+            "status": .string(status.available ? "ok" : "degraded"),
+            "version": .string(ProtocolInfo.bridgeVersion), "protocol": .int(ProtocolInfo.version),
+            "simulate": .bool(embeddedSimulator), "instance": .string(status.instance), "store": .object(store),
+        ])
+        return Array((try? WireJSON.encoder.encode(document)) ?? Data(health))
     }
 
     /// A peer on this machine: 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6.

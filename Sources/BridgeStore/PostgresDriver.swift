@@ -10,12 +10,21 @@ final class PostgresDriver: SQLDriver {
     let logger: Logger
     let where_: String
     let dialect = SQLDialect.postgres
+    /// How to open a connection of one's own (the bus listens on one).
+    let connectionConfiguration: PostgresConnection.Configuration
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, where_: String) {
+    private init(
+        client: PostgresClient,
+        runner: Task<Void, Never>,
+        logger: Logger,
+        where_: String,
+        connectionConfiguration: PostgresConnection.Configuration
+    ) {
         self.client = client
         self.runner = runner
         self.logger = logger
         self.where_ = where_
+        self.connectionConfiguration = connectionConfiguration
     }
 
     /// Connects once first, so that a wrong password or an unreachable server is a clear error at start-up
@@ -29,7 +38,7 @@ final class PostgresDriver: SQLDriver {
         logger: Logger
     ) async throws -> PostgresDriver {
         let place = "\(host):\(port)/\(database)"
-        let probe = PostgresConnection.Configuration(
+        var probe = PostgresConnection.Configuration(
             host: host,
             port: port,
             username: user,
@@ -43,6 +52,7 @@ final class PostgresDriver: SQLDriver {
         } catch {
             throw StoreError.unavailable("PostgreSQL at \(place): \(reason(error))")
         }
+        probe.options.connectTimeout = .seconds(5)
         var configuration = PostgresClient.Configuration(
             host: host,
             port: port,
@@ -55,7 +65,13 @@ final class PostgresDriver: SQLDriver {
         configuration.options.maximumConnections = 8
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
-        return PostgresDriver(client: client, runner: runner, logger: logger, where_: place)
+        return PostgresDriver(
+            client: client,
+            runner: runner,
+            logger: logger,
+            where_: place,
+            connectionConfiguration: probe
+        )
     }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {

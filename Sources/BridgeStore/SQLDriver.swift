@@ -34,6 +34,14 @@ enum SQLDialect: Sendable {
         }
     }
 
+    /// An auto-numbered primary key column.
+    var serialKey: String {
+        switch self {
+        case .sqlite: "INTEGER PRIMARY KEY AUTOINCREMENT"
+        case .postgres: "BIGSERIAL PRIMARY KEY"
+        }
+    }
+
     /// Row lock taken by a fenced write's lease check: on PostgreSQL `FOR SHARE` makes the check wait for (and
     /// then see) a concurrent `acquire`; SQLite has one writer at a time, so nothing is needed.
     var shareLock: String {

@@ -7,17 +7,23 @@
 final class SQLSessionStore: SessionStore {
     let driver: any SQLDriver
     let key: StoreKey
+    let bus: (any StoreBus)?
 
-    private init(driver: any SQLDriver, key: StoreKey) {
+    private init(driver: any SQLDriver, key: StoreKey, bus: (any StoreBus)?) {
         self.driver = driver
         self.key = key
+        self.bus = bus
     }
 
     /// Migrates the schema and checks the key.
-    static func open(driver: any SQLDriver, key: StoreKey) async throws -> SQLSessionStore {
+    /// - Parameters:
+    ///   - driver: the database.
+    ///   - key: the store key.
+    ///   - bus: how instances on this store talk (PostgreSQL), nil for one process.
+    static func open(driver: any SQLDriver, key: StoreKey, bus: (any StoreBus)? = nil) async throws -> SQLSessionStore {
         do {
             try await StoreSchema.migrate(driver)
-            let store = SQLSessionStore(driver: driver, key: key)
+            let store = SQLSessionStore(driver: driver, key: key, bus: bus)
             try await store.checkKey()
             return store
         } catch {
@@ -225,7 +231,66 @@ final class SQLSessionStore: SessionStore {
     }
 
     func close() async {
+        await bus?.close()
         await driver.close()
+    }
+
+    func lease(of session: String) async throws -> LeaseState? {
+        let rows = try await driver.query(
+            "SELECT id, holder, epoch, lease_expires FROM pexbridge_sessions WHERE id = $1",
+            [.text(session)]
+        )
+        return try rows.first.map(Self.leaseState)
+    }
+
+    func renew(_ leases: [Lease], for duration: Duration, now: StoreTime) async throws -> [Lease] {
+        let expires = now + duration
+        var renewed: [Lease] = []
+        var start = leases.startIndex
+        // One statement per 200 leases: each row is matched on its id, epoch and holder, so a fenced lease is
+        // simply not in the answer.
+        while start < leases.endIndex {
+            let chunk = leases[start..<min(start + 200, leases.endIndex)]
+            start = chunk.endIndex
+            var binds: [SQLValue] = [.integer(expires.milliseconds)]
+            var matches: [String] = []
+            for lease in chunk {
+                let n = binds.count
+                matches.append("(id = $\(n + 1) AND epoch = $\(n + 2) AND holder = $\(n + 3))")
+                binds += [.text(lease.session), .integer(lease.epoch), .text(lease.holder)]
+            }
+            let rows = try await driver.query(
+                """
+                UPDATE pexbridge_sessions SET lease_expires = $1
+                WHERE \(matches.joined(separator: " OR "))
+                RETURNING id, epoch
+                """,
+                binds
+            )
+            var done: Set<String> = []
+            for row in rows { if let id = row.first?.text { done.insert(id) } }
+            for lease in chunk where done.contains(lease.session) {
+                var next = lease
+                next.expires = expires
+                renewed.append(next)
+            }
+        }
+        return renewed
+    }
+
+    func events(of session: String, after seq: Int) async throws -> [StoredEvent] {
+        let rows = try await driver.query(
+            "SELECT seq, frame FROM pexbridge_events WHERE session = $1 AND seq > $2 ORDER BY seq",
+            [.text(session), .integer(Int64(seq))]
+        )
+        return rows.compactMap { row in
+            guard let seq = row.first?.integer, let frame = row.last?.blob else { return nil }
+            return StoredEvent(seq: Int(seq), frame: frame)
+        }
+    }
+
+    func ping() async throws {
+        _ = try await driver.query("SELECT 1", [])
     }
 
     /// Runs a write whose first three binds are the lease's session, epoch and holder, and which returns a row

@@ -79,6 +79,61 @@ public protocol SessionStore: Sendable {
 
     /// Closes the store's connections; later calls fail.
     func close() async
+
+    /// One session's lease; nil when the store has no such session. What an instance asks before forwarding a
+    /// request to the session's holder.
+    /// - Parameter session: the session id.
+    func lease(of session: String) async throws -> LeaseState?
+
+    /// Renews many leases in few statements (an instance renews all it holds every third of the lease).
+    /// - Parameters:
+    ///   - leases: the leases held.
+    ///   - duration: how long from `now`.
+    ///   - now: the current wall-clock time.
+    /// - Returns: the leases renewed, with their new expiry; a lease missing from the answer was fenced (its epoch
+    ///   moved on or it was released).
+    func renew(_ leases: [Lease], for duration: Duration, now: StoreTime) async throws -> [Lease]
+
+    /// The kept events of a session after `seq`, oldest first (how another instance fills a gap).
+    /// - Parameters:
+    ///   - session: the session id.
+    ///   - seq: the last seq already known.
+    func events(of session: String, after seq: Int) async throws -> [StoredEvent]
+
+    /// One cheap round trip, to tell whether the store answers.
+    func ping() async throws
+
+    /// Messages between the instances on this store; nil for a store that serves one process (SQLite).
+    var bus: (any StoreBus)? { get }
+}
+
+/// What a store that only implements the basics (a test double) gets: the same answers, one call at a time.
+extension SessionStore {
+    public func lease(of session: String) async throws -> LeaseState? {
+        try await sessions().first { $0.session == session }
+    }
+
+    public func renew(_ leases: [Lease], for duration: Duration, now: StoreTime) async throws -> [Lease] {
+        var renewed: [Lease] = []
+        for lease in leases {
+            do {
+                renewed.append(try await renew(lease, for: duration, now: now))
+            } catch StoreError.fenced {
+                continue
+            }
+        }
+        return renewed
+    }
+
+    public func events(of session: String, after seq: Int) async throws -> [StoredEvent] {
+        try await load(session)?.events.filter { $0.seq > seq } ?? []
+    }
+
+    public func ping() async throws {
+        _ = try await sessions()
+    }
+
+    public var bus: (any StoreBus)? { nil }
 }
 
 /// A lease held on one session: who, which epoch, until when.

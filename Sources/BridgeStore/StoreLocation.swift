@@ -63,6 +63,8 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
 ///   - location: where.
 ///   - key: the token key (`--store-key-file`).
 ///   - password: PostgreSQL's password (`PEXBRIDGE_STORE_PASSWORD`); unused for SQLite.
+///   - instance: this process's instance name: on PostgreSQL the store then listens for the other instances'
+///     messages (``SessionStore/bus``); nil opens it without (tools, tests of the store alone).
 ///   - logger: for the store's own messages (never a secret).
 /// - Returns: the open store.
 /// - Throws: ``StoreError`` with a message fit for an operator.
@@ -70,6 +72,7 @@ public func openSessionStore(
     _ location: StoreLocation,
     key: StoreKey,
     password: String?,
+    instance: String? = nil,
     logger: Logger
 ) async throws -> any SessionStore {
     switch location {
@@ -85,6 +88,15 @@ public func openSessionStore(
             database: database,
             logger: logger
         )
-        return try await SQLSessionStore.open(driver: driver, key: key)
+        let bus = instance.map { name in
+            PostgresBus(
+                instance: name,
+                key: key,
+                driver: driver,
+                configuration: driver.connectionConfiguration,
+                logger: logger
+            )
+        }
+        return try await SQLSessionStore.open(driver: driver, key: key, bus: bus)
     }
 }

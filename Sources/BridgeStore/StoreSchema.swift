@@ -32,7 +32,18 @@ enum StoreSchema {
                     PRIMARY KEY (session, seq)
                 )
                 """,
-            ]
+            ],
+            // 2: messages between instances too large for a notification (PostgreSQL's NOTIFY payload is at most
+            // 8000 bytes); each row is read by its recipients and deleted a minute later by its sender.
+            [
+                """
+                CREATE TABLE pexbridge_mail (
+                    id \(dialect.serialKey),
+                    created BIGINT NOT NULL,
+                    body \(dialect.blob) NOT NULL
+                )
+                """
+            ],
         ]
     }
 

@@ -33,6 +33,7 @@ public actor InfinityConnection {
     }
 
     private let client: InfinityClient
+    private let refreshPermit: (@Sendable () async -> Bool)?
     private let policy: ConnectionPolicy
     private let logger: Logger
     private let time: TimeSource
@@ -66,6 +67,9 @@ public actor InfinityConnection {
     ///   - policy: Refresh, reconnect and release timing.
     ///   - logger: Where the connection logs (node-provided strings are escaped; tokens never appear).
     ///   - clock: The clock every timer sleeps on (a test clock in tests).
+    ///   - refreshPermit: Asked before every token refresh; false skips it as a failed attempt (retried with
+    ///     backoff until the token expires). A bridge with a store passes its lease check here, so a holder that
+    ///     lost its lease never refreshes.
     public init(
         client: InfinityClient,
         node: NodeAddress,
@@ -73,8 +77,10 @@ public actor InfinityConnection {
         grant: TokenGrant,
         policy: ConnectionPolicy = .init(),
         logger: Logger,
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(),
+        refreshPermit: (@Sendable () async -> Bool)? = nil
     ) {
+        self.refreshPermit = refreshPermit
         self.client = client
         self.node = node
         self.alias = alias
@@ -315,7 +321,12 @@ public actor InfinityConnection {
                 jobsContinuation.yield(.stop(work))
             case .refreshNow:
                 let (client, node, alias, token) = (self.client, self.node, self.alias, machine.token)
+                let permit = refreshPermit
                 spawn(.refreshRequest) {
+                    if let permit, await !permit() {
+                        await self.refreshFinished(.failure(.unreachable("the refresh was not permitted (lease)")))
+                        return
+                    }
                     do throws(InfinityError) {
                         let refresh = try await client.refreshToken(node: node, alias: alias, token: token)
                         await self.refreshFinished(.success(refresh))

@@ -52,8 +52,18 @@ struct StoreOptions: ParsableArguments {
         let seconds = leaseSeconds ?? file.lease_seconds ?? 10
         guard seconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
         let name = instance ?? file.instance ?? ProcessInfo.processInfo.hostName
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+        guard (1...64).contains(name.count), name.allSatisfy(allowed.contains) else {
+            throw ValidationError("--instance must be 1 to 64 of A-Z, a-z, 0-9, '.', '-' and '_'")
+        }
         let password = ProcessInfo.processInfo.environment["PEXBRIDGE_STORE_PASSWORD"]
-        let opened = try await openSessionStore(location, key: key, password: password, logger: logger)
+        let opened = try await openSessionStore(
+            location,
+            key: key,
+            password: password,
+            instance: name,
+            logger: logger
+        )
         logger.info(
             "store open",
             metadata: ["store": "\(location)", "instance": "\(name)", "lease_seconds": "\(seconds)"]

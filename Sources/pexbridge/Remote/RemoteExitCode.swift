@@ -23,7 +23,7 @@ enum RemoteExitCode: Int32, CaseIterable, Sendable {
             .authentication
         case .upstreamTimeout:
             .timeout
-        case .shuttingDown:
+        case .shuttingDown, .storeUnavailable:
             .connection
         case .badRequest, .unknownType, .unknownSession, .invalidState, .invalidPIN, .pinRequired,
             .tooManyPINAttempts, .conferenceNotFound, .insecureNode, .nodeUnreachable, .upstreamError,
@@ -41,7 +41,7 @@ enum RemoteExitCode: Int32, CaseIterable, Sendable {
         Exit status:
           0   ok
           1   the bridge refused the request: "error: <code>: <message>" on stderr
-          3   cannot connect, connection lost, or the bridge is shutting down
+          3   cannot connect, connection lost, the bridge is shutting down, or its store is away
           4   authentication failed (no or wrong token, unauthorized, forbidden)
           5   timed out (no answer within --timeout, or the node's upstream_timeout)
           64  usage error (bad arguments), or no PIN could be read

@@ -1,0 +1,209 @@
+import BridgeProtocol
+import BridgeStore
+import InfinityClient
+import Logging
+
+/// Leases as a fence, and the store's health.
+///
+/// A holder acts on a session (commands, token refreshes, publishing the node's events) only while its lease is
+/// still running by the wall clock, or after the store confirmed it again. A holder that was paused past its
+/// lease (SIGSTOP, a long GC-free stall, a partition) therefore asks the store first, learns that another
+/// instance took over (`fenced`) and drops the session without touching the node; a holder that simply could not
+/// reach the store keeps the session and carries on once the store answers.
+///
+/// Store trouble (a failed or unanswered statement: a probe runs every second) is told to clients as an
+/// `upstream` event `store_unavailable` in every session held here, and `store_restored` once it answers again;
+/// `/healthz` says the same.
+extension BridgeEngine {
+    /// How often the store is probed (`SELECT 1`).
+    static let storeProbePeriod: Duration = .seconds(1)
+    /// Updates held while a lease is being confirmed, at most (the oldest are dropped past it).
+    static let heldUpdateLimit = 4_096
+
+    // MARK: the fence
+
+    /// Whether this instance may act on a session now: no store, a new session still taking its lease, or a lease
+    /// running by the wall clock.
+    func leaseRunning(_ session: String) -> Bool {
+        guard let store, let lease = store.writers[session]?.lease else { return true }
+        return lease.expires > store.settings.now()
+    }
+
+    /// The refusal of a request on a session whose lease has run out unconfirmed (the store is away); it also
+    /// starts confirming the lease.
+    func leaseRefusal(_ session: String) -> ErrorBody? {
+        guard !leaseRunning(session) else { return nil }
+        confirmLease(session)
+        return ErrorBody(
+            .storeUnavailable,
+            "this bridge instance cannot reach its store to confirm it still holds the session; try again shortly"
+        )
+    }
+
+    /// `upstreamUpdate` on a session whose lease ran out: the update waits until the store confirms the lease
+    /// (then it is applied, in order) or refuses it (then the session is dropped here, update and all).
+    /// - Returns: true when the update was held.
+    func holdUpdateWhileUnconfirmed(_ record: SessionRecord, generation: Int, _ update: ConnectionUpdate) -> Bool {
+        guard !record.heldUpdates.isEmpty || !leaseRunning(record.id) else { return false }
+        record.heldUpdates.append((generation, update))
+        if record.heldUpdates.count > Self.heldUpdateLimit {
+            record.heldUpdates.removeFirst(record.heldUpdates.count - Self.heldUpdateLimit)
+            logger.warning("updates dropped while the lease is unconfirmed", metadata: ["session": "\(record.id)"])
+        }
+        confirmLease(record.id)
+        return true
+    }
+
+    /// Asks the store to renew a session's lease now (once at a time per session).
+    func confirmLease(_ session: String) {
+        guard let settings = store?.settings, let lease = store?.writers[session]?.lease,
+            store?.confirming.insert(session).inserted == true
+        else { return }
+        spawn {
+            do {
+                let renewed = try await settings.store.renew(lease, for: settings.leaseDuration, now: settings.now())
+                await self.leaseConfirmed(renewed)
+            } catch StoreError.fenced {
+                await self.leaseRefused(session)
+            } catch {
+                await self.leaseUnconfirmed(session, error)
+            }
+        }
+    }
+
+    private func leaseConfirmed(_ lease: Lease) {
+        store?.confirming.remove(lease.session)
+        storeFine()
+        guard store?.writers[lease.session]?.lease?.epoch == lease.epoch else { return }
+        store?.writers[lease.session]?.lease = lease
+        guard let record = sessions[lease.session] else { return }
+        let held = record.heldUpdates
+        record.heldUpdates = []
+        for (generation, update) in held { upstreamUpdate(session: lease.session, generation: generation, update) }
+    }
+
+    private func leaseRefused(_ session: String) {
+        store?.confirming.remove(session)
+        leaseLost(session)
+    }
+
+    private func leaseUnconfirmed(_ session: String, _ error: any Error) {
+        store?.confirming.remove(session)
+        storeTrouble(error)
+        // Asked again by the next update, request or tick.
+        guard let record = sessions[session], !record.heldUpdates.isEmpty else { return }
+        schedule(at: now + Self.storeProbePeriod) { engine in await engine.confirmLease(session) }
+    }
+
+    /// Asked by the session's link before every token refresh: the lease is renewed first, so a holder that lost
+    /// it never refreshes. While the store is away, a lease still running by the wall clock is enough.
+    /// - Parameter session: the session.
+    func permitRefresh(_ session: String) async -> Bool {
+        guard let settings = store?.settings, let lease = store?.writers[session]?.lease else {
+            return sessions[session] != nil
+        }
+        do {
+            let renewed = try await settings.store.renew(lease, for: settings.leaseDuration, now: settings.now())
+            storeFine()
+            if store?.writers[session]?.lease?.epoch == renewed.epoch { store?.writers[session]?.lease = renewed }
+            return sessions[session] != nil
+        } catch StoreError.fenced {
+            logger.warning("token refresh refused: the lease moved to another instance", metadata: ["session": "\(session)"])
+            leaseLost(session)
+            return false
+        } catch {
+            storeTrouble(error)
+            return leaseRunning(session)
+        }
+    }
+
+    // MARK: health
+
+    /// The store failed or did not answer: told once, until it answers again.
+    func storeTrouble(_ error: any Error) {
+        if case StoreError.fenced = error { return }
+        guard let settings = store?.settings, store?.health.unavailableSince == nil else { return }
+        let since = settings.now()
+        store?.health.unavailableSince = since
+        store?.metrics.available.set(0)
+        logger.warning("store unavailable", metadata: ["instance": "\(settings.instance)", "error": "\(error)"])
+        publishStoreHealth()
+        for record in liveSessions() where store?.writers[record.id] != nil {
+            publish(.upstream(UpstreamStatus(status: .storeUnavailable)), in: record)
+        }
+    }
+
+    /// The store answered.
+    func storeFine() {
+        guard let settings = store?.settings, let since = store?.health.unavailableSince else { return }
+        store?.health.unavailableSince = nil
+        store?.metrics.available.set(1)
+        logger.notice(
+            "store available again",
+            metadata: [
+                "instance": "\(settings.instance)",
+                "after_ms": "\(settings.now().milliseconds - since.milliseconds)",
+            ]
+        )
+        publishStoreHealth()
+        for record in liveSessions() where store?.writers[record.id] != nil {
+            publish(.upstream(UpstreamStatus(status: .storeRestored)), in: record)
+        }
+    }
+
+    /// `/healthz`'s view of the store.
+    func publishStoreHealth() {
+        guard let store else { return }
+        let listening: Bool? = store.settings.store.bus == nil ? nil : store.busListening
+        storeHealth.update(
+            { status in
+                status.available = store.health.unavailableSince == nil
+                status.unavailableSince = store.health.unavailableSince?.milliseconds
+                status.leasesHeld = store.leasesHeld
+                status.busListening = listening
+            },
+            instance: store.settings.instance,
+            kind: store.settings.store.bus == nil ? "sqlite" : "postgres"
+        )
+    }
+
+    /// Probes the store every second until the engine stops (a timer job): a probe unanswered for two periods
+    /// (a paused or unreachable server) is trouble, as is a failed one; an answer ends it.
+    func runStoreProbe() async {
+        guard let settings = store?.settings else { return }
+        publishStoreHealth()
+        while true {
+            do {
+                try await clock.sleepUntil(now + Self.storeProbePeriod)
+            } catch {
+                return
+            }
+            guard let started = store?.probeStarted else {
+                let begun = now
+                store?.probeStarted = begun
+                // Not counted as upstream work: a probe hanging on a paused server must not hold up shutdown.
+                work.input.yield {
+                    let wall = StoreTime.now()
+                    do {
+                        try await settings.store.ping()
+                        await self.probeAnswered(begun, error: nil, wall: wall)
+                    } catch {
+                        await self.probeAnswered(begun, error: error, wall: wall)
+                    }
+                }
+                continue
+            }
+            if now - started >= Self.storeProbePeriod * 2 {
+                storeTrouble(StoreError.unavailable("no answer to a probe for \(now - started)"))
+            }
+        }
+    }
+
+    private func probeAnswered(_ started: Moment, error: (any Error)?, wall: StoreTime) {
+        guard store?.probeStarted == started else { return }
+        store?.probeStarted = nil
+        if let error { return storeTrouble(error) }
+        store?.metrics.probe.recordMilliseconds(StoreTime.now().milliseconds - wall.milliseconds)
+        storeFine()
+    }
+}
