@@ -174,6 +174,12 @@ final class WallClock: Sendable {
 }
 
 extension EngineStoreTests {
+    static func statuses(_ events: [SessionEvent]) -> [UpstreamStatus.Status] {
+        events.compactMap { event in
+            if case .upstream(let status) = event.payload { status.status } else { nil }
+        }
+    }
+
     @Test func writesTheStoreRefusedAreKeptAndWrittenOnceItIsBack() async throws {
         defer { removeFiles() }
         let store = FlakyStore(try await openStore())
@@ -192,19 +198,27 @@ extension EngineStoreTests {
             let link = try #require(upstream.links.first)
             link.push(.health(.reconnecting(attempt: 1, delay: .seconds(1))))
             link.push(.health(.ok))
-            // Fan-out does not wait for the store.
-            let last = await sink.until { sink.events(1).count == s.seq + 2 ? sink.events(1).last?.seq : nil }
+            // Fan-out does not wait for the store, and the session's clients are told it is away.
+            _ = await sink.until { sink.events(1).count == s.seq + 2 ? true : nil }
             #expect(await poll { store.failures > 0 })
+            _ = await sink.until { Self.statuses(sink.events(1)).contains(.storeUnavailable) ? true : nil }
 
             store.setFailing(false)
             let written = await poll {
                 await clock.advance(by: BridgeEngine.storeRetryDelay)
-                guard let saved = try? await store.load(s.id) else { return false }
+                guard Self.statuses(sink.events(1)).contains(.storeRestored), let last = sink.events(1).last?.seq,
+                    let saved = try? await store.load(s.id)
+                else { return false }
                 return saved.seq == last && saved.events.last?.seq == last
             }
             #expect(written)
+            let last = try #require(sink.events(1).last?.seq)
             let events = try await store.load(s.id)?.events.map(\.seq) ?? []
             #expect(events == Array(1...last))
+            #expect(
+                Self.statuses(sink.events(1)) == [.reconnecting, .ok, .storeUnavailable, .storeRestored],
+                "the upstream's own health, then the store's going and coming back, each once"
+            )
         }
         await store.close()
     }

@@ -131,6 +131,36 @@ public final class PostgresServer: Sendable {
         }
     }
 
+    /// Pauses the whole server (SIGSTOP to the postmaster and every backend): connections stay open, nothing
+    /// answers, no new connection is accepted, as with a server frozen or a network black hole.
+    public func pause() throws {
+        for pid in try processes().reversed() { kill(pid, SIGSTOP) }
+    }
+
+    /// Resumes what ``pause()`` stopped.
+    public func resume() throws {
+        for pid in try processes() { kill(pid, SIGCONT) }
+    }
+
+    /// The postmaster (first) and its children, from `postmaster.pid` and `/proc`.
+    private func processes() throws -> [pid_t] {
+        guard let text = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+            let first = text.split(separator: "\n").first, let postmaster = pid_t(first)
+        else { throw Failed(description: "no postmaster.pid") }
+        var found = [postmaster]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // "pid (comm) state ppid ...": the fields after the command name's closing parenthesis.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, pid_t(fields[1]) == postmaster { found.append(pid) }
+        }
+        return found
+    }
+
     /// Stops the server at once and removes its directory.
     public func stop() async {
         let binaries = binaries
