@@ -15,6 +15,9 @@ extension BridgeEngine {
     static let forwardTimeout: Duration = .seconds(30)
     /// The pause before asking the store again who holds a session that is between holders.
     static let forwardRetryDelay: Duration = .milliseconds(200)
+    /// How long a session the store does not show (yet) is looked for: a client may hear of a session from its
+    /// holder before the holder's first write reached the store.
+    static let unknownSessionGrace: Duration = .seconds(1)
 
     /// A request for a session this instance does not hold, waiting for its holder's answer.
     struct Forwarded: Sendable {
@@ -79,6 +82,10 @@ extension BridgeEngine {
                 continue
             }
             guard let lease = found else {
+                if now < pending.deadline - Self.forwardTimeout + Self.unknownSessionGrace {
+                    try? await clock.sleepUntil(now + Self.forwardRetryDelay / 2)
+                    continue
+                }
                 return answerForwardedLocally(ref, .failure(ErrorBody(.unknownSession, "no live session with that id")))
             }
             if sessions[pending.session] != nil {
@@ -296,14 +303,20 @@ extension BridgeEngine {
     /// the client hears it like a local one (the same `seq`, `since_seq` from what is kept).
     func subscribeElsewhere(_ target: ReplyTarget, session: String, since: Int?, include: Set<EphemeralKind>) {
         guard let store = store?.settings.store else { return }
+        let giveUp = now + Self.unknownSessionGrace
         spawn {
             var stored: StoredSession?
             var failure: ErrorBody?
-            do {
-                stored = try await store.load(session)
-            } catch {
-                await self.storeTrouble(error)
-                failure = ErrorBody(.upstreamError, "the session store cannot be read now; try again")
+            while true {
+                do {
+                    stored = try await store.load(session)
+                } catch {
+                    await self.storeTrouble(error)
+                    failure = ErrorBody(.upstreamError, "the session store cannot be read now; try again")
+                }
+                // Not written yet (or unknown): looked for again, briefly.
+                guard failure == nil, stored?.snapshot == nil, await self.now < giveUp else { break }
+                try? await self.clock.sleepUntil(await self.now + Self.forwardRetryDelay / 2)
             }
             await self.subscribedElsewhere(target, session, since, include, stored, failure)
         }
@@ -370,7 +383,8 @@ extension BridgeEngine {
         var owed: [[UInt8]] = []
         let decoder = JSONDecoder()
         for entry in stored where sessions[entry.lease.session] == nil {
-            guard let bytes = entry.snapshot, var snapshot = try? decoder.decode(SessionSnapshot.self, from: Data(bytes))
+            guard let bytes = entry.snapshot,
+                var snapshot = try? decoder.decode(SessionSnapshot.self, from: Data(bytes))
             else { continue }
             let session = entry.lease.session
             follow(session)
@@ -393,7 +407,10 @@ extension BridgeEngine {
         on bus: any StoreBus
     ) async throws {
         for event in batch.events {
-            try await bus.post(InstanceMessage.event(session: session, seq: event.seq, frame: event.frame).encoded, to: nil)
+            try await bus.post(
+                InstanceMessage.event(session: session, seq: event.seq, frame: event.frame).encoded,
+                to: nil
+            )
         }
         switch batch.finish {
         case .remove?: try await bus.post(InstanceMessage.ended(session: session).encoded, to: nil)

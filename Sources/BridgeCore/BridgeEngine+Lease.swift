@@ -41,11 +41,19 @@ extension BridgeEngine {
     }
 
     /// `upstreamUpdate` on a session whose lease ran out: the update waits until the store confirms the lease
-    /// (then it is applied, in order) or refuses it (then the session is dropped here, update and all).
+    /// (then it is applied, in order) or refuses it (then the session is dropped here, update and all). The link's
+    /// end is not held: the session ends here with what waited applied first (a store away past the lease ends
+    /// its sessions when their node tokens run out).
     /// - Returns: true when the update was held.
-    func holdUpdateWhileUnconfirmed(_ record: SessionRecord, generation: Int, _ update: ConnectionUpdate) -> Bool {
+    func holdUpdateWhileUnconfirmed(_ record: SessionRecord, _ update: ConnectionUpdate) -> Bool {
         guard !record.heldUpdates.isEmpty || !leaseRunning(record.id) else { return false }
-        record.heldUpdates.append((generation, update))
+        if case .ended = update {
+            let held = record.heldUpdates
+            record.heldUpdates = []
+            for waiting in held where sessions[record.id] === record { applyUpstreamUpdate(waiting, to: record) }
+            return sessions[record.id] !== record
+        }
+        record.heldUpdates.append(update)
         if record.heldUpdates.count > Self.heldUpdateLimit {
             record.heldUpdates.removeFirst(record.heldUpdates.count - Self.heldUpdateLimit)
             logger.warning("updates dropped while the lease is unconfirmed", metadata: ["session": "\(record.id)"])
@@ -60,13 +68,10 @@ extension BridgeEngine {
             store?.confirming.insert(session).inserted == true
         else { return }
         spawn {
-            do {
-                let renewed = try await settings.store.renew(lease, for: settings.leaseDuration, now: settings.now())
-                await self.leaseConfirmed(renewed)
-            } catch StoreError.fenced {
-                await self.leaseRefused(session)
-            } catch {
-                await self.leaseUnconfirmed(session, error)
+            switch await self.renewWithin(lease, settings: settings, limit: settings.leaseDuration / 3) {
+            case .renewed(let renewed): await self.leaseConfirmed(renewed)
+            case .fenced: await self.leaseRefused(session)
+            case .failed(let error): await self.leaseUnconfirmed(session, error)
             }
         }
     }
@@ -79,7 +84,7 @@ extension BridgeEngine {
         guard let record = sessions[lease.session] else { return }
         let held = record.heldUpdates
         record.heldUpdates = []
-        for (generation, update) in held { upstreamUpdate(session: lease.session, generation: generation, update) }
+        for update in held where sessions[lease.session] === record { applyUpstreamUpdate(update, to: record) }
     }
 
     private func leaseRefused(_ session: String) {
@@ -96,25 +101,63 @@ extension BridgeEngine {
     }
 
     /// Asked by the session's link before every token refresh: the lease is renewed first, so a holder that lost
-    /// it never refreshes. While the store is away, a lease still running by the wall clock is enough.
+    /// it never refreshes. A store that fails or does not answer within a third of the lease permits the refresh
+    /// only while the lease still runs by the wall clock.
     /// - Parameter session: the session.
     func permitRefresh(_ session: String) async -> Bool {
         guard let settings = store?.settings, let lease = store?.writers[session]?.lease else {
             return sessions[session] != nil
         }
-        do {
-            let renewed = try await settings.store.renew(lease, for: settings.leaseDuration, now: settings.now())
+        switch await renewWithin(lease, settings: settings, limit: settings.leaseDuration / 3) {
+        case .renewed(let renewed):
             storeFine()
             if store?.writers[session]?.lease?.epoch == renewed.epoch { store?.writers[session]?.lease = renewed }
             return sessions[session] != nil
-        } catch StoreError.fenced {
-            logger.warning("token refresh refused: the lease moved to another instance", metadata: ["session": "\(session)"])
+        case .fenced:
+            logger.warning(
+                "token refresh refused: the lease moved to another instance",
+                metadata: ["session": "\(session)"]
+            )
             leaseLost(session)
             return false
-        } catch {
+        case .failed(let error):
             storeTrouble(error)
             return leaseRunning(session)
         }
+    }
+
+    enum RenewOutcome: Sendable {
+        case renewed(Lease)
+        case fenced
+        case failed(any Error)
+    }
+
+    /// Renews one lease, waiting at most `limit` on the engine's clock: a paused store leaves its statement
+    /// hanging, and what waits here (a token refresh) must not hang with it. The statement itself runs on (not
+    /// counted as upstream work) and its late answer is dropped.
+    func renewWithin(_ lease: Lease, settings: StoreSettings, limit: Duration) async -> RenewOutcome {
+        let (outcomes, first) = AsyncStream.makeStream(of: RenewOutcome.self, bufferingPolicy: .bufferingOldest(1))
+        work.input.yield {
+            do {
+                let renewed = try await settings.store.renew(lease, for: settings.leaseDuration, now: settings.now())
+                first.yield(.renewed(renewed))
+            } catch StoreError.fenced {
+                first.yield(.fenced)
+            } catch {
+                first.yield(.failed(error))
+            }
+        }
+        let sleep = clock.sleepUntil
+        let deadline = now + limit
+        work.input.yield {
+            try? await sleep(deadline)
+            first.yield(.failed(StoreError.unavailable("no answer within \(limit)")))
+        }
+        for await outcome in outcomes {
+            first.finish()
+            return outcome
+        }
+        return .failed(StoreError.unavailable("the engine stopped"))
     }
 
     // MARK: health

@@ -7,7 +7,12 @@ extension BridgeEngine {
         guard let record = sessions[session], case .connected = record.machine.phase,
             record.linkGeneration == generation
         else { return }
-        if store != nil, holdUpdateWhileUnconfirmed(record, generation: generation, update) { return }
+        if store != nil, holdUpdateWhileUnconfirmed(record, update) { return }
+        applyUpstreamUpdate(update, to: record)
+    }
+
+    /// One update of a session's link, once the lease allows it.
+    func applyUpstreamUpdate(_ update: ConnectionUpdate, to record: SessionRecord) {
         switch update {
         case .event(let event):
             handle(event, in: record)

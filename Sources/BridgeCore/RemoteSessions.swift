@@ -87,7 +87,9 @@ struct RemoteSessions: Sendable {
         if mirrors[session] == nil {
             var mirror = Mirror(seq: snapshotSeq)
             // What the store keeps before the snapshot serves `since_seq`; nobody here is owed it.
-            for event in events where event.seq <= snapshotSeq { append(seq: event.seq, frame: event.frame, to: &mirror) }
+            for event in events where event.seq <= snapshotSeq {
+                append(seq: event.seq, frame: event.frame, to: &mirror)
+            }
             mirrors[session] = mirror
         }
         guard var mirror = mirrors[session], mirror.filling else { return filled(session, events: events) }

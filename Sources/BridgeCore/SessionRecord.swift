@@ -20,7 +20,7 @@ final class SessionRecord {
     /// Counts the links opened, so that a released link's late updates are told from the current one's.
     var linkGeneration = 0
     /// Upstream updates waiting for the store to confirm this instance's lease (see `BridgeEngine+Lease`).
-    var heldUpdates: [(generation: Int, update: ConnectionUpdate)] = []
+    var heldUpdates: [ConnectionUpdate] = []
     /// Answers to the ways in (and a `refer` one-time token), sent with every token request of the session.
     var extras = TokenRequestExtras()
     var capabilities = Capabilities.none
