@@ -381,9 +381,13 @@ extension BridgeEngine {
         let link =
             store == nil
             ? upstream.connect(node: record.node, alias: record.alias, grant: grant)
-            : upstream.connect(node: record.node, alias: record.alias, grant: grant) { [weak self] in
-                await self?.permitRefresh(id) ?? false
-            }
+            : upstream.connect(
+                node: record.node,
+                alias: record.alias,
+                grant: grant,
+                refreshPermit: { [weak self] in await self?.permitRefresh(id) ?? false },
+                tokenRefreshed: { [weak self] held in await self?.tokenRefreshed(held, of: id) }
+            )
         record.link = link
         if store != nil { storeGrant(grant, of: record) }
         record.grant = nil

@@ -521,7 +521,17 @@ extension BridgeEngine {
         updateLeaseGauge()
     }
 
-    /// Refreshed tokens go to the store, so a takeover after a crash holds the token the node accepts now.
+    /// A link's new token, told before the link uses it: written at once (the node has invalidated the old one,
+    /// so until this write lands a crash would leave a takeover holding a dead token).
+    func tokenRefreshed(_ held: HeldToken, of session: String) {
+        guard let record = sessions[session], let settings = store?.settings, store?.writers[session] != nil else {
+            return
+        }
+        queueTokenUpdate(held, node: record.nodeText, alias: record.alias, settings: settings, of: session)
+    }
+
+    /// Refreshed tokens go to the store, so a takeover after a crash holds the token the node accepts now (a
+    /// second path besides ``tokenRefreshed(_:of:)``: links that cannot tell).
     private func noteRefreshedTokens() async {
         for (id, record) in sessions {
             guard let link = record.link, store?.writers[id] != nil else { continue }

@@ -22,12 +22,14 @@ public protocol Upstream: Sendable {
     func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress
     /// Holds a granted token: refreshes it and follows the event stream.
     func connect(node: NodeAddress, alias: String, grant: TokenGrant) -> any UpstreamLink
-    /// The same, asking `refreshPermit` before every refresh (a bridge with a store checks its lease there).
+    /// The same, asking `refreshPermit` before every refresh (a bridge with a store checks its lease there) and
+    /// telling `tokenRefreshed` each new token before it is used (the store records it).
     func connect(
         node: NodeAddress,
         alias: String,
         grant: TokenGrant,
-        refreshPermit: @escaping @Sendable () async -> Bool
+        refreshPermit: @escaping @Sendable () async -> Bool,
+        tokenRefreshed: @escaping @Sendable (HeldToken) async -> Void
     ) -> any UpstreamLink
 }
 
@@ -106,7 +108,8 @@ public struct InfinityUpstream: Upstream {
         node: NodeAddress,
         alias: String,
         grant: TokenGrant,
-        refreshPermit: @escaping @Sendable () async -> Bool
+        refreshPermit: @escaping @Sendable () async -> Bool,
+        tokenRefreshed: @escaping @Sendable (HeldToken) async -> Void
     ) -> any UpstreamLink {
         InfinityConnection(
             client: client,
@@ -115,7 +118,8 @@ public struct InfinityUpstream: Upstream {
             grant: grant,
             policy: policy,
             logger: logger,
-            refreshPermit: refreshPermit
+            refreshPermit: refreshPermit,
+            tokenRefreshed: tokenRefreshed
         )
     }
 }
@@ -123,12 +127,13 @@ public struct InfinityUpstream: Upstream {
 extension InfinityConnection: UpstreamLink {}
 
 extension Upstream {
-    /// For upstreams whose links do not refresh (test fakes): the permit is never asked.
+    /// For upstreams whose links do not refresh (test fakes): the permit is never asked, no token is told.
     public func connect(
         node: NodeAddress,
         alias: String,
         grant: TokenGrant,
-        refreshPermit: @escaping @Sendable () async -> Bool
+        refreshPermit: @escaping @Sendable () async -> Bool,
+        tokenRefreshed: @escaping @Sendable (HeldToken) async -> Void
     ) -> any UpstreamLink {
         connect(node: node, alias: alias, grant: grant)
     }

@@ -34,6 +34,7 @@ public actor InfinityConnection {
 
     private let client: InfinityClient
     private let refreshPermit: (@Sendable () async -> Bool)?
+    private let tokenRefreshed: (@Sendable (HeldToken) async -> Void)?
     private let policy: ConnectionPolicy
     private let logger: Logger
     private let time: TimeSource
@@ -70,6 +71,9 @@ public actor InfinityConnection {
     ///   - refreshPermit: Asked before every token refresh; false skips it as a failed attempt (retried with
     ///     backoff until the token expires). A bridge with a store passes its lease check here, so a holder that
     ///     lost its lease never refreshes.
+    ///   - tokenRefreshed: Told each new token as soon as the node issued it (the node invalidates the old one at
+    ///     once), before the connection uses it: a bridge with a store records it there, so another process that
+    ///     takes the participant over holds the token the node accepts.
     public init(
         client: InfinityClient,
         node: NodeAddress,
@@ -78,9 +82,11 @@ public actor InfinityConnection {
         policy: ConnectionPolicy = .init(),
         logger: Logger,
         clock: any Clock<Duration> = ContinuousClock(),
-        refreshPermit: (@Sendable () async -> Bool)? = nil
+        refreshPermit: (@Sendable () async -> Bool)? = nil,
+        tokenRefreshed: (@Sendable (HeldToken) async -> Void)? = nil
     ) {
         self.refreshPermit = refreshPermit
+        self.tokenRefreshed = tokenRefreshed
         self.client = client
         self.node = node
         self.alias = alias
@@ -321,7 +327,7 @@ public actor InfinityConnection {
                 jobsContinuation.yield(.stop(work))
             case .refreshNow:
                 let (client, node, alias, token) = (self.client, self.node, self.alias, machine.token)
-                let permit = refreshPermit
+                let (permit, refreshed) = (refreshPermit, tokenRefreshed)
                 spawn(.refreshRequest) {
                     if let permit, await !permit() {
                         await self.refreshFinished(.failure(.unreachable("the refresh was not permitted (lease)")))
@@ -329,6 +335,7 @@ public actor InfinityConnection {
                     }
                     do throws(InfinityError) {
                         let refresh = try await client.refreshToken(node: node, alias: alias, token: token)
+                        await refreshed?(HeldToken(token: refresh.token, validFor: .seconds(refresh.expires)))
                         await self.refreshFinished(.success(refresh))
                     } catch {
                         await self.refreshFinished(.failure(error))
