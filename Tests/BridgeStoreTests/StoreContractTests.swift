@@ -279,6 +279,72 @@ struct StoreContractTests {
         }
     }
 
+    @Test("many leases renew in one call; a fenced one is left out; lease(of:) and events(after:)", arguments: Kind.allCases)
+    func batchRenewAndLookups(kind: Kind) async throws {
+        let location = try await Self.place(kind)
+        defer { Self.cleanUp(location) }
+        let store = try await Self.open(location)
+        defer { Task { await store.close() } }
+        var leases: [Lease] = []
+        for n in 0..<250 {
+            leases.append(try #require(try await store.acquire("s\(n)", holder: "a", for: .seconds(10), now: Self.t0)))
+        }
+        // s7 is taken by b after its lease lapsed: a's renewal leaves it out.
+        _ = try #require(try await store.acquire("s7", holder: "b", for: .seconds(10), now: Self.t0 + .seconds(11)))
+        let renewed = try await store.renew(leases, for: .seconds(10), now: Self.t0 + .seconds(12))
+        #expect(renewed.count == 249)
+        #expect(!renewed.contains { $0.session == "s7" })
+        #expect(renewed.allSatisfy { $0.expires == Self.t0 + .seconds(22) && $0.holder == "a" })
+        #expect(try await store.lease(of: "s7")?.holder == "b")
+        #expect(try await store.lease(of: "s8")?.expires == Self.t0 + .seconds(22))
+        #expect(try await store.lease(of: "nothing") == nil)
+
+        let lease = renewed[0]
+        try await store.appendEvents((1...6).map { StoredEvent(seq: $0, frame: [UInt8($0)]) }, keeping: 4, lease: lease)
+        #expect(try await store.events(of: lease.session, after: 3).map(\.seq) == [4, 5, 6])
+        #expect(try await store.events(of: lease.session, after: 0).map(\.seq) == [3, 4, 5, 6])
+        #expect(try await store.events(of: lease.session, after: 6).isEmpty)
+        try await store.ping()
+    }
+
+    @Test("the bus: sealed messages to one instance or all, large ones through the table, strangers ignored")
+    func bus() async throws {
+        let location = try await Self.place(.postgres)
+        let password = PostgresServer.current?.password
+        let a = try await openSessionStore(location, key: Self.keyA, password: password, instance: "a", logger: Self.logger)
+        let b = try await openSessionStore(location, key: Self.keyA, password: password, instance: "b", logger: Self.logger)
+        let stranger = try await openSessionStore(location, key: Self.keyA, password: password, logger: Self.logger)
+        #expect(stranger.bus == nil, "no instance name, no bus")
+        let busA = try #require(a.bus)
+        let busB = try #require(b.bus)
+        var fromB = busB.deliveries.makeAsyncIterator()
+        var fromA = busA.deliveries.makeAsyncIterator()
+        #expect(await fromB.next() == .listening)
+        #expect(await fromA.next() == .listening)
+
+        try await busA.post(Array("to b".utf8), to: "b")
+        try await busA.post(Array("to c".utf8), to: "c")
+        let large = [UInt8](repeating: 0x41, count: 20_000)
+        try await busA.post(large, to: nil)
+        #expect(await fromB.next() == .message(from: "a", body: Array("to b".utf8)))
+        #expect(await fromB.next() == .message(from: "a", body: large), "a large message comes whole, in order")
+        // A's own broadcast reaches A too; what was for b or c does not.
+        #expect(await fromA.next() == .message(from: "a", body: large))
+
+        // What is on the wire is sealed: a notification in the clear, or sealed with another key, is dropped.
+        let driver = try await Self.driver(location)
+        _ = try await driver.query("SELECT pg_notify('pexbridge_bus', $1)", [.text("plain text")])
+        let other = try Self.keyB.seal(Array("\n\nforged".utf8), context: "pexbridge_bus")
+        _ = try await driver.query(
+            "SELECT pg_notify('pexbridge_bus', $1)",
+            [.text(Data(other).base64EncodedString())]
+        )
+        try await busA.post(Array("after".utf8), to: "b")
+        #expect(await fromB.next() == .message(from: "a", body: Array("after".utf8)))
+        await driver.close()
+        for store in [a, b, stranger] { await store.close() }
+    }
+
     @Test("a SQLite file another process holds is a clear error")
     func sqliteLockedByAnotherProcess() async throws {
         let location = try await Self.place(.sqlite)
