@@ -81,6 +81,12 @@ struct StoreClusterTests {
         }
     }
 
+    /// The port a child serves on, from its `listening on` line.
+    static func port(_ child: ChildProcess) async throws -> Int {
+        let listening = try await child.line(startingWith: "listening on ")
+        return try #require(Int(listening.split(separator: ":").last ?? ""))
+    }
+
     static func subscribe(
         _ client: TestClient,
         _ session: String,
@@ -359,6 +365,13 @@ struct StoreClusterTests {
         try cluster.simulator.sendChat(alias: "t.open", fromDisplayName: "Guest", text: "p0")
         try await Self.waitForChat(onB, s, "p0")
 
+        let portA = try await Self.port(a)
+        let healthy = try await httpGet(port: portA, path: "/healthz")
+        #expect(healthy.status == 200)
+        #expect(healthy.body.contains(#""status":"ok""#) && healthy.body.contains(#""instance":"a""#))
+        #expect(healthy.body.contains(#""kind":"postgres""#) && healthy.body.contains(#""bus":"listening""#))
+        #expect(healthy.body.contains(#""leases_held":1"#), "\(healthy.body)")
+
         try cluster.server.pause()
         let paused = ContinuousClock.now
         // A's clients are told the store is away (a probe unanswered for two seconds) and keep hearing events.
@@ -369,6 +382,9 @@ struct StoreClusterTests {
                 false
             }
         }
+        let degraded = try await httpGet(port: portA, path: "/healthz")
+        #expect(degraded.status == 200, "an instance whose store is away still serves what it holds")
+        #expect(degraded.body.contains(#""status":"degraded""#) && degraded.body.contains(#""unavailable_since_ms""#))
         for n in 1...5 { try cluster.simulator.sendChat(alias: "t.open", fromDisplayName: "Guest", text: "p\(n)") }
         try await Self.waitForChat(onA, s, "p5")
         let rest = Duration.seconds(5) - (ContinuousClock.now - paused)
@@ -391,6 +407,7 @@ struct StoreClusterTests {
         #expect(Self.upstreamStatuses(onB, s).filter(storeStatuses.contains) == [.storeUnavailable, .storeRestored])
         #expect(Self.upstreamStatuses(onA, s).filter(storeStatuses.contains) == [.storeUnavailable, .storeRestored])
         #expect(!b.stderr.contains("session taken over"), "the holder kept the session")
+        #expect(try await httpGet(port: portA, path: "/healthz").body.contains(#""status":"ok""#))
         let list = try await onB.request(.list)
         guard case .success(.sessions(let sessions, _)) = list else {
             Issue.record("list: \(list)")
