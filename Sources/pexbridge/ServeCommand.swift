@@ -542,6 +542,7 @@ struct ConfigFile: Decodable {
     var strict_permissions: Bool?
     var store: String?
     var store_key_file: String?
+    var store_password_file: String?
     var instance: String?
     var lease_seconds: Int?
     var on_exit: String?

@@ -17,6 +17,9 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "The key that encrypts node tokens in the store: 32 bytes, raw or base64 (required with --store).")
     var storeKeyFile: String?
 
+    @Option(help: "A file holding PostgreSQL's password (e.g. a systemd credential); the environment works too.")
+    var storePasswordFile: String?
+
     @Option(help: "This process's name among the store's instances. (default: the host name)")
     var instance: String?
 
@@ -56,7 +59,13 @@ struct StoreOptions: ParsableArguments {
         guard (1...64).contains(name.count), name.allSatisfy(allowed.contains) else {
             throw ValidationError("--instance must be 1 to 64 of A-Z, a-z, 0-9, '.', '-' and '_'")
         }
-        let password = ProcessInfo.processInfo.environment["PEXBRIDGE_STORE_PASSWORD"]
+        var password = ProcessInfo.processInfo.environment["PEXBRIDGE_STORE_PASSWORD"]
+        if let passwordFile = storePasswordFile ?? file.store_password_file {
+            guard let data = FileManager.default.contents(atPath: passwordFile) else {
+                throw ValidationError("cannot read --store-password-file \(passwordFile)")
+            }
+            password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        }
         let opened = try await openSessionStore(
             location,
             key: key,

@@ -2,18 +2,22 @@ import Foundation
 import TestSpawn
 import Testing
 
-/// contrib/pexbridge.service, as shipped.
-private let unitPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("contrib/pexbridge.service").path
+/// contrib/, as shipped.
+private let contrib = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("contrib")
+/// contrib/pexbridge.service.
+private let unitPath = contrib.appendingPathComponent("pexbridge.service").path
+/// Both shipped units: one bridge, and one instance of several on a store.
+private let units = ["pexbridge.service", "pexbridge-instance.service"]
 
 private let systemdAnalyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first {
     FileManager.default.isExecutableFile(atPath: $0)
 }
 
 /// The unit's directives as (key, value) lines of its [Service] section.
-private func serviceDirectives() throws -> [(key: String, value: String)] {
+private func serviceDirectives(_ path: String = unitPath) throws -> [(key: String, value: String)] {
     // A trailing backslash continues a line.
-    let text = try String(contentsOfFile: unitPath, encoding: .utf8).replacingOccurrences(of: "\\\n", with: " ")
+    let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "\\\n", with: " ")
     var inService = false
     var directives: [(String, String)] = []
     for line in text.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
@@ -59,15 +63,40 @@ struct SystemdUnitTests {
         #expect(config.contains(#""listen": "0.0.0.0:8443""#))
     }
 
-    @Test(.enabled(if: systemdAnalyze != nil, "systemd-analyze is not installed (apt-get install systemd)"))
-    func systemdAnalyzeVerifiesItWithoutAComplaint() async throws {
+    @Test func theInstanceUnitIsHardenedTheSameAndGetsTheStoreSecretsAsCredentials() throws {
+        let base = try serviceDirectives()
+        let instance = try serviceDirectives(contrib.appendingPathComponent("pexbridge-instance.service").path)
+        func values(_ directives: [(key: String, value: String)], _ key: String) -> [String] {
+            directives.filter { $0.key == key }.map(\.value)
+        }
+        // Every hardening line of the base unit is there, unchanged.
+        for key in Set(base.map(\.key)).subtracting(["ExecStart", "LoadCredential"]) {
+            #expect(values(instance, key) == values(base, key), "\(key)")
+        }
+        #expect(
+            Set(values(instance, "LoadCredential").compactMap { $0.split(separator: ":").first.map(String.init) })
+                == ["tokens", "tls.crt", "tls.key", "store.key", "store-password"]
+        )
+        let exec = values(instance, "ExecStart").joined()
+        #expect(exec.contains("--store-key-file ${CREDENTIALS_DIRECTORY}/store.key"))
+        #expect(exec.contains("--store-password-file ${CREDENTIALS_DIRECTORY}/store-password"))
+        let config = try String(contentsOf: contrib.appendingPathComponent("pexbridge-instance.json"), encoding: .utf8)
+        #expect(config.contains(#""store": "postgres://"#) && config.contains(#""on_exit": "handover""#))
+        #expect(config.contains(#""listen": "0.0.0.0:8443""#))
+    }
+
+    @Test(
+        .enabled(if: systemdAnalyze != nil, "systemd-analyze is not installed (apt-get install systemd)"),
+        arguments: units
+    )
+    func systemdAnalyzeVerifiesItWithoutAComplaint(name: String) async throws {
         let analyze = try #require(systemdAnalyze)
         // verify wants the ExecStart binary to exist: point it at the one just built.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let unit = directory.appendingPathComponent("pexbridge.service")
-        let text = try String(contentsOfFile: unitPath, encoding: .utf8)
+        let unit = directory.appendingPathComponent(name)
+        let text = try String(contentsOfFile: contrib.appendingPathComponent(name).path, encoding: .utf8)
             .replacingOccurrences(of: "/usr/local/bin/pexbridge", with: try pexbridgeExecutable().path)
         try text.write(to: unit, atomically: true, encoding: .utf8)
 
@@ -87,6 +116,6 @@ struct SystemdUnitTests {
         }
         #expect(status == 0, "\(output)")
         // verify exits 0 on unknown keys and bad values too, saying so per line: there must be no such line.
-        #expect(!output.contains("pexbridge.service:"), "\(output)")
+        #expect(!output.contains("\(name):"), "\(output)")
     }
 }
