@@ -232,6 +232,7 @@ extension BridgeEngine {
         switch message {
         case .event(let session, let seq, let frame):
             guard !own, sessions[session] == nil, store?.arriving.contains(session) == false else { return }
+            store?.metrics.eventsRelayed.increment()
             follow(session)
             if let steps = store?.remote.received(session, seq: seq, frame: frame) { carryOut(steps) }
         case .ephemeral(let session, let kind, let frame):
