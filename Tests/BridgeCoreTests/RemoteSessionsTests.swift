@@ -49,7 +49,10 @@ import Testing
         _ = remote.received("s", seq: 3, frame: Self.frame(3))
         _ = remote.received("t", seq: 7, frame: Self.frame(7))
         let steps = remote.refillAll()
-        #expect(Set(steps.map { "\($0)" }) == Set([RemoteSessions.Step.fill("s", after: 3), .fill("t", after: 7)].map { "\($0)" }))
+        #expect(
+            Set(steps.map { "\($0)" })
+                == Set([RemoteSessions.Step.fill("s", after: 3), .fill("t", after: 7)].map { "\($0)" })
+        )
         #expect(remote.received("s", seq: 4, frame: Self.frame(4)) == [], "waits for the fill")
         #expect(remote.filled("s", events: [(4, Self.frame(4))]) == [.deliver("s", [Self.frame(4)])])
     }

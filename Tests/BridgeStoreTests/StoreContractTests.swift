@@ -279,7 +279,10 @@ struct StoreContractTests {
         }
     }
 
-    @Test("many leases renew in one call; a fenced one is left out; lease(of:) and events(after:)", arguments: Kind.allCases)
+    @Test(
+        "many leases renew in one call; a fenced one is left out; lease(of:) and events(after:)",
+        arguments: Kind.allCases
+    )
     func batchRenewAndLookups(kind: Kind) async throws {
         let location = try await Self.place(kind)
         defer { Self.cleanUp(location) }
@@ -311,8 +314,20 @@ struct StoreContractTests {
     func bus() async throws {
         let location = try await Self.place(.postgres)
         let password = PostgresServer.current?.password
-        let a = try await openSessionStore(location, key: Self.keyA, password: password, instance: "a", logger: Self.logger)
-        let b = try await openSessionStore(location, key: Self.keyA, password: password, instance: "b", logger: Self.logger)
+        let a = try await openSessionStore(
+            location,
+            key: Self.keyA,
+            password: password,
+            instance: "a",
+            logger: Self.logger
+        )
+        let b = try await openSessionStore(
+            location,
+            key: Self.keyA,
+            password: password,
+            instance: "b",
+            logger: Self.logger
+        )
         let stranger = try await openSessionStore(location, key: Self.keyA, password: password, logger: Self.logger)
         #expect(stranger.bus == nil, "no instance name, no bus")
         let busA = try #require(a.bus)

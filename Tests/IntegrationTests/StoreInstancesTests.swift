@@ -98,29 +98,46 @@ struct StoreInstancesTests {
             .join(JoinParameters(node: simulator.baseURL, alias: "t.open", displayName: "Rolling", pin: nil))
         )
         let s = joined.id
+        // A dashboard on B watches throughout.
+        guard case .success(.sessions(let watched, _)) = try await onB.request(.subscribe(session: s, sinceSeq: nil)),
+            let firstSeq = watched.first?.seq
+        else {
+            Issue.record("subscribe on B")
+            return
+        }
 
-        // Step 1: A stops (SIGTERM, handover); B holds the session.
+        // Step 1: A stops (SIGTERM, handover); B holds the session, taken over at once (A announced the release).
         a.stop()
         #expect(await a.waitForExit() == 0)
         await onA.close()
         let onBNow = await eventually(timeout: .seconds(20)) { b.stderr.contains("session taken over") }
         #expect(onBNow, "\(b.stderr.suffix(3000))")
-        // Step 2: A comes back; B stops; the new A holds the session.
+        // Step 2: A comes back; B stops; the new A holds the session. B's watcher resumes on the new A.
         let a2 = try Self.serve(server, database: database, key: place.key, instance: "a")
         defer { a2.stop() }
         let onA2 = try await StoreRestartTests.connect(a2)
         b.stop()
         #expect(await b.waitForExit() == 0)
+        let seenOnB = onB.events.filter { $0.session == s }
         await onB.close()
         let backOnA = await eventually(timeout: .seconds(20)) { a2.stderr.contains("session taken over") }
         #expect(backOnA, "\(a2.stderr.suffix(3000))")
-        let result = try await onA2.request(.subscribe(session: s, sinceSeq: nil))
-        guard case .success(.sessions(let snapshots, _)) = result else {
+        let lastSeen = seenOnB.last?.seq ?? firstSeq
+        let result = try await onA2.request(.subscribe(session: s, sinceSeq: lastSeen))
+        guard case .success(.sessions(let snapshots, let replayed)) = result else {
             Issue.record("subscribe on the new A: \(result)")
             return
         }
+        #expect(replayed == true)
         #expect(snapshots.first?.state == .connected)
         #expect(snapshots.first?.id == s)
+        // The watcher saw both handovers and never a disconnection; its seqs run on without a gap.
+        let handovers = seenOnB.filter {
+            if case .upstream(let u) = $0.payload { u.status == .handover } else { false }
+        }
+        #expect(handovers.count == 2, "\(seenOnB.map(\.payload.type))")
+        #expect(!seenOnB.contains { if case .state = $0.payload { true } else { false } })
+        #expect(seenOnB.map(\.seq) == Array((firstSeq + 1)..<(firstSeq + 1 + seenOnB.count)))
         let calls = simulator.calls(alias: "t.open")
         #expect(calls.filter { $0.endpoint == "request_token" }.count == 1)
         #expect(!calls.contains { $0.endpoint == "release_token" })
