@@ -131,13 +131,17 @@ struct StoreInstancesTests {
         #expect(replayed == true)
         #expect(snapshots.first?.state == .connected)
         #expect(snapshots.first?.id == s)
-        // The watcher saw both handovers and never a disconnection; its seqs run on without a gap.
-        let handovers = seenOnB.filter {
-            if case .upstream(let u) = $0.payload { u.status == .handover } else { false }
+        let now = try #require(snapshots.first?.seq)
+        if now > lastSeen {
+            try await onA2.waitFor { if case .event(let e) = $0 { e.session == s && e.seq == now } else { false } }
         }
-        #expect(handovers.count == 2, "\(seenOnB.map(\.payload.type))")
-        #expect(!seenOnB.contains { if case .state = $0.payload { true } else { false } })
-        #expect(seenOnB.map(\.seq) == Array((firstSeq + 1)..<(firstSeq + 1 + seenOnB.count)))
+        // The watcher, resumed: both handovers, never a disconnection, and its seqs run on without a gap.
+        let seen = seenOnB + onA2.events.filter { $0.session == s }
+        let handovers = seen.filter { if case .upstream(let u) = $0.payload { u.status == .handover } else { false } }
+        #expect(handovers.count == 2, "\(seen.map(\.payload.type))")
+        let left = seen.filter { if case .state(let c) = $0.payload { c.state != .connected } else { false } }
+        #expect(left.isEmpty, "\(left)")
+        #expect(seen.map(\.seq) == Array((firstSeq + 1)..<(firstSeq + 1 + seen.count)))
         let calls = simulator.calls(alias: "t.open")
         #expect(calls.filter { $0.endpoint == "request_token" }.count == 1)
         #expect(!calls.contains { $0.endpoint == "release_token" })
