@@ -305,8 +305,10 @@ struct StoreClusterTests {
     }
 
     @Test func aPausedHolderIsFencedOffWhenItWakes() async throws {
-        // Tokens of 12 s: the holder refreshes every 4 s, so its refresh is overdue by the time it wakes.
-        let cluster = try await Cluster("stale", tokenExpiry: .seconds(12))
+        // Tokens of 30 s: the holder refreshes every 10 s, so its refresh is overdue by the time it wakes (after
+        // B's first refresh), and a pause never lands on a refresh in flight (a holder stopped between the node's
+        // new token and its store write leaves a token nobody can use: the README says so).
+        let cluster = try await Cluster("stale", tokenExpiry: .seconds(30))
         let a = try cluster.serve("a")
         defer { a.stop() }
         let b = try cluster.serve("b")
