@@ -175,6 +175,23 @@ struct StoreClusterTests {
         #expect(await eventually { cluster.simulator.conference(alias: "t.pin")?.locked == true })
         #expect(try await onB.request(.control(session: s, .sendMessage(text: "via B"))) == .success(.empty))
         #expect(cluster.simulator.chatMessages(alias: "t.pin").contains { $0.text == "via B" })
+        // Ephemeral events cross too, to the clients that asked for them: captions turned on from B, heard on B.
+        let captioned = try await StoreRestartTests.connect(b)
+        guard case .success = try await captioned.request(.subscribe(session: s, sinceSeq: nil, include: [.captions]))
+        else {
+            Issue.record("subscribe with include on B")
+            return
+        }
+        #expect(try await onB.request(.control(session: s, .captions(on: true))) == .success(.empty))
+        try cluster.simulator.sendCaption(alias: "t.pin", text: "hello from the node")
+        try await captioned.waitFor {
+            if case .ephemeral(let e) = $0, e.session == s, case .captions(let c) = e.payload {
+                c.text == "hello from the node"
+            } else {
+                false
+            }
+        }
+        await captioned.close()
         // A refusal comes back as the holder gave it.
         let refused = try await onB.request(.control(session: s, .mute(participant: "no-such-participant")))
         #expect(refused.failure?.code == .unknownParticipant)
