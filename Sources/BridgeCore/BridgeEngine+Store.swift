@@ -484,6 +484,7 @@ extension BridgeEngine {
         guard let settings = store?.settings else { return }
         let period = settings.leaseDuration / 3
         await takeOverFreeSessions()
+        var ticks = 0
         while true {
             do {
                 try await clock.sleepUntil(now + period)
@@ -494,6 +495,8 @@ extension BridgeEngine {
             await renewLeases()
             await noteRefreshedTokens()
             await takeOverFreeSessions()
+            ticks += 1
+            if ticks % 10 == 0 { await forgetEndedFollowed() }
         }
     }
 
@@ -539,6 +542,16 @@ extension BridgeEngine {
             guard sessions[id] === record, store?.writers[id]?.lastToken != held.token else { continue }
             queueTokenUpdate(held, node: record.nodeText, alias: record.alias, settings: settings, of: id)
         }
+    }
+
+    /// Followed sessions the store no longer has (their end was missed while the bus was down) are forgotten.
+    private func forgetEndedFollowed() async {
+        guard let settings = store?.settings, settings.store.bus != nil, store?.remote.mirrors.isEmpty == false else {
+            return
+        }
+        guard let live = try? await settings.store.sessions() else { return }
+        let gone = store?.remote.keep(only: Set(live.map(\.session))) ?? []
+        for session in gone where sessions[session] == nil { subscriptions.removeSession(session) }
     }
 
     /// Takes over every session in the store whose lease is free or lapsed.

@@ -51,6 +51,10 @@ struct RemoteSessions: Sendable {
         if seq <= mirror.seq { return [] }
         if mirror.filling || seq > mirror.seq + 1 {
             mirror.waiting[seq] = frame
+            // Bounded while a fill takes long (the store away): only the newest `depth` wait; the store has the rest.
+            if mirror.waiting.count > max(depth, 1), let oldest = mirror.waiting.keys.min() {
+                mirror.waiting[oldest] = nil
+            }
             if mirror.filling { return [] }
             mirror.filling = true
             return [.fill(session, after: mirror.seq)]
@@ -138,6 +142,15 @@ struct RemoteSessions: Sendable {
     /// The session ended, or is held here now.
     mutating func forget(_ session: String) {
         mirrors[session] = nil
+    }
+
+    /// Forgets every followed session not in `live` (their end was announced while this instance was not
+    /// listening).
+    /// - Returns: the sessions forgotten.
+    mutating func keep(only live: Set<String>) -> [String] {
+        let gone = mirrors.keys.filter { !live.contains($0) }
+        for session in gone { mirrors[session] = nil }
+        return gone
     }
 
     private func append(seq: Int, frame: [UInt8], to mirror: inout Mirror) {

@@ -66,6 +66,18 @@ import Testing
         #expect(!remote.follows("s"))
     }
 
+    @Test func whatWaitsBehindALongFillIsBoundedAndEndedSessionsAreForgotten() {
+        var remote = RemoteSessions(depth: 4)
+        _ = remote.received("s", seq: 1, frame: Self.frame(1))
+        for seq in 3...20 { _ = remote.received("s", seq: seq, frame: Self.frame(seq)) }
+        // Only the newest 4 waited; the store gives what it keeps of the rest.
+        let steps = remote.filled("s", events: (14...16).map { (seq: $0, frame: Self.frame($0)) })
+        #expect(steps == [.deliver("s", [14, 15, 16, 17, 18, 19, 20].map(Self.frame))])
+        _ = remote.received("t", seq: 1, frame: Self.frame(1))
+        #expect(remote.keep(only: ["s"]) == ["t"])
+        #expect(remote.follows("s") && !remote.follows("t"))
+    }
+
     @Test func instanceMessagesSurviveTheirEncoding() {
         let messages: [InstanceMessage] = [
             .event(session: "s-1", seq: 42, frame: Array(#"{"type":"state"}"#.utf8) + [0x0A, 0x00]),
