@@ -93,7 +93,7 @@ extension BridgeEngine {
                 store?.forwarded[ref] = nil
                 return routeLocally(pending)
             }
-            if let holder = lease.holder, holder != settings.instance, !lease.isFree(at: settings.now()) {
+            if let holder = lease.holder, holder != settings.holder, !lease.isFree(at: settings.now()) {
                 let message = InstanceMessage.request(
                     ref: ref,
                     peer: pending.peer,
@@ -228,7 +228,7 @@ extension BridgeEngine {
 
     private func busMessage(_ message: InstanceMessage, from: String) {
         guard let settings = store?.settings else { return }
-        let own = from == settings.instance
+        let own = from == settings.holder
         switch message {
         case .event(let session, let seq, let frame):
             guard !own, sessions[session] == nil, store?.arriving.contains(session) == false else { return }

@@ -20,6 +20,10 @@ public struct StoreSettings: Sendable {
     public var store: any SessionStore
     /// This process's name among the store's instances (`--instance`).
     public var instance: String
+    /// Who holds leases and is addressed on the bus: `instance`, unless `serve` made it unique to this process
+    /// (two processes started with the same name, e.g. the default host name on one machine, must still be two
+    /// holders).
+    public var holder: String
     /// How long a lease runs unless renewed (`--lease-seconds`); renewed every third of it.
     public var leaseDuration: Duration
     public var onExit: ExitPolicy
@@ -32,15 +36,18 @@ public struct StoreSettings: Sendable {
     ///   - leaseDuration: the lease length.
     ///   - onExit: handover (default) or release on SIGTERM.
     ///   - now: the wall clock.
+    ///   - holder: the lease holder and bus address (default: `instance`).
     public init(
         store: any SessionStore,
         instance: String,
+        holder: String? = nil,
         leaseDuration: Duration = .seconds(10),
         onExit: ExitPolicy = .handover,
         now: @escaping @Sendable () -> StoreTime = { StoreTime.now() }
     ) {
         self.store = store
         self.instance = instance
+        self.holder = holder ?? instance
         self.leaseDuration = leaseDuration
         self.onExit = onExit
         self.now = now
@@ -301,7 +308,7 @@ extension BridgeEngine {
                 do {
                     held = try await settings.store.acquire(
                         session,
-                        holder: settings.instance,
+                        holder: settings.holder,
                         for: settings.leaseDuration,
                         now: settings.now()
                     )
@@ -599,7 +606,7 @@ extension BridgeEngine {
         do {
             if let lease = try await settings.store.acquire(
                 id,
-                holder: settings.instance,
+                holder: settings.holder,
                 for: settings.leaseDuration,
                 now: settings.now()
             ), let stored = try await settings.store.load(id) {

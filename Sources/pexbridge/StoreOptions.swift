@@ -66,17 +66,29 @@ struct StoreOptions: ParsableArguments {
             }
             password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
         }
+        // Leases and the bus name this process, not only its instance: a second process started with the same
+        // name (the default host name, on one machine) is another holder, never mistaken for this one.
+        let suffix = String((0..<6).map { _ in "abcdefghijkmnpqrstuvwxyz23456789".randomElement()! })
+        let holder = "\(name)~\(suffix)"
         let opened = try await openSessionStore(
             location,
             key: key,
             password: password,
-            instance: name,
+            instance: holder,
             logger: logger
         )
         logger.info(
             "store open",
-            metadata: ["store": "\(location)", "instance": "\(name)", "lease_seconds": "\(seconds)"]
+            metadata: [
+                "store": "\(location)", "instance": "\(name)", "holder": "\(holder)", "lease_seconds": "\(seconds)",
+            ]
         )
-        return StoreSettings(store: opened, instance: name, leaseDuration: .seconds(seconds), onExit: exitPolicy)
+        return StoreSettings(
+            store: opened,
+            instance: name,
+            holder: holder,
+            leaseDuration: .seconds(seconds),
+            onExit: exitPolicy
+        )
     }
 }

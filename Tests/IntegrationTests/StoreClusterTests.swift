@@ -35,13 +35,14 @@ struct StoreClusterTests {
             _ = try await simulator.start()
         }
 
-        func serve(_ instance: String, leaseSeconds: Int = 2) throws -> ChildProcess {
+        /// An instance; `nil` leaves `--instance` to its default (the host name).
+        func serve(_ instance: String?, leaseSeconds: Int = 2) throws -> ChildProcess {
             try ChildProcess(
                 arguments: [
                     "serve", "--listen", "127.0.0.1:0", "--allow-insecure-nodes", "--log-level", "debug",
-                    "--store", server.url(database: database), "--store-key-file", place.key, "--instance", instance,
+                    "--store", server.url(database: database), "--store-key-file", place.key,
                     "--lease-seconds", "\(leaseSeconds)",
-                ],
+                ] + (instance.map { ["--instance", $0] } ?? []),
                 environment: ["PEXBRIDGE_STORE_PASSWORD": server.password]
             )
         }
@@ -224,7 +225,8 @@ struct StoreClusterTests {
 
         let s = try await cluster.join(onA, "t.open", name: "Watched")
         let (onBSnapshot, _) = try await Self.subscribe(onB, s)
-        #expect(onBSnapshot.state == .connected)
+        // B shows what A last stored (perhaps still `connecting`), and the events after it.
+        if onBSnapshot.state != .connected { try await onB.waitForState(s, .connected) }
         let all = try await everythingOnB.request(.subscribe(session: nil, sinceSeq: nil))
         guard case .success(.sessions(let listed, _)) = all, let listedSeq = listed.first(where: { $0.id == s })?.seq
         else {
@@ -271,6 +273,32 @@ struct StoreClusterTests {
         for client in [onA, onB, everythingOnB, resumer, onC] { await client.close() }
         for child in [a, b, c] { child.stop() }
         for child in [a, b, c] { #expect(await child.waitForExit() == 0) }
+        await cluster.remove()
+    }
+
+    @Test func twoProcessesWithTheDefaultInstanceNameOnOneMachineAreStillTwoInstances() async throws {
+        let cluster = try await Cluster("samename")
+        let a = try cluster.serve(nil)
+        defer { a.stop() }
+        let b = try cluster.serve(nil)
+        defer { b.stop() }
+        let onA = try await StoreRestartTests.connect(a)
+        let onB = try await StoreRestartTests.connect(b)
+        let s = try await cluster.join(onA, "t.open", name: "Twin")
+        let (snapshot, _) = try await Self.subscribe(onB, s)
+        #expect(try await onB.request(.control(session: s, .sendMessage(text: "from B"))) == .success(.empty))
+        #expect(cluster.simulator.chatMessages(alias: "t.open").contains { $0.text == "from B" })
+        try cluster.simulator.sendChat(alias: "t.open", fromDisplayName: "Guest", text: "to both")
+        try await Self.waitForChat(onB, s, "to both")
+        Self.expectGapFree(Self.seqs(onB, s), after: snapshot.seq)
+        #expect(!b.stderr.contains("session taken over"))
+        cluster.expectHeldThroughout("t.open", name: "Twin")
+        await onA.close()
+        await onB.close()
+        a.stop()
+        b.stop()
+        #expect(await a.waitForExit() == 0)
+        #expect(await b.waitForExit() == 0)
         await cluster.remove()
     }
 
