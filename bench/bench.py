@@ -144,9 +144,12 @@ class Proc:
         self.err.close()
 
 
-def start_simulator(args, token_expiry=None, log_level="warning", name="simulator"):
-    """A separate `pexbridge simulate` node; at log level debug its log has one line per call it answered."""
+def start_simulator(args, token_expiry=None, log_level="warning", name="simulator", rooms=0):
+    """A separate `pexbridge simulate` node; at log level debug its log has one line per call it answered; `rooms`
+    adds that many empty open rooms bench.1 ... bench.N."""
     argv = [args.bin, "simulate", "--listen", "127.0.0.1:0", "--log-level", log_level]
+    if rooms:
+        argv += ["--bench-rooms", str(rooms)]
     if token_expiry:
         argv += ["--token-expiry", str(token_expiry)]
     sim = Proc(argv, name, args.out)
@@ -1343,7 +1346,9 @@ class StoreSpec:
 
 def start_store_bridge(args, store, instance, name, log_level="info"):
     argv = bridge_argv(args, ["--allow-insecure-nodes", "--max-connections-per-address", "20000",
-                              "--max-connections", "20000", "--request-rate", "1000"] + store.argv(instance))
+                              "--max-connections", "20000", "--request-rate", "1000", "--max-sessions", "20000",
+                              "--max-sessions-per-client", "20000", "--max-sessions-per-conference", "20000"]
+                       + store.argv(instance))
     argv[argv.index("--log-level") + 1] = log_level
     bridge = Proc(argv, name, args.out, env=store.env())
     m = bridge.wait_for(r"listening on (127\.0\.0\.1):(\d+)", timeout=120)
@@ -1369,6 +1374,12 @@ def node_room(sim, alias="meet.open"):
     return next(r for r in rooms["rooms"] if r["alias"] == alias)
 
 
+def store_aliases(args):
+    """Where the store benchmarks' sessions go: round robin over bench.1 ... bench.R, or meet.open alone (R = 0:
+    every session sees every other join, ~N^2/2 roster events and N-participant snapshots)."""
+    return [f"bench.{i + 1}" for i in range(args.store_rooms)] or ["meet.open"]
+
+
 def connected_gauge(bridge):
     """Sessions this process holds in state connected (what its own `list` shows of itself); None when down."""
     try:
@@ -1377,8 +1388,8 @@ def connected_gauge(bridge):
         return None
 
 
-async def join_many(bridge, sim, count, prefix, concurrency):
-    """`count` sessions joined to meet.open through one driver connection; returns their ids."""
+async def join_many(bridge, sim, count, prefix, concurrency, aliases=("meet.open",)):
+    """`count` sessions joined round robin to `aliases` through one driver connection; returns their ids."""
     ws = await WSClient.connect(bridge.host, bridge.port)
     await ws.recv()
     req = Requester(ws)
@@ -1387,7 +1398,7 @@ async def join_many(bridge, sim, count, prefix, concurrency):
 
     async def one(i):
         async with sem:
-            r = await req.request({"type": "join", "node": sim.url, "alias": "meet.open",
+            r = await req.request({"type": "join", "node": sim.url, "alias": aliases[i % len(aliases)],
                                    "display_name": f"{prefix}-{i:04d}"}, timeout=120)
             if r.get("ok") and r["data"]["session"]["state"] == "connected":
                 ids.append(r["data"]["session"]["id"])
@@ -1404,7 +1415,7 @@ async def join_many(bridge, sim, count, prefix, concurrency):
 
 def wait_idle(pid, quiet_cpu_s=0.05, window=2.0, timeout=600):
     """Until the process used less than `quiet_cpu_s` of CPU over `window` seconds (the joins' roster events and
-    their store writes have settled); returns the seconds waited."""
+    their store writes have settled; lease renewals and token refreshes go on); returns the seconds waited."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         c0 = proc_cpu_s(pid)
@@ -1435,26 +1446,28 @@ def watch_connected(bridge, target, t0, timeout, poll=0.02):
 
 
 def participant_check(sim, prefix, count):
-    """The node's side: each session's participant exactly once, and how many tokens are live."""
-    room = node_room(sim)
-    names = [p["display_name"] for p in room["participants"] if p["display_name"].startswith(prefix + "-")]
+    """The node's side, over every room: each session's participant exactly once, tokens live, streams open."""
+    _, rooms = http_json("GET", f"{sim.url}/_simulator/rooms")
+    names = [p["display_name"] for room in rooms["rooms"] for p in room["participants"]
+             if p["display_name"].startswith(prefix + "-")]
     return {"participants": len(names), "distinct": len(set(names)), "expected": count,
-            "live_tokens": room["live_tokens"], "open_event_streams": room["open_event_streams"]}
+            "live_tokens": sum(r["live_tokens"] for r in rooms["rooms"]),
+            "open_event_streams": sum(r["open_event_streams"] for r in rooms["rooms"])}
 
 
 def takeover_bench(args):
     """Two instances on one PostgreSQL and one separate simulator: N sessions on A, SIGKILL A, until B holds all."""
     n = args.takeover_sessions
     store = StoreSpec.make(args, "postgres", "takeover")
-    sim = start_simulator(args, log_level="debug", name="takeover-simulator")
+    sim = start_simulator(args, log_level="debug", name="takeover-simulator", rooms=args.store_rooms)
     a = b = None
     try:
         a = start_store_bridge(args, store, "a", "takeover-a")
         b = start_store_bridge(args, store, "b", "takeover-b")
         t = time.monotonic()
-        asyncio.run(join_many(a, sim, n, "takeover", args.join_concurrency))
+        asyncio.run(join_many(a, sim, n, "takeover", args.join_concurrency, store_aliases(args)))
         join_s = time.monotonic() - t
-        settle_s = wait_idle(a.pid)
+        settle_s = wait_idle(a.pid, quiet_cpu_s=0.5, timeout=300)
         # Every session's token and snapshot is in the store (what a takeover after a crash needs).
         deadline = time.monotonic() + 60
         while store.resumable() < n and time.monotonic() < deadline:
@@ -1478,7 +1491,7 @@ def takeover_bench(args):
         m = metrics(b)
         tokens1, releases1 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
         return {
-            "sessions": n, "lease_s": args.lease_seconds, "join_s": round(join_s, 1), "settle_s": settle_s,
+            "sessions": n, "rooms": len(store_aliases(args)), "lease_s": args.lease_seconds, "join_s": round(join_s, 1), "settle_s": settle_s,
             "stored_before_kill": stored, "connected_on_b_before": on_b_before,
             "first_back_s": first, "last_back_s": last, "connected_on_b": reached,
             "node_streams_n_s": streams_s if after["open_event_streams"] == n else None,
@@ -1500,14 +1513,14 @@ def resume_bench(args, kind):
     """N sessions on one bridge with a store, SIGTERM (handover), start again: until all are connected."""
     n = args.resume_sessions
     store = StoreSpec.make(args, kind, "resume")
-    sim = start_simulator(args, log_level="debug", name=f"resume-{kind}-simulator")
+    sim = start_simulator(args, log_level="debug", name=f"resume-{kind}-simulator", rooms=args.store_rooms)
     bridge = again = None
     try:
         bridge = start_store_bridge(args, store, "a", f"resume-{kind}")
         t = time.monotonic()
-        asyncio.run(join_many(bridge, sim, n, "resume", args.join_concurrency))
+        asyncio.run(join_many(bridge, sim, n, "resume", args.join_concurrency, store_aliases(args)))
         join_s = time.monotonic() - t
-        settle_s = wait_idle(bridge.pid)
+        settle_s = wait_idle(bridge.pid, quiet_cpu_s=0.5, timeout=300)
         connected_before = connected_gauge(bridge)
         before = participant_check(sim, "resume", n)
         tokens0, releases0 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
@@ -1532,7 +1545,7 @@ def resume_bench(args, kind):
         m = metrics(again)
         tokens1, releases1 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
         return {
-            "store": kind, "sessions": n, "join_s": round(join_s, 1), "settle_s": settle_s,
+            "store": kind, "sessions": n, "rooms": len(store_aliases(args)), "join_s": round(join_s, 1), "settle_s": settle_s,
             "connected_before": connected_before, "handover_exit_code": code, "handover_s": round(handover_s, 3),
             "stored_after_handover": stored, "listening_s": round(listening_s, 3),
             "first_back_s": first, "last_back_s": last, "connected_after": reached,
@@ -1655,7 +1668,7 @@ def cross_bench(args):
 
 
 def print_takeover(r):
-    print(f"\n7a. Takeover after SIGKILL: {r['sessions']} sessions on instance A, PostgreSQL {r['postgres']}, lease"
+    print(f"\n7a. Takeover after SIGKILL: {r['sessions']} sessions in {r['rooms']} rooms on instance A, PostgreSQL {r['postgres']}, lease"
           f" {r['lease_s']} s; A SIGKILLed, B takes over once the leases lapse")
     print(f"   before: {r['stored_before_kill']}/{r['sessions']} resumable in the store, {r['connected_on_b_before']}"
           f" held by B (joins {r['join_s']} s, settle {r['settle_s']} s)")
@@ -1671,7 +1684,7 @@ def print_takeover(r):
 def print_resume(rows):
     table("7b. Resume after a restart: N sessions connected, SIGTERM (handover), the same instance started again"
           " (seconds; 'last' from the new process's start; target: within 10 s)",
-          [("store", "store"), ("N", "sessions"), ("handover s", "handover_s"), ("stored", "stored_after_handover"),
+          [("store", "store"), ("N", "sessions"), ("rooms", "rooms"), ("handover s", "handover_s"), ("stored", "stored_after_handover"),
            ("listening s", "listening_s"), ("first s", "first_back_s"), ("last s", "last_back_s"),
            ("from SIGTERM s", "from_sigterm_s"), ("connected", "connected_after"),
            ("node streams s", "node_streams_n_s"), ("CPU s", "resume_cpu_s"),
@@ -1697,19 +1710,28 @@ def print_cross(r):
 
 
 def store_benches(args, only, results):
-    """The store's measurements (issue 13), each in its own fresh store, simulator and bridge processes."""
+    """The store's measurements (issue 13), each in its own fresh store, simulator and bridge processes; the
+    results file is written after each (a long run keeps what it measured)."""
     kinds = [k for k in args.stores.split(",") if k]
+
+    def save():
+        with open(os.path.join(args.out, f"results-{args.command}.json"), "w") as f:
+            json.dump(results, f, indent=1)
     if "store-takeover" in only:
         print(f"\n  store takeover: {args.takeover_sessions} sessions, lease {args.lease_seconds} s"
               f" (load {loadavg()}) ...", flush=True)
         results["store_takeover"] = takeover_bench(args)
         print_takeover(results["store_takeover"])
+        save()
     if "store-resume" in only:
         results["store_resume"] = []
         for kind in kinds:
             print(f"\n  store resume: {args.resume_sessions} sessions on {kind} (load {loadavg()}) ...", flush=True)
             results["store_resume"].append(resume_bench(args, kind))
-        print_resume(results["store_resume"])
+            print_resume(results["store_resume"][-1:])
+            save()
+        if len(kinds) > 1:
+            print_resume(results["store_resume"])
     if "store-fanout" in only:
         rows = []
         for rep in range(args.repeat):
@@ -1719,11 +1741,13 @@ def store_benches(args, only, results):
         results["store_fanout_runs"] = rows
         results["store_fanout"] = median_rows(rows)
         print_fanout(results["store_fanout"], title="7c. Fan-out with a store (every event also written to it)")
+        save()
     if "store-cross" in only:
         print(f"\n  store cross-instance: {args.cross_observers} + {args.cross_observers} observers"
               f" (load {loadavg()}) ...", flush=True)
         results["store_cross"] = cross_bench(args)
         print_cross(results["store_cross"])
+        save()
 
 
 def store_failures(results):
@@ -1837,6 +1861,8 @@ def main():
                     help="store: of takeover,resume,fanout,cross")
     ap.add_argument("--stores", default="sqlite,postgres", help="store: the stores resume and fanout run on")
     ap.add_argument("--lease-seconds", type=int, default=10, help="store: the instances' --lease-seconds")
+    ap.add_argument("--store-rooms", type=int, default=100,
+                    help="store: takeover and resume sessions spread over this many rooms (0: all in meet.open)")
     ap.add_argument("--takeover-sessions", type=int, default=100, help="store: sessions on the killed instance")
     ap.add_argument("--resume-sessions", type=int, default=1000, help="store: sessions resumed after a restart")
     ap.add_argument("--cross-observers", type=int, default=100, help="store: observers on each instance")
