@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""pexbridge benchmarks: fan-out, memory per observer, 1,000 sessions, join latency, flood, churn.
+"""pexbridge benchmarks: fan-out, memory per observer, 1,000 sessions, join latency, flood, churn, the store.
 
 Run through scripts/bench.sh (it builds the release binary and the plain-C lws broadcaster, then
 calls `bench.py all`; `scripts/bench.sh flood|churn [--bin PATH]` runs one of the last two). Stdlib
@@ -24,6 +24,20 @@ has it).
         ["speakers"]: delivered speakers/s per session (at most 4), that every opted-in observer's last
         list is the node's last, that the others saw none and kept a gap-free seq, bridge CPU, and the
         latency the bridge adds (stage sent by the node -> speakers at the observer, coalescing included).
+    bench.py store --bin PATH [--store-only takeover,resume,fanout,cross] [--stores sqlite,postgres]
+                 [--lease-seconds 10] [--store-rooms 100] [--takeover-sessions 100] [--resume-sessions 1000]
+                 [--sizes 10000] [--cross-observers 100] [--cross-events 50] [--pg-option NAME=VALUE]
+        Issue 13, on a PostgreSQL started here (initdb as the `postgres` user, a free port) and SQLite files, with
+        one separate `pexbridge simulate` node (so killing a bridge never kills the node), sessions spread over
+        its rooms bench.1 ... bench.R. takeover: instances A and B on one PostgreSQL, N sessions connected on A,
+        SIGKILL A: seconds until the first and the last is connected on B (B's sessions gauge) and the node has
+        N event streams again; the node's log (debug: one line per call) must show no new request_token and no
+        release_token. resume: N sessions on one instance, SIGTERM (handover), the same instance started
+        again: seconds until all N are connected (target 10 s), per store. fanout: the fan-out above with
+        `--store` (sqlite, postgres) beside the C broadcaster and the bridge without a store, in the same run.
+        cross: A and B on one PostgreSQL, a session held by A, K observers subscribed on A and K on B, stamped
+        chat from the node: absolute latencies on both and what B adds (p50/p99); says so when B delivers
+        nothing.
     bench.py probe --bench-dir DIR -- <fanout_probe.py arguments>   (internal: the probe, whose
                  --trigger is a JSON plan of simulator control calls instead of a WebSocket text)
     bench.py flooder ...   (internal: one flooding process)
@@ -1491,7 +1505,8 @@ def takeover_bench(args):
         m = metrics(b)
         tokens1, releases1 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
         return {
-            "sessions": n, "rooms": len(store_aliases(args)), "lease_s": args.lease_seconds, "join_s": round(join_s, 1), "settle_s": settle_s,
+            "sessions": n, "rooms": len(store_aliases(args)), "lease_s": args.lease_seconds,
+            "join_s": round(join_s, 1), "settle_s": settle_s,
             "stored_before_kill": stored, "connected_on_b_before": on_b_before,
             "first_back_s": first, "last_back_s": last, "connected_on_b": reached,
             "node_streams_n_s": streams_s if after["open_event_streams"] == n else None,
@@ -1545,7 +1560,8 @@ def resume_bench(args, kind):
         m = metrics(again)
         tokens1, releases1 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
         return {
-            "store": kind, "sessions": n, "rooms": len(store_aliases(args)), "join_s": round(join_s, 1), "settle_s": settle_s,
+            "store": kind, "sessions": n, "rooms": len(store_aliases(args)), "join_s": round(join_s, 1),
+            "settle_s": settle_s,
             "connected_before": connected_before, "handover_exit_code": code, "handover_s": round(handover_s, 3),
             "stored_after_handover": stored, "listening_s": round(listening_s, 3),
             "first_back_s": first, "last_back_s": last, "connected_after": reached,
@@ -1668,7 +1684,8 @@ def cross_bench(args):
 
 
 def print_takeover(r):
-    print(f"\n7a. Takeover after SIGKILL: {r['sessions']} sessions in {r['rooms']} rooms on instance A, PostgreSQL {r['postgres']}, lease"
+    print(f"\n7a. Takeover after SIGKILL: {r['sessions']} sessions in {r['rooms']} rooms on instance A, PostgreSQL"
+          f" {r['postgres']}, lease"
           f" {r['lease_s']} s; A SIGKILLed, B takes over once the leases lapse")
     print(f"   before: {r['stored_before_kill']}/{r['sessions']} resumable in the store, {r['connected_on_b_before']}"
           f" held by B (joins {r['join_s']} s, settle {r['settle_s']} s)")
@@ -1684,7 +1701,8 @@ def print_takeover(r):
 def print_resume(rows):
     table("7b. Resume after a restart: N sessions connected, SIGTERM (handover), the same instance started again"
           " (seconds; 'last' from the new process's start; target: within 10 s)",
-          [("store", "store"), ("N", "sessions"), ("rooms", "rooms"), ("handover s", "handover_s"), ("stored", "stored_after_handover"),
+          [("store", "store"), ("N", "sessions"), ("rooms", "rooms"), ("handover s", "handover_s"),
+           ("stored", "stored_after_handover"),
            ("listening s", "listening_s"), ("first s", "first_back_s"), ("last s", "last_back_s"),
            ("from SIGTERM s", "from_sigterm_s"), ("connected", "connected_after"),
            ("node streams s", "node_streams_n_s"), ("CPU s", "resume_cpu_s"),
