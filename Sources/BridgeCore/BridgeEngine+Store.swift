@@ -603,6 +603,9 @@ extension BridgeEngine {
             metadata: ["session": "\(id)", "epoch": "\(lease.epoch)", "seq": "\(record.seq)"]
         )
         openConnection(for: record)
+        // openConnection queued the grant's token for the store, which holds that very token already (its expiry
+        // differs by under a second): writing it again would cost a statement per session taken over.
+        if store?.writers[id]?.token?.token == token.token { store?.writers[id]?.token = nil }
     }
 }
 
