@@ -531,7 +531,12 @@ extension BridgeEngine {
         let now = settings.now()
         do {
             if let store = settings.store as? any BatchSessionStore {
-                let leases = try await store.acquire(ids, holder: settings.instance, for: settings.leaseDuration, now: now)
+                let leases = try await store.acquire(
+                    ids,
+                    holder: settings.instance,
+                    for: settings.leaseDuration,
+                    now: now
+                )
                 if !leases.isEmpty {
                     let byID = Dictionary(leases.map { ($0.session, $0) }, uniquingKeysWith: { first, _ in first })
                     for stored in try await store.load(leases.map(\.session)) {
