@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""pexbridge benchmarks: fan-out, memory per observer, 1,000 sessions, join latency, flood, churn.
+"""pexbridge benchmarks: fan-out, memory per observer, 1,000 sessions, join latency, flood, churn, the store.
 
 Run through scripts/bench.sh (it builds the release binary and the plain-C lws broadcaster, then
 calls `bench.py all`; `scripts/bench.sh flood|churn [--bin PATH]` runs one of the last two). Stdlib
@@ -24,6 +24,20 @@ has it).
         ["speakers"]: delivered speakers/s per session (at most 4), that every opted-in observer's last
         list is the node's last, that the others saw none and kept a gap-free seq, bridge CPU, and the
         latency the bridge adds (stage sent by the node -> speakers at the observer, coalescing included).
+    bench.py store --bin PATH [--store-only takeover,resume,fanout,cross] [--stores sqlite,postgres]
+                 [--lease-seconds 10] [--store-rooms 100] [--takeover-sessions 100] [--resume-sessions 1000]
+                 [--sizes 10000] [--cross-observers 100] [--cross-events 50] [--pg-option NAME=VALUE]
+        Issue 13, on a PostgreSQL started here (initdb as the `postgres` user, a free port) and SQLite files, with
+        one separate `pexbridge simulate` node (so killing a bridge never kills the node), sessions spread over
+        its rooms bench.1 ... bench.R. takeover: instances A and B on one PostgreSQL, N sessions connected on A,
+        SIGKILL A: seconds until the first and the last is connected on B (B's sessions gauge) and the node has
+        N event streams again; the node's log (debug: one line per call) must show no new request_token and no
+        release_token. resume: N sessions on one instance, SIGTERM (handover), the same instance started
+        again: seconds until all N are connected (target 10 s), per store. fanout: the fan-out above with
+        `--store` (sqlite, postgres) beside the C broadcaster and the bridge without a store, in the same run.
+        cross: A and B on one PostgreSQL, a session held by A, K observers subscribed on A and K on B, stamped
+        chat from the node: absolute latencies on both and what B adds (p50/p99); says so when B delivers
+        nothing.
     bench.py probe --bench-dir DIR -- <fanout_probe.py arguments>   (internal: the probe, whose
                  --trigger is a JSON plan of simulator control calls instead of a WebSocket text)
     bench.py flooder ...   (internal: one flooding process)
@@ -41,12 +55,14 @@ import math
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from urllib.parse import urlparse
@@ -142,20 +158,29 @@ class Proc:
         self.err.close()
 
 
-def start_simulator(args, token_expiry=None):
-    argv = [args.bin, "simulate", "--listen", "127.0.0.1:0", "--log-level", "warning"]
+def start_simulator(args, token_expiry=None, log_level="warning", name="simulator", rooms=0):
+    """A separate `pexbridge simulate` node; at log level debug its log has one line per call it answered; `rooms`
+    adds that many empty open rooms bench.1 ... bench.N."""
+    argv = [args.bin, "simulate", "--listen", "127.0.0.1:0", "--log-level", log_level]
+    if rooms:
+        argv += ["--bench-rooms", str(rooms)]
     if token_expiry:
         argv += ["--token-expiry", str(token_expiry)]
-    sim = Proc(argv, "simulator", args.out)
+    sim = Proc(argv, name, args.out)
     m = sim.wait_for(r"simulator listening on (127\.0\.0\.1:\d+)")
     sim.url = f"http://{m.group(1)}"
     return sim
 
 
-def start_bridge(args):
+def start_bridge(args, store=None, name="bridge"):
+    """`pexbridge serve` for the benchmarks; `store` (a StoreSpec) adds --store and the rest."""
     argv = [args.bin, "serve", "--listen", "127.0.0.1:0", "--allow-insecure-nodes",
             "--max-connections-per-address", "20000", "--max-connections", "20000", "--request-rate", "1000"]
-    bridge = Proc(argv, "bridge", args.out)
+    env = None
+    if store:
+        argv += store.argv("a")
+        env = store.env()
+    bridge = Proc(argv, name, args.out, env=env)
     m = bridge.wait_for(r"listening on (127\.0\.0\.1):(\d+)")
     bridge.host, bridge.port = m.group(1), int(m.group(2))
     bridge.ws_url = f"ws://{bridge.host}:{bridge.port}/ws"
@@ -459,7 +484,8 @@ def c_frame_bytes(size):
     return header + max(0, size - 80) + 2
 
 
-def fanout_one(args, n, rep):
+def fanout_one(args, n, rep, stores=(None,)):
+    """The C broadcaster and then the bridge at N observers; `stores`: None (no store), "sqlite", "postgres"."""
     rows = []
     # Plain-C lws broadcaster at the same N and frame size.
     port = free_port()
@@ -471,10 +497,22 @@ def fanout_one(args, n, rep):
         rows.append(fanout_row("C lws", n, res, c_frame_bytes(args.c_size), {"mode": "rate"}))
     finally:
         c.stop()
-    # The bridge: fresh simulator and bridge for each N (so the RSS per connection is from a fresh start).
+    for kind in stores:
+        rows += fanout_bridge(args, n, rep, kind)
+    return rows
+
+
+def fanout_bridge(args, n, rep, kind=None):
+    """The bridge at N observers: fresh simulator and bridge (and store) so the RSS per connection is from a fresh
+    start. `kind` "sqlite" or "postgres" runs it with `--store` (every event is also written to the store)."""
+    rows = []
+    label = "pexbridge" if kind is None else f"pexbridge+{kind}"
+    tag = "" if kind is None else f"{kind}-"
+    store = StoreSpec.make(args, kind, f"fanout{n}r{rep}") if kind else None
     sim = start_simulator(args)
-    bridge = start_bridge(args)
+    bridge = None
     try:
+        bridge = start_bridge(args, store=store)
         asyncio.run(driver_join(bridge, sim))
         sizes = asyncio.run(frame_sizes(bridge, sim, args.chat_size))
         if sizes.get("roster_events_per_change") != 1:
@@ -482,23 +520,31 @@ def fanout_one(args, n, rep):
         m0 = metrics(bridge)
         plan = {"sim": sim.url, "bench": dict(RATE, size=args.chat_size), "roster": ROSTER}
         res = run_probe(args, bridge.ws_url, n, bridge.pid, RATE["count"] + ROSTER["count"], json.dumps(plan), True,
-                        f"bridge-rate-{n}-{rep}", on_open='{"type":"subscribe","id":1}')
+                        f"bridge-{tag}rate-{n}-{rep}", on_open='{"type":"subscribe","id":1}')
         m1 = metrics(bridge)
-        rows.append(fanout_row("pexbridge", n, res, sizes.get("chat"), {
+        rows.append(fanout_row(label, n, res, sizes.get("chat"), {
             "mode": "rate", "roster_frame_bytes": sizes.get("roster"),
             "dropped": m1.get("pexbridge_frames_dropped_total", 0) - m0.get("pexbridge_frames_dropped_total", 0),
-            "slow_closes": m1.get("pexbridge_slow_consumer_closes_total", 0)}))
+            "slow_closes": m1.get("pexbridge_slow_consumer_closes_total", 0),
+            "store_write_failures": m1.get("pexbridge_store_write_failures_total", 0)}))
         plan = {"sim": sim.url, "bench": dict(BURST, size=args.chat_size)}
         res = run_probe(args, bridge.ws_url, n, bridge.pid, BURST["count"] * BURST["burst"], json.dumps(plan), True,
-                        f"bridge-burst-{n}-{rep}", on_open='{"type":"subscribe","id":1}')
+                        f"bridge-{tag}burst-{n}-{rep}", on_open='{"type":"subscribe","id":1}')
         m2 = metrics(bridge)
-        rows.append(fanout_row("pexbridge", n, res, sizes.get("chat"), {
+        rows.append(fanout_row(label, n, res, sizes.get("chat"), {
             "mode": "burst",
             "dropped": m2.get("pexbridge_frames_dropped_total", 0) - m1.get("pexbridge_frames_dropped_total", 0),
-            "slow_closes": m2.get("pexbridge_slow_consumer_closes_total", 0)}))
+            "slow_closes": m2.get("pexbridge_slow_consumer_closes_total", 0),
+            "store_write_failures": m2.get("pexbridge_store_write_failures_total", 0)}))
     finally:
-        bridge.stop()
+        if bridge:
+            bridge.stop()
         sim.stop()
+    if store:
+        # What reached the store (read once the bridge has let go of it): the highest seq written.
+        for r in rows:
+            r["store_seq"] = store.max_seq()
+        store.close()
     return rows
 
 
@@ -1167,6 +1213,584 @@ def print_churn(r):
           f"last third: {fmt(r['tail_mib_per_10k_cycles'])} MiB per 10,000 cycles; alive {r['bridge_alive']}")
 
 
+# ------------------------------------------------------------------ 7: a store (issue 13)
+class Postgres:
+    """A throwaway PostgreSQL from Debian's packages, as Tests/TestSupport/PostgresServer.swift starts one: initdb
+    into a temporary directory (as the `postgres` user when we are root: initdb refuses root), pg_ctl on a free
+    loopback port, user `pexbridge` with a random password. One per benchmark run; every database is made here."""
+
+    current = None
+
+    def __init__(self, out, options):
+        roots = sorted((d for d in os.listdir("/usr/lib/postgresql") if d.isdigit()), key=int, reverse=True) \
+            if os.path.isdir("/usr/lib/postgresql") else []
+        bins = [f"/usr/lib/postgresql/{v}/bin" for v in roots if os.path.exists(f"/usr/lib/postgresql/{v}/bin/initdb")]
+        if not bins:
+            raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
+        self.bin = bins[0]
+        self.dir = tempfile.mkdtemp(prefix="pexbridge-bench-pg-")
+        self.password = base64.b32encode(os.urandom(15)).decode().lower()
+        self.as_root = os.getuid() == 0
+        if self.as_root:
+            import pwd
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        pwfile = os.path.join(self.dir, "password")
+        with open(pwfile, "w") as f:
+            f.write(self.password)
+        os.chmod(pwfile, 0o600)
+        if self.as_root:
+            os.chown(pwfile, pw.pw_uid, pw.pw_gid)
+        self._run(["initdb", "-D", f"{self.dir}/data", "-U", "pexbridge", f"--pwfile={pwfile}",
+                   "--auth=scram-sha-256", "-E", "UTF8", "--locale=C"])
+        self.options = ["-c max_connections=300"] + [f"-c {o}" for o in options]
+        self.port = free_port()
+        self._run(["pg_ctl", "-D", f"{self.dir}/data", "-l", f"{self.dir}/server.log", "-w", "-t", "60", "-o",
+                   f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 " + " ".join(self.options), "start"])
+        self.version = self.bin.split("/")[-2]
+        self.databases = 0
+
+    def _run(self, argv):
+        argv = [f"{self.bin}/{argv[0]}"] + argv[1:]
+        if self.as_root:
+            argv = ["runuser", "-u", "postgres", "--"] + argv
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {r.stdout}{r.stderr}")
+
+    def psql(self, sql, database="postgres"):
+        """Rows of one statement, each a list of text fields."""
+        env = dict(os.environ, PGPASSWORD=self.password)
+        r = subprocess.run([f"{self.bin}/psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "pexbridge",
+                            "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-F", "\t", "-c", sql],
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql: {r.stderr.strip()}")
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def create_database(self, tag):
+        self.databases += 1
+        name = re.sub(r"[^a-z0-9_]", "_", f"bench_{tag}_{self.databases}".lower())
+        self.psql(f"CREATE DATABASE {name}")
+        return name
+
+    def url(self, database):
+        return f"postgres://pexbridge@127.0.0.1:{self.port}/{database}"
+
+    @classmethod
+    def get(cls, args):
+        if cls.current is None:
+            cls.current = Postgres(args.out, args.pg_option)
+        return cls.current
+
+    @classmethod
+    def stop_all(cls):
+        pg, cls.current = cls.current, None
+        if pg:
+            try:
+                pg._run(["pg_ctl", "-D", f"{pg.dir}/data", "-m", "immediate", "stop"])
+            except RuntimeError:
+                pass
+            shutil.rmtree(pg.dir, ignore_errors=True)
+
+
+class StoreSpec:
+    """One store for one measurement: `sqlite:PATH` in a fresh directory, or a fresh database on the run's
+    PostgreSQL; a fresh 32-byte key. `argv(instance)` is what `serve` gets; `query` reads the store directly (a
+    SQLite store only once its bridge has stopped: the bridge holds the file's lock)."""
+
+    def __init__(self, args, kind, tag):
+        self.args, self.kind = args, kind
+        self.dir = tempfile.mkdtemp(prefix=f"pexbridge-bench-{kind}-")
+        self.key = os.path.join(self.dir, "store.key")
+        with open(self.key, "wb") as f:
+            f.write(os.urandom(32))
+        self.password = None
+        if kind == "sqlite":
+            self.path = os.path.join(self.dir, "sessions.sqlite")
+            self.url = f"sqlite:{self.path}"
+        elif kind == "postgres":
+            self.pg = Postgres.get(args)
+            self.database = self.pg.create_database(tag)
+            self.url = self.pg.url(self.database)
+            self.password = self.pg.password
+        else:
+            raise SystemExit(f"unknown store {kind!r} (sqlite or postgres)")
+
+    @staticmethod
+    def make(args, kind, tag):
+        return StoreSpec(args, kind, tag)
+
+    def argv(self, instance):
+        return ["--store", self.url, "--store-key-file", self.key, "--instance", instance,
+                "--lease-seconds", str(self.args.lease_seconds)]
+
+    def env(self):
+        env = child_env(self.args)
+        if self.password:
+            env["PEXBRIDGE_STORE_PASSWORD"] = self.password
+        return env
+
+    def query(self, sql):
+        if self.kind == "postgres":
+            return self.pg.psql(sql, self.database)
+        import sqlite3
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        try:
+            return [[str(v) for v in row] for row in db.execute(sql).fetchall()]
+        finally:
+            db.close()
+
+    def resumable(self):
+        """Sessions in the store with a snapshot and a token (what a takeover can resume)."""
+        rows = self.query("SELECT count(*) FROM pexbridge_sessions WHERE snapshot IS NOT NULL"
+                          " AND token_cipher IS NOT NULL")
+        return int(rows[0][0])
+
+    def max_seq(self):
+        try:
+            rows = self.query("SELECT coalesce(max(seq), 0) FROM pexbridge_sessions")
+            return int(rows[0][0])
+        except Exception:  # noqa: BLE001 - a figure, not a check
+            return None
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_store_bridge(args, store, instance, name, log_level="info"):
+    argv = bridge_argv(args, ["--allow-insecure-nodes", "--max-connections-per-address", "20000",
+                              "--max-connections", "20000", "--request-rate", "1000", "--max-sessions", "20000",
+                              "--max-sessions-per-client", "20000", "--max-sessions-per-conference", "20000"]
+                       + store.argv(instance))
+    argv[argv.index("--log-level") + 1] = log_level
+    bridge = Proc(argv, name, args.out, env=store.env())
+    m = bridge.wait_for(r"listening on (127\.0\.0\.1):(\d+)", timeout=120)
+    bridge.host, bridge.port = m.group(1), int(m.group(2))
+    bridge.ws_url = f"ws://{bridge.host}:{bridge.port}/ws"
+    return bridge
+
+
+def node_calls(sim, endpoint):
+    """Calls to `endpoint` the simulator answered so far (its debug log has one `answered` line per call)."""
+    n = 0
+    sim.err.flush()
+    with open(sim.err_path, "rb") as f:
+        needle = f"endpoint={endpoint} ".encode()
+        for line in f:
+            if b"answered" in line and needle in line + b" ":
+                n += 1
+    return n
+
+
+def node_room(sim, alias="meet.open"):
+    _, rooms = http_json("GET", f"{sim.url}/_simulator/rooms")
+    return next(r for r in rooms["rooms"] if r["alias"] == alias)
+
+
+def store_aliases(args):
+    """Where the store benchmarks' sessions go: round robin over bench.1 ... bench.R, or meet.open alone (R = 0:
+    every session sees every other join, ~N^2/2 roster events and N-participant snapshots)."""
+    return [f"bench.{i + 1}" for i in range(args.store_rooms)] or ["meet.open"]
+
+
+def connected_gauge(bridge):
+    """Sessions this process holds in state connected (what its own `list` shows of itself); None when down."""
+    try:
+        return int(metrics(bridge).get('pexbridge_sessions{state="connected"}', 0))
+    except OSError:
+        return None
+
+
+async def join_many(bridge, sim, count, prefix, concurrency, aliases=("meet.open",)):
+    """`count` sessions joined round robin to `aliases` through one driver connection; returns their ids."""
+    ws = await WSClient.connect(bridge.host, bridge.port)
+    await ws.recv()
+    req = Requester(ws)
+    sem = asyncio.Semaphore(concurrency)
+    ids, failures = [], {}
+
+    async def one(i):
+        async with sem:
+            r = await req.request({"type": "join", "node": sim.url, "alias": aliases[i % len(aliases)],
+                                   "display_name": f"{prefix}-{i:04d}"}, timeout=120)
+            if r.get("ok") and r["data"]["session"]["state"] == "connected":
+                ids.append(r["data"]["session"]["id"])
+            else:
+                code = (r.get("error") or {}).get("code", "not_connected")
+                failures[code] = failures.get(code, 0) + 1
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    await req.close()
+    if failures:
+        raise RuntimeError(f"joins failed: {failures}")
+    return ids
+
+
+def wait_idle(pid, quiet_cpu_s=0.05, window=2.0, timeout=600):
+    """Until the process used less than `quiet_cpu_s` of CPU over `window` seconds (the joins' roster events and
+    their store writes have settled; lease renewals and token refreshes go on); returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        c0 = proc_cpu_s(pid)
+        time.sleep(window)
+        if proc_cpu_s(pid) - c0 < quiet_cpu_s:
+            break
+    return round(time.monotonic() - t0, 1)
+
+
+def watch_connected(bridge, target, t0, timeout, poll=0.02):
+    """Polls the bridge's connected-sessions gauge until it reaches `target`: (seconds from t0 to the first
+    session, to the last, the count reached)."""
+    first = last = None
+    n = 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = connected_gauge(bridge) or 0
+        now = time.monotonic()
+        if n >= 1 and first is None:
+            first = now - t0
+        if n >= target:
+            last = now - t0
+            break
+        if bridge.p.poll() is not None:
+            break
+        time.sleep(poll)
+    return (round(first, 3) if first is not None else None, round(last, 3) if last is not None else None, n)
+
+
+def participant_check(sim, prefix, count):
+    """The node's side, over every room: each session's participant exactly once, tokens live, streams open."""
+    _, rooms = http_json("GET", f"{sim.url}/_simulator/rooms")
+    names = [p["display_name"] for room in rooms["rooms"] for p in room["participants"]
+             if p["display_name"].startswith(prefix + "-")]
+    return {"participants": len(names), "distinct": len(set(names)), "expected": count,
+            "live_tokens": sum(r["live_tokens"] for r in rooms["rooms"]),
+            "open_event_streams": sum(r["open_event_streams"] for r in rooms["rooms"])}
+
+
+def takeover_bench(args):
+    """Two instances on one PostgreSQL and one separate simulator: N sessions on A, SIGKILL A, until B holds all."""
+    n = args.takeover_sessions
+    store = StoreSpec.make(args, "postgres", "takeover")
+    sim = start_simulator(args, log_level="debug", name="takeover-simulator", rooms=args.store_rooms)
+    a = b = None
+    try:
+        a = start_store_bridge(args, store, "a", "takeover-a")
+        b = start_store_bridge(args, store, "b", "takeover-b")
+        t = time.monotonic()
+        asyncio.run(join_many(a, sim, n, "takeover", args.join_concurrency, store_aliases(args)))
+        join_s = time.monotonic() - t
+        settle_s = wait_idle(a.pid, quiet_cpu_s=0.5, timeout=300)
+        # Every session's token and snapshot is in the store (what a takeover after a crash needs).
+        deadline = time.monotonic() + 60
+        while store.resumable() < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stored = store.resumable()
+        before = participant_check(sim, "takeover", n)
+        tokens0, releases0 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
+        on_b_before = connected_gauge(b)
+        t0 = time.monotonic()
+        a.p.send_signal(signal.SIGKILL)
+        a.p.wait(10)
+        first, last, reached = watch_connected(b, n, t0, timeout=3 * args.lease_seconds + 120)
+        # The node's event streams for the sessions are B's now (poll: the node notices A's sockets closing).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            after = participant_check(sim, "takeover", n)
+            if after["open_event_streams"] == n:
+                break
+            time.sleep(0.1)
+        streams_s = round(time.monotonic() - t0, 3)
+        m = metrics(b)
+        tokens1, releases1 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
+        return {
+            "sessions": n, "rooms": len(store_aliases(args)), "lease_s": args.lease_seconds,
+            "join_s": round(join_s, 1), "settle_s": settle_s,
+            "stored_before_kill": stored, "connected_on_b_before": on_b_before,
+            "first_back_s": first, "last_back_s": last, "connected_on_b": reached,
+            "node_streams_n_s": streams_s if after["open_event_streams"] == n else None,
+            "takeovers_on_b": int(m.get("pexbridge_store_takeovers_total", 0)),
+            "request_tokens_before": tokens0, "request_tokens_after": tokens1,
+            "extra_request_tokens": tokens1 - tokens0, "release_tokens": releases1 - releases0,
+            "node_before": before, "node_after": after, "postgres": store.pg.version,
+            "pg_options": args.pg_option, "load": loadavg(),
+        }
+    finally:
+        for p in (a, b):
+            if p:
+                p.stop()
+        sim.stop()
+        store.close()
+
+
+def resume_bench(args, kind):
+    """N sessions on one bridge with a store, SIGTERM (handover), start again: until all are connected."""
+    n = args.resume_sessions
+    store = StoreSpec.make(args, kind, "resume")
+    sim = start_simulator(args, log_level="debug", name=f"resume-{kind}-simulator", rooms=args.store_rooms)
+    bridge = again = None
+    try:
+        bridge = start_store_bridge(args, store, "a", f"resume-{kind}")
+        t = time.monotonic()
+        asyncio.run(join_many(bridge, sim, n, "resume", args.join_concurrency, store_aliases(args)))
+        join_s = time.monotonic() - t
+        settle_s = wait_idle(bridge.pid, quiet_cpu_s=0.5, timeout=300)
+        connected_before = connected_gauge(bridge)
+        before = participant_check(sim, "resume", n)
+        tokens0, releases0 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
+        t0 = time.monotonic()
+        bridge.p.send_signal(signal.SIGTERM)
+        code = bridge.p.wait(120)
+        handover_s = time.monotonic() - t0
+        stored = store.resumable()
+        t1 = time.monotonic()
+        again = start_store_bridge(args, store, "a", f"resume-{kind}-again")
+        listening_s = time.monotonic() - t1
+        cpu0 = proc_cpu_s(again.pid)
+        first, last, reached = watch_connected(again, n, t1, timeout=300)
+        cpu1 = proc_cpu_s(again.pid)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            after = participant_check(sim, "resume", n)
+            if after["open_event_streams"] >= n:
+                break
+            time.sleep(0.1)
+        streams_s = round(time.monotonic() - t1, 3)
+        m = metrics(again)
+        tokens1, releases1 = node_calls(sim, "request_token"), node_calls(sim, "release_token")
+        return {
+            "store": kind, "sessions": n, "rooms": len(store_aliases(args)), "join_s": round(join_s, 1),
+            "settle_s": settle_s,
+            "connected_before": connected_before, "handover_exit_code": code, "handover_s": round(handover_s, 3),
+            "stored_after_handover": stored, "listening_s": round(listening_s, 3),
+            "first_back_s": first, "last_back_s": last, "connected_after": reached,
+            "from_sigterm_s": round(t1 - t0 + last, 3) if last is not None else None,
+            "resume_cpu_s": round(cpu1 - cpu0, 2),
+            "node_streams_n_s": streams_s if after["open_event_streams"] >= n else None,
+            "takeovers": int(m.get("pexbridge_store_takeovers_total", 0)),
+            "extra_request_tokens": tokens1 - tokens0, "release_tokens": releases1 - releases0,
+            "node_before": before, "node_after": after, "load": loadavg(),
+        }
+    finally:
+        for p in (bridge, again):
+            if p:
+                p.stop()
+        sim.stop()
+        store.close()
+
+
+async def cross_observer(bridge, session, side):
+    """One observer subscribed to `session`: the arrival (wall-clock ns) of every stamped chat event."""
+    ws = await WSClient.connect(bridge.host, bridge.port)
+    await ws.recv()  # hello
+    await ws.send({"type": "subscribe", "id": 1, "session": session})
+    state = {"side": side, "ws": ws, "arrivals": {}, "subscribed": None, "seqs": []}
+
+    async def read():
+        try:
+            while True:
+                raw = await ws.recv_raw()
+                now_ns = time.time_ns()
+                if b"t_send_ns=" in raw:
+                    m = json.loads(raw)
+                    text = m.get("text", "")
+                    if m.get("type") == "message" and text.startswith("t_send_ns="):
+                        state["arrivals"][int(text[len("t_send_ns="):].split(" ", 1)[0])] = now_ns
+                        if "seq" in m:
+                            state["seqs"].append(m["seq"])
+                elif b'"type":"result"' in raw and state["subscribed"] is None:
+                    m = json.loads(raw)
+                    state["subscribed"] = True if m.get("ok") else (m.get("error") or {}).get("code", "refused")
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+    state["task"] = asyncio.get_running_loop().create_task(read())
+    return state
+
+
+async def cross_bench_async(args, a, b, sim):
+    session = await driver_join(a, sim, name="cross-holder")
+    await asyncio.sleep(1)
+    k = args.cross_observers
+    obs = []
+    for i in range(k):
+        obs.append(await cross_observer(a, session, "A"))
+        obs.append(await cross_observer(b, session, "B"))
+    deadline = time.monotonic() + 30
+    while any(o["subscribed"] is None for o in obs) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1)
+    events = args.cross_events
+    http_json("POST", f"{sim.url}/_simulator/rooms/meet.open/bench",
+              {"count": events, "interval_ms": args.cross_interval_ms, "burst": 1, "size": args.chat_size})
+    await asyncio.sleep(events * args.cross_interval_ms / 1000 + 3)
+    for o in obs:
+        o["task"].cancel()
+        await o["ws"].close()
+    side_a = [o for o in obs if o["side"] == "A"]
+    side_b = [o for o in obs if o["side"] == "B"]
+    stamps = sorted({s for o in side_a for s in o["arrivals"]})
+    lat_a = [(o["arrivals"][s] - s) / 1e6 for o in side_a for s in o["arrivals"]]
+    lat_b = [(o["arrivals"][s] - s) / 1e6 for o in side_b for s in o["arrivals"]]
+    added, added_event = [], []
+    for s in stamps:
+        on_a = [o["arrivals"][s] for o in side_a if s in o["arrivals"]]
+        on_b = [o["arrivals"][s] for o in side_b if s in o["arrivals"]]
+        if not on_a or not on_b:
+            continue
+        ref = statistics.median(on_a)
+        added += [(x - ref) / 1e6 for x in on_b]
+        added_event.append((statistics.median(on_b) - ref) / 1e6)
+
+    def q(vals, p):
+        return round(pct(vals, p), 2) if vals else None
+
+    def gap_free(o):
+        return o["seqs"] == list(range(o["seqs"][0], o["seqs"][0] + len(o["seqs"]))) if o["seqs"] else True
+    refused_b = {}
+    for o in side_b:
+        if o["subscribed"] is not True:
+            refused_b[str(o["subscribed"])] = refused_b.get(str(o["subscribed"]), 0) + 1
+    return {
+        "observers_per_side": k, "events": events, "interval_ms": args.cross_interval_ms,
+        "events_seen_on_a": len(stamps),
+        "deliveries_a": len(lat_a), "deliveries_b": len(lat_b), "expected_per_side": k * events,
+        "b_subscribe_refused": refused_b,
+        "a_p50_ms": q(lat_a, .5), "a_p99_ms": q(lat_a, .99), "b_p50_ms": q(lat_b, .5), "b_p99_ms": q(lat_b, .99),
+        "added_p50_ms": q(added, .5), "added_p99_ms": q(added, .99),
+        "added_per_event_p50_ms": q(added_event, .5), "added_per_event_p99_ms": q(added_event, .99),
+        "seq_gap_free_a": all(gap_free(o) for o in side_a), "seq_gap_free_b": all(gap_free(o) for o in side_b),
+        "same_seqs": sorted({tuple(o["seqs"]) for o in obs if o["seqs"]}).__len__() <= 1,
+    }
+
+
+def cross_bench(args):
+    """Two instances on one PostgreSQL; a session held by A; observers on A and on B; stamped chat from the node."""
+    store = StoreSpec.make(args, "postgres", "cross")
+    sim = start_simulator(args)
+    a = b = None
+    try:
+        a = start_store_bridge(args, store, "a", "cross-a")
+        b = start_store_bridge(args, store, "b", "cross-b")
+        r = asyncio.run(cross_bench_async(args, a, b, sim))
+        r["load"] = loadavg()
+        return r
+    finally:
+        for p in (a, b):
+            if p:
+                p.stop()
+        sim.stop()
+        store.close()
+
+
+def print_takeover(r):
+    print(f"\n7a. Takeover after SIGKILL: {r['sessions']} sessions in {r['rooms']} rooms on instance A, PostgreSQL"
+          f" {r['postgres']}, lease"
+          f" {r['lease_s']} s; A SIGKILLed, B takes over once the leases lapse")
+    print(f"   before: {r['stored_before_kill']}/{r['sessions']} resumable in the store, {r['connected_on_b_before']}"
+          f" held by B (joins {r['join_s']} s, settle {r['settle_s']} s)")
+    print(f"   SIGKILL -> first session connected on B {fmt(r['first_back_s'])} s, last {fmt(r['last_back_s'])} s"
+          f" ({r['connected_on_b']}/{r['sessions']}); node has {r['sessions']} event streams again at"
+          f" {fmt(r['node_streams_n_s'])} s; takeovers counted by B: {r['takeovers_on_b']}")
+    na = r["node_after"]
+    print(f"   node: {r['extra_request_tokens']} extra request_token, {r['release_tokens']} release_token;"
+          f" participants {na['participants']} ({na['distinct']} distinct, {r['sessions']} expected), live tokens"
+          f" {na['live_tokens']}; load {r['load']}")
+
+
+def print_resume(rows):
+    table("7b. Resume after a restart: N sessions connected, SIGTERM (handover), the same instance started again"
+          " (seconds; 'last' from the new process's start; target: within 10 s)",
+          [("store", "store"), ("N", "sessions"), ("rooms", "rooms"), ("handover s", "handover_s"),
+           ("stored", "stored_after_handover"),
+           ("listening s", "listening_s"), ("first s", "first_back_s"), ("last s", "last_back_s"),
+           ("from SIGTERM s", "from_sigterm_s"), ("connected", "connected_after"),
+           ("node streams s", "node_streams_n_s"), ("CPU s", "resume_cpu_s"),
+           ("extra request_token", "extra_request_tokens"), ("release_token", "release_tokens")], rows)
+
+
+def print_cross(r):
+    print(f"\n7d. Cross-instance delivery: one session held by A on PostgreSQL, {r['observers_per_side']} observers"
+          f" subscribed on A and {r['observers_per_side']} on B, {r['events']} stamped chat events"
+          f" {r['interval_ms']} ms apart")
+    print(f"   deliveries: A {r['deliveries_a']}/{r['expected_per_side']}, B {r['deliveries_b']}/"
+          f"{r['expected_per_side']}" + (f"; B refused subscribe: {r['b_subscribe_refused']}"
+                                          if r["b_subscribe_refused"] else ""))
+    if not r["deliveries_b"]:
+        print("   B DELIVERED NOTHING: this build does not carry events to another instance's subscribers")
+    print(f"   node -> observer on A: p50 {fmt(r['a_p50_ms'])} ms, p99 {fmt(r['a_p99_ms'])} ms; on B: p50"
+          f" {fmt(r['b_p50_ms'])} ms, p99 {fmt(r['b_p99_ms'])} ms")
+    print(f"   added on B (arrival on B - median arrival on A, same event): p50 {fmt(r['added_p50_ms'])} ms, p99"
+          f" {fmt(r['added_p99_ms'])} ms (target p50 < 5 ms); per event (medians): p50"
+          f" {fmt(r['added_per_event_p50_ms'])} ms, p99 {fmt(r['added_per_event_p99_ms'])} ms")
+    print(f"   seq gap-free A {r['seq_gap_free_a']}, B {r['seq_gap_free_b']}, same seqs on both {r['same_seqs']};"
+          f" load {r['load']}")
+
+
+def store_benches(args, only, results):
+    """The store's measurements (issue 13), each in its own fresh store, simulator and bridge processes; the
+    results file is written after each (a long run keeps what it measured)."""
+    kinds = [k for k in args.stores.split(",") if k]
+
+    def save():
+        with open(os.path.join(args.out, f"results-{args.command}.json"), "w") as f:
+            json.dump(results, f, indent=1)
+    if "store-takeover" in only:
+        print(f"\n  store takeover: {args.takeover_sessions} sessions, lease {args.lease_seconds} s"
+              f" (load {loadavg()}) ...", flush=True)
+        results["store_takeover"] = takeover_bench(args)
+        print_takeover(results["store_takeover"])
+        save()
+    if "store-resume" in only:
+        results["store_resume"] = []
+        for kind in kinds:
+            print(f"\n  store resume: {args.resume_sessions} sessions on {kind} (load {loadavg()}) ...", flush=True)
+            results["store_resume"].append(resume_bench(args, kind))
+            print_resume(results["store_resume"][-1:])
+            save()
+        if len(kinds) > 1:
+            print_resume(results["store_resume"])
+    if "store-fanout" in only:
+        rows = []
+        for rep in range(args.repeat):
+            for n in [int(x) for x in args.sizes.split(",")]:
+                print(f"  fan-out with a store N={n} run {rep + 1}/{args.repeat} (load {loadavg()}) ...", flush=True)
+                rows += fanout_one(args, n, rep, stores=[None] + kinds)
+        results["store_fanout_runs"] = rows
+        results["store_fanout"] = median_rows(rows)
+        print_fanout(results["store_fanout"], title="7c. Fan-out with a store (every event also written to it)")
+        save()
+    if "store-cross" in only:
+        print(f"\n  store cross-instance: {args.cross_observers} + {args.cross_observers} observers"
+              f" (load {loadavg()}) ...", flush=True)
+        results["store_cross"] = cross_bench(args)
+        print_cross(results["store_cross"])
+        save()
+
+
+def store_failures(results):
+    failed = []
+    t = results.get("store_takeover")
+    if t and (t["connected_on_b"] != t["sessions"] or t["extra_request_tokens"] or t["release_tokens"]
+              or t["node_after"]["participants"] != t["sessions"] or t["node_after"]["distinct"] != t["sessions"]):
+        failed.append(f"store takeover: {t['connected_on_b']}/{t['sessions']} back on B,"
+                      f" {t['extra_request_tokens']} extra request_token, {t['release_tokens']} release_token,"
+                      f" node participants {t['node_after']}")
+    for r in results.get("store_resume", []):
+        if (r["connected_after"] != r["sessions"] or r["extra_request_tokens"] or r["release_tokens"]
+                or r["node_after"]["participants"] != r["sessions"]):
+            failed.append(f"store resume ({r['store']}): {r['connected_after']}/{r['sessions']} back,"
+                          f" {r['extra_request_tokens']} extra request_token, {r['release_tokens']} release_token,"
+                          f" node participants {r['node_after']}")
+    for r in results.get("store_fanout", []):
+        if r["lost"]:
+            failed.append(f"{r['server']} {r['mode']} N={r['n']} lost {r['lost']}")
+    c = results.get("store_cross")
+    if c and c["deliveries_a"] != c["expected_per_side"]:
+        failed.append(f"store cross: A delivered {c['deliveries_a']}/{c['expected_per_side']}")
+    return failed
+
+
 # ------------------------------------------------------------------ printing
 def table(title, cols, rows):
     print(f"\n{title}")
@@ -1184,24 +1808,24 @@ def fmt(v):
     return str(v)
 
 
-def print_fanout(rows):
+def print_fanout(rows, title="1. Fan-out"):
     cols = [("server", "server"), ("mode", "mode"), ("N", "n"), ("frame B", "frame_bytes"), ("events", "events"),
             ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("max ms", "max_ms"),
             ("last p50 ms", "last_p50_ms"), ("last max ms", "last_max_ms"), ("lost", "lost"),
             ("CPU s", "cpu_s"), ("CPU us/msg", "cpu_us_per_delivery"), ("RSS MiB", "rss_mib"),
             ("KiB/conn", "rss_kib_per_conn"), ("probe %", "probe_cpu_pct"), ("runs", "runs")]
-    order = {"C lws": 0, "pexbridge": 1}
+    order = {"C lws": 0, "pexbridge": 1, "pexbridge+sqlite": 2, "pexbridge+postgres": 3}
     rows = sorted(rows, key=lambda r: (r["n"], order.get(r["server"], 2), r["mode"] != "rate"))
-    table("1. Fan-out (latency = emission -> receipt; 'last' = time for one event to reach the last observer)",
+    table(f"{title} (latency = emission -> receipt; 'last' = time for one event to reach the last observer)",
           cols, rows)
     print("   rate: 10 chat events 500 ms apart + 4 roster changes; burst: 5 bursts of 10 chat events, 500 ms apart."
           " 'CPU us/msg' = server CPU in the window / frames delivered.")
     for n in sorted({r["n"] for r in rows}):
         c = next((r for r in rows if r["n"] == n and r["server"] == "C lws"), None)
-        b = next((r for r in rows if r["n"] == n and r["server"] == "pexbridge" and r["mode"] == "rate"), None)
-        if c and b and c["last_p50_ms"]:
-            print(f"   N={n}: time to last observer, pexbridge/C = {b['last_p50_ms'] / c['last_p50_ms']:.2f}x (p50),"
-                  f" {b['last_max_ms'] / c['last_max_ms']:.2f}x (max)")
+        for b in [r for r in rows if r["n"] == n and r["server"].startswith("pexbridge") and r["mode"] == "rate"]:
+            if c and c["last_p50_ms"]:
+                print(f"   N={n}: time to last observer, {b['server']}/C = {b['last_p50_ms'] / c['last_p50_ms']:.2f}x"
+                      f" (p50), {b['last_max_ms'] / c['last_max_ms']:.2f}x (max)")
 
 
 def main():
@@ -1210,8 +1834,9 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "flooder":
         sys.exit(flooder_main(sys.argv[2:]))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["all", "flood", "churn", "speakers"],
-                    help="all: the --only list; flood, churn, speakers: that one benchmark")
+    ap.add_argument("command", choices=["all", "flood", "churn", "speakers", "store"],
+                    help="all: the --only list; flood, churn, speakers: that one benchmark; store: the --store-only"
+                         " list")
     ap.add_argument("--bin", required=True,
                     help="the release pexbridge binary (any build: e.g. a baseline, for before/after)")
     ap.add_argument("--c-server", help="the compiled lws_broadcast_server (fanout only)")
@@ -1250,11 +1875,27 @@ def main():
     ap.add_argument("--speakers-observers", type=int, default=1000, help="speakers: observers (half opted in)")
     ap.add_argument("--speakers-rate", type=float, default=10, help="speakers: stage reports per second")
     ap.add_argument("--speakers-seconds", type=float, default=20, help="speakers: length of the window")
+    ap.add_argument("--store-only", default="takeover,resume,fanout,cross",
+                    help="store: of takeover,resume,fanout,cross")
+    ap.add_argument("--stores", default="sqlite,postgres", help="store: the stores resume and fanout run on")
+    ap.add_argument("--lease-seconds", type=int, default=10, help="store: the instances' --lease-seconds")
+    ap.add_argument("--store-rooms", type=int, default=100,
+                    help="store: takeover and resume sessions spread over this many rooms (0: all in meet.open)")
+    ap.add_argument("--takeover-sessions", type=int, default=100, help="store: sessions on the killed instance")
+    ap.add_argument("--resume-sessions", type=int, default=1000, help="store: sessions resumed after a restart")
+    ap.add_argument("--cross-observers", type=int, default=100, help="store: observers on each instance")
+    ap.add_argument("--cross-events", type=int, default=50, help="store: stamped chat events")
+    ap.add_argument("--cross-interval-ms", type=int, default=100, help="store: between two chat events")
+    ap.add_argument("--pg-option", action="append", default=[], metavar="NAME=VALUE",
+                    help="store: a PostgreSQL setting (-c), e.g. synchronous_commit=off (repeatable)")
     ap.add_argument("--out", default="artifacts/bench")
     args = ap.parse_args()
-    if args.command != "all":
+    if args.command == "store":
+        args.only = ",".join(f"store-{x}" for x in args.store_only.split(","))
+    elif args.command != "all":
         args.only = args.command
-    if "fanout" in args.only.split(",") and not (args.c_server and args.bench_dir):
+    only_list = args.only.split(",")
+    if ("fanout" in only_list or "store-fanout" in only_list) and not (args.c_server and args.bench_dir):
         ap.error("fanout needs --c-server and --bench-dir")
     os.makedirs(args.out, exist_ok=True)
     only = set(args.only.split(","))
@@ -1315,6 +1956,10 @@ def main():
               f" {args.speakers_rate:g}/s for {args.speakers_seconds:g} s (load {loadavg()}) ...", flush=True)
         results["speakers"] = speakers_bench(args)
         print_speakers(results["speakers"])
+    try:
+        store_benches(args, only, results)
+    finally:
+        Postgres.stop_all()
     results["load_end"] = loadavg()
     print(f"\nload average at the end: {results['load_end']}")
     name = "results.json" if args.command == "all" else f"results-{args.command}.json"
@@ -1339,6 +1984,7 @@ def main():
                    and sp["speakers_with_seq"] == 0 and sp["plain_seq_gap_free"]
                    and sp["busiest_1s_window"] <= 4):
         failed.append(f"speakers: {sp}")
+    failed += store_failures(results)
     for f_ in failed:
         print(f"FAIL: {f_}")
     return 1 if failed else 0

@@ -10,6 +10,12 @@
 #   scripts/bench.sh churn [--bin PATH] [--churn-seconds 600] [--env MALLOC_ARENA_MAX=2] ...
 #   scripts/bench.sh speakers [--bin PATH] [--speakers-sessions 100] [--speakers-observers 1000] ...
 #
+# and the store's (issue 13: takeover after SIGKILL, resume after a restart, fan-out with a store, delivery
+# across instances; PostgreSQL from Debian's packages, started here in a temporary directory):
+#
+#   scripts/bench.sh store [--store-only takeover,resume,fanout,cross] [--stores sqlite,postgres]
+#                    [--lease-seconds 10] [--takeover-sessions 100] [--resume-sessions 1000] [--sizes 10000] ...
+#
 # (every option goes to bench/bench.py; `scripts/bench.sh --help` lists them). `--bin PATH` measures
 # that binary (e.g. a baseline release build) instead of building this tree's. The fan-out needs the
 # measuring sticks (fanout_probe.py, lws_broadcast_server.c) in ${PEXBRIDGE_BENCH_DIR:-../shared/bench},
@@ -21,18 +27,32 @@ cd "$(dirname "$0")/.."
 
 mode=all
 case "${1:-}" in
-  flood | churn | speakers) mode=$1; shift ;;
+  flood | churn | speakers | store) mode=$1; shift ;;
 esac
 bin=
 prev=
+prev_store=
 for arg in "$@"; do
   [ "$prev" = --bin ] && bin=$arg
   case "$arg" in --bin=*) bin=${arg#--bin=} ;; esac
   prev=$arg
 done
 
-bench_dir=${PEXBRIDGE_BENCH_DIR:-../shared/bench}
+# The store's fan-out (in the default --store-only list) runs beside the C broadcaster too.
+c_needed=no
 if [ "$mode" = all ]; then
+  c_needed=yes
+elif [ "$mode" = store ]; then
+  c_needed=yes
+  for arg in "$@"; do
+    case "$prev_store" in --store-only) case ",$arg," in *,fanout,*) ;; *) c_needed=no ;; esac ;; esac
+    case "$arg" in --store-only=*) case ",${arg#--store-only=}," in *,fanout,*) ;; *) c_needed=no ;; esac ;; esac
+    prev_store=$arg
+  done
+fi
+
+bench_dir=${PEXBRIDGE_BENCH_DIR:-../shared/bench}
+if [ "$c_needed" = yes ]; then
   for f in fanout_probe.py lws_broadcast_server.c; do
     if [ ! -f "$bench_dir/$f" ]; then
       echo "bench: $bench_dir/$f not found (set PEXBRIDGE_BENCH_DIR)" >&2
@@ -45,7 +65,7 @@ fi
 
 # 10,000 observers need 10,000 descriptors in the bridge (the probe spreads its clients over 2 processes).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$mode" = all ] && [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
+if [ "$c_needed" = yes ] && [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
   echo "bench: the open-file limit is $(ulimit -n); 10,000 observers need about 10,100 (raise ulimit -n)" >&2
 fi
 
@@ -71,10 +91,10 @@ if [ -z "$py" ]; then
   [ -x .venv-bench/bin/python ] && py=.venv-bench/bin/python
 fi
 
-if [ "$mode" = all ]; then
+if [ "$c_needed" = yes ]; then
   c_server=.build-release/lws_broadcast_server
   mkdir -p .build-release
   gcc -O2 -o "$c_server" "$bench_dir/lws_broadcast_server.c" $(pkg-config --cflags --libs libwebsockets)
-  exec "$py" bench/bench.py all "${bin_args[@]}" --c-server "$c_server" --bench-dir "$bench_dir" "$@"
+  exec "$py" bench/bench.py "$mode" "${bin_args[@]}" --c-server "$c_server" --bench-dir "$bench_dir" "$@"
 fi
 exec "$py" bench/bench.py "$mode" "${bin_args[@]}" "$@"

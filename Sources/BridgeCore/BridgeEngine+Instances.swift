@@ -433,7 +433,7 @@ extension BridgeEngine {
             store?.writers[session] == nil, store?.arriving.contains(session) == false
         else { return }
         store?.arriving.insert(session)
-        spawn { await self.takeOver(session, settings: settings) }
+        spawn { await self.takeOver([session], settings: settings) }
     }
 }
 

@@ -22,12 +22,16 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Extra open rooms bench.1 ... bench.N, empty at start (benchmarks spread sessions over them).")
+    var benchRooms = 0
+
     func run() async throws {
         MemoryPolicy.apply()
         let logger = bootstrapLogging(level: logLevel)
         var configuration = SimulatorConfiguration.demo(host: listen.host, port: listen.port)
         configuration.tokenExpiry = .seconds(tokenExpiry)
         configuration.demoActivity = activity
+        if benchRooms > 0 { configuration.rooms += (1...benchRooms).map { SimulatedRoom(alias: "bench.\($0)") } }
         let simulator = InfinitySimulator(configuration: configuration, logger: logger)
         // Bound before the group runs so the port can be printed; printed once the group's signal handlers are in.
         let port = try await simulator.start()

@@ -445,3 +445,58 @@ struct StoreContractTests {
         #expect(throws: StoreError.self) { try StoreKey(fileContents: Array("not a key".utf8)) }
     }
 }
+
+extension StoreContractTests {
+    @Test("many sessions are taken over and loaded in batches, by the same lease rules", arguments: Kind.allCases)
+    func batchTakeover(kind: Kind) async throws {
+        let location = try await Self.place(kind)
+        defer { Self.cleanUp(location) }
+        let opened = try await Self.open(location)
+        defer { Task { await opened.close() } }
+        let store = try #require(opened as? any BatchSessionStore)
+        // 250 sessions (more than one statement's worth): a released, b expired, c held by a running lease.
+        let ids = (0..<250).map { "s\($0)" }
+        var first: [String: Lease] = [:]
+        for (i, id) in ids.enumerated() {
+            let lease = try #require(try await store.acquire(id, holder: "a", for: .seconds(10), now: Self.t0))
+            try await store.saveSnapshot(Array("{\"n\":\(i)}".utf8), seq: i, lease: lease)
+            try await store.appendEvents(
+                [StoredEvent(seq: i, frame: [1, UInt8(i % 256)]), StoredEvent(seq: i + 1, frame: [2])],
+                keeping: 10,
+                lease: lease
+            )
+            let token = StoredToken(node: "n", alias: "room.\(i)", token: "secret-\(i)", expires: Self.t0, details: [7])
+            try await store.saveToken(token, lease: lease)
+            first[id] = lease
+        }
+        // Every third stays held: renewed past the takeover's `now`.
+        let held = Set(ids.enumerated().filter { $0.offset % 3 == 0 }.map(\.element))
+        for id in held {
+            _ = try await store.renew(try #require(first[id]), for: .seconds(60), now: Self.t0 + .seconds(5))
+        }
+        try await store.release(try #require(first["s1"]))
+        let now = Self.t0 + .seconds(20)
+        let leases = try await store.acquire(ids + ["absent"], holder: "b", for: .seconds(10), now: now)
+        #expect(Set(leases.map(\.session)) == Set(ids).subtracting(held))
+        #expect(leases.allSatisfy { $0.holder == "b" && $0.epoch == 2 && $0.expires == now + .seconds(10) })
+        // Nothing is taken twice: the same call again finds every lease running.
+        #expect(try await store.acquire(ids, holder: "c", for: .seconds(10), now: now).isEmpty)
+
+        let loaded = try await store.load(ids + ["absent"])
+        #expect(loaded.count == ids.count)
+        for session in loaded {
+            #expect(session == (try await store.load(session.lease.session)))
+        }
+        let s2 = try #require(loaded.first { $0.lease.session == "s2" })
+        #expect(s2.lease == LeaseState(session: "s2", holder: "b", epoch: 2, expires: now + .seconds(10)))
+        #expect(s2.snapshot == Array("{\"n\":2}".utf8))
+        #expect(s2.events == [StoredEvent(seq: 2, frame: [1, 2]), StoredEvent(seq: 3, frame: [2])])
+        #expect(s2.token == StoredToken(node: "n", alias: "room.2", token: "secret-2", expires: Self.t0, details: [7]))
+        // The new holder's leases fence the old one's writes, as a single acquire's do.
+        await #expect(throws: StoreError.fenced(session: "s2")) {
+            try await store.saveSnapshot([9], seq: 9, lease: try #require(first["s2"]))
+        }
+        #expect(try await store.load([String]()).isEmpty)
+        #expect(try await store.acquire([String](), holder: "b", for: .seconds(10), now: now).isEmpty)
+    }
+}
