@@ -84,6 +84,8 @@ struct EngineStore {
     var probeStarted: Moment?
     /// Whether the bus listens (PostgreSQL).
     var busListening = false
+    /// When the soonest lease another instance holds lapses, if a look is scheduled for then.
+    var takeoverWake: StoreTime?
 
     init(settings: StoreSettings, metrics: StoreMetrics, replayDepth: Int) {
         self.settings = settings
@@ -571,6 +573,7 @@ extension BridgeEngine {
             logger.warning("store: cannot list sessions", metadata: ["error": "\(error)"])
             return storeTrouble(error)
         }
+        scheduleTakeoverWake(states, settings: settings)
         var claimed: [String] = []
         for state in states where state.isFree(at: settings.now()) {
             let id = state.session
@@ -610,6 +613,28 @@ extension BridgeEngine {
             }
         }
     }
+
+    /// Looks again right after the soonest lease another instance holds lapses, rather than at the next tick: a
+    /// dead holder's sessions are taken over a lease after its last renewal, not up to a third of a lease later.
+    private func scheduleTakeoverWake(_ states: [LeaseState], settings: StoreSettings) {
+        let wall = settings.now()
+        let soonest = states.lazy.filter { state in
+            !state.isFree(at: wall) && state.holder != settings.holder && self.sessions[state.session] == nil
+        }.map(\.expires).min()
+        guard let soonest, store?.takeoverWake.map({ soonest < $0 }) ?? true else { return }
+        store?.takeoverWake = soonest
+        let delay = Duration.milliseconds(soonest.milliseconds - wall.milliseconds) + Self.takeoverWakeMargin
+        schedule(at: now + delay) { engine in await engine.takeoverWoke(soonest) }
+    }
+
+    private func takeoverWoke(_ at: StoreTime) async {
+        guard store?.takeoverWake == at else { return }
+        store?.takeoverWake = nil
+        await takeOverFreeSessions()
+    }
+
+    /// How long after a lease's expiry the wake looks (the other clocks may be a little behind this one's).
+    static let takeoverWakeMargin: Duration = .milliseconds(100)
 
     /// The pause before a write the store refused is tried again.
     static let storeRetryDelay: Duration = .seconds(1)
