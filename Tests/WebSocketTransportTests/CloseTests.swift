@@ -172,19 +172,24 @@ final class ReaderState: Sendable {
     }
 
     @Test func clientAnsweringPingsStaysConnected() async throws {
-        // Each pong has 3 s to arrive, so a loaded machine does not turn this into a drop.
+        // lws pings every second and drops a connection that has not answered for the idle timeout, on its own
+        // real-time timers (no test clock reaches them). Each pong has the idle timeout less the 1 s ping interval
+        // to arrive: 3 s, stretched with the run's patience so an instrumented, loaded run does not turn a late
+        // pong into a drop. The test then answers pings for longer than that idle timeout, whatever it is.
+        let idleSeconds = 1 + 3 * TestPatience.factor
         let server = try TestServer.start {
             $0.pingInterval = .seconds(1)
-            $0.idleTimeout = .seconds(4)
+            $0.idleTimeout = .seconds(idleSeconds)
         }
         // Answer pings, from the moment the upgrade completes, for longer than the idle timeout
         // (a ping comes 1 s after each pong); the connection stays.
         let port = server.port
+        let pingsNeeded = idleSeconds + 1
         let (client, pings) = try await background {
             let client = try RawClient(port: port)
             guard try client.upgrade(port: port).status == 101 else { throw RawClientError.malformed("no upgrade") }
             var pings = 0
-            while pings < 5 {
+            while pings < pingsNeeded {
                 let frame = try client.readFrame()
                 if frame.opcode == RawFrame.ping {
                     pings += 1
@@ -193,7 +198,7 @@ final class ReaderState: Sendable {
             }
             return (client, pings)
         }
-        #expect(pings == 5)
+        #expect(pings == pingsNeeded)
         let (id, _) = try await server.log.opened()
         server.server.send(OutboundFrame("alive"), to: id)
         let frame = try await background { try client.readMessageFrame() }
