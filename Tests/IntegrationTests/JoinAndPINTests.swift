@@ -121,7 +121,9 @@ struct JoinAndPINTests {
     @Test func aClosedPortIsNodeUnreachable() async throws {
         let bridge = try await TestBridge.start { $0.core.allowInsecureNodes = true }
         let client = try await bridge.client()
-        let port = try closedPort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let error = try await client.failure(
             .join(
                 JoinParameters(
@@ -244,22 +246,4 @@ struct JoinAndPINTests {
         await b.close()
         await bridge.stop()
     }
-}
-
-/// A local TCP port with nothing listening on it.
-func closedPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
