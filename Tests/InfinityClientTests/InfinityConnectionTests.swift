@@ -256,7 +256,7 @@ extension [ConnectionUpdate] {
             }
         }) { server in
             try await ConnectionHarness.run(node: server.node, expires: 120) { harness in
-                try await harness.waitUntil(timeout: .seconds(5), "the pushed refresh") {
+                try await harness.waitUntil("the pushed refresh") {
                     server.requests(to: "refresh_token").count == 1
                 }
                 #expect(harness.recorder.events.contains(.refreshToken))
