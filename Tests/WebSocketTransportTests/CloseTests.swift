@@ -147,16 +147,19 @@ final class ReaderState: Sendable {
     }
 
     @Test func clientIgnoringPingsIsDroppedAfterTheIdleTimeout() async throws {
+        // The client has the idle timeout less the 1 s ping interval after the ping to send its text (which the
+        // server must still receive): 7 s, stretched with the run's patience, since lws's timers are real time and
+        // an instrumented, loaded run must not see the drop first.
+        let idle = Duration.seconds(1 + 7 * TestPatience.factor)
         let server = try TestServer.start {
             $0.pingInterval = .seconds(1)
-            // The client has this long after the ping to send its text (which the server must still receive);
-            // wide, so a loaded or instrumented run does not see the drop first.
-            $0.idleTimeout = .seconds(8)
+            $0.idleTimeout = idle
         }
         // Taken before the upgrade request leaves, so before lws starts the connection's validity timer:
         // the drop cannot come less than the idle timeout after it.
         let beforeUpgrade = ContinuousClock.now
-        let client = try await server.rawWebSocket()
+        // Its reads wait out the silence until the drop.
+        let client = try await server.rawWebSocket(receiveTimeoutSeconds: 10 + 7 * TestPatience.factor)
         let (id, _) = try await server.log.opened()
         let ping = try await background { try client.readFrame() }  // not answered
         #expect(ping.opcode == RawFrame.ping)
@@ -166,7 +169,7 @@ final class ReaderState: Sendable {
         let peerClosed = try await background { try client.waitForPeerClose() }
         let dropped = ContinuousClock.now
         #expect(peerClosed)
-        #expect(dropped - beforeUpgrade >= .seconds(8), "dropped before the idle timeout")
+        #expect(dropped - beforeUpgrade >= idle, "dropped before the idle timeout")
         try await server.log.closed(id)
         await server.stop()
     }
