@@ -79,7 +79,12 @@ final class StalledReader: Sendable {
 @Suite("Slow consumers")
 struct SlowConsumerTests {
     @Test func oneStalledReaderIsClosedAndTheOthersMissNothing() async throws {
-        let room = try await HostedRoom.open("t.open", pin: nil) { $0.outboxLimitBytes = 256 * 1024 }
+        let room = try await HostedRoom.open("t.open", pin: nil) {
+            $0.outboxLimitBytes = 256 * 1024
+            // The stalled reader answers no ping: without this, a slow (instrumented, loaded) run that takes longer
+            // than the idle timeout drops it as idle before its outbox overflows.
+            $0.idleTimeout = nil
+        }
         var watchers: [TestClient] = [room.watcher]
         for _ in 0..<5 {
             let client = try await room.bridge.client()
