@@ -32,6 +32,8 @@ public struct InfinityClientConfiguration: Sendable {
     /// The DNS server (`HOST:PORT`) asked for `_pexapp._tcp` SRV records when a node is found from an alias's
     /// domain; nil: the first nameserver of /etc/resolv.conf.
     public var dnsServer: String? = nil
+    /// How long one SRV query may take (`DNSResolver.timeout`).
+    public var dnsTimeout: Duration = .seconds(3)
     /// The port tried on the domain itself when its SRV records lead nowhere (443: HTTPS's).
     public var discoveryFallbackPort: Int = 443
     /// Told about every finished request (for metrics): endpoint, outcome and latency. Called on any thread.

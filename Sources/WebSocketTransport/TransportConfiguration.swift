@@ -12,7 +12,10 @@ public struct TransportConfiguration: Sendable {
     public var maxMessageBytes: Int
     /// Largest amount of queued, unsent bytes per connection; more closes it with 1008 "slow consumer".
     public var outboxLimitBytes: Int
-    /// Seconds a slow consumer gets to read up to its 1008 close frame before it is dropped without it.
+    /// Seconds a slow consumer gets to make room in its socket for the 1008 close frame before it is dropped
+    /// without it. Once the frame is in the socket, lws gives the peer a fixed 5 s to answer it and then closes
+    /// the socket; the kernel still delivers what was queued, but answers anything the peer sends after that with
+    /// a reset.
     public var slowConsumerGraceSeconds: Int32 = 5
     /// When set, the port speaks only TLS (WSS and HTTPS).
     public var tls: TLSFiles?

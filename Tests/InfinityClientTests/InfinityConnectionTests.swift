@@ -256,7 +256,7 @@ extension [ConnectionUpdate] {
             }
         }) { server in
             try await ConnectionHarness.run(node: server.node, expires: 120) { harness in
-                try await harness.waitUntil(timeout: .seconds(5), "the pushed refresh") {
+                try await harness.waitUntil("the pushed refresh") {
                     server.requests(to: "refresh_token").count == 1
                 }
                 #expect(harness.recorder.events.contains(.refreshToken))
@@ -341,7 +341,9 @@ extension [ConnectionUpdate] {
     }
 
     @Test func refusedStreamsEndWithUpstreamLost() async throws {
-        let node = try NodeAddress(scheme: "http", host: "127.0.0.1", port: try await Self.closedPort())
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let node = try NodeAddress(scheme: "http", host: "127.0.0.1", port: refusing.port)
         var policy = ConnectionPolicy.fastTests
         policy.giveUpAfter = .seconds(3)
         try await ConnectionHarness.run(node: node, policy: policy) { harness in
@@ -606,13 +608,6 @@ extension [ConnectionUpdate] {
         }
     }
 
-    private static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
-    }
 }
 
 /// A thread-safe call counter for stub handlers.

@@ -80,15 +80,23 @@ struct FaultTests {
     }
 
     @Test func aRefreshThatKeepsFailingEndsTheSessionAsTokenExpired() async throws {
+        let nodeTime = SimulatorTime()
         let room = try await HostedRoom.open("t.open", pin: nil) {
+            $0.simulator.time = nodeTime
             quickFaults(&$0)
-            // The first refresh is due at 2 s; the failures then have the remaining 4 s to be reported.
-            $0.simulator.tokenExpiry = .seconds(6)
+            // The bridge takes the node's 90 s tokens for 6 s ones (its clamp on a node's `expires`): it refreshes
+            // at 2 s and gives up at 6 s on its own clock, while the node never expires the token during the test.
+            // So the end is always the bridge's give-up (a first failure is always reported before it, however
+            // late), never the node dropping an expired participant first, which a slow run used to let happen.
+            $0.simulator.tokenExpiry = .seconds(90)
+            $0.connectionPolicy.tokenLifetimeRange = 1...6
         }
         room.simulator.failNext(endpoint: "refresh_token", status: 503, count: 1000, alias: "t.open")
         try await room.bothSee { if case .upstream(let u) = $0 { u.status == .tokenRefreshFailed } else { false } }
         let change = try await room.host.waitForState(room.session.id, .disconnected, timeout: .seconds(10))
         #expect(change.reason == .tokenExpired)
+        // The node's clock reaches the end of the token too (as it would have at 6 s had the node sent that).
+        nodeTime.advance(by: .seconds(90))
         await expectNothingLeft(room)
         await room.close()
     }

@@ -121,7 +121,9 @@ struct JoinAndPINTests {
     @Test func aClosedPortIsNodeUnreachable() async throws {
         let bridge = try await TestBridge.start { $0.core.allowInsecureNodes = true }
         let client = try await bridge.client()
-        let port = try closedPort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let error = try await client.failure(
             .join(
                 JoinParameters(
@@ -172,12 +174,17 @@ struct JoinAndPINTests {
     }
 
     @Test func theTokenIsRefreshedBeforeItExpires() async throws {
-        let bridge = try await TestBridge.start { $0.simulator.tokenExpiry = .seconds(6) }
+        // The node's tokens live 90 s (its `expires`), and the bridge refreshes at 1/45 of that: every 2 s, with
+        // 88 s to spare, so no slow (loaded, instrumented) run lets a token run out before its refresh. When a
+        // refresh is due (a third of `expires` by default) is the connection's unit test, on a test clock.
+        let bridge = try await TestBridge.start {
+            $0.simulator.tokenExpiry = .seconds(90)
+            $0.connectionPolicy.refreshFraction = 1.0 / 45
+        }
         let client = try await bridge.client()
         let s = try await client.join("t.open")
-        // Expiry 6 s: refreshes at 2 s intervals, each with 4 s to spare (a loaded, instrumented run included).
-        // Wait for the fourth refresh (an observed event, not a fixed sleep): by then the first token's 6 s are
-        // over, so the session lives on refreshed tokens only.
+        // Wait for the fourth refresh (an observed event, not a fixed sleep). A refresh replaces the token it was
+        // made with, so the session lives on refreshed tokens only.
         #expect(await eventually(timeout: .seconds(30)) { bridge.simulator.refreshCount(alias: "t.open") >= 4 })
         #expect(bridge.simulator.liveTokenCount(alias: "t.open") == 1)
         #expect(bridge.simulator.issuedTokens(alias: "t.open").count >= 5)
@@ -239,22 +246,4 @@ struct JoinAndPINTests {
         await b.close()
         await bridge.stop()
     }
-}
-
-/// A local TCP port with nothing listening on it.
-func closedPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -480,7 +480,9 @@ struct RemoteControlTests {
     }
 
     @Test func connectionFailuresTimeoutsAndUsageErrorsHaveTheirOwnExitCodes() async throws {
-        let closed = try closedPort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let closed = refusing.port
         let refused = try await runPexbridge(["list", "--url", "ws://127.0.0.1:\(closed)/ws"])
         #expect(refused.status == 3)
         #expect(refused.stderr.hasPrefix("error: cannot connect to the bridge"))

@@ -79,7 +79,12 @@ final class StalledReader: Sendable {
 @Suite("Slow consumers")
 struct SlowConsumerTests {
     @Test func oneStalledReaderIsClosedAndTheOthersMissNothing() async throws {
-        let room = try await HostedRoom.open("t.open", pin: nil) { $0.outboxLimitBytes = 256 * 1024 }
+        let room = try await HostedRoom.open("t.open", pin: nil) {
+            $0.outboxLimitBytes = 256 * 1024
+            // The stalled reader answers no ping: without this, a slow (instrumented, loaded) run that takes longer
+            // than the idle timeout drops it as idle before its outbox overflows.
+            $0.idleTimeout = nil
+        }
         var watchers: [TestClient] = [room.watcher]
         for _ in 0..<5 {
             let client = try await room.bridge.client()
@@ -92,11 +97,14 @@ struct SlowConsumerTests {
             (try? await httpGet(port: port, path: "/metrics").body)?.contains("pexbridge_slow_consumer_closes_total 1")
                 == true
         }
-        // The stalled reader reads again as soon as the bridge has dropped it (while the firehose goes on): the
-        // bridge keeps the close frame for it only for a grace period (5 s), which a busy machine could let pass
-        // before the sending below ends.
+        // The stalled reader reads again the moment the bridge drops it (while the firehose goes on): the bridge
+        // keeps the close frame for it only for a grace period (the transport's default 5 s, which the bridge's
+        // configuration does not expose), so it waits for the transport's log line, an event, rather than polling
+        // /metrics through the service loop the firehose keeps busy. While it drains it sends nothing, so a reset
+        // cannot cut the close frame off (see WebSocketTransportTests' slow-consumer test).
+        let logs = room.bridge.logs
         let drained = Task { () -> Int? in
-            guard await eventually(timeout: .seconds(120), closedAsSlow) else { return nil }
+            _ = try await logs.line(containing: "closing slow consumer", timeout: .seconds(120))
             return try await stalled.drainCloseCode()
         }
         // 600 chat events of ~16 KiB: 9.6 MiB, past what loopback socket buffers absorb and the 256 KiB outbox.

@@ -137,7 +137,8 @@ final class TestClient: Sendable {
     var events: [SessionEvent] { messages.compactMap { if case .event(let e) = $0 { e } else { nil } } }
 
     func request(_ request: Request) async throws -> Result<ResultData, ErrorBody> {
-        try await connection.request(request, timeout: .seconds(20))
+        // A ceiling only, stretched like the bridge's own deadlines (BridgeHarness), which it must outlast.
+        try await connection.request(request, timeout: TestPatience.stretch(.seconds(20)))
     }
 
     /// The snapshot of a successful join/pin, or a recorded issue.

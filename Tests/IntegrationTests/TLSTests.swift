@@ -32,12 +32,15 @@ struct TLSTests {
             _ = try await BridgeConnection.connect(
                 url: "wss://127.0.0.1:\(bridge.port)/ws",
                 serverName: "localhost",
-                timeout: .seconds(3)
+                timeout: TestPatience.stretch(.seconds(10))
             )
         }
         // Plain ws:// on a TLS port does not work either.
         await expectRefused {
-            _ = try await BridgeConnection.connect(url: "ws://127.0.0.1:\(bridge.port)/ws", timeout: .seconds(3))
+            _ = try await BridgeConnection.connect(
+                url: "ws://127.0.0.1:\(bridge.port)/ws",
+                timeout: TestPatience.stretch(.seconds(10))
+            )
         }
         await bridge.stop()
     }

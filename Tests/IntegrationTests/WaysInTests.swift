@@ -252,14 +252,6 @@ struct DiscoveryIntegrationTests {
         await simulator.stop()
     }
 
-    /// A loopback port nothing listens on.
-    func closedPort() async throws -> UInt16 {
-        let door = try await DNSResponder()
-        let port = door.port
-        await door.stop()
-        return UInt16(port)
-    }
-
     func join(_ bridge: TestBridge, _ alias: String) async throws -> Result<ResultData, ErrorBody> {
         let client = try await bridge.client()
         defer { Task { await client.close() } }
@@ -289,7 +281,10 @@ struct DiscoveryIntegrationTests {
     }
 
     @Test func aTargetThatDoesNotAnswerIsSkipped() async throws {
-        let dead = try await closedPort()
+        // Refused for the whole test (a port closed after a bind could meanwhile serve another test).
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let dead = UInt16(refusing.port)
         try await withDiscovery { bridge, dns, doors in
             dns.set(
                 "_pexapp._tcp.127.0.0.1",
@@ -325,7 +320,9 @@ struct DiscoveryIntegrationTests {
     }
 
     @Test func recordsThatPointNowhereAreNodeUnreachable() async throws {
-        let dead = try await closedPort()
+        let refusing = try RefusingPort()
+        defer { refusing.close() }
+        let dead = UInt16(refusing.port)
         try await withDiscovery { bridge, dns, _ in
             dns.set("_pexapp._tcp.127.0.0.1", [.init(priority: 1, weight: 0, port: dead, target: "127.0.0.1")])
             let r = try await join(bridge, "t.open@127.0.0.1")

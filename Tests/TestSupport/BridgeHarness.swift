@@ -75,6 +75,13 @@ public final class BridgeHarness: Sendable {
     {
         let logger = logs.logger()
         var settings = configuration.bridge
+        // The bridge's own deadlines run on real time, which no test clock reaches: a sanitizer run, slower by the
+        // run's patience (TestPatience), gets them stretched as much, so an answer that comes is never taken for a
+        // timeout. A test whose outcome is one of them keeps its fault permanent, so stretching only lengthens it.
+        settings.infinity.requestTimeout = TestPatience.stretch(settings.infinity.requestTimeout)
+        settings.infinity.connectTimeout = TestPatience.stretch(settings.infinity.connectTimeout)
+        settings.infinity.dnsTimeout = TestPatience.stretch(settings.infinity.dnsTimeout)
+        settings.core.authTimeout = TestPatience.stretch(settings.core.authTimeout)
         // The bridge clamps a node's token lifetime to at least 10 s (a hostile node's `expires: 0`); tests that
         // shorten the simulator's tokens to watch refreshes lower that floor to match.
         let expiry = Int(configuration.simulator.tokenExpiry.components.seconds)

@@ -10,15 +10,24 @@ public struct DNSResolver: Sendable {
     public var timeout: Duration
     /// Datagrams are read into a buffer of this size; anything longer is cut (and then fails to parse).
     public var maxAnswerBytes: Int
+    /// The clock `timeout` runs on (a test clock in tests, so an answer that comes never races it).
+    public var clock: any Clock<Duration>
 
     /// - Parameters:
     ///   - server: `HOST:PORT` of the DNS server (an IP address; IPv6 in brackets).
     ///   - timeout: How long one query may take.
     ///   - maxAnswerBytes: The largest answer read.
-    public init(server: String, timeout: Duration = .seconds(3), maxAnswerBytes: Int = 4096) {
+    ///   - clock: The clock `timeout` runs on.
+    public init(
+        server: String,
+        timeout: Duration = .seconds(3),
+        maxAnswerBytes: Int = 4096,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.server = server
         self.timeout = timeout
         self.maxAnswerBytes = maxAnswerBytes
+        self.clock = clock
     }
 
     /// The first `nameserver` of /etc/resolv.conf, port 53; nil when there is none.
@@ -70,7 +79,7 @@ public struct DNSResolver: Sendable {
         }
         let limit = maxAnswerBytes
         do {
-            let answer = try await withTimeout(timeout) {
+            let answer = try await withTimeout(timeout, on: clock) {
                 try await Self.exchange(query, id: id, with: address, limit: limit)
             }
             switch answer {

@@ -101,7 +101,8 @@ extension InfinityClient {
     /// - Parameter domain: The part after `@` of an alias.
     /// - Returns: The node to join through.
     public func discoverNode(domain: String) async throws(InfinityError) -> NodeAddress {
-        let resolver = configuration.dnsServer.map { DNSResolver(server: $0) } ?? DNSResolver.system()
+        var resolver = configuration.dnsServer.map { DNSResolver(server: $0) } ?? DNSResolver.system()
+        resolver?.timeout = configuration.dnsTimeout
         let candidates = await NodeDiscovery.candidates(
             for: domain,
             resolver: resolver,

@@ -97,11 +97,16 @@ struct TestServer {
         await server.shutdown()
     }
 
-    /// Connects a raw client and completes the upgrade on `path`.
-    func rawWebSocket(path: String = "/ws", receiveBuffer: Int32? = nil) async throws -> RawClient {
+    /// Connects a raw client and completes the upgrade on `path`; its reads give up after `receiveTimeoutSeconds`
+    /// of silence.
+    func rawWebSocket(
+        path: String = "/ws",
+        receiveBuffer: Int32? = nil,
+        receiveTimeoutSeconds: Int = 10
+    ) async throws -> RawClient {
         let port = self.port
         return try await background {
-            let client = try RawClient(port: port, receiveBuffer: receiveBuffer)
+            let client = try RawClient(port: port, receiveBuffer: receiveBuffer, timeout: receiveTimeoutSeconds)
             let head = try client.upgrade(path: path, port: port)
             guard head.status == 101 else { throw RawClientError.malformed("upgrade answered \(head.status)") }
             return client
