@@ -1,3 +1,4 @@
+import Locking
 import Logging
 import NIOCore
 import SQLiteNIO
@@ -32,36 +33,40 @@ final class SQLiteDriver: SQLDriver {
         let driver = SQLiteDriver(connection: connection, path: path)
         do {
             if exclusive {
-                _ = try await connection.query("PRAGMA busy_timeout = 0")
-                _ = try await connection.query("PRAGMA locking_mode = EXCLUSIVE")
+                _ = try await driver.query("PRAGMA busy_timeout = 0", [])
+                _ = try await driver.query("PRAGMA locking_mode = EXCLUSIVE", [])
                 // Takes the lock now (a write lock is kept in exclusive mode), so a held file fails here.
-                _ = try await connection.query("BEGIN EXCLUSIVE")
-                _ = try await connection.query("COMMIT")
+                _ = try await driver.query("BEGIN EXCLUSIVE", [])
+                _ = try await driver.query("COMMIT", [])
             } else {
-                _ = try await connection.query("PRAGMA busy_timeout = 10000")
+                _ = try await driver.query("PRAGMA busy_timeout = 10000", [])
             }
-            _ = try await connection.query("PRAGMA journal_mode = WAL")
-            _ = try await connection.query("PRAGMA synchronous = NORMAL")
-        } catch let error as SQLiteError where Self.isBusy(error) {
-            try? await connection.close()
-            throw StoreError.locked(path: path)
+            _ = try await driver.query("PRAGMA journal_mode = WAL", [])
+            _ = try await driver.query("PRAGMA synchronous = NORMAL", [])
         } catch {
+            // `query` already said what went wrong (`locked` for a file another process holds).
             try? await connection.close()
-            throw StoreError.unavailable("\(path): \(Self.reason(error))")
+            throw error
         }
         return driver
     }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {
-        let rows: [SQLiteRow]
+        // Rows are collected under a lock rather than by sqlite-nio's row-array wrapper, which appends to an
+        // unsynchronised variable on its thread pool and reads it after the await: correct, but ThreadSanitizer
+        // cannot see the continuation's ordering when it was resumed before the await (swiftlang/swift#57803).
+        let rows = Mutex<[[SQLValue]]>([])
         do {
-            rows = try await connection.query(Self.numbered(sql), binds.map(Self.data))
+            try await connection.query(Self.numbered(sql), binds.map(Self.data)) { row in
+                let values = row.columns.map { Self.value($0.data) }
+                rows.withLock { $0.append(values) }
+            }
         } catch let error as SQLiteError where Self.isBusy(error) {
             throw StoreError.locked(path: path)
         } catch {
             throw StoreError.unavailable("\(path): \(Self.reason(error))")
         }
-        return rows.map { row in row.columns.map { Self.value($0.data) } }
+        return rows.withLock { $0 }
     }
 
     func transaction(lockID: Int64, _ body: @Sendable (any SQLExecutor) async throws -> Void) async throws {

@@ -161,8 +161,9 @@ public final class PostgresServer: Sendable {
         return found
     }
 
-    /// Stops the server at once and removes its directory.
+    /// Stops the server at once and removes its directory (a paused one is resumed first, so that it can stop).
     public func stop() async {
+        try? resume()
         let binaries = binaries
         let directory = directory
         _ = try? await offThePool {
