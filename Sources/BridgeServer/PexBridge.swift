@@ -118,6 +118,7 @@ public final class PexBridge: Sendable {
         // address may hold WebSockets, so a burst of observers from one host (a NAT, a load test) is not cut at
         // accept while a single address still cannot hold an unbounded number of sockets.
         transport.maxHTTPConnectionsPerAddress = configuration.maxConnectionsPerAddress
+        transport.slowConsumerGraceSeconds = configuration.slowConsumerGraceSeconds
         let storeHealth = StoreHealthBoard()
         let site = StaticSite(
             embeddedNode: configuration.embeddedNode,

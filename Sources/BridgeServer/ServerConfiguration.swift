@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var maxMessageBytes = 64 * 1024
     /// Largest per-client backlog of unsent bytes before the client is dropped as too slow.
     public var outboxLimitBytes = 1 << 20
+    /// How long a client closed as too slow has to answer the close before its socket goes (seconds).
+    public var slowConsumerGraceSeconds: Int32 = TransportConfiguration.defaultSlowConsumerGraceSeconds
     /// WebSocket keepalive: ping idle clients this often, and drop them after `idleTimeout` of silence.
     public var pingInterval: Duration? = .seconds(20)
     public var idleTimeout: Duration? = .seconds(60)

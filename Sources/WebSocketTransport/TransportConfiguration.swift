@@ -16,7 +16,9 @@ public struct TransportConfiguration: Sendable {
     /// without it. Once the frame is in the socket, lws gives the peer a fixed 5 s to answer it and then closes
     /// the socket; the kernel still delivers what was queued, but answers anything the peer sends after that with
     /// a reset.
-    public var slowConsumerGraceSeconds: Int32 = 5
+    public var slowConsumerGraceSeconds: Int32 = Self.defaultSlowConsumerGraceSeconds
+    /// The default of ``slowConsumerGraceSeconds``.
+    public static let defaultSlowConsumerGraceSeconds: Int32 = 5
     /// When set, the port speaks only TLS (WSS and HTTPS).
     public var tls: TLSFiles?
     /// Browser origins allowed to upgrade besides the bridge's own page; `*` allows any (see ``OriginPolicy``).

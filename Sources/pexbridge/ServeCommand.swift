@@ -151,6 +151,14 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var pinTimeout: Int?
 
+    @Option(
+        help: """
+            Seconds a client has to send auth when tokens are required, before it is closed with 1008. \
+            (default: \(defaults.core.authTimeout.components.seconds))
+            """
+    )
+    var authTimeout: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (default: info)")
     var logLevel: Logger.Level?
 
@@ -384,6 +392,10 @@ struct ServeCommand: AsyncParsableCommand {
         set(&c.core.maxSessions, maxSessions ?? file.max_sessions)
         set(&c.core.maxSessionsPerClient, maxSessionsPerClient ?? file.max_sessions_per_client)
         set(&c.core.maxSessionsPerAlias, maxSessionsPerConference ?? file.max_sessions_per_conference)
+        if let seconds = authTimeout ?? file.auth_timeout {
+            guard seconds >= 1 else { throw ValidationError("--auth-timeout must be at least 1") }
+            c.core.authTimeout = .seconds(seconds)
+        }
         if let seconds = pinTimeout ?? file.pin_timeout {
             guard seconds >= 1 else { throw ValidationError("--pin-timeout must be at least 1") }
             c.core.pinStateTimeout = .seconds(seconds)
@@ -537,6 +549,7 @@ struct ConfigFile: Decodable {
     var max_sessions_per_client: Int?
     var max_sessions_per_conference: Int?
     var pin_timeout: Int?
+    var auth_timeout: Int?
     var trusted_proxy: [String]?
     var metrics_public: Bool?
     var strict_permissions: Bool?

@@ -28,6 +28,11 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Runs `pexbridge ARGUMENTS`, or `launcher` (a full command line, found on PATH) when given.
     init(arguments: [String], environment: [String: String] = [:], launcher: [String]? = nil) throws {
+        var arguments = arguments
+        // The bridge's auth deadline is real time: under a sanitizer it stretches like the tests' own ceilings.
+        if TestPatience.factor > 1, arguments.first == "serve", !arguments.contains("--auth-timeout") {
+            arguments += ["--auth-timeout", "\(10 * TestPatience.factor)"]
+        }
         let out = Pipe()
         let err = Pipe()
         pipes = [out, err]

@@ -81,6 +81,8 @@ struct SlowConsumerTests {
     @Test func oneStalledReaderIsClosedAndTheOthersMissNothing() async throws {
         let room = try await HostedRoom.open("t.open", pin: nil) {
             $0.outboxLimitBytes = 256 * 1024
+            // Room for the stalled reader to take its close frame on a slow (sanitized, loaded) run.
+            $0.slowConsumerGraceSeconds = Int32(5 * TestPatience.factor)
             // The stalled reader answers no ping: without this, a slow (instrumented, loaded) run that takes longer
             // than the idle timeout drops it as idle before its outbox overflows.
             $0.idleTimeout = nil
