@@ -400,23 +400,24 @@ extension BridgeEngine {
 
     // MARK: the holder's side of the bus
 
-    /// After a batch reached the store: its events go to the other instances (after the write, so a gap they
-    /// notice can always be read from the store), then the session's end or handover.
+    /// Stored events go to the other instances (after the write, so a gap they notice can always be read from
+    /// the store).
+    nonisolated static func announce(_ events: [StoredEvent], of session: String, on bus: any StoreBus) async throws {
+        for event in events {
+            let message = InstanceMessage.event(session: session, seq: event.seq, frame: event.frame)
+            try await bus.post(message.encoded, to: nil)
+        }
+    }
+
+    /// A session's end or handover, once written.
     nonisolated static func announce(
-        _ batch: StoreBatch,
+        _ finish: PendingWrites.Finish,
         of session: String,
         on bus: any StoreBus
     ) async throws {
-        for event in batch.events {
-            try await bus.post(
-                InstanceMessage.event(session: session, seq: event.seq, frame: event.frame).encoded,
-                to: nil
-            )
-        }
-        switch batch.finish {
-        case .remove?: try await bus.post(InstanceMessage.ended(session: session).encoded, to: nil)
-        case .release?: try await bus.post(InstanceMessage.released(session: session).encoded, to: nil)
-        case nil: break
+        switch finish {
+        case .remove: try await bus.post(InstanceMessage.ended(session: session).encoded, to: nil)
+        case .release: try await bus.post(InstanceMessage.released(session: session).encoded, to: nil)
         }
     }
 

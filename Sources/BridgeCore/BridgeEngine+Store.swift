@@ -327,16 +327,18 @@ extension BridgeEngine {
                 guard let batch = await self.takeBatch(session) else { return }
                 do {
                     let started = StoreTime.now()
-                    try await Self.write(batch, lease: lease, depth: depth, to: settings.store)
+                    let unannounced = try await Self.write(
+                        batch,
+                        of: session,
+                        lease: lease,
+                        depth: depth,
+                        to: settings.store
+                    )
                     metrics.writes.recordMilliseconds(StoreTime.now().milliseconds - started.milliseconds)
-                    await self.storeFine()
-                    if let bus = settings.store.bus {
-                        do {
-                            try await Self.announce(batch, of: session, on: bus)
-                        } catch {
-                            // Stored: the other instances read what they missed at their next event or reconnect.
-                            await self.storeTrouble(error)
-                        }
+                    if let unannounced {
+                        await self.storeTrouble(unannounced)
+                    } else {
+                        await self.storeFine()
                     }
                     if batch.token != nil, batch.finish == nil {
                         // What a crash would leave: another holder can take the session over from here on.
@@ -435,11 +437,30 @@ extension BridgeEngine {
         pending.wake.yield()
     }
 
-    private static func write(_ batch: StoreBatch, lease: Lease, depth: Int, to store: any SessionStore) async throws {
+    /// Writes a batch. With a bus, its events are announced to the other instances as soon as they are stored
+    /// (before the token and snapshot: the snapshot is not what followers wait for), and the session's end or
+    /// handover once that is written. An announcement that fails is not retried: the events are stored, and the
+    /// other instances read what they missed at their next event or reconnect.
+    /// - Returns: the first announcement failure, if any.
+    private static func write(
+        _ batch: StoreBatch,
+        of session: String,
+        lease: Lease,
+        depth: Int,
+        to store: any SessionStore
+    ) async throws -> (any Error)? {
+        var unannounced: (any Error)?
         if batch.events.count == 1, let event = batch.events.first {
             try await store.appendEvent(seq: event.seq, frame: event.frame, keeping: depth, lease: lease)
         } else if !batch.events.isEmpty {
             try await store.appendEvents(batch.events, keeping: depth, lease: lease)
+        }
+        if let bus = store.bus, !batch.events.isEmpty {
+            do {
+                try await Self.announce(batch.events, of: session, on: bus)
+            } catch {
+                unannounced = error
+            }
         }
         if let token = batch.token {
             try await store.saveToken(token, lease: lease)
@@ -452,6 +473,14 @@ extension BridgeEngine {
         case .release?: try await store.release(lease)
         case nil: break
         }
+        if let bus = store.bus, let finish = batch.finish {
+            do {
+                try await Self.announce(finish, of: session, on: bus)
+            } catch {
+                unannounced = unannounced ?? error
+            }
+        }
+        return unannounced
     }
 
     private func encodedSnapshot(_ record: SessionRecord) -> (bytes: [UInt8], seq: Int)? {
