@@ -75,6 +75,34 @@ struct StoreClusterTests {
             )
         }
 
+        /// Two instances and a client on each. The caller defers `stop()` on both children.
+        func twoInstances(
+            _ names: (String?, String?) = ("a", "b"),
+            leaseSeconds: Int = 2
+        ) async throws -> (a: ChildProcess, b: ChildProcess, onA: TestClient, onB: TestClient) {
+            let a = try serve(names.0, leaseSeconds: leaseSeconds)
+            let b = try serve(names.1, leaseSeconds: leaseSeconds)
+            do {
+                return (a, b, try await StoreRestartTests.connect(a), try await StoreRestartTests.connect(b))
+            } catch {
+                a.stop()
+                b.stop()
+                throw error
+            }
+        }
+
+        /// Closes the clients, stops the children (each must exit 0) and removes the cluster.
+        func finish(
+            _ clients: [TestClient],
+            _ children: [ChildProcess],
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async {
+            for client in clients { await client.close() }
+            for child in children { child.stop() }
+            for child in children { #expect(await child.waitForExit() == 0, sourceLocation: sourceLocation) }
+            await remove()
+        }
+
         func remove() async {
             await simulator.stop()
             place.remove()
@@ -152,12 +180,11 @@ struct StoreClusterTests {
 
     @Test func requestsOnTheOtherInstanceAreActedOnByTheHolderAndAnsweredWhereTheyWereSent() async throws {
         let cluster = try await Cluster("forward")
-        let a = try cluster.serve("a")
-        defer { a.stop() }
-        let b = try cluster.serve("b")
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
+        let (a, b, onA, onB) = try await cluster.twoInstances()
+        defer {
+            a.stop()
+            b.stop()
+        }
 
         // Joined on A without the PIN: the PIN is sent on B, forwarded to A (sealed on the way), and answered on B.
         let s = try await cluster.join(onA, "t.pin", name: "Forwarded")
@@ -204,23 +231,16 @@ struct StoreClusterTests {
         try await onA.waitForState(s, .disconnected)
         #expect(cluster.simulator.calls(alias: "t.pin").filter { $0.endpoint == "release_token" }.count == 1)
 
-        await onA.close()
-        await onB.close()
-        a.stop()
-        b.stop()
-        #expect(await a.waitForExit() == 0)
-        #expect(await b.waitForExit() == 0)
-        await cluster.remove()
+        await cluster.finish([onA, onB], [a, b])
     }
 
     @Test func eventsReachSubscribersOnEveryInstanceWithTheSameSeqAndResumeAnywhere() async throws {
         let cluster = try await Cluster("events")
-        let a = try cluster.serve("a")
-        defer { a.stop() }
-        let b = try cluster.serve("b")
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
+        let (a, b, onA, onB) = try await cluster.twoInstances()
+        defer {
+            a.stop()
+            b.stop()
+        }
         let everythingOnB = try await StoreRestartTests.connect(b)
 
         let s = try await cluster.join(onA, "t.open", name: "Watched")
@@ -270,20 +290,16 @@ struct StoreClusterTests {
         #expect(Self.chats(onC, s) == (11...20).map { "m\($0)" })
         cluster.expectHeldThroughout("t.open", name: "Watched")
 
-        for client in [onA, onB, everythingOnB, resumer, onC] { await client.close() }
-        for child in [a, b, c] { child.stop() }
-        for child in [a, b, c] { #expect(await child.waitForExit() == 0) }
-        await cluster.remove()
+        await cluster.finish([onA, onB, everythingOnB, resumer, onC], [a, b, c])
     }
 
     @Test func twoProcessesWithTheDefaultInstanceNameOnOneMachineAreStillTwoInstances() async throws {
         let cluster = try await Cluster("samename")
-        let a = try cluster.serve(nil)
-        defer { a.stop() }
-        let b = try cluster.serve(nil)
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
+        let (a, b, onA, onB) = try await cluster.twoInstances((nil, nil))
+        defer {
+            a.stop()
+            b.stop()
+        }
         let s = try await cluster.join(onA, "t.open", name: "Twin")
         let (snapshot, _) = try await Self.subscribe(onB, s)
         #expect(try await onB.request(.control(session: s, .sendMessage(text: "from B"))) == .success(.empty))
@@ -293,25 +309,18 @@ struct StoreClusterTests {
         Self.expectGapFree(Self.seqs(onB, s), after: snapshot.seq)
         #expect(!b.stderr.contains("session taken over"))
         cluster.expectHeldThroughout("t.open", name: "Twin")
-        await onA.close()
-        await onB.close()
-        a.stop()
-        b.stop()
-        #expect(await a.waitForExit() == 0)
-        #expect(await b.waitForExit() == 0)
-        await cluster.remove()
+        await cluster.finish([onA, onB], [a, b])
     }
 
     // MARK: an instance dies, is paused, or its store is
 
     @Test func whenTheHolderIsKilledTheOtherTakesOverAndBothClientsSeqsStayGapFree() async throws {
         let cluster = try await Cluster("killed")
-        let a = try cluster.serve("a")
-        defer { a.stop() }
-        let b = try cluster.serve("b")
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
+        let (a, b, onA, onB) = try await cluster.twoInstances()
+        defer {
+            a.stop()
+            b.stop()
+        }
         let s = try await cluster.join(onA, "t.open", name: "Survivor")
         let (snapshotOnB, _) = try await Self.subscribe(onB, s)
         try cluster.simulator.sendChat(alias: "t.open", fromDisplayName: "Guest", text: "before")
@@ -354,12 +363,11 @@ struct StoreClusterTests {
         // B's first refresh), and a pause never lands on a refresh in flight (a holder stopped between the node's
         // new token and its store write leaves a token nobody can use: the README says so).
         let cluster = try await Cluster("stale", tokenExpiry: .seconds(30))
-        let a = try cluster.serve("a")
-        defer { a.stop() }
-        let b = try cluster.serve("b")
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
+        let (a, b, onA, onB) = try await cluster.twoInstances()
+        defer {
+            a.stop()
+            b.stop()
+        }
         let s = try await cluster.join(onA, "t.open", name: "Fenced")
         let (snapshotOnB, _) = try await Self.subscribe(onB, s)
         // Paused right after a refreshed token reached the store: the node drops a token it replaced, so a pause
@@ -392,24 +400,17 @@ struct StoreClusterTests {
         Self.expectGapFree(Self.seqs(onA, s), after: 0, "A's client, through the pause and the move")
         cluster.expectHeldThroughout("t.open", name: "Fenced")
 
-        await onA.close()
-        await onB.close()
-        a.stop()
-        b.stop()
-        #expect(await a.waitForExit() == 0)
-        #expect(await b.waitForExit() == 0)
-        await cluster.remove()
+        await cluster.finish([onA, onB], [a, b])
     }
 
     @Test func postgreSQLPausedForFiveSecondsLosesNothingAndClientsAreTold() async throws {
         let cluster = try await Cluster("paused", ownServer: true)
         // The default lease (10 s) outlasts the pause: nobody takes over, the holder keeps the session.
-        let a = try cluster.serve("a", leaseSeconds: 10)
-        defer { a.stop() }
-        let b = try cluster.serve("b", leaseSeconds: 10)
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
+        let (a, b, onA, onB) = try await cluster.twoInstances(leaseSeconds: 10)
+        defer {
+            a.stop()
+            b.stop()
+        }
         let s = try await cluster.join(onA, "t.open", name: "Paused")
         let (snapshotOnB, _) = try await Self.subscribe(onB, s)
         try cluster.simulator.sendChat(alias: "t.open", fromDisplayName: "Guest", text: "p0")
@@ -466,13 +467,7 @@ struct StoreClusterTests {
         #expect(sessions.first { $0.id == s }?.state == .connected)
         cluster.expectHeldThroughout("t.open", name: "Paused")
 
-        await onA.close()
-        await onB.close()
-        a.stop()
-        b.stop()
-        #expect(await a.waitForExit() == 0)
-        #expect(await b.waitForExit() == 0)
-        await cluster.remove()
+        await cluster.finish([onA, onB], [a, b])
     }
 
     @Test func aStoreAwayPastTheLeaseStopsTheHolderActingAndTheSessionEndsWithItsToken() async throws {
@@ -511,10 +506,7 @@ struct StoreClusterTests {
         )
         #expect(!cluster.simulator.calls(alias: "t.open").contains { $0.endpoint == "lock" })
 
-        await onA.close()
-        a.stop()
-        #expect(await a.waitForExit() == 0)
-        await cluster.remove()
+        await cluster.finish([onA], [a])
     }
 }
 
