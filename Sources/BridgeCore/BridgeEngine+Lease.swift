@@ -105,14 +105,22 @@ extension BridgeEngine {
     /// only while the lease still runs by the wall clock.
     /// - Parameter session: the session.
     func permitRefresh(_ session: String) async -> Bool {
-        guard let settings = store?.settings, let lease = store?.writers[session]?.lease else {
-            return sessions[session] != nil
+        guard let settings = store?.settings, sessions[session] != nil, let writer = store?.writers[session] else {
+            return store == nil && sessions[session] != nil
         }
-        switch await renewWithin(lease, settings: settings, limit: settings.leaseDuration / 3) {
+        // A new session whose writer is still taking its first lease: nobody else can hold it yet.
+        guard let lease = writer.lease else { return true }
+        let outcome = await renewWithin(lease, settings: settings, limit: settings.leaseDuration / 3)
+        // Whatever the answer, the session must still be held here, under the same epoch, after the wait (the
+        // ticker may have found the lease fenced meanwhile).
+        guard sessions[session] != nil, let held = store?.writers[session]?.lease, held.epoch == lease.epoch else {
+            return false
+        }
+        switch outcome {
         case .renewed(let renewed):
             storeFine()
-            if store?.writers[session]?.lease?.epoch == renewed.epoch { store?.writers[session]?.lease = renewed }
-            return sessions[session] != nil
+            store?.writers[session]?.lease = renewed
+            return true
         case .fenced:
             logger.warning(
                 "token refresh refused: the lease moved to another instance",
@@ -122,7 +130,8 @@ extension BridgeEngine {
             return false
         case .failed(let error):
             storeTrouble(error)
-            return leaseRunning(session)
+            // Unconfirmed: only a lease still running by the wall clock permits it.
+            return held.expires > settings.now()
         }
     }
 

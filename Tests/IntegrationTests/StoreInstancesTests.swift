@@ -8,47 +8,25 @@ import Testing
 import Glibc
 #endif
 
-/// Issue 13 on PostgreSQL: two bridge processes on one store, the simulator in this test process.
+/// Issue 13 on PostgreSQL: two bridge processes on one store, the simulator in this test process (set up by
+/// `StoreClusterTests.Cluster`).
 @Suite("Instances on one PostgreSQL store", .postgres)
 struct StoreInstancesTests {
-    static func serve(
-        _ server: PostgresServer,
-        database: String,
-        key: String,
-        instance: String
-    ) throws -> ChildProcess {
-        try ChildProcess(
-            arguments: [
-                "serve", "--listen", "127.0.0.1:0", "--allow-insecure-nodes", "--log-level", "debug",
-                "--store", server.url(database: database), "--store-key-file", key, "--instance", instance,
-                "--lease-seconds", "2",
-            ],
-            environment: ["PEXBRIDGE_STORE_PASSWORD": server.password]
-        )
-    }
-
     static func list(_ client: TestClient) async -> [SessionSnapshot] {
         guard case .success(.sessions(let all, _))? = try? await client.request(.list) else { return [] }
         return all
     }
 
     @Test func listOnEitherInstanceShowsEverySessionAndTheOtherTakesOverAfterSIGKILL() async throws {
-        let server = try PostgresServer.required()
-        let database = try await server.createDatabase(prefix: "instances")
-        let place = try StoreRestartTests.Place()
-        defer { place.remove() }
-        let simulator = try await StoreRestartTests.startSimulator()
-        let a = try Self.serve(server, database: database, key: place.key, instance: "a")
-        defer { a.stop() }
-        let b = try Self.serve(server, database: database, key: place.key, instance: "b")
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
+        let cluster = try await StoreClusterTests.Cluster("instances")
+        let simulator = cluster.simulator
+        let (a, b, onA, onB) = try await cluster.twoInstances()
+        defer {
+            a.stop()
+            b.stop()
+        }
 
-        let joined = try await onA.session(
-            .join(JoinParameters(node: simulator.baseURL, alias: "t.open", displayName: "Shared", pin: nil))
-        )
-        let s = joined.id
+        let s = try await cluster.join(onA, "t.open", name: "Shared")
         // B lists A's session (as A last wrote it) without holding it.
         let seenOnB = await eventually(timeout: .seconds(20)) {
             await Self.list(onB).contains { $0.id == s && $0.state == .connected }
@@ -79,25 +57,18 @@ struct StoreInstancesTests {
         await onB.close()
         b.stop()
         #expect(await b.waitForExit() == 0)
-        await simulator.stop()
+        await cluster.remove()
     }
 
     @Test func aRollingRestartKeepsTheSessionConnected() async throws {
-        let server = try PostgresServer.required()
-        let database = try await server.createDatabase(prefix: "rolling")
-        let place = try StoreRestartTests.Place()
-        defer { place.remove() }
-        let simulator = try await StoreRestartTests.startSimulator()
-        let a = try Self.serve(server, database: database, key: place.key, instance: "a")
-        defer { a.stop() }
-        let b = try Self.serve(server, database: database, key: place.key, instance: "b")
-        defer { b.stop() }
-        let onA = try await StoreRestartTests.connect(a)
-        let onB = try await StoreRestartTests.connect(b)
-        let joined = try await onA.session(
-            .join(JoinParameters(node: simulator.baseURL, alias: "t.open", displayName: "Rolling", pin: nil))
-        )
-        let s = joined.id
+        let cluster = try await StoreClusterTests.Cluster("rolling")
+        let simulator = cluster.simulator
+        let (a, b, onA, onB) = try await cluster.twoInstances()
+        defer {
+            a.stop()
+            b.stop()
+        }
+        let s = try await cluster.join(onA, "t.open", name: "Rolling")
         // A dashboard on B watches throughout.
         guard case .success(.sessions(let watched, _)) = try await onB.request(.subscribe(session: s, sinceSeq: nil)),
             let firstSeq = watched.first?.seq
@@ -113,7 +84,7 @@ struct StoreInstancesTests {
         let onBNow = await eventually(timeout: .seconds(20)) { b.stderr.contains("session taken over") }
         #expect(onBNow, "\(b.stderr.suffix(3000))")
         // Step 2: A comes back; B stops; the new A holds the session. B's watcher resumes on the new A.
-        let a2 = try Self.serve(server, database: database, key: place.key, instance: "a")
+        let a2 = try cluster.serve("a")
         defer { a2.stop() }
         let onA2 = try await StoreRestartTests.connect(a2)
         b.stop()
@@ -149,6 +120,6 @@ struct StoreInstancesTests {
         await onA2.close()
         a2.stop()
         #expect(await a2.waitForExit() == 0)
-        await simulator.stop()
+        await cluster.remove()
     }
 }
